@@ -21,11 +21,18 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
-          patterns: ['axios', 'better-sqlite3', '../activities/*', '../sinks/*', '../zendesk/*', '../emulator/*'],
+          patterns: [
+            { group: ['axios', 'better-sqlite3', 'zod'], message: 'Workflow code must stay deterministic.' },
+            {
+              group: ['../activities', '../activities/*', '../sinks/*', '../zendesk/*', '../emulator/*'],
+              allowTypeImports: true,
+              message: 'Workflows may import only types from activity-side modules.',
+            },
+          ],
         },
       ],
     },

@@ -1,0 +1,22 @@
+import { TicketSink } from '../sinks/sink';
+import { ZendeskClient } from '../zendesk/client';
+import { createFetchPage } from './fetch-page';
+import { createLoadCheckpoint, createPersist } from './persist';
+
+export * from './types';
+
+export interface ActivityDeps {
+  zendesk: ZendeskClient;
+  account: string;
+  sink: TicketSink;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    fetchPage: createFetchPage(deps),
+    persist: createPersist(deps),
+    loadCheckpoint: createLoadCheckpoint(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,24 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const DEFAULT_TASK_QUEUE = 'zendesk-export';
+export const WORKFLOW_TYPE = 'ticketExportWorkflow';
+
+export const ZENDESK_ACCOUNT = defineSearchAttributeKey('ZendeskAccount', SearchAttributeType.KEYWORD);
+export const ZENDESK_CURSOR = defineSearchAttributeKey('ZendeskCursor', SearchAttributeType.DATETIME);
+export const ZENDESK_PAUSED = defineSearchAttributeKey('ZendeskPaused', SearchAttributeType.BOOL);
+export const SEARCH_ATTRIBUTE_KEYS = [ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED];
+
+export function workflowIdFor(account: string): string {
+  return `zendesk-export-${account}`;
+}
+
+/** The account name: the subdomain, or host:port of the base URL when one is given. */
+export function accountFor(options: { subdomain?: string; baseUrl?: string }): string {
+  if (options.baseUrl) return new URL(options.baseUrl).host;
+  if (options.subdomain) return options.subdomain;
+  throw new Error('ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL is required');
+}
+
+/** ApplicationFailure types that the workflow tells apart. */
+export const PERMANENT_FAILURE = 'ZendeskPermanentError';
+export const TRANSIENT_FAILURE = 'ZendeskTransientError';

@@ -1,0 +1,1 @@
+export { ticketExportWorkflow } from './ticket-export';

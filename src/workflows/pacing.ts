@@ -1,0 +1,74 @@
+// Pure timing and cursor rules of the export loop: no Temporal APIs, so they are unit-tested directly.
+
+export interface PacingInput {
+  nowMs: number;
+  lastCallAt: number | null;
+  pollIntervalMs: number;
+  cursor: number;
+  minStartAgeMs: number;
+  /** No call before this instant (backoff after failures); 0 when none. */
+  notBefore?: number;
+}
+
+/** The earliest instant (ms) at which the next call may be sent. */
+export function nextCallAt(input: PacingInput): number {
+  const afterInterval = input.lastCallAt === null ? 0 : input.lastCallAt + input.pollIntervalMs;
+  const oldEnoughStart = input.cursor * 1000 + input.minStartAgeMs;
+  return Math.max(input.nowMs, afterInterval, oldEnoughStart, input.notBefore ?? 0);
+}
+
+export interface CursorAdvance {
+  cursor: number;
+  warning?: string;
+}
+
+/** Where the cursor goes after a page that started at `startTime`. */
+export function advanceCursor(page: {
+  startTime: number;
+  endTime: number | null;
+  rowCount: number;
+  pageSize: number;
+}): CursorAdvance {
+  const { startTime, endTime, rowCount, pageSize } = page;
+  if (rowCount === 0 || endTime === null) return { cursor: startTime };
+  if (endTime < startTime) {
+    return {
+      cursor: startTime,
+      warning: `end_time ${endTime} is before start_time ${startTime}: cursor kept at ${startTime}`,
+    };
+  }
+  if (endTime === startTime && rowCount >= pageSize) {
+    return {
+      cursor: startTime + 1,
+      warning:
+        `a full page of ${rowCount} rows shares generated_timestamp ${startTime} (${isoSeconds(startTime)}); ` +
+        `stepped past it: tickets beyond these ${rowCount} at that second may be hidden until they change again`,
+    };
+  }
+  return { cursor: endTime };
+}
+
+/** Backoff after an activity exhausted its retries: poll interval × 2^(n-1), at most one hour. */
+export function failureBackoffMs(consecutiveFailures: number, pollIntervalMs: number): number {
+  const exponent = Math.min(Math.max(consecutiveFailures - 1, 0), 16);
+  return Math.min(pollIntervalMs * 2 ** exponent, 3_600_000);
+}
+
+/** Why a reset request is invalid, or undefined when it is fine. */
+export function resetCursorProblem(request: unknown, nowMs: number): string | undefined {
+  if (typeof request !== 'object' || request === null || !('startTime' in request)) {
+    return 'expected { startTime: <epoch seconds> }';
+  }
+  const startTime = (request as { startTime: unknown }).startTime;
+  if (typeof startTime !== 'number' || !Number.isSafeInteger(startTime)) {
+    return `startTime must be a whole number of epoch seconds, got ${JSON.stringify(startTime)}`;
+  }
+  if (startTime < 0) return `startTime must be >= 0, got ${startTime}`;
+  const now = Math.floor(nowMs / 1000);
+  if (startTime > now) return `startTime ${startTime} is in the future (now is ${now})`;
+  return undefined;
+}
+
+export function isoSeconds(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** One flattened row of the specified export endpoint. Unknown keys are kept as received. */
+export const exportRowSchema = z
+  .object({
+    id: z.number().int().positive(),
+    generated_timestamp: z.number().int().nonnegative(),
+    updated_at: z.string().nullish(),
+    status: z.string().nullish(),
+  })
+  .passthrough();
+
+/** `GET /api/v2/exports/tickets.json`: every key is optional, extra keys are allowed. */
+export const exportPageSchema = z
+  .object({
+    results: z.array(exportRowSchema),
+    end_time: z.number().int().nonnegative().nullish(),
+    next_page: z.string().nullish(),
+    field_headers: z.record(z.string(), z.string()).nullish(),
+    options: z.record(z.string(), z.unknown()).nullish(),
+  })
+  .passthrough();
+
+export type ExportRow = z.infer<typeof exportRowSchema>;
+export type ExportPage = z.infer<typeof exportPageSchema>;
+
+/** "results[3].id: Expected number, received string" — short enough to read in a status line. */
+export function describeSchemaError(error: z.ZodError, maxIssues = 3): string {
+  const issues = error.issues.slice(0, maxIssues).map((issue) => {
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+    return `${path.replace(/^\./, '') || 'body'}: ${issue.message}`;
+  });
+  const more = error.issues.length > maxIssues ? ` (+${error.issues.length - maxIssues} more)` : '';
+  return issues.join('; ') + more;
+}
