@@ -146,7 +146,8 @@ export class ZendeskClient {
     const page = parsed.data;
     const outcome: ExportPageOutcome = {
       kind: 'page',
-      rows: page.results,
+      // The objects as parsed from the body, not zod's copies (which reorder keys): stored as received.
+      rows: (json as { results: ExportRow[] }).results,
       endTime: page.end_time ?? null,
       fieldHeaders: page.field_headers ?? {},
       options: page.options ?? {},

@@ -25,7 +25,9 @@ export function temporalBinary(): string {
       stdio: ['ignore', 'pipe', 'inherit'],
     }).trim();
   } catch {
-    throw new Error('The Temporal CLI is required for the tests: scripts/install-temporal.sh could not find or build it');
+    throw new Error(
+      'The Temporal CLI is required for the tests: scripts/install-temporal.sh could not find or build it',
+    );
   }
 }
 

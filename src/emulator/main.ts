@@ -1,0 +1,166 @@
+import { parseArgs } from 'node:util';
+import { startEmulator, type EmulatorOptions } from './server';
+
+const USAGE = `Usage: npm run emulator -- [options]
+
+  --port N                    listen port (EMULATOR_PORT, default 8080; 0 = any free port)
+  --host HOST                 listen address (EMULATOR_HOST, default 127.0.0.1)
+  --seed N                    data seed (EMULATOR_SEED, default 1)
+  --tickets N                 seeded tickets (EMULATOR_TICKETS, default 3000)
+  --range-seconds N           spread of seeded timestamps (EMULATOR_RANGE_SECONDS, default 30 days)
+  --window-seconds N          one export call per window, 0 = unlimited (EMULATOR_WINDOW_SECONDS, default 300)
+  --sample-window-seconds N   the same for the sample endpoint (EMULATOR_SAMPLE_WINDOW_SECONDS, default 0)
+  --min-start-age-seconds N   younger start_time is "too recent" (EMULATOR_MIN_START_AGE_SECONDS, default 300)
+  --page-size N               rows per page (EMULATOR_PAGE_SIZE, default 1000)
+  --burst SIZE[@TIMESTAMP]    extra tickets sharing one generated_timestamp; repeatable
+                              (EMULATOR_BURSTS, comma-separated)
+  --mutations-per-tick N      live mutations per tick, 0 = none (EMULATOR_MUTATIONS_PER_TICK)
+  --mutation-interval-ms N    tick interval (EMULATOR_MUTATION_INTERVAL_MS, default 1000)
+  --email, --api-token, --password
+                              the fake credentials to accept (EMULATOR_EMAIL, EMULATOR_API_TOKEN, EMULATOR_PASSWORD)
+`;
+
+interface Source {
+  flag: string;
+  env: string;
+  value: string | undefined;
+  fromEnv: boolean;
+}
+
+function source(values: Record<string, unknown>, flag: string, env: string): Source {
+  const fromFlag = values[flag];
+  if (typeof fromFlag === 'string') return { flag, env, value: fromFlag, fromEnv: false };
+  const fromEnv = process.env[env];
+  return { flag, env, value: fromEnv === '' ? undefined : fromEnv, fromEnv: fromEnv !== undefined && fromEnv !== '' };
+}
+
+function describe(src: Source): string {
+  return src.fromEnv ? `--${src.flag} (from ${src.env})` : `--${src.flag}`;
+}
+
+function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      seed: { type: 'string' },
+      tickets: { type: 'string' },
+      'range-seconds': { type: 'string' },
+      'window-seconds': { type: 'string' },
+      'sample-window-seconds': { type: 'string' },
+      'min-start-age-seconds': { type: 'string' },
+      'page-size': { type: 'string' },
+      burst: { type: 'string', multiple: true },
+      'mutations-per-tick': { type: 'string' },
+      'mutation-interval-ms': { type: 'string' },
+      email: { type: 'string' },
+      'api-token': { type: 'string' },
+      password: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+
+  const errors: string[] = [];
+  const int = (flag: string, env: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const src = source(values, flag, env);
+    if (src.value === undefined) return fallback;
+    const n = /^\d+$/.test(src.value.trim()) ? Number(src.value.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      errors.push(`${describe(src)}: expected an integer ${range}, got '${src.value}'`);
+      return fallback;
+    }
+    return n;
+  };
+  const text = (flag: string, env: string): string | undefined => {
+    const src = source(values, flag, env);
+    if (src.value !== undefined && src.value.trim() === '') errors.push(`${describe(src)}: must not be empty`);
+    return src.value;
+  };
+
+  const options: EmulatorOptions = {
+    port: int('port', 'EMULATOR_PORT', 8080, 0, 65535),
+    host: text('host', 'EMULATOR_HOST') ?? '127.0.0.1',
+    seed: int('seed', 'EMULATOR_SEED', 1, 0, 0xffffffff),
+    ticketCount: int('tickets', 'EMULATOR_TICKETS', 3000, 0, 20_000_000),
+    rangeSeconds: int('range-seconds', 'EMULATOR_RANGE_SECONDS', 30 * 24 * 3600, 0),
+    windowSeconds: int('window-seconds', 'EMULATOR_WINDOW_SECONDS', 300, 0),
+    sampleWindowSeconds: int('sample-window-seconds', 'EMULATOR_SAMPLE_WINDOW_SECONDS', 0, 0),
+    minStartAgeSeconds: int('min-start-age-seconds', 'EMULATOR_MIN_START_AGE_SECONDS', 300, 0),
+    pageSize: int('page-size', 'EMULATOR_PAGE_SIZE', 1000, 1),
+  };
+
+  const burstValues = values.burst ?? process.env.EMULATOR_BURSTS?.split(',').filter((b) => b.trim() !== '') ?? [];
+  const burstLabel = values.burst ? '--burst' : '--burst (from EMULATOR_BURSTS)';
+  options.bursts = [];
+  for (const raw of burstValues) {
+    const match = /^\s*(\d+)(?:@(\d+))?\s*$/.exec(raw);
+    const size = match ? Number(match[1]) : NaN;
+    if (!match || size < 1 || size > 10_000_000) {
+      errors.push(`${burstLabel}: expected SIZE or SIZE@TIMESTAMP with SIZE from 1 to 10000000, got '${raw}'`);
+      continue;
+    }
+    options.bursts.push(match[2] === undefined ? { size } : { size, timestamp: Number(match[2]) });
+  }
+
+  const perTick = int('mutations-per-tick', 'EMULATOR_MUTATIONS_PER_TICK', 0, 0, 1_000_000);
+  const intervalMs = int('mutation-interval-ms', 'EMULATOR_MUTATION_INTERVAL_MS', 1000, 1, 24 * 3600 * 1000);
+  if (perTick > 0) options.mutations = { intervalMs, perTick };
+
+  const email = text('email', 'EMULATOR_EMAIL');
+  const apiToken = text('api-token', 'EMULATOR_API_TOKEN');
+  const password = text('password', 'EMULATOR_PASSWORD');
+  options.credentials = {};
+  if (email !== undefined) options.credentials.email = email;
+  if (apiToken !== undefined) options.credentials.apiToken = apiToken;
+  if (password !== undefined) options.credentials.password = password;
+
+  return { options, errors };
+}
+
+async function run(): Promise<void> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(process.argv.slice(2));
+  } catch (err) {
+    // parseArgs rejects unknown flags and missing values
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (parsed.errors.length > 0) {
+    process.stderr.write(`${parsed.errors.join('\n')}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const emulator = await startEmulator(parsed.options);
+  const { credentials, ticketCount, seed, windowSeconds } = emulator.options;
+  const total = ticketCount + emulator.options.bursts.reduce((sum, b) => sum + b.size, 0);
+  console.log(
+    `Zendesk emulator: ${total} tickets (seed ${seed}, window ${windowSeconds}s) at ${emulator.url}; use ` +
+      `ZENDESK_BASE_URL=${emulator.url} ZENDESK_EMAIL=${credentials.email} ZENDESK_API_TOKEN=${credentials.apiToken}`,
+  );
+
+  const shutdown = (signal: NodeJS.Signals) => {
+    process.stderr.write(`${signal}: closing the emulator\n`);
+    emulator.close().catch((err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    });
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+run().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,213 @@
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { dataConverter } from '../../src/codec/data-converter';
+import { WorkerConfig } from '../../src/config';
+import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
+import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
+import { SqliteSink } from '../../src/sinks/sqlite';
+import { createExportWorker } from '../../src/worker';
+import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
+
+let runtimeInstalled = false;
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+    });
+  } catch {
+    // already installed in this process
+  }
+}
+
+export function testEnv() {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  const bundlePath = process.env.TEST_WORKFLOW_BUNDLE;
+  const tmpDir = process.env.TEST_TMP_DIR;
+  if (!address || !bundlePath || !tmpDir) throw new Error('test/global-setup.ts did not run');
+  return { address, bundlePath, tmpDir };
+}
+
+export async function sleepMs(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+    await sleepMs(intervalMs);
+  }
+}
+
+export interface HarnessOptions {
+  emulator?: EmulatorOptions;
+  input?: Partial<ExportInput>;
+  zendeskTimeoutMs?: number;
+  apiToken?: string;
+  /** Start an in-process worker (default true). */
+  worker?: boolean;
+  /** Start the workflow (default true). */
+  start?: boolean;
+}
+
+export interface Harness {
+  emulator: Emulator;
+  sink: SqliteSink;
+  dbFile: string;
+  client: Client;
+  account: string;
+  taskQueue: string;
+  workflowId: string;
+  handle: WorkflowHandle;
+  config: WorkerConfig;
+  status(): Promise<ExportStatus>;
+  startWorker(overrides?: Partial<WorkerConfig['zendesk']>): Promise<void>;
+  stopWorker(): Promise<void>;
+  startWorkflow(input?: Partial<ExportInput>): Promise<void>;
+  /** Resolves with a description of the differences, or '' once the sink equals the emulator's truth. */
+  compareWithTruth(): Promise<string>;
+  waitForTruth(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  quietRuntime();
+  const { address, bundlePath, tmpDir } = testEnv();
+  const emulator = await startEmulator({
+    windowSeconds: 1,
+    minStartAgeSeconds: 1,
+    ticketCount: 500,
+    ...options.emulator,
+  });
+  const account = new URL(emulator.url).host;
+  const taskQueue = `test-${randomUUID()}`;
+  const dbFile = path.join(tmpDir, `${randomUUID()}.db`);
+  const sink = new SqliteSink(dbFile);
+  const config: WorkerConfig = {
+    temporal: { address, namespace: 'default', taskQueue },
+    zendesk: {
+      account,
+      baseUrl: emulator.url,
+      email: DEFAULT_CREDENTIALS.email,
+      apiToken: options.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
+      timeoutMs: options.zendeskTimeoutMs ?? 3000,
+    },
+    sinkUrl: `sqlite:${dbFile}`,
+  };
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection, dataConverter });
+  const workflowId = workflowIdFor(account);
+  const handle = client.workflow.getHandle(workflowId);
+  let nativeConnection: NativeConnection | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+
+  const harness: Harness = {
+    emulator,
+    sink,
+    dbFile,
+    client,
+    account,
+    taskQueue,
+    workflowId,
+    handle,
+    config,
+    status: () => handle.query(statusQuery),
+    async startWorker(overrides = {}) {
+      nativeConnection ??= await NativeConnection.connect({ address });
+      worker = await createExportWorker({
+        config: { ...config, zendesk: { ...config.zendesk, ...overrides } },
+        connection: nativeConnection,
+        sink,
+        workflowBundle: { codePath: bundlePath },
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (!worker) return;
+      worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async startWorkflow(input = {}) {
+      await client.workflow.start('ticketExportWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ account, startTime: 0, pollIntervalSeconds: 1, minStartAgeSeconds: 1, ...options.input, ...input }],
+        typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: account }],
+      });
+    },
+    async compareWithTruth() {
+      const truth = emulator.truth();
+      const stored = new Map((await sink.readTickets(account)).map((t) => [t.id, t]));
+      const problems: string[] = [];
+      for (const row of truth) {
+        const mine = stored.get(row.id);
+        if (!mine) problems.push(`ticket ${row.id} missing`);
+        else if (mine.generatedTimestamp !== row.generated_timestamp || mine.data !== JSON.stringify(row)) {
+          problems.push(`ticket ${row.id} stale (stored ${mine.generatedTimestamp}, truth ${row.generated_timestamp})`);
+        }
+        stored.delete(row.id);
+      }
+      for (const id of stored.keys()) problems.push(`ticket ${id} not in the truth`);
+      return problems.length === 0 ? '' : `${problems.length} differences: ${problems.slice(0, 5).join('; ')}`;
+    },
+    async waitForTruth(timeoutMs = 60_000) {
+      let last = '';
+      try {
+        await waitFor(
+          'the sink to equal the truth',
+          async () => {
+            last = await harness.compareWithTruth();
+            return last === '';
+          },
+          timeoutMs,
+          250,
+        );
+      } catch {
+        throw new Error(`the sink never equalled the emulator's truth: ${last}`);
+      }
+    },
+    async close() {
+      emulator.stopMutations();
+      await handle.terminate('test finished').catch(() => undefined);
+      await harness.stopWorker();
+      await nativeConnection?.close();
+      await clientConnection.close();
+      await emulator.close();
+      await sink.close();
+    },
+  };
+  if (options.worker !== false) await harness.startWorker();
+  if (options.start !== false) await harness.startWorkflow();
+  return harness;
+}
+
+/** Timer durations (ms) in the order the workflow started them, across the current run. */
+export async function timerDurations(handle: WorkflowHandle): Promise<number[]> {
+  const history = await handle.fetchHistory();
+  const durations: number[] = [];
+  for (const event of history.events ?? []) {
+    const timeout = event.timerStartedEventAttributes?.startToFireTimeout;
+    if (timeout) durations.push(Number(timeout.seconds ?? 0) * 1000 + Math.round((timeout.nanos ?? 0) / 1e6));
+  }
+  return durations;
+}
