@@ -42,7 +42,7 @@ function seconds(defaultValue: number, { min }: { min: number }) {
     .default(String(defaultValue))
     .transform((v, ctx) => {
       const n = Number(v);
-      if (v === '' || !Number.isFinite(n) || n < min) {
+      if (!/^\d+(\.\d+)?$/.test(v) || n < min) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a number of seconds >= ${min}, got "${v}"` });
         return z.NEVER;
       }
@@ -60,6 +60,10 @@ const epochSeconds = z
         code: z.ZodIssueCode.custom,
         message: `must be a whole number of epoch seconds >= 0, got "${v}"`,
       });
+      return z.NEVER;
+    }
+    if (n > Date.now() / 1000) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must not be in the future, got ${v}` });
       return z.NEVER;
     }
     return n;
@@ -144,6 +148,8 @@ function parseAll<T extends Record<string, z.ZodTypeAny>>(
 ): { values: { [K in keyof T]: z.infer<T[K]> }; problems: string[] } {
   const problems: string[] = [];
   const values = {} as { [K in keyof T]: z.infer<T[K]> };
+  // An empty variable (VAR= or compose's ${VAR:-}) means "not set".
+  env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   for (const key of Object.keys(schemas) as (keyof T)[]) {
     const result = schemas[key].safeParse(env);
     if (result.success) values[key] = result.data;

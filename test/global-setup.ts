@@ -2,7 +2,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, startDevServer } from './helpers/dev-server';
+import { ROOT, startDevServer } from '../src/dev-server';
 
 // One dev server and one workflow bundle for the whole run; each test uses its own task queue and account.
 export default async function globalSetup(): Promise<void> {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { DevServer } from './helpers/dev-server';
+import type { DevServer } from '../src/dev-server';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as { __devServer?: DevServer }).__devServer;

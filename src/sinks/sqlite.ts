@@ -13,18 +13,18 @@ CREATE TABLE IF NOT EXISTS tickets (
   data TEXT NOT NULL,
   stored_at TEXT NOT NULL,
   PRIMARY KEY (account, id)
-);
+) STRICT;
 CREATE TABLE IF NOT EXISTS export_checkpoints (
   account TEXT PRIMARY KEY,
   cursor INTEGER NOT NULL,
   updated_at TEXT NOT NULL
-);
+) STRICT;
 CREATE TABLE IF NOT EXISTS field_headers (
   account TEXT NOT NULL,
   key TEXT NOT NULL,
   name TEXT NOT NULL,
   PRIMARY KEY (account, key)
-);
+) STRICT;
 `;
 
 /** The default sink: one local file, zero set-up. */

@@ -46,6 +46,7 @@ const { persist, loadCheckpoint } = proxyActivities<Activities>({
 const DEFAULTS = { pollIntervalSeconds: 300, minStartAgeSeconds: 300, pagesPerRun: 500, pageSize: 1000 };
 const BLOCKED_RETRY = '1 hour';
 const MAX_WARNINGS = 20;
+const MIN_TIMER_MS = 1;
 
 /** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
@@ -176,13 +177,13 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       minStartAgeMs: settings.minStartAgeMs,
       notBefore,
     });
-    const waitMs = Math.ceil(callAt - Date.now());
-    if (waitMs > 0) {
-      phase = notBefore >= callAt ? 'backoff' : 'waiting';
-      nextCall = callAt;
-      await sleep(waitMs);
-      continue;
-    }
+    // Always a timer, even when the wait is already over, and no clock comparison after it fires: whether the
+    // next command is a timer or an activity must not hinge on a workflow-task timestamp, which can differ
+    // between a live run and a replay after a workflow task timed out.
+    phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
+    nextCall = callAt;
+    await sleep(Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now())));
+    if (state.paused || state.blocked) continue;
 
     phase = 'fetching';
     nextCall = null;

@@ -27,7 +27,8 @@ export function parseRetryAfter(header: string | string[] | undefined | null, no
   let seconds: number | undefined;
   if (numbers.length > 0) {
     seconds = Math.ceil(Math.max(...numbers));
-  } else {
+  } else if (/[a-z]/i.test(raw)) {
+    // Only something that looks like an HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT"): V8 reads "-5" as a date too.
     const date = Date.parse(raw);
     if (!Number.isNaN(date)) seconds = Math.max(0, Math.ceil((date - nowMs) / 1000));
   }

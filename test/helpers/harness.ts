@@ -1,5 +1,6 @@
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { dataConverter } from '../../src/codec/data-converter';
@@ -9,6 +10,7 @@ import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
 import { SqliteSink } from '../../src/sinks/sqlite';
 import { createExportWorker } from '../../src/worker';
 import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
+import { ROOT } from '../../src/dev-server';
 
 let runtimeInstalled = false;
 export function quietRuntime(): void {
@@ -210,4 +212,37 @@ export async function timerDurations(handle: WorkflowHandle): Promise<number[]> 
     if (timeout) durations.push(Number(timeout.seconds ?? 0) * 1000 + Math.round((timeout.nanos ?? 0) / 1e6));
   }
   return durations;
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** The real worker entry point (`src/worker.ts`) as a child process, configured like a user would. */
+export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerProcess {
+  const { bundlePath } = testEnv();
+  let output = '';
+  const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/worker.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      ZENDESK_BASE_URL: h.config.zendesk.baseUrl,
+      ZENDESK_EMAIL: h.config.zendesk.email,
+      ZENDESK_API_TOKEN: h.config.zendesk.apiToken,
+      ZENDESK_TIMEOUT_SECONDS: '3',
+      TEMPORAL_ADDRESS: h.config.temporal.address,
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      SINK_URL: h.config.sinkUrl,
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      LOG_LEVEL: 'INFO',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
 }

@@ -1,9 +1,11 @@
 import { Connection } from '@temporalio/client';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SEARCH_ATTRIBUTE_KEYS } from './shared';
 
-export const ROOT = path.resolve(__dirname, '../..');
+export const ROOT = path.resolve(__dirname, '..');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,9 +27,7 @@ export function temporalBinary(): string {
       stdio: ['ignore', 'pipe', 'inherit'],
     }).trim();
   } catch {
-    throw new Error(
-      'The Temporal CLI is required for the tests: scripts/install-temporal.sh could not find or build it',
-    );
+    throw new Error('The Temporal CLI is required: scripts/install-temporal.sh could not find or build it');
   }
 }
 
@@ -39,10 +39,21 @@ export interface DevServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startDevServer(options: { dbFilename: string; port?: number; ui?: boolean }): Promise<DevServer> {
+export interface DevServerOptions {
+  dbFilename: string;
+  /** Default: a free port. */
+  port?: number;
+  /** false: headless; true: a free port; a number: that port. */
+  ui?: boolean | number;
+  /** Where the server's own output goes (default: inherited stderr). */
+  stderr?: 'inherit' | 'ignore';
+}
+
+/** Starts `temporal server start-dev` with its state in `dbFilename` and this project's search attributes. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const binary = temporalBinary();
   const port = options.port ?? (await freePort());
-  const uiPort = options.ui ? await freePort() : undefined;
+  const uiPort = typeof options.ui === 'number' ? options.ui : options.ui ? await freePort() : undefined;
   const args = [
     'server',
     'start-dev',
@@ -55,14 +66,9 @@ export async function startDevServer(options: { dbFilename: string; port?: numbe
     '--log-level',
     'error',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
-    '--search-attribute',
-    'ZendeskAccount=Keyword',
-    '--search-attribute',
-    'ZendeskCursor=Datetime',
-    '--search-attribute',
-    'ZendeskPaused=Bool',
+    ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${cliType(key.type)}`]),
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', options.stderr ?? 'inherit'] });
   const address = `127.0.0.1:${port}`;
   await waitForServer(address, child);
   return {
@@ -100,4 +106,39 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+function cliType(type: string): string {
+  const names: Record<string, string> = {
+    KEYWORD: 'Keyword',
+    TEXT: 'Text',
+    INT: 'Int',
+    DOUBLE: 'Double',
+    BOOL: 'Bool',
+    DATETIME: 'Datetime',
+    KEYWORD_LIST: 'KeywordList',
+  };
+  return names[type] ?? type;
+}
+
+/** `npm run dev-server`: the user's dev server, state in .data/temporal.db, in the foreground until Ctrl-C. */
+async function run() {
+  const port = Number(process.env.TEMPORAL_PORT ?? 7233);
+  const ui = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+  const dbFilename = process.env.TEMPORAL_DB_FILENAME ?? path.join(ROOT, '.data/temporal.db');
+  fs.mkdirSync(path.dirname(dbFilename), { recursive: true });
+  const server = await startDevServer({ dbFilename, port, ui });
+  console.log(`Temporal dev server on ${server.address}, Web UI on http://localhost:${ui}, state in ${dbFilename}`);
+  console.log('Search attributes registered: ' + SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', '));
+  const stop = () => void server.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await new Promise((resolve) => server.process.once('exit', resolve));
+}
+
+if (require.main === module) {
+  run().catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
 }

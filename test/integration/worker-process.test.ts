@@ -1,0 +1,57 @@
+import { fetchRunHistories, replayAll } from '../helpers/histories';
+import { Harness, sleepMs, spawnWorker, startHarness, waitFor } from '../helpers/harness';
+
+describe('the worker process', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  test('SIGKILLed mid-export three times and restarted: nothing is lost', async () => {
+    h = await startHarness({
+      worker: false,
+      emulator: { ticketCount: 9000, windowSeconds: 0, mutations: { intervalMs: 200, perTick: 2 } },
+      input: { pollIntervalSeconds: 0.5 },
+    });
+    let worker = spawnWorker(h);
+    for (let kill = 1; kill <= 3; kill++) {
+      const pagesBefore = await waitFor('progress', async () => {
+        const s = await h.status().catch(() => undefined);
+        return s && s.pages >= kill * 2 ? s.pages : undefined;
+      }).catch(async (err) => {
+        throw new Error(
+          `${err.message}\nstatus: ${JSON.stringify(await h.status().catch(String))}\nworker: ${worker.output()}`,
+        );
+      });
+      await sleepMs(150 + Math.floor(Math.random() * 400));
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      expect(pagesBefore).toBeGreaterThan(0);
+      worker = spawnWorker(h);
+    }
+    h.emulator.stopMutations();
+    await h.waitForTruth(90_000);
+    expect(h.emulator.stats().callsBeforeRetryAfter).toBe(0);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0); // graceful shutdown on SIGTERM
+    expect(worker.output()).toContain('Worker ready');
+    expect(worker.output()).not.toContain(h.config.zendesk.apiToken!);
+
+    // The history written across kills and sticky-queue timeouts replays cleanly.
+    const histories = await fetchRunHistories(h.client, h.workflowId);
+    await replayAll(histories.map((x) => ({ name: x.runId, json: x.json })));
+  });
+
+  test('bad configuration: one message naming every problem, exit code 2', async () => {
+    h = await startHarness({ worker: false, start: false });
+    const worker = spawnWorker(h, {
+      ZENDESK_BASE_URL: 'not a url',
+      ZENDESK_API_TOKEN: '',
+      ZENDESK_PASSWORD: '',
+      SINK_URL: 'mysql://db/tickets',
+    });
+    expect(await worker.exited).toBe(2);
+    const output = worker.output();
+    expect(output).toMatch(/ZENDESK_BASE_URL: must be an http\(s\) URL/);
+    expect(output).toMatch(/ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required/);
+    expect(output).toMatch(/SINK_URL: must start with sqlite:/);
+  });
+});

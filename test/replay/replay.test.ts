@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { replayAll } from '../helpers/histories';
+
+const DIR = path.join(__dirname, 'histories');
+
+describe('determinism', () => {
+  const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+  test('recorded histories exist and cover every path', () => {
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
+    for (const event of [
+      'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+      'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED',
+      'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
+      'EVENT_TYPE_TIMER_STARTED',
+      'EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES',
+      'EVENT_TYPE_ACTIVITY_TASK_FAILED',
+    ]) {
+      expect(all).toContain(event);
+    }
+  });
+
+  test('every recorded history replays with today’s workflow code', async () => {
+    await replayAll(files.map((f) => ({ name: f, json: fs.readFileSync(path.join(DIR, f), 'utf8') })));
+  });
+});

@@ -1,0 +1,152 @@
+import {
+  advanceCursor,
+  failureBackoffMs,
+  isoSeconds,
+  nextCallAt,
+  resetCursorProblem,
+  type PacingInput,
+} from '../../src/workflows/pacing';
+
+const NOW = 1_700_000_000_000;
+const NOW_S = NOW / 1000;
+
+function pacing(overrides: Partial<PacingInput> = {}): PacingInput {
+  return {
+    nowMs: NOW,
+    lastCallAt: null,
+    pollIntervalMs: 300_000,
+    cursor: NOW_S - 86_400,
+    minStartAgeMs: 300_000,
+    ...overrides,
+  };
+}
+
+describe('nextCallAt', () => {
+  test('the first call with an old cursor goes now', () => {
+    expect(nextCallAt(pacing())).toBe(NOW);
+  });
+
+  test('waits for the poll interval after the last call', () => {
+    expect(nextCallAt(pacing({ lastCallAt: NOW - 100_000 }))).toBe(NOW + 200_000);
+    expect(nextCallAt(pacing({ lastCallAt: NOW - 300_000 }))).toBe(NOW);
+    expect(nextCallAt(pacing({ lastCallAt: NOW - 900_000 }))).toBe(NOW);
+  });
+
+  test('waits until the cursor is older than the minimum start age', () => {
+    expect(nextCallAt(pacing({ cursor: NOW_S - 60 }))).toBe(NOW + 240_000);
+    expect(nextCallAt(pacing({ cursor: NOW_S - 300 }))).toBe(NOW);
+  });
+
+  test('a cursor in the future still waits for its age', () => {
+    expect(nextCallAt(pacing({ cursor: NOW_S + 10, minStartAgeMs: 0 }))).toBe(NOW + 10_000);
+  });
+
+  test('waits for notBefore', () => {
+    expect(nextCallAt(pacing({ notBefore: NOW + 7_000 }))).toBe(NOW + 7_000);
+    expect(nextCallAt(pacing({ notBefore: 0 }))).toBe(NOW);
+    expect(nextCallAt(pacing({ notBefore: NOW - 7_000 }))).toBe(NOW);
+  });
+
+  test('takes the latest of every rule', () => {
+    const base = { lastCallAt: NOW - 250_000, cursor: NOW_S - 200 }; // interval: +50 s, age: +100 s
+    expect(nextCallAt(pacing(base))).toBe(NOW + 100_000);
+    expect(nextCallAt(pacing({ ...base, notBefore: NOW + 150_000 }))).toBe(NOW + 150_000);
+    expect(nextCallAt(pacing({ ...base, pollIntervalMs: 600_000 }))).toBe(NOW + 350_000);
+  });
+
+  test('never returns a time in the past', () => {
+    expect(nextCallAt(pacing({ lastCallAt: 0, cursor: 0, minStartAgeMs: 0, pollIntervalMs: 0 }))).toBe(NOW);
+  });
+});
+
+describe('advanceCursor', () => {
+  const startTime = 1_700_000_000;
+
+  test('an empty page keeps the cursor', () => {
+    expect(advanceCursor({ startTime, endTime: null, rowCount: 0, pageSize: 1000 })).toEqual({ cursor: startTime });
+    expect(advanceCursor({ startTime, endTime: startTime + 50, rowCount: 0, pageSize: 1000 })).toEqual({
+      cursor: startTime,
+    });
+  });
+
+  test('a page without end_time keeps the cursor', () => {
+    expect(advanceCursor({ startTime, endTime: null, rowCount: 10, pageSize: 1000 })).toEqual({ cursor: startTime });
+  });
+
+  test('a normal page moves the cursor to end_time', () => {
+    expect(advanceCursor({ startTime, endTime: startTime + 500, rowCount: 1000, pageSize: 1000 })).toEqual({
+      cursor: startTime + 500,
+    });
+    expect(advanceCursor({ startTime, endTime: startTime + 1, rowCount: 3, pageSize: 1000 })).toEqual({
+      cursor: startTime + 1,
+    });
+  });
+
+  test('a partial page with end_time == start_time keeps the cursor, without a warning', () => {
+    expect(advanceCursor({ startTime, endTime: startTime, rowCount: 999, pageSize: 1000 })).toEqual({
+      cursor: startTime,
+    });
+  });
+
+  test('a full page with end_time == start_time steps one second on, with a warning naming the second', () => {
+    const result = advanceCursor({ startTime, endTime: startTime, rowCount: 1000, pageSize: 1000 });
+    expect(result.cursor).toBe(startTime + 1);
+    expect(result.warning).toContain(String(startTime));
+    expect(result.warning).toContain(isoSeconds(startTime));
+    expect(result.warning).toContain('2023-11-14T22:13:20Z');
+    expect(result.warning).toContain('1000 rows');
+  });
+
+  test('a page larger than the page size at one second also steps on', () => {
+    const result = advanceCursor({ startTime, endTime: startTime, rowCount: 1001, pageSize: 1000 });
+    expect(result.cursor).toBe(startTime + 1);
+    expect(result.warning).toBeDefined();
+  });
+
+  test('end_time before start_time keeps the cursor with a warning', () => {
+    const result = advanceCursor({ startTime, endTime: startTime - 10, rowCount: 5, pageSize: 1000 });
+    expect(result.cursor).toBe(startTime);
+    expect(result.warning).toContain(String(startTime - 10));
+    expect(result.warning).toMatch(/before start_time/);
+  });
+});
+
+describe('failureBackoffMs', () => {
+  test('doubles from the poll interval', () => {
+    expect([1, 2, 3, 4].map((n) => failureBackoffMs(n, 1_000))).toEqual([1_000, 2_000, 4_000, 8_000]);
+  });
+
+  test('zero failures count as one', () => {
+    expect(failureBackoffMs(0, 5_000)).toBe(5_000);
+  });
+
+  test('is capped at one hour', () => {
+    expect(failureBackoffMs(5, 300_000)).toBe(3_600_000);
+    expect(failureBackoffMs(1, 7_200_000)).toBe(3_600_000);
+    expect(failureBackoffMs(1_000, 1)).toBe(65_536);
+    expect(failureBackoffMs(1_000, 1_000)).toBe(3_600_000);
+    expect(Number.isFinite(failureBackoffMs(Number.MAX_SAFE_INTEGER, 1_000))).toBe(true);
+  });
+});
+
+describe('resetCursorProblem', () => {
+  test('accepts a valid start time, including 0 and now', () => {
+    expect(resetCursorProblem({ startTime: NOW_S - 3600 }, NOW)).toBeUndefined();
+    expect(resetCursorProblem({ startTime: 0 }, NOW)).toBeUndefined();
+    expect(resetCursorProblem({ startTime: NOW_S }, NOW)).toBeUndefined();
+  });
+
+  test.each([
+    ['a fractional number', { startTime: 1.5 }, /whole number.*1\.5/],
+    ['a string', { startTime: '1700000000' }, /whole number.*"1700000000"/],
+    ['NaN', { startTime: NaN }, /whole number/],
+    ['a negative number', { startTime: -1 }, />= 0, got -1/],
+    ['a future time', { startTime: NOW_S + 1 }, /in the future/],
+    ['a missing startTime', {}, /expected \{ startTime/],
+    ['null', null, /expected \{ startTime/],
+    ['a bare number', 5, /expected \{ startTime/],
+    ['an undefined startTime', { startTime: undefined }, /whole number/],
+  ])('rejects %s', (_label, request, message) => {
+    expect(resetCursorProblem(request, NOW)).toMatch(message);
+  });
+});

@@ -1,0 +1,285 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { PersistPageInput, TicketRow } from '../../src/sinks/sink';
+import { openSink } from '../../src/sinks/open';
+import { SqliteSink } from '../../src/sinks/sqlite';
+
+const ACCOUNT = 'acme';
+
+let dir: string;
+const opened: SqliteSink[] = [];
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-sqlite-sink-'));
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((sink) => sink.close()));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+let fileCounter = 0;
+function newFile(): string {
+  fileCounter += 1;
+  return path.join(dir, `tickets-${fileCounter}.db`);
+}
+
+function open(file = newFile()): SqliteSink {
+  const sink = new SqliteSink(file);
+  opened.push(sink);
+  return sink;
+}
+
+function ticket(id: number, generatedTimestamp: number, extra: Record<string, unknown> = {}): TicketRow {
+  return {
+    id,
+    generated_timestamp: generatedTimestamp,
+    updated_at: '2024-01-01T00:00:00Z',
+    status: 'Open',
+    subject: `ticket ${id}`,
+    ...extra,
+  };
+}
+
+function page(rows: TicketRow[], cursor: number, overrides: Partial<PersistPageInput> = {}): PersistPageInput {
+  return { account: ACCOUNT, rows, fieldHeaders: {}, cursor, ...overrides };
+}
+
+// Not `rejects.toThrow()`: better-sqlite3 keeps the SqliteError class of the first jest sandbox that loaded it, so in
+// later test files in the same worker its errors are not `instanceof Error` and jest reports "did not throw".
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return String((err as { message?: unknown }).message ?? err);
+  }
+  throw new Error('expected the promise to reject');
+}
+
+async function stored(sink: SqliteSink, id: number, account = ACCOUNT) {
+  return (await sink.readTickets(account)).find((t) => t.id === id);
+}
+
+describe('SqliteSink', () => {
+  test('inserts new tickets', async () => {
+    const sink = open();
+    const result = await sink.persistPage(page([ticket(1, 100), ticket(2, 101)], 101));
+    expect(result).toEqual({ written: 2, ignoredOlder: 0 });
+    expect(await sink.countTickets(ACCOUNT)).toBe(2);
+    expect(await sink.readTickets(ACCOUNT)).toEqual([
+      {
+        id: 1,
+        generatedTimestamp: 100,
+        updatedAt: '2024-01-01T00:00:00Z',
+        status: 'open',
+        data: JSON.stringify(ticket(1, 100)),
+      },
+      {
+        id: 2,
+        generatedTimestamp: 101,
+        updatedAt: '2024-01-01T00:00:00Z',
+        status: 'open',
+        data: JSON.stringify(ticket(2, 101)),
+      },
+    ]);
+  });
+
+  test('an older generated_timestamp is ignored and counted', async () => {
+    const sink = open();
+    await sink.persistPage(page([ticket(1, 200, { subject: 'new' })], 200));
+    const result = await sink.persistPage(page([ticket(1, 150, { subject: 'old' }), ticket(2, 150)], 150));
+    expect(result).toEqual({ written: 1, ignoredOlder: 1 });
+    const row = await stored(sink, 1);
+    expect(row?.generatedTimestamp).toBe(200);
+    expect(JSON.parse(row!.data).subject).toBe('new');
+  });
+
+  test('an equal generated_timestamp: the later write wins', async () => {
+    const sink = open();
+    await sink.persistPage(page([ticket(1, 300, { subject: 'first' })], 300));
+    const result = await sink.persistPage(page([ticket(1, 300, { subject: 'second' })], 300));
+    expect(result).toEqual({ written: 1, ignoredOlder: 0 });
+    expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('second');
+  });
+
+  test('the same row twice in one page: the later one wins', async () => {
+    const sink = open();
+    await sink.persistPage(page([ticket(1, 300, { subject: 'first' }), ticket(1, 300, { subject: 'second' })], 300));
+    expect(await sink.countTickets(ACCOUNT)).toBe(1);
+    expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('second');
+  });
+
+  test('the same updated_at with a newer generated_timestamp wins (a system update)', async () => {
+    const sink = open();
+    const updated_at = '2024-02-02T10:00:00Z';
+    await sink.persistPage(page([ticket(1, 400, { updated_at, status: 'Open' })], 400));
+    await sink.persistPage(page([ticket(1, 460, { updated_at, status: 'Closed' })], 460));
+    const row = await stored(sink, 1);
+    expect(row).toMatchObject({ generatedTimestamp: 460, updatedAt: updated_at, status: 'closed' });
+  });
+
+  test('data is JSON.stringify(row), key order and nested values preserved', async () => {
+    const sink = open();
+    const row = {
+      subject: 'zebra first',
+      id: 7,
+      via: { source: { from: {}, to: {} }, channel: 'email' },
+      generated_timestamp: 500,
+      field_360001: null,
+      current_tags: 'b a',
+      status: 'Pending',
+      unicode: 'été ✓ 🎫',
+    } as TicketRow;
+    await sink.persistPage(page([row], 500));
+    const data = (await stored(sink, 7))!.data;
+    expect(data).toBe(JSON.stringify(row));
+    expect(Object.keys(JSON.parse(data))).toEqual(Object.keys(row));
+  });
+
+  test('status is stored in lower case; a missing status or updated_at is null', async () => {
+    const sink = open();
+    await sink.persistPage(
+      page(
+        [
+          ticket(1, 600, { status: 'Deleted' }),
+          ticket(2, 600, { status: 'deleted' }),
+          { id: 3, generated_timestamp: 600 },
+        ],
+        600,
+      ),
+    );
+    const rows = await sink.readTickets(ACCOUNT);
+    expect(rows.map((r) => r.status)).toEqual(['deleted', 'deleted', null]);
+    expect(rows[2].updatedAt).toBeNull();
+    expect(JSON.parse(rows[0].data).status).toBe('Deleted');
+  });
+
+  test('field headers are stored and updated', async () => {
+    const sink = open();
+    await sink.persistPage(page([], 0, { fieldHeaders: { id: 'Id', group_name: 'Group' } }));
+    expect(await sink.readFieldHeaders(ACCOUNT)).toEqual({ id: 'Id', group_name: 'Group' });
+    await sink.persistPage(page([], 0, { fieldHeaders: { group_name: 'Team', field_1: 'Custom' } }));
+    expect(await sink.readFieldHeaders(ACCOUNT)).toEqual({ id: 'Id', group_name: 'Team', field_1: 'Custom' });
+    expect(await sink.readFieldHeaders('other')).toEqual({});
+  });
+
+  test('the checkpoint is written in the same call and overwritten by the next', async () => {
+    const sink = open();
+    expect(await sink.readCheckpoint(ACCOUNT)).toBeUndefined();
+    await sink.persistPage(page([ticket(1, 700)], 700));
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(700);
+    await sink.persistPage(page([], 701));
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(701);
+    await sink.persistPage(page([], 650));
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(650);
+  });
+
+  test('accounts are isolated', async () => {
+    const sink = open();
+    await sink.persistPage(page([ticket(1, 800, { subject: 'acme' })], 800));
+    await sink.persistPage(
+      page([ticket(1, 100, { subject: 'other' }), ticket(2, 100)], 100, {
+        account: 'other.example:8080',
+        fieldHeaders: { id: 'ID' },
+      }),
+    );
+    expect(await sink.countTickets(ACCOUNT)).toBe(1);
+    expect(await sink.countTickets('other.example:8080')).toBe(2);
+    expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('acme');
+    expect(JSON.parse((await stored(sink, 1, 'other.example:8080'))!.data).subject).toBe('other');
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(800);
+    expect(await sink.readCheckpoint('other.example:8080')).toBe(100);
+    expect(await sink.readFieldHeaders(ACCOUNT)).toEqual({});
+    expect(await sink.countTickets('nobody')).toBe(0);
+  });
+
+  test('a page with a row violating NOT NULL rolls back entirely, checkpoint included', async () => {
+    const sink = open();
+    await sink.persistPage(page([ticket(1, 900, { subject: 'kept' })], 900, { fieldHeaders: { id: 'Id' } }));
+    const bad = { id: 3, generated_timestamp: undefined } as unknown as TicketRow;
+    const message = await rejection(
+      sink.persistPage(
+        page([ticket(1, 950, { subject: 'rolled back' }), ticket(2, 950), bad], 950, {
+          fieldHeaders: { id: 'Changed' },
+        }),
+      ),
+    );
+    expect(message).toMatch(/generated_timestamp|generatedTimestamp/);
+    expect(await sink.countTickets(ACCOUNT)).toBe(1);
+    expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('kept');
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(900);
+    expect(await sink.readFieldHeaders(ACCOUNT)).toEqual({ id: 'Id' });
+
+    // The sink is still usable after the failed transaction.
+    await sink.persistPage(page([ticket(2, 960)], 960));
+    expect(await sink.countTickets(ACCOUNT)).toBe(2);
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(960);
+  });
+
+  test('a null generated_timestamp is rejected too', async () => {
+    const sink = open();
+    const bad = { id: 1, generated_timestamp: null } as unknown as TicketRow;
+    expect(await rejection(sink.persistPage(page([bad], 10)))).toMatch(/NOT NULL constraint failed/);
+    expect(await sink.readCheckpoint(ACCOUNT)).toBeUndefined();
+  });
+
+  test('reopening the file keeps tickets, checkpoint and headers', async () => {
+    const file = newFile();
+    const first = open(file);
+    await first.persistPage(page([ticket(1, 1000), ticket(2, 1001)], 1001, { fieldHeaders: { id: 'Id' } }));
+    await first.close();
+    await first.close(); // closing twice is harmless
+
+    const second = open(file);
+    expect(await second.countTickets(ACCOUNT)).toBe(2);
+    expect(await second.readCheckpoint(ACCOUNT)).toBe(1001);
+    expect(await second.readFieldHeaders(ACCOUNT)).toEqual({ id: 'Id' });
+    expect((await stored(second, 2))!.data).toBe(JSON.stringify(ticket(2, 1001)));
+  });
+
+  test('creates missing parent directories', async () => {
+    const file = path.join(dir, 'nested', 'deeper', 'tickets.db');
+    const sink = open(file);
+    await sink.persistPage(page([ticket(1, 1)], 1));
+    expect(fs.existsSync(file)).toBe(true);
+  });
+});
+
+describe('openSink', () => {
+  test('sqlite:<path> opens a SqliteSink at that path', async () => {
+    const file = newFile();
+    const sink = await openSink(`sqlite:${file}`);
+    try {
+      expect(sink).toBeInstanceOf(SqliteSink);
+      expect((sink as SqliteSink).filename).toBe(file);
+      await sink.persistPage(page([ticket(1, 5)], 5));
+      expect(await sink.readCheckpoint(ACCOUNT)).toBe(5);
+    } finally {
+      await sink.close();
+    }
+    expect(fs.existsSync(file)).toBe(true);
+  });
+
+  test('sqlite://<absolute path> is accepted too', async () => {
+    const file = newFile();
+    const sink = await openSink(`sqlite://${file}`);
+    try {
+      expect((sink as SqliteSink).filename).toBe(file);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  test('sqlite: without a path is a clear error', async () => {
+    await expect(openSink('sqlite:')).rejects.toThrow(/SINK_URL: sqlite: needs a file path/);
+  });
+
+  test('an unknown scheme is a clear error naming it', async () => {
+    await expect(openSink('mysql://db/tickets')).rejects.toThrow(/SINK_URL: unknown scheme in "mysql:"/);
+  });
+
+  test.each(['postgres://user@db/tickets', 'postgresql://db/tickets'])('%s is a clear error', async (url) => {
+    await expect(openSink(url)).rejects.toThrow(/SINK_URL: the PostgreSQL sink is not part of this version/);
+  });
+});
