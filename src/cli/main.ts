@@ -194,6 +194,13 @@ async function execute(
       }
     }
     case 'status': {
+      const execution = await handle.describe();
+      if (execution.status.name !== 'RUNNING') {
+        io.err(
+          `${workflowId} is not running (${execution.status.name.toLowerCase()}); start it with \`npm run client -- start\`.`,
+        );
+        return EXIT_FAILED;
+      }
       const status = await handle.query(statusQuery);
       io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
       return EXIT_OK;

@@ -1,0 +1,162 @@
+// `npm run demo`: the whole exporter on one machine with no Zendesk account. Starts (or reuses) a Temporal dev
+// server, the local Zendesk emulator with live changes, a worker and the export workflow, then shows progress
+// until Ctrl-C, which stops everything it started.
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { dataConverter } from './codec/data-converter';
+import { formatDuration } from './cli/format';
+import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
+import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from './emulator';
+import { DEFAULT_TASK_QUEUE, workflowIdFor, ZENDESK_ACCOUNT } from './shared';
+import { ExportInput, ExportStatus, statusQuery } from './workflows/messages';
+
+const DATA_DIR = path.join(ROOT, '.data');
+const TEMPORAL_PORT = 7233;
+const UI_PORT = 8233;
+const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 8080);
+const PACING_SECONDS = 5;
+
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+async function run() {
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  const started: { server?: DevServer; emulator?: Emulator; worker?: ChildProcess } = {};
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping the worker, the emulator and the dev server started by the demo...\n');
+    if (started.worker) await stopProcess(started.worker, 'SIGTERM');
+    await started.emulator?.close();
+    await started.server?.stop();
+    process.stdout.write(
+      `Done. Tickets are in ${path.join(DATA_DIR, 'tickets.db')}; Temporal state in .data/temporal.db.\n`,
+    );
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    console.log('Temporal: finding or building the CLI (the first build takes several minutes)...');
+    const address = `127.0.0.1:${TEMPORAL_PORT}`;
+    if (await portInUse(TEMPORAL_PORT)) {
+      await waitForServer(address, undefined, 10_000);
+      console.log(`Temporal: using the server already running on ${address}`);
+    } else {
+      started.server = await startDevServer({
+        dbFilename: path.join(DATA_DIR, 'temporal.db'),
+        port: TEMPORAL_PORT,
+        ui: UI_PORT,
+        stderr: 'ignore',
+      });
+      console.log(`Temporal: dev server on ${address}, state in .data/temporal.db`);
+    }
+    console.log(`Temporal Web UI: http://localhost:${UI_PORT}`);
+
+    const emulatorPort = (await portInUse(EMULATOR_PORT)) ? 0 : EMULATOR_PORT;
+    started.emulator = await startEmulator({
+      port: emulatorPort,
+      ticketCount: 3000,
+      rangeSeconds: 7 * 86400,
+      windowSeconds: PACING_SECONDS,
+      minStartAgeSeconds: PACING_SECONDS,
+      mutations: { intervalMs: 1000, perTick: 3 },
+    });
+    const emulator = started.emulator;
+    const account = new URL(emulator.url).host;
+    console.log(`Zendesk emulator: ${emulator.url} (3,000 seeded tickets, about 3 changes a second)`);
+    console.log(
+      `Demo pacing: one call every ${PACING_SECONDS} s and start_time at least ${PACING_SECONDS} s old ` +
+        '(a real account: 300 s and 300 s). Nothing else differs from production.',
+    );
+
+    const workerLog = fs.openSync(path.join(DATA_DIR, 'demo-worker.log'), 'w');
+    started.worker = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/worker.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ZENDESK_BASE_URL: emulator.url,
+        ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
+        ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+        TEMPORAL_ADDRESS: address,
+        TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
+        SINK_URL: `sqlite:${path.join(DATA_DIR, 'tickets.db')}`,
+      },
+      stdio: ['ignore', workerLog, workerLog],
+    });
+    started.worker.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`\nThe worker exited (code ${code}); see .data/demo-worker.log`);
+        void stopAll(1);
+      }
+    });
+    console.log('Worker: started (log in .data/demo-worker.log)');
+
+    const connection = await Connection.connect({ address });
+    const client = new Client({ connection, dataConverter });
+    const workflowId = workflowIdFor(account);
+    const handle = client.workflow.getHandle(workflowId);
+    // The emulator's data is new each time, so a previous demo's export (and cursor) is replaced.
+    await handle.terminate('a new demo run').catch((err) => {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    });
+    const input: ExportInput = {
+      account,
+      startTime: 0,
+      pollIntervalSeconds: PACING_SECONDS,
+      minStartAgeSeconds: PACING_SECONDS,
+    };
+    await client.workflow.start('ticketExportWorkflow', {
+      taskQueue: DEFAULT_TASK_QUEUE,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: account }],
+    });
+    console.log(`Export: workflow ${workflowId} started. Try in another terminal:`);
+    console.log(`  ZENDESK_BASE_URL=${emulator.url} npm run client -- status`);
+    console.log('Ctrl-C stops the demo.\n');
+
+    const tty = process.stdout.isTTY;
+    for (;;) {
+      const status = await handle.query(statusQuery).catch(() => undefined);
+      const line = status ? progressLine(status) : 'waiting for the worker...';
+      process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      await new Promise((r) => setTimeout(r, tty ? 1000 : 5000));
+    }
+  } catch (err) {
+    console.error(`\nThe demo failed: ${err instanceof Error ? err.message : err}`);
+    await stopAll(1);
+  }
+}
+
+function progressLine(s: ExportStatus): string {
+  const next = s.nextCallAt
+    ? `next call in ${Math.max(0, Math.ceil((Date.parse(s.nextCallAt) - Date.now()) / 1000))} s`
+    : s.phase;
+  return [
+    `cursor ${s.cursorIso}`,
+    `${s.ticketsStored.toLocaleString('en-US')} tickets stored`,
+    `${s.pages} pages`,
+    `${s.calls} calls (${s.rateLimited} rate-limited)`,
+    s.paused ? 'paused' : next,
+    `lag ${formatDuration(s.lagSeconds)}`,
+    ...(s.lastError ? [`error: ${s.lastError}`] : []),
+  ].join(' · ');
+}
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,103 @@
+import { runCli } from '../../src/cli/main';
+import { DEFAULT_CREDENTIALS } from '../../src/emulator';
+import { Harness, startHarness, waitFor } from '../helpers/harness';
+
+describe('operator CLI', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  async function cli(args: string[], extraEnv: Record<string, string> = {}) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, {
+      env: {
+        ZENDESK_BASE_URL: h.emulator.url,
+        TEMPORAL_ADDRESS: h.config.temporal.address,
+        TEMPORAL_TASK_QUEUE: h.taskQueue,
+        EXPORT_POLL_INTERVAL_SECONDS: '1',
+        EXPORT_MIN_START_AGE_SECONDS: '1',
+        ...extraEnv,
+      },
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  test('start (idempotent), status, pause, resume, reset, stop', async () => {
+    h = await startHarness({ start: false, emulator: { ticketCount: 1200, windowSeconds: 0 } });
+    const first = await cli(['start', '--start-time', '0']);
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.out).toMatch(/Started zendesk-export-127\.0\.0\.1:\d+/);
+    const again = await cli(['start']);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/already running/);
+
+    await h.waitForTruth(30_000);
+    const status = await cli(['status', '--json']);
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.out);
+    expect(parsed.account).toBe(h.account);
+    expect(parsed.ticketsStored).toBeGreaterThanOrEqual(1200);
+    const human = await cli(['status']);
+    expect(human.out).toMatch(/cursor\s+\d+ \(20\d\d-/);
+    expect(human.out).toMatch(/stored\s+1,2\d\d tickets/);
+
+    expect((await cli(['pause'])).code).toBe(0);
+    await waitFor('paused', async () => (await h.status()).paused);
+    const reset = await cli(['reset', '--start-time', '0']);
+    expect(reset.code).toBe(0);
+    expect(reset.out).toMatch(/reset to 0 \(was \d+\)/);
+    expect((await cli(['resume'])).code).toBe(0);
+    await waitFor('running', async () => !(await h.status()).paused);
+
+    expect((await cli(['stop'])).code).toBe(0);
+    await waitFor('cancelled', async () => (await h.handle.describe()).status.name === 'CANCELLED');
+    const afterStop = await cli(['status']);
+    expect(afterStop.code).toBe(1);
+  });
+
+  test('bad input exits 2 with a message naming the problem', async () => {
+    h = await startHarness({ start: false, worker: false });
+    const cases: [string[], RegExp, Record<string, string>?][] = [
+      [[], /Usage: npm run client/],
+      [['launch'], /Unknown command "launch"/],
+      [['start', '--start-time', 'yesterday'], /--start-time must be a whole number, got "yesterday"/],
+      [['start', '--start-time', '-5'], /--start-time/],
+      [['start', '--start-time', String(Math.floor(Date.now() / 1000) + 3600)], /--start-time must be between 0 and/],
+      [['start', '--poll-interval', '0'], /--poll-interval must be a number of seconds >= 0.1/],
+      [['start', '--min-start-age', 'abc'], /--min-start-age must be a number of seconds/],
+      [['start', '--bogus'], /Unknown option '--bogus'/],
+      [['reset'], /reset: --start-time N is required/],
+      [['reset', '--start-time', '1.5'], /--start-time must be a whole number/],
+      [['status', 'extra'], /Unexpected argument|positional/i],
+      [['start'], /ZENDESK_BASE_URL: must be an http\(s\) URL/, { ZENDESK_BASE_URL: 'nope' }],
+      [
+        ['start'],
+        /EXPORT_POLL_INTERVAL_SECONDS: must be a number of seconds >= 0.1/,
+        { EXPORT_POLL_INTERVAL_SECONDS: '-1' },
+      ],
+      [['check'], /ZENDESK_EMAIL: required/],
+    ];
+    for (const [args, message, env] of cases) {
+      const result = await cli(args, env);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.err).toMatch(message);
+    }
+  });
+
+  test('check: good credentials pass, wrong ones fail without printing the secret', async () => {
+    h = await startHarness({ start: false, worker: false });
+    const good = await cli(['check'], {
+      ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
+      ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+    });
+    expect(good.code).toBe(0);
+    expect(good.out).toMatch(/OK: .* accepted the credentials; the sample endpoint returned \d+ rows/);
+    const bad = await cli(['check'], { ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email, ZENDESK_API_TOKEN: 'not-the-token' });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/401/);
+    expect(bad.err + bad.out).not.toContain('not-the-token');
+    expect(h.emulator.stats().byEndpoint.sample).toBe(2);
+  });
+});
