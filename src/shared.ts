@@ -22,3 +22,7 @@ export function accountFor(options: { subdomain?: string; baseUrl?: string }): s
 /** ApplicationFailure types that the workflow tells apart. */
 export const PERMANENT_FAILURE = 'ZendeskPermanentError';
 export const TRANSIENT_FAILURE = 'ZendeskTransientError';
+
+/** The three Zendesk ticket exports: the specified one, time-based incremental, cursor-based incremental. */
+export const EXPORT_APIS = ['exports', 'incremental', 'cursor'] as const;
+export type ExportApi = (typeof EXPORT_APIS)[number];

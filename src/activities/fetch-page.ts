@@ -20,31 +20,37 @@ export function createFetchPage({ zendesk, account }: FetchPageDeps) {
     }
     const requestedAt = Date.now();
     try {
-      const outcome = await zendesk.fetchExportPage(input.startTime);
-      switch (outcome.kind) {
-        case 'page':
-          return {
-            kind: 'page',
-            requestedAt,
-            rows: outcome.rows,
-            endTime: outcome.endTime,
-            fieldHeaders: outcome.fieldHeaders,
-            ...(outcome.foreignNextPage ? { foreignNextPage: outcome.foreignNextPage } : {}),
-          };
-        case 'rate_limited':
-          return {
-            kind: 'rate_limited',
-            requestedAt,
-            retryAfterSeconds: outcome.retryAfterSeconds,
-            note: outcome.note,
-          };
-        case 'too_recent':
-          return { kind: 'too_recent', requestedAt, message: outcome.message };
-      }
+      const outcome = await callZendesk(zendesk, input);
+      if (outcome.kind !== 'page') return { ...outcome, requestedAt };
+      const result: FetchPageResult = {
+        kind: 'page',
+        requestedAt,
+        rows: outcome.rows,
+        endTime: outcome.endTime,
+        fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},
+      };
+      if ('afterCursor' in outcome) result.afterCursor = outcome.afterCursor ?? null;
+      if ('endOfStream' in outcome) result.endOfStream = outcome.endOfStream;
+      if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;
+      return result;
     } catch (err) {
       throw toApplicationFailure(err);
     }
   };
+}
+
+async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
+  const request = { perPage: input.perPage, include: input.include, excludeDeleted: input.excludeDeleted };
+  switch (input.api ?? 'exports') {
+    case 'exports':
+      return zendesk.fetchExportPage(input.startTime);
+    case 'incremental':
+      return zendesk.fetchTimeBasedPage({ ...request, startTime: input.startTime });
+    case 'cursor':
+      return zendesk.fetchCursorPage(
+        input.cursor !== undefined ? { ...request, cursor: input.cursor } : { ...request, startTime: input.startTime },
+      );
+  }
 }
 
 function toApplicationFailure(err: unknown): ApplicationFailure {

@@ -1,5 +1,6 @@
 import { TicketSink } from '../sinks/sink';
-import { PersistInput, PersistOutput } from './types';
+import type { ExportApi } from '../shared';
+import { PersistInput, PersistOutput, StoredCheckpoint } from './types';
 
 export function createPersist({ sink }: { sink: TicketSink }) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
@@ -8,8 +9,10 @@ export function createPersist({ sink }: { sink: TicketSink }) {
 }
 
 export function createLoadCheckpoint({ sink }: { sink: TicketSink }) {
-  /** The cursor the sink last stored for this account, the recovery point of a new workflow. */
-  return async function loadCheckpoint(account: string): Promise<number | null> {
-    return (await sink.readCheckpoint(account)) ?? null;
+  /** The checkpoint the sink last stored for this account, the recovery point of a new workflow. */
+  return async function loadCheckpoint(account: string): Promise<StoredCheckpoint | null> {
+    const checkpoint = await sink.readFullCheckpoint(account);
+    if (!checkpoint) return null;
+    return { cursor: checkpoint.cursor, api: checkpoint.api as ExportApi | null, afterCursor: checkpoint.afterCursor };
   };
 }

@@ -1,8 +1,17 @@
+import type { ExportApi } from '../shared';
 import type { TicketRow } from '../sinks/sink';
 
 export interface FetchPageInput {
   account: string;
+  /** Default 'exports' (the specified endpoint). */
+  api?: ExportApi;
+  /** The start_time of a time-based call, or of the first call of a cursor export. */
   startTime: number;
+  /** Cursor-based: continue after this cursor instead of from startTime. */
+  cursor?: string;
+  perPage?: number;
+  include?: string[];
+  excludeDeleted?: boolean;
 }
 
 export type FetchPageResult =
@@ -13,19 +22,31 @@ export type FetchPageResult =
       rows: TicketRow[];
       endTime: number | null;
       fieldHeaders: Record<string, string>;
+      afterCursor?: string | null;
+      endOfStream?: boolean;
       foreignNextPage?: string;
     }
   | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
-  | { kind: 'too_recent'; requestedAt: number; message: string };
+  | { kind: 'too_recent'; requestedAt: number; message: string }
+  | { kind: 'gateway_timeout'; requestedAt: number; message: string }
+  | { kind: 'cursor_rejected'; requestedAt: number; message: string };
 
 export interface PersistInput {
   account: string;
   rows: TicketRow[];
   fieldHeaders: Record<string, string>;
   cursor: number;
+  api?: ExportApi;
+  afterCursor?: string | null;
 }
 
 export interface PersistOutput {
   written: number;
   ignoredOlder: number;
+}
+
+export interface StoredCheckpoint {
+  cursor: number;
+  api: ExportApi | null;
+  afterCursor: string | null;
 }

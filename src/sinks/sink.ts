@@ -7,6 +7,16 @@ export interface PersistPageInput {
   fieldHeaders: Record<string, string>;
   /** The cursor that follows this page: written in the same transaction as the tickets. */
   cursor: number;
+  /** Which export wrote the checkpoint: a cursor of one endpoint means nothing to another. */
+  api?: string;
+  /** Cursor-based export: the after_cursor that follows this page. */
+  afterCursor?: string | null;
+}
+
+export interface Checkpoint {
+  cursor: number;
+  api: string | null;
+  afterCursor: string | null;
 }
 
 export interface PersistResult {
@@ -32,6 +42,7 @@ export interface TicketSink {
    */
   persistPage(input: PersistPageInput): Promise<PersistResult>;
   readCheckpoint(account: string): Promise<number | undefined>;
+  readFullCheckpoint(account: string): Promise<Checkpoint | undefined>;
   readTickets(account: string): Promise<StoredTicket[]>;
   countTickets(account: string): Promise<number>;
   close(): Promise<void>;

@@ -1,7 +1,15 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { normalizedStatus, PersistPageInput, PersistResult, StoredTicket, TicketSink, updatedAt } from './sink';
+import {
+  Checkpoint,
+  normalizedStatus,
+  PersistPageInput,
+  PersistResult,
+  StoredTicket,
+  TicketSink,
+  updatedAt,
+} from './sink';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tickets (
@@ -17,7 +25,9 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE TABLE IF NOT EXISTS export_checkpoints (
   account TEXT PRIMARY KEY,
   cursor INTEGER NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  api TEXT,
+  after_cursor TEXT
 ) STRICT;
 CREATE TABLE IF NOT EXISTS field_headers (
   account TEXT NOT NULL,
@@ -42,6 +52,7 @@ export class SqliteSink implements TicketSink {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
+    migrate(this.db);
     // `>=`: on equal generated_timestamp the later write wins.
     this.upsertTicket = this.db.prepare(`
       INSERT INTO tickets (account, id, generated_timestamp, updated_at, status, data, stored_at)
@@ -54,8 +65,10 @@ export class SqliteSink implements TicketSink {
       INSERT INTO field_headers (account, key, name) VALUES (?, ?, ?)
       ON CONFLICT (account, key) DO UPDATE SET name = excluded.name`);
     this.upsertCheckpoint = this.db.prepare(`
-      INSERT INTO export_checkpoints (account, cursor, updated_at) VALUES (?, ?, ?)
-      ON CONFLICT (account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`);
+      INSERT INTO export_checkpoints (account, cursor, updated_at, api, after_cursor) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (account) DO UPDATE SET
+        cursor = excluded.cursor, updated_at = excluded.updated_at,
+        api = excluded.api, after_cursor = excluded.after_cursor`);
     this.writePage = this.db.transaction((input: PersistPageInput) => {
       const storedAt = new Date().toISOString();
       let written = 0;
@@ -72,7 +85,7 @@ export class SqliteSink implements TicketSink {
         written += info.changes;
       }
       for (const [key, name] of Object.entries(input.fieldHeaders)) this.upsertHeader.run(input.account, key, name);
-      this.upsertCheckpoint.run(input.account, input.cursor, storedAt);
+      this.upsertCheckpoint.run(input.account, input.cursor, storedAt, input.api ?? null, input.afterCursor ?? null);
       return { written, ignoredOlder: input.rows.length - written };
     });
   }
@@ -85,6 +98,13 @@ export class SqliteSink implements TicketSink {
     const row = this.db.prepare('SELECT cursor FROM export_checkpoints WHERE account = ?').get(account) as
       { cursor: number } | undefined;
     return row?.cursor;
+  }
+
+  async readFullCheckpoint(account: string): Promise<Checkpoint | undefined> {
+    const row = this.db
+      .prepare('SELECT cursor, api, after_cursor AS afterCursor FROM export_checkpoints WHERE account = ?')
+      .get(account) as Checkpoint | undefined;
+    return row;
   }
 
   async readTickets(account: string): Promise<StoredTicket[]> {
@@ -113,4 +133,11 @@ export class SqliteSink implements TicketSink {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Brings a file written by an older version up to this schema. */
+function migrate(db: Database.Database): void {
+  const columns = (db.prepare('PRAGMA table_info(export_checkpoints)').all() as { name: string }[]).map((c) => c.name);
+  if (!columns.includes('api')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN api TEXT');
+  if (!columns.includes('after_cursor')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN after_cursor TEXT');
 }

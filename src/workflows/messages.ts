@@ -1,15 +1,26 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ExportApi } from '../shared';
 
 export interface ExportInput {
   account: string;
+  /** Which Zendesk export to read; kept for the life of the export. Default 'exports' (the specified one). */
+  api?: ExportApi;
   /** An explicit first cursor (epoch seconds): wins over the checkpoint stored in the sink. */
   startTime?: number;
   /** The first cursor when neither startTime nor a stored checkpoint exists. Default 0. */
   defaultStartTime?: number;
   /** Minimum gap between two calls to Zendesk. Default 300. */
   pollIntervalSeconds?: number;
-  /** Zendesk rejects a start_time younger than this. Default 300. */
+  /** Zendesk rejects a start_time younger than this. Default 300 ('exports'), 60 (incremental endpoints). */
   minStartAgeSeconds?: number;
+  /** Incremental endpoints: calls per minute while catching up. Default 10 (30 with the High Volume add-on). */
+  requestsPerMinute?: number;
+  /** Incremental endpoints: per_page, 1-1000. Default 1000; a 504 halves it for the next call. */
+  perPage?: number;
+  /** Incremental endpoints: sideloads passed through (users, groups, organizations…). */
+  include?: string[];
+  /** Incremental endpoints: leave deleted tickets out. */
+  excludeDeleted?: boolean;
   /** Continue-as-new after this many pages in one run. Default 500. */
   pagesPerRun?: number;
   /** Rows in a full page (1000 on the export endpoint): a full page at one timestamp is stepped past. */
@@ -19,7 +30,16 @@ export interface ExportInput {
 }
 
 export interface ExportState {
+  api?: ExportApi;
+  /** Epoch seconds: the time-based cursor, or the newest generated_timestamp stored by a cursor export. */
   cursor: number;
+  /** Cursor-based export: the after_cursor to continue from (null: start from `cursor`). */
+  afterCursor?: string | null;
+  /** Time-based export: a second holding a full page, being read through the cursor endpoint. */
+  trap?: { startTime: number; afterCursor: string | null } | null;
+  /** Incremental endpoints: the last page reached end_of_stream, so the next call waits the poll interval. */
+  caughtUp?: boolean;
+  perPage?: number;
   paused: boolean;
   blocked: boolean;
   /** When the last call to Zendesk was sent (ms): pacing counts from here. */
@@ -37,6 +57,7 @@ export interface ExportState {
 export type ExportPhase =
   | 'starting'
   | 'waiting'
+  | 'idle'
   | 'fetching'
   | 'persisting'
   | 'rate_limited'
@@ -47,6 +68,10 @@ export type ExportPhase =
 
 export interface ExportStatus {
   account: string;
+  api: ExportApi;
+  afterCursor: string | null;
+  perPage: number;
+  caughtUp: boolean;
   cursor: number;
   cursorIso: string;
   phase: ExportPhase;
@@ -78,6 +103,8 @@ export interface ResetCursorResult {
 }
 
 export const pauseSignal = defineSignal('pause');
+/** Incremental endpoints: cut the idle wait short (never the rate limit). */
+export const pollNowSignal = defineSignal('pollNow');
 export const resumeSignal = defineSignal('resume');
 export const resetCursorSignal = defineSignal<[ResetCursorRequest]>('resetCursor');
 export const resetCursorUpdate = defineUpdate<ResetCursorResult, [ResetCursorRequest]>('resetCursor');

@@ -12,14 +12,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { FetchPageInput, FetchPageResult } from '../activities/types';
 import type { TicketRow } from '../sinks/sink';
-import { PERMANENT_FAILURE, ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED } from '../shared';
+import { ExportApi, PERMANENT_FAILURE, ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED } from '../shared';
 import {
   ExportInput,
   ExportPhase,
   ExportState,
   ExportStatus,
   pauseSignal,
+  pollNowSignal,
   resetCursorSignal,
   resetCursorUpdate,
   resumeSignal,
@@ -43,21 +45,33 @@ const { persist, loadCheckpoint } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-const DEFAULTS = { pollIntervalSeconds: 300, minStartAgeSeconds: 300, pagesPerRun: 500, pageSize: 1000 };
+const DEFAULTS = {
+  pollIntervalSeconds: 300,
+  minStartAgeSeconds: 300,
+  pagesPerRun: 500,
+  pageSize: 1000,
+  requestsPerMinute: 10,
+  perPage: 1000,
+};
+/** The incremental endpoints accept a start_time one minute old (the specified one: five). */
+const INCREMENTAL_MIN_START_AGE_SECONDS = 60;
 const BLOCKED_RETRY = '1 hour';
 const MAX_WARNINGS = 20;
 const MIN_TIMER_MS = 1;
 
 /** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
-  const settings = resolveSettings(input);
+  const settings = resolveSettings(input, input.state?.api ?? input.api ?? 'exports');
   const state: ExportState = input.state ?? freshState();
+  const api: ExportApi = state.api ?? input.api ?? 'exports';
+  state.api = api;
   let phase: ExportPhase = 'starting';
   let nextCall: number | null = null;
   let cursorBusy = false;
   let pendingReset: number | undefined;
   let pagesThisRun = 0;
   let notBefore = 0;
+  let pollNowRequested = false;
   let published: { account?: string; cursor?: number; paused?: boolean } = {};
   for (const warning of settings.warnings) addWarning(warning);
 
@@ -72,7 +86,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   function requestReset(startTime: number): number {
     const previous = pendingReset ?? state.cursor;
     if (cursorBusy) pendingReset = startTime;
-    else state.cursor = startTime;
+    else moveCursor(startTime);
     publishSearchAttributes();
     return previous;
   }
@@ -80,6 +94,9 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   setHandler(pauseSignal, () => {
     state.paused = true;
     publishSearchAttributes();
+  });
+  setHandler(pollNowSignal, () => {
+    pollNowRequested = true;
   });
   setHandler(resumeSignal, () => {
     state.paused = false;
@@ -109,6 +126,10 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     const shownCursor = pendingReset ?? state.cursor;
     return {
       account: input.account,
+      api,
+      afterCursor: state.afterCursor ?? null,
+      perPage: state.perPage ?? settings.perPage,
+      caughtUp: state.caughtUp ?? false,
       cursor: shownCursor,
       cursorIso: isoSeconds(shownCursor),
       phase,
@@ -142,7 +163,10 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   }
   if (!input.state) {
     cursorBusy = true;
-    state.cursor = input.startTime ?? (await loadCheckpoint(input.account)) ?? input.defaultStartTime ?? 0;
+    const checkpoint = input.startTime === undefined ? await loadCheckpoint(input.account) : null;
+    state.cursor = input.startTime ?? checkpoint?.cursor ?? input.defaultStartTime ?? 0;
+    // A cursor of one endpoint means nothing to another: only the same export resumes from its after_cursor.
+    if (checkpoint?.api === api && api === 'cursor') state.afterCursor = checkpoint.afterCursor;
     cursorBusy = false;
     applyPendingReset();
   }
@@ -169,11 +193,25 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       await continueAsNew<typeof ticketExportWorkflow>({ ...input, state });
     }
 
+    // Incremental endpoints, caught up: the idle interval, which pollNow cuts short.
+    if (api !== 'exports' && state.caughtUp) {
+      phase = 'idle';
+      nextCall = (state.lastCallAt ?? 0) + settings.pollIntervalMs;
+      await condition(
+        () => pollNowRequested || state.paused || state.blocked,
+        Math.max(MIN_TIMER_MS, Math.ceil(nextCall - Date.now())),
+      );
+      pollNowRequested = false;
+      if (state.paused || state.blocked) continue;
+    }
+
+    const request = nextRequest();
     const callAt = nextCallAt({
       nowMs: Date.now(),
       lastCallAt: state.lastCallAt,
-      pollIntervalMs: settings.pollIntervalMs,
-      cursor: state.cursor,
+      pollIntervalMs: api === 'exports' ? settings.pollIntervalMs : 60_000 / settings.requestsPerMinute,
+      // A cursor call has no start_time, so no minimum age.
+      cursor: request.cursor === undefined ? request.startTime : 0,
       minStartAgeMs: settings.minStartAgeMs,
       notBefore,
     });
@@ -187,11 +225,10 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
 
     phase = 'fetching';
     nextCall = null;
-    const startTime = state.cursor;
     cursorBusy = true;
-    let result;
+    let result: FetchPageResult;
     try {
-      result = await fetchPage({ account: input.account, startTime });
+      result = await fetchPage(request);
     } catch (err) {
       cursorBusy = false;
       state.lastCallAt = Date.now();
@@ -222,51 +259,142 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       await sleep(retryAfterMs);
       continue;
     }
-    if (result.kind === 'too_recent') {
-      // The pacing interval, counted from this call, is the wait: "nothing new yet" is not an error.
+    if (result.kind !== 'page') {
       cursorBusy = false;
+      if (result.kind === 'too_recent') {
+        // "Nothing new yet": the pacing (and, on the incremental endpoints, the idle interval) is the wait.
+        if (api !== 'exports') state.caughtUp = true;
+      } else if (result.kind === 'gateway_timeout') {
+        state.perPage = Math.max(1, Math.floor(request.perPage! / 2));
+        addWarning(`504 from Zendesk at per_page=${request.perPage}: asking for ${state.perPage} next`);
+      } else {
+        addWarning(`the cursor was rejected (${result.message}): restarting from start_time ${state.cursor}`);
+        if (state.trap) state.trap.afterCursor = null;
+        else state.afterCursor = null;
+      }
       applyPendingReset();
       continue;
     }
 
-    const advance = advanceCursor({
-      startTime,
-      endTime: result.endTime,
-      rowCount: result.rows.length,
-      pageSize: settings.pageSize,
-    });
-    if (advance.warning) addWarning(advance.warning);
+    const next = afterPage(request, result);
     if (result.foreignNextPage)
-      addWarning(`next_page points to another origin and was ignored: ${result.foreignNextPage}`);
+      addWarning(`next page URL points to another origin and was ignored: ${result.foreignNextPage}`);
     if (result.rows.length > 0) {
       phase = 'persisting';
-      const stored = await persistUntilStored(result.rows, result.fieldHeaders, advance.cursor);
+      const stored = await persistUntilStored(result.rows, result.fieldHeaders, next);
       state.ticketsStored += stored;
       state.pages++;
       pagesThisRun++;
     }
-    state.cursor = advance.cursor;
+    state.cursor = next.cursor;
+    if (api === 'cursor') state.afterCursor = next.afterCursor;
     state.lastPageSize = result.rows.length;
     state.lastError = null;
     state.consecutiveFailures = 0;
     notBefore = 0;
+    if (api !== 'exports') state.perPage = settings.perPage;
     cursorBusy = false;
     applyPendingReset();
     publishSearchAttributes();
   }
 
+  function nextRequest(): FetchPageInput & { perPage?: number } {
+    if (api === 'exports') return { account: input.account, startTime: state.cursor };
+    const common = {
+      account: input.account,
+      perPage: state.perPage ?? settings.perPage,
+      ...(input.include?.length ? { include: input.include } : {}),
+      ...(input.excludeDeleted ? { excludeDeleted: true } : {}),
+    };
+    if (api === 'incremental' && state.trap) {
+      const { startTime, afterCursor } = state.trap;
+      return { ...common, api: 'cursor', startTime, ...(afterCursor ? { cursor: afterCursor } : {}) };
+    }
+    if (api === 'cursor' && state.afterCursor) {
+      return { ...common, api, startTime: state.cursor, cursor: state.afterCursor };
+    }
+    return { ...common, api, startTime: state.cursor };
+  }
+
+  /** Where the export stands once this page is stored; also updates the trap and caught-up flags. */
+  function afterPage(
+    request: FetchPageInput,
+    page: Extract<FetchPageResult, { kind: 'page' }>,
+  ): { cursor: number; afterCursor: string | null } {
+    const newest = page.rows.reduce((max, row) => Math.max(max, row.generated_timestamp), 0);
+    if (api === 'exports') {
+      const advance = advanceCursor({
+        startTime: request.startTime,
+        endTime: page.endTime,
+        rowCount: page.rows.length,
+        pageSize: settings.pageSize,
+      });
+      if (advance.warning) addWarning(advance.warning);
+      return { cursor: advance.cursor, afterCursor: null };
+    }
+    state.caughtUp = page.endOfStream ?? false;
+    if (api === 'cursor') {
+      const previous = state.afterCursor ?? null;
+      const afterCursor = page.afterCursor ?? previous;
+      if (previous !== null && afterCursor === previous && page.rows.length > 0 && !state.caughtUp) {
+        addWarning(
+          `after_cursor did not advance with ${page.rows.length} tickets still coming: waiting the poll interval`,
+        );
+        state.caughtUp = true;
+      }
+      return { cursor: Math.max(state.cursor, newest), afterCursor };
+    }
+    if (state.trap) {
+      // Inside a crowded second, paged by cursor: back to start_time once a later second shows up.
+      state.trap.afterCursor = page.afterCursor ?? state.trap.afterCursor;
+      if (newest > state.trap.startTime) {
+        state.trap = null;
+        return { cursor: newest, afterCursor: null };
+      }
+      return { cursor: state.cursor, afterCursor: null };
+    }
+    const perPage = request.perPage ?? settings.perPage;
+    if (page.rows.length >= perPage && page.endTime === request.startTime) {
+      addWarning(
+        `a full page of ${page.rows.length} tickets shares generated_timestamp ${request.startTime} ` +
+          `(${isoSeconds(request.startTime)}): reading that second through the cursor endpoint`,
+      );
+      state.trap = { startTime: request.startTime, afterCursor: null };
+      state.caughtUp = false;
+      return { cursor: state.cursor, afterCursor: null };
+    }
+    if (page.rows.length === 0 || page.endTime === null) return { cursor: request.startTime, afterCursor: null };
+    if (page.endTime < request.startTime) {
+      addWarning(`end_time ${page.endTime} is before start_time ${request.startTime}: cursor kept`);
+      return { cursor: request.startTime, afterCursor: null };
+    }
+    return { cursor: page.endTime, afterCursor: null };
+  }
+
+  function moveCursor(startTime: number): void {
+    state.cursor = startTime;
+    state.afterCursor = null;
+    state.trap = null;
+    state.caughtUp = false;
+  }
+
   function applyPendingReset(): void {
     if (pendingReset === undefined) return;
-    state.cursor = pendingReset;
+    moveCursor(pendingReset);
     pendingReset = undefined;
     publishSearchAttributes();
   }
 
   /** The page stays in workflow memory until a persist succeeds: the cursor never passes unstored rows. */
-  async function persistUntilStored(rows: TicketRow[], fieldHeaders: Record<string, string>, cursor: number) {
+  async function persistUntilStored(
+    rows: TicketRow[],
+    fieldHeaders: Record<string, string>,
+    next: { cursor: number; afterCursor: string | null },
+  ) {
+    const checkpoint = api === 'exports' ? { cursor: next.cursor } : { ...next, api };
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await persist({ account: input.account, rows, fieldHeaders, cursor });
+        const out = await persist({ account: input.account, rows, fieldHeaders, ...checkpoint });
         return out.written;
       } catch (err) {
         state.lastError = `persist failed: ${describeFailure(err)}`;
@@ -297,19 +425,25 @@ function freshState(): ExportState {
   };
 }
 
-function resolveSettings(input: ExportInput) {
+function resolveSettings(input: ExportInput, api: ExportApi) {
   const warnings: string[] = [];
-  function positive(name: keyof typeof DEFAULTS, min: number): number {
-    const value = input[name] ?? DEFAULTS[name];
-    if (typeof value === 'number' && Number.isFinite(value) && value >= min) return value;
-    warnings.push(`input ${name}=${JSON.stringify(value)} is invalid; using ${DEFAULTS[name]}`);
-    return DEFAULTS[name];
+  const defaults = {
+    ...DEFAULTS,
+    minStartAgeSeconds: api === 'exports' ? DEFAULTS.minStartAgeSeconds : INCREMENTAL_MIN_START_AGE_SECONDS,
+  };
+  function valid(name: keyof typeof DEFAULTS, min: number, max = Infinity): number {
+    const value = input[name] ?? defaults[name];
+    if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return value;
+    warnings.push(`input ${name}=${JSON.stringify(value)} is invalid; using ${defaults[name]}`);
+    return defaults[name];
   }
   return {
-    pollIntervalMs: positive('pollIntervalSeconds', 0.1) * 1000,
-    minStartAgeMs: positive('minStartAgeSeconds', 0) * 1000,
-    pagesPerRun: Math.floor(positive('pagesPerRun', 1)),
-    pageSize: Math.floor(positive('pageSize', 1)),
+    pollIntervalMs: valid('pollIntervalSeconds', 0.1) * 1000,
+    minStartAgeMs: valid('minStartAgeSeconds', 0) * 1000,
+    pagesPerRun: Math.floor(valid('pagesPerRun', 1)),
+    pageSize: Math.floor(valid('pageSize', 1)),
+    requestsPerMinute: valid('requestsPerMinute', 0.1, 6000),
+    perPage: Math.floor(valid('perPage', 1, 1000)),
     warnings,
   };
 }

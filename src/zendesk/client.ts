@@ -3,7 +3,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { ZendeskPermanentError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
-import { describeSchemaError, ExportRow, exportPageSchema } from './schemas';
+import { z } from 'zod';
+import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
 
 export interface ZendeskCredentials {
   email: string;
@@ -47,7 +48,62 @@ const PATHS: Record<ExportEndpoint, string> = {
   sample: '/api/v2/exports/tickets/sample.json',
 };
 
+const INCREMENTAL_PATHS = {
+  incremental: '/api/v2/incremental/tickets.json',
+  cursor: '/api/v2/incremental/tickets/cursor.json',
+};
+
 const TOO_RECENT = /too recent|StartTimeTooRecent/i;
+
+export interface IncrementalRequest {
+  startTime?: number;
+  cursor?: string;
+  perPage?: number;
+  include?: string[];
+  excludeDeleted?: boolean;
+}
+
+export interface IncrementalPageOutcome {
+  kind: 'page';
+  rows: ExportRow[];
+  /** Time-based: the next start_time (null when the body had none). Always null on the cursor endpoint. */
+  endTime: number | null;
+  /** Cursor-based: where the next call starts, and the checkpoint of the export. */
+  afterCursor?: string | null;
+  endOfStream: boolean;
+  foreignNextPage?: string;
+}
+
+/** 504 on a big page: ask again with a smaller per_page. */
+export interface GatewayTimeoutOutcome {
+  kind: 'gateway_timeout';
+  message: string;
+}
+
+/** The API no longer accepts a stored after_cursor: restart from the newest generated_timestamp. */
+export interface CursorRejectedOutcome {
+  kind: 'cursor_rejected';
+  message: string;
+}
+
+export type IncrementalOutcome =
+  IncrementalPageOutcome | RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome;
+
+interface Body {
+  kind: 'body';
+  what: string;
+  json: unknown;
+}
+
+function incrementalQuery(request: IncrementalRequest): string {
+  const query = new URLSearchParams();
+  if (request.cursor !== undefined) query.set('cursor', request.cursor);
+  else query.set('start_time', String(request.startTime ?? 0));
+  if (request.perPage !== undefined) query.set('per_page', String(request.perPage));
+  if (request.include && request.include.length > 0) query.set('include', request.include.join(','));
+  if (request.excludeDeleted) query.set('exclude_deleted', 'true');
+  return query.toString();
+}
 
 /**
  * The Zendesk HTTP client. Credentials go only to `baseUrl`: redirects are not followed and the next page is
@@ -79,7 +135,58 @@ export class ZendeskClient {
   }
 
   async fetchExportPage(startTime: number, endpoint: ExportEndpoint = 'export'): Promise<ExportOutcome> {
-    const path = `${PATHS[endpoint]}?start_time=${startTime}`;
+    const answer = await this.get(`${PATHS[endpoint]}?start_time=${startTime}`);
+    // Without the incremental flag, get() answers no gateway_timeout or cursor_rejected.
+    if (answer.kind !== 'body') return answer as RateLimitedOutcome | TooRecentOutcome;
+    const page = this.parse(answer, exportPageSchema);
+    const outcome: ExportPageOutcome = {
+      kind: 'page',
+      // The objects as parsed from the body, not zod's copies (which reorder keys): stored as received.
+      rows: (answer.json as { results: ExportRow[] }).results,
+      endTime: page.end_time ?? null,
+      fieldHeaders: page.field_headers ?? {},
+      options: page.options ?? {},
+    };
+    if (page.next_page && !this.isOwnOrigin(page.next_page)) outcome.foreignNextPage = page.next_page.slice(0, 200);
+    return outcome;
+  }
+
+  /** Time-based incremental export: start_time → end_time, end_of_stream. */
+  async fetchTimeBasedPage(request: IncrementalRequest & { startTime: number }): Promise<IncrementalOutcome> {
+    const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, true);
+    if (answer.kind !== 'body') return answer;
+    const page = this.parse(answer, timeBasedPageSchema);
+    const outcome: IncrementalPageOutcome = {
+      kind: 'page',
+      rows: (answer.json as { tickets: ExportRow[] }).tickets,
+      endTime: page.end_time ?? null,
+      endOfStream: page.end_of_stream ?? page.tickets.length < (request.perPage ?? 1000),
+    };
+    if (page.next_page && !this.isOwnOrigin(page.next_page)) outcome.foreignNextPage = page.next_page.slice(0, 200);
+    return outcome;
+  }
+
+  /** Cursor-based incremental export: start_time for the first call, then the after_cursor. */
+  async fetchCursorPage(request: IncrementalRequest): Promise<IncrementalOutcome> {
+    const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, true);
+    if (answer.kind !== 'body') return answer;
+    const page = this.parse(answer, cursorPageSchema);
+    const outcome: IncrementalPageOutcome = {
+      kind: 'page',
+      rows: (answer.json as { tickets: ExportRow[] }).tickets,
+      endTime: null,
+      afterCursor: page.after_cursor ?? null,
+      endOfStream: page.end_of_stream,
+    };
+    if (page.after_url && !this.isOwnOrigin(page.after_url)) outcome.foreignNextPage = page.after_url.slice(0, 200);
+    return outcome;
+  }
+
+  /** One GET, classified: the outcomes every endpoint shares, or the body of a 200 for the caller to parse. */
+  private async get(
+    path: string,
+    incremental = false,
+  ): Promise<RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome | Body> {
     const what = `GET ${path}`;
     let response;
     try {
@@ -98,15 +205,21 @@ export class ZendeskClient {
     if ((status === 400 || status === 422 || status === 403) && TOO_RECENT.test(body)) {
       return { kind: 'too_recent', message: snippet(body) };
     }
-    if (status === 401)
+    if (incremental && status === 400 && /InvalidCursor|cursor/i.test(body)) {
+      return { kind: 'cursor_rejected', message: snippet(body) };
+    }
+    if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body) };
+    if (status === 401) {
       throw new ZendeskPermanentError(
         `${what}: 401 Unauthorized: check ZENDESK_EMAIL and the token or password`,
         status,
       );
+    }
     if (status === 403)
       throw new ZendeskPermanentError(`${what}: 403 Forbidden: the export needs an admin user`, status);
-    if (status === 404)
+    if (status === 404) {
       throw new ZendeskPermanentError(`${what}: 404 Not Found: check ZENDESK_SUBDOMAIN / ZENDESK_BASE_URL`, status);
+    }
     if (status >= 300 && status < 400) {
       throw new ZendeskPermanentError(
         `${what}: ${status} redirect (not followed, to keep credentials at ${this.origin})`,
@@ -127,33 +240,25 @@ export class ZendeskClient {
         status,
       );
     }
-    let json: unknown;
     try {
-      json = JSON.parse(body);
+      return { kind: 'body', what, json: JSON.parse(body) as unknown };
     } catch (err) {
       throw new ZendeskTransientError(
         `${what}: unreadable JSON (${(err as Error).message}) in ${body.length} bytes`,
         status,
       );
     }
-    const parsed = exportPageSchema.safeParse(json);
+  }
+
+  private parse<T extends z.ZodTypeAny>(answer: Body, schema: T): z.infer<T> {
+    const parsed = schema.safeParse(answer.json);
     if (!parsed.success) {
       throw new ZendeskTransientError(
-        `${what}: the body does not match the export format: ${describeSchemaError(parsed.error)}`,
-        status,
+        `${answer.what}: the body does not match the export format: ${describeSchemaError(parsed.error)}`,
+        200,
       );
     }
-    const page = parsed.data;
-    const outcome: ExportPageOutcome = {
-      kind: 'page',
-      // The objects as parsed from the body, not zod's copies (which reorder keys): stored as received.
-      rows: (json as { results: ExportRow[] }).results,
-      endTime: page.end_time ?? null,
-      fieldHeaders: page.field_headers ?? {},
-      options: page.options ?? {},
-    };
-    if (page.next_page && !this.isOwnOrigin(page.next_page)) outcome.foreignNextPage = page.next_page.slice(0, 200);
-    return outcome;
+    return parsed.data;
   }
 
   private isOwnOrigin(url: string): boolean {

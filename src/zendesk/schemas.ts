@@ -33,3 +33,29 @@ export function describeSchemaError(error: z.ZodError, maxIssues = 3): string {
   const more = error.issues.length > maxIssues ? ` (+${error.issues.length - maxIssues} more)` : '';
   return issues.join('; ') + more;
 }
+
+/** A full ticket object of the incremental endpoints. Unknown keys are kept as received. */
+export const incrementalTicketSchema = exportRowSchema;
+
+/** `GET /api/v2/incremental/tickets.json` (time-based). */
+export const timeBasedPageSchema = z
+  .object({
+    tickets: z.array(incrementalTicketSchema),
+    count: z.number().int().nonnegative().nullish(),
+    end_time: z.number().int().nonnegative().nullish(),
+    next_page: z.string().nullish(),
+    end_of_stream: z.boolean().nullish(),
+  })
+  .passthrough();
+
+/** `GET /api/v2/incremental/tickets/cursor.json` (cursor-based). */
+export const cursorPageSchema = z
+  .object({
+    tickets: z.array(incrementalTicketSchema),
+    after_cursor: z.string().nullish(),
+    after_url: z.string().nullish(),
+    before_cursor: z.string().nullish(),
+    before_url: z.string().nullish(),
+    end_of_stream: z.boolean(),
+  })
+  .passthrough();
