@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountFor, DEFAULT_TASK_QUEUE } from './shared';
+import { accountFor, DEFAULT_TASK_QUEUE, EXPORT_APIS, ExportApi } from './shared';
 
 /** A bad or missing setting: `problems` names every one of them, so a user fixes all in one go. */
 export class ConfigError extends Error {
@@ -35,19 +35,22 @@ const subdomain = z
   .trim()
   .regex(/^[a-z0-9][a-z0-9-]*$/i, 'must be a Zendesk subdomain such as "acme" (for acme.zendesk.com)');
 
-function seconds(defaultValue: number, { min }: { min: number }) {
+function numberOf(unit: string, min: number) {
   return z
     .string()
     .trim()
-    .default(String(defaultValue))
     .transform((v, ctx) => {
       const n = Number(v);
       if (!/^\d+(\.\d+)?$/.test(v) || n < min) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a number of seconds >= ${min}, got "${v}"` });
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a number of ${unit} >= ${min}, got "${v}"` });
         return z.NEVER;
       }
       return n;
     });
+}
+
+function seconds(defaultValue: number, { min }: { min: number }) {
+  return z.string().default(String(defaultValue)).pipe(numberOf('seconds', min));
 }
 
 const epochSeconds = z
@@ -89,7 +92,17 @@ const credentialsEnv = z.object({
 const exportEnv = z.object({
   EXPORT_START_TIME: epochSeconds.optional(),
   EXPORT_POLL_INTERVAL_SECONDS: seconds(300, { min: 0.1 }),
-  EXPORT_MIN_START_AGE_SECONDS: seconds(300, { min: 0 }),
+  EXPORT_MIN_START_AGE_SECONDS: numberOf('seconds', 0).optional(),
+  ZENDESK_EXPORT_API: z
+    .enum(EXPORT_APIS, { errorMap: () => ({ message: `must be one of ${EXPORT_APIS.join(', ')}` }) })
+    .default('exports'),
+  EXPORT_REQUESTS_PER_MINUTE: z.string().default('10').pipe(numberOf('requests per minute', 0.1)),
+  EXPORT_PER_PAGE: z
+    .string()
+    .trim()
+    .default('1000')
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, 'must be a whole number from 1 to 1000')
+    .transform(Number),
 });
 
 const sinkEnv = z.object({
@@ -101,6 +114,13 @@ const sinkEnv = z.object({
       message: 'must start with sqlite: (e.g. sqlite:.data/tickets.db) or postgres://',
     }),
   ZENDESK_TIMEOUT_SECONDS: seconds(60, { min: 1 }),
+  BLOB_RETENTION_DAYS: z.string().default('7').pipe(numberOf('days', 1)),
+  CODEC_SERVER_PORT: z
+    .string()
+    .trim()
+    .default('8234')
+    .refine((v) => v === 'off' || (/^\d+$/.test(v) && Number(v) <= 65535), 'must be a port number or "off"')
+    .transform((v) => (v === 'off' ? undefined : Number(v))),
 });
 
 export interface TemporalSettings {
@@ -122,9 +142,16 @@ export interface WorkerConfig {
   temporal: TemporalSettings;
   zendesk: ZendeskSettings;
   sinkUrl: string;
+  /** Claim-checked payloads are purged this long after they were stored. */
+  blobRetentionDays: number;
+  /** The Web UI's remote codec endpoint, served by the worker; undefined: off. */
+  codecServerPort?: number;
 }
 
 export interface ExportDefaults {
+  api: ExportApi;
+  requestsPerMinute: number;
+  perPage: number;
   startTime?: number;
   pollIntervalSeconds: number;
   minStartAgeSeconds: number;
@@ -202,6 +229,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       timeoutMs: values.sink.ZENDESK_TIMEOUT_SECONDS * 1000,
     },
     sinkUrl: values.sink.SINK_URL,
+    blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
+    codecServerPort: values.sink.CODEC_SERVER_PORT,
   };
 }
 
@@ -216,7 +245,12 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     exportDefaults: {
       startTime: values.export.EXPORT_START_TIME,
       pollIntervalSeconds: values.export.EXPORT_POLL_INTERVAL_SECONDS,
-      minStartAgeSeconds: values.export.EXPORT_MIN_START_AGE_SECONDS,
+      // The incremental endpoints accept a start_time one minute old; the specified one, five.
+      minStartAgeSeconds:
+        values.export.EXPORT_MIN_START_AGE_SECONDS ?? (values.export.ZENDESK_EXPORT_API === 'exports' ? 300 : 60),
+      api: values.export.ZENDESK_EXPORT_API,
+      requestsPerMinute: values.export.EXPORT_REQUESTS_PER_MINUTE,
+      perPage: values.export.EXPORT_PER_PAGE,
     },
   };
 }

@@ -59,6 +59,7 @@ async function run() {
         dbFilename: path.join(DATA_DIR, 'temporal.db'),
         port: TEMPORAL_PORT,
         ui: UI_PORT,
+        codecEndpoint: 'http://127.0.0.1:8234',
         stderr: 'ignore',
       });
       console.log(`Temporal: dev server on ${address}, state in .data/temporal.db`);

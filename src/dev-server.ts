@@ -45,6 +45,8 @@ export interface DevServerOptions {
   port?: number;
   /** false: headless; true: a free port; a number: that port. */
   ui?: boolean | number;
+  /** The Web UI's remote codec endpoint (the worker's codec server), so it shows payloads decoded. */
+  codecEndpoint?: string;
   /** Where the server's own output goes (default: inherited stderr). */
   stderr?: 'inherit' | 'ignore';
 }
@@ -66,6 +68,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     '--log-level',
     'error',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
+    ...(uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
     ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${cliType(key.type)}`]),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', options.stderr ?? 'inherit'] });
@@ -127,9 +130,11 @@ async function run() {
   const ui = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
   const dbFilename = process.env.TEMPORAL_DB_FILENAME ?? path.join(ROOT, '.data/temporal.db');
   fs.mkdirSync(path.dirname(dbFilename), { recursive: true });
-  const server = await startDevServer({ dbFilename, port, ui });
+  const codecEndpoint = `http://127.0.0.1:${process.env.CODEC_SERVER_PORT ?? 8234}`;
+  const server = await startDevServer({ dbFilename, port, ui, codecEndpoint });
   console.log(`Temporal dev server on ${server.address}, Web UI on http://localhost:${ui}, state in ${dbFilename}`);
   console.log('Search attributes registered: ' + SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', '));
+  console.log(`Web UI codec endpoint: ${codecEndpoint} (served by the worker: npm run worker)`);
   const stop = () => void server.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

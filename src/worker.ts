@@ -1,8 +1,10 @@
 import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { dataConverter } from './codec/data-converter';
+import { BlobStore, SqliteBlobStore } from './codec/blob-store';
+import { createDataConverter, purgeExpiredBlobs } from './codec/claim-check';
+import { startCodecServer } from './codec/codec-server';
 import { ConfigError, loadWorkerConfig, WorkerConfig } from './config';
-import { openSink } from './sinks/open';
+import { openSink, sqliteFilename } from './sinks/open';
 import { TicketSink } from './sinks/sink';
 import { ZendeskClient } from './zendesk/client';
 
@@ -10,11 +12,13 @@ export interface ExportWorkerOptions {
   config: WorkerConfig;
   connection: NativeConnection;
   sink: TicketSink;
+  /** Where payloads still above 256 KiB after gzip go (claim check); without one they stay in history. */
+  blobStore?: BlobStore;
   /** A prebuilt bundle; default: WORKFLOW_BUNDLE_PATH if set, else bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-export async function createExportWorker({ config, connection, sink, workflowBundle }: ExportWorkerOptions) {
+export async function createExportWorker({ config, connection, sink, blobStore, workflowBundle }: ExportWorkerOptions) {
   const zendesk = new ZendeskClient(config.zendesk);
   return Worker.create({
     connection,
@@ -22,7 +26,7 @@ export async function createExportWorker({ config, connection, sink, workflowBun
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(workflowBundle),
     activities: createActivities({ zendesk, account: config.zendesk.account, sink }),
-    dataConverter,
+    dataConverter: createDataConverter(blobStore),
     shutdownGraceTime: '10 seconds',
   });
 }
@@ -45,11 +49,23 @@ async function run() {
     throw err;
   }
   Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as LogLevel) || 'INFO') });
+  const logger = Runtime.instance().logger;
   const sink = await openSink(config.sinkUrl);
+  const blobFile = sqliteFilename(config.sinkUrl);
+  const blobStore = blobFile ? new SqliteBlobStore(blobFile) : undefined;
+  const purge = blobStore ? startBlobPurge(blobStore, config.blobRetentionDays) : undefined;
+  const codecServer =
+    config.codecServerPort !== undefined
+      ? await startCodecServer({
+          codecs: createDataConverter(blobStore).payloadCodecs ?? [],
+          port: config.codecServerPort,
+        })
+      : undefined;
+  if (codecServer) logger.info('Codec server for the Web UI', { url: codecServer.url });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createExportWorker({ config, connection, sink });
-    Runtime.instance().logger.info('Worker ready', {
+    const worker = await createExportWorker({ config, connection, sink, blobStore });
+    logger.info('Worker ready', {
       account: config.zendesk.account,
       zendesk: new URL(config.zendesk.baseUrl).origin,
       taskQueue: config.temporal.taskQueue,
@@ -58,9 +74,22 @@ async function run() {
     });
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight activities finished
   } finally {
+    if (purge) clearInterval(purge);
+    await codecServer?.close();
     await connection.close();
+    await blobStore?.close();
     await sink.close();
   }
+}
+
+function startBlobPurge(store: BlobStore, retentionDays: number): NodeJS.Timeout {
+  const run = () =>
+    purgeExpiredBlobs(store, retentionDays * 86_400_000).then(
+      (deleted) => deleted > 0 && Runtime.instance().logger.info('Purged expired payload blobs', { deleted }),
+      (err) => Runtime.instance().logger.warn('Payload blob purge failed', { error: String(err) }),
+    );
+  void run();
+  return setInterval(() => void run(), 3_600_000).unref();
 }
 
 if (require.main === module) {

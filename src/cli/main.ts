@@ -8,11 +8,11 @@ import {
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
 import { ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig } from '../config';
-import { workflowIdFor, ZENDESK_ACCOUNT } from '../shared';
+import { EXPORT_APIS, ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../shared';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import type { ExportInput } from '../workflows/messages';
-import { pauseSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../workflows/messages';
+import { pauseSignal, pollNowSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../workflows/messages';
 import { formatStatus } from './format';
 
 export const EXIT_OK = 0;
@@ -30,13 +30,15 @@ export interface CliIo {
 const USAGE = `Usage: npm run client -- <command> [options]
 
 Commands:
-  start [--start-time N] [--poll-interval S] [--min-start-age S] [--pages-per-run N]
+  start [--api exports|incremental|cursor] [--start-time N] [--poll-interval S] [--min-start-age S]
+        [--requests-per-minute N] [--per-page N] [--include a,b] [--exclude-deleted] [--pages-per-run N]
                           start the export (already running: reported, exit 0)
   pause                   stop calling Zendesk until resume
   resume                  continue after pause, or retry now after a blocking error
+  poll-now                incremental endpoints: end the idle wait now (the rate limit still holds)
   reset --start-time N    move the cursor to epoch second N (prints the previous cursor)
   status [--json]         where the export is and what it is waiting for
-  check                   call the sample endpoint: credentials and format
+  check                   credentials, format, and which export endpoints the account answers
   stop                    cancel the export workflow (the sink keeps the checkpoint)
 
 Exit codes: 0 ok, 1 the operation failed, 2 bad input.`;
@@ -50,9 +52,15 @@ const COMMANDS: Record<string, { options: Record<string, { type: 'string' | 'boo
       'poll-interval': { type: 'string' },
       'min-start-age': { type: 'string' },
       'pages-per-run': { type: 'string' },
+      api: { type: 'string' },
+      'requests-per-minute': { type: 'string' },
+      'per-page': { type: 'string' },
+      include: { type: 'string' },
+      'exclude-deleted': { type: 'boolean' },
     },
   },
   pause: { options: {} },
+  'poll-now': { options: {} },
   resume: { options: {} },
   reset: { options: { 'start-time': { type: 'string' } } },
   status: { options: { json: { type: 'boolean' } } },
@@ -128,12 +136,44 @@ function commandArgs(command: string, options: Options, config: ClientConfig): E
     return wholeNumber('start-time', options['start-time'], { min: 0, max: nowSeconds });
   }
   if (command !== 'start') return undefined;
+  const defaults = config.exportDefaults;
+  let api = defaults.api;
+  if (options.api !== undefined) {
+    if (!EXPORT_APIS.includes(options.api as ExportApi)) {
+      throw new UsageError(`--api must be one of ${EXPORT_APIS.join(', ')}, got "${options.api}"`);
+    }
+    api = options.api as ExportApi;
+  }
   const input: ExportInput = {
     account: config.account,
-    defaultStartTime: config.exportDefaults.startTime ?? 0,
-    pollIntervalSeconds: config.exportDefaults.pollIntervalSeconds,
-    minStartAgeSeconds: config.exportDefaults.minStartAgeSeconds,
+    api,
+    defaultStartTime: defaults.startTime ?? 0,
+    pollIntervalSeconds: defaults.pollIntervalSeconds,
+    // The env default follows ZENDESK_EXPORT_API; an --api flag brings its own endpoint's default.
+    minStartAgeSeconds:
+      options.api === undefined || api === defaults.api ? defaults.minStartAgeSeconds : api === 'exports' ? 300 : 60,
   };
+  if (api !== 'exports') {
+    input.requestsPerMinute = defaults.requestsPerMinute;
+    input.perPage = defaults.perPage;
+    if (options['requests-per-minute'] !== undefined) {
+      input.requestsPerMinute = seconds('requests-per-minute', options['requests-per-minute'], 0.1);
+    }
+    if (options['per-page'] !== undefined) {
+      input.perPage = wholeNumber('per-page', options['per-page'], { min: 1, max: 1000 });
+    }
+    if (typeof options.include === 'string') {
+      input.include = options.include
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    }
+    if (options['exclude-deleted']) input.excludeDeleted = true;
+  } else {
+    for (const flag of ['requests-per-minute', 'per-page', 'include', 'exclude-deleted']) {
+      if (options[flag] !== undefined) throw new UsageError(`--${flag} applies to --api incremental or cursor only`);
+    }
+  }
   if (options['start-time'] !== undefined)
     input.startTime = wholeNumber('start-time', options['start-time'], { min: 0, max: nowSeconds });
   if (options['poll-interval'] !== undefined)
@@ -180,6 +220,10 @@ async function execute(
       await handle.signal(resumeSignal);
       io.out(`Resume sent to ${workflowId}.`);
       return EXIT_OK;
+    case 'poll-now':
+      await handle.signal(pollNowSignal);
+      io.out(`Poll-now sent to ${workflowId}.`);
+      return EXIT_OK;
     case 'reset': {
       try {
         const result = await handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: args as number }] });
@@ -216,31 +260,42 @@ async function execute(
 async function check(io: CliIo): Promise<number> {
   const config = loadWorkerConfig(io.env);
   const zendesk = new ZendeskClient(config.zendesk);
-  const startTime = Math.floor(Date.now() / 1000) - 30 * 86400;
-  try {
-    const outcome = await zendesk.fetchExportPage(startTime, 'sample');
-    if (outcome.kind === 'page') {
-      io.out(
-        `OK: ${zendesk.origin} accepted the credentials; the sample endpoint returned ${outcome.rows.length} rows ` +
-          `in the expected format (${Object.keys(outcome.fieldHeaders).length} field headers).`,
-      );
-      return EXIT_OK;
+  const startTime = Math.floor(Date.now() / 1000) - 86400;
+  const probes: [ExportApi | 'sample', () => Promise<{ kind: string; rows?: unknown[] }>][] = [
+    ['sample', () => zendesk.fetchExportPage(startTime, 'sample')],
+    ['cursor', () => zendesk.fetchCursorPage({ startTime, perPage: 1 })],
+    ['incremental', () => zendesk.fetchTimeBasedPage({ startTime, perPage: 1 })],
+  ];
+  const answers: string[] = [];
+  for (const [name, probe] of probes) {
+    try {
+      const outcome = await probe();
+      answers.push(name);
+      const detail =
+        outcome.kind === 'page'
+          ? `answered with ${outcome.rows?.length ?? 0} rows in the expected format`
+          : `answered (${outcome.kind.replace('_', ' ')})`;
+      io.out(`  ${name.padEnd(12)} ${detail}`);
+    } catch (err) {
+      if (err instanceof ZendeskPermanentError && (err.status === 401 || err.status === 403)) {
+        io.err(`check failed: ${err.message}`);
+        return EXIT_FAILED;
+      }
+      if (!(err instanceof ZendeskPermanentError || err instanceof ZendeskTransientError)) throw err;
+      io.out(`  ${name.padEnd(12)} not available: ${err.message}`);
     }
-    if (outcome.kind === 'rate_limited') {
-      io.out(
-        `Credentials accepted, but the sample endpoint is rate-limited: try again in ${outcome.retryAfterSeconds} s.`,
-      );
-      return EXIT_OK;
-    }
-    io.out(`Credentials accepted (${outcome.message}).`);
-    return EXIT_OK;
-  } catch (err) {
-    if (err instanceof ZendeskPermanentError || err instanceof ZendeskTransientError) {
-      io.err(`check failed: ${err.message}`);
-      return EXIT_FAILED;
-    }
-    throw err;
   }
+  if (answers.length === 0) {
+    io.err(`check failed: ${zendesk.origin} answered none of the export endpoints`);
+    return EXIT_FAILED;
+  }
+  const recommended = answers.includes('cursor')
+    ? 'cursor'
+    : answers.includes('incremental')
+      ? 'incremental'
+      : 'exports';
+  io.out(`OK: ${zendesk.origin} accepted the credentials. Recommended: ZENDESK_EXPORT_API=${recommended}`);
+  return EXIT_OK;
 }
 
 if (require.main === module) {

@@ -3,7 +3,8 @@ import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Wo
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { dataConverter } from '../../src/codec/data-converter';
+import { SqliteBlobStore } from '../../src/codec/blob-store';
+import { createDataConverter } from '../../src/codec/claim-check';
 import { WorkerConfig } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
 import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
@@ -113,9 +114,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       timeoutMs: options.zendeskTimeoutMs ?? 3000,
     },
     sinkUrl: `sqlite:${dbFile}`,
+    blobRetentionDays: 7,
   };
+  const blobStore = new SqliteBlobStore(dbFile);
   const clientConnection = await Connection.connect({ address });
-  const client = new Client({ connection: clientConnection, dataConverter });
+  const client = new Client({ connection: clientConnection, dataConverter: createDataConverter(blobStore) });
   const workflowId = workflowIdFor(account);
   const handle = client.workflow.getHandle(workflowId);
   let nativeConnection: NativeConnection | undefined;
@@ -139,6 +142,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         config: { ...config, zendesk: { ...config.zendesk, ...overrides } },
         connection: nativeConnection,
         sink,
+        blobStore,
         workflowBundle: { codePath: bundlePath },
       });
       running = worker.run();
@@ -195,6 +199,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await nativeConnection?.close();
       await clientConnection.close();
       await emulator.close();
+      await blobStore.close();
       await sink.close();
     },
   };
@@ -236,6 +241,7 @@ export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): 
       TEMPORAL_TASK_QUEUE: h.taskQueue,
       SINK_URL: h.config.sinkUrl,
       WORKFLOW_BUNDLE_PATH: bundlePath,
+      CODEC_SERVER_PORT: 'off',
       LOG_LEVEL: 'INFO',
       ...extraEnv,
     },

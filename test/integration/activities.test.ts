@@ -339,7 +339,11 @@ describe('persist and loadCheckpoint', () => {
     expect(result).toEqual({ written: 1000, ignoredOlder: 0 });
     expect(await sink.countTickets(persistAccount)).toBe(1000);
     expect(await sink.readFieldHeaders(persistAccount)).toEqual(page.fieldHeaders);
-    expect(await env.run(activities.loadCheckpoint, persistAccount)).toBe(page.endTime);
+    expect(await env.run(activities.loadCheckpoint, persistAccount)).toEqual({
+      cursor: page.endTime,
+      api: null,
+      afterCursor: null,
+    });
 
     const stored = await sink.readTickets(persistAccount);
     const byId = new Map(page.rows.map((r) => [r.id, r]));

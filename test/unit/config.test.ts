@@ -28,6 +28,8 @@ describe('loadWorkerConfig', () => {
         timeoutMs: 60_000,
       },
       sinkUrl: 'sqlite:.data/tickets.db',
+      blobRetentionDays: 7,
+      codecServerPort: 8234,
     });
   });
 
@@ -151,8 +153,35 @@ describe('loadClientConfig', () => {
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'zendesk-export' },
       account: 'acme',
       baseUrl: 'https://acme.zendesk.com',
-      exportDefaults: { startTime: undefined, pollIntervalSeconds: 300, minStartAgeSeconds: 300 },
+      exportDefaults: {
+        api: 'exports',
+        startTime: undefined,
+        pollIntervalSeconds: 300,
+        minStartAgeSeconds: 300,
+        requestsPerMinute: 10,
+        perPage: 1000,
+      },
     });
+  });
+
+  test('the incremental endpoints default to a 60 s minimum start age; the export API is validated', () => {
+    const cursor = loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'cursor' }).exportDefaults;
+    expect(cursor).toMatchObject({ api: 'cursor', minStartAgeSeconds: 60 });
+    const explicit = loadClientConfig({
+      ZENDESK_SUBDOMAIN: 'acme',
+      ZENDESK_EXPORT_API: 'incremental',
+      EXPORT_MIN_START_AGE_SECONDS: '90',
+      EXPORT_REQUESTS_PER_MINUTE: '30',
+      EXPORT_PER_PAGE: '500',
+    }).exportDefaults;
+    expect(explicit).toMatchObject({ api: 'incremental', minStartAgeSeconds: 90, requestsPerMinute: 30, perPage: 500 });
+    const error = configError(() =>
+      loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'search', EXPORT_PER_PAGE: '5000' }),
+    );
+    expect(error.problems).toEqual([
+      'ZENDESK_EXPORT_API: must be one of exports, incremental, cursor',
+      'EXPORT_PER_PAGE: must be a whole number from 1 to 1000',
+    ]);
   });
 
   test('needs no credentials, and ignores them', () => {
@@ -170,9 +199,12 @@ describe('loadClientConfig', () => {
     expect(config.account).toBe('localhost:9000');
     expect(config.baseUrl).toBe('http://localhost:9000');
     expect(config.exportDefaults).toEqual({
+      api: 'exports',
       startTime: 1_700_000_000,
       pollIntervalSeconds: 0.5,
       minStartAgeSeconds: 0,
+      requestsPerMinute: 10,
+      perPage: 1000,
     });
   });
 

@@ -1,0 +1,79 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Out-of-history storage for claim-checked payloads. Ids are content hashes, so the same data always has the same id. */
+export interface BlobStore {
+  /** Idempotent for the same id; storing an existing id again refreshes its age. */
+  put(id: string, data: Uint8Array): Promise<void>;
+  get(id: string): Promise<Uint8Array | undefined>;
+  /** Deletes blobs created before `olderThan`; returns how many. */
+  deleteOlderThan(olderThan: Date): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface SqliteBlobStoreOptions {
+  /** Clock for `created_at`; tests pass a fake one. */
+  now?: () => number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS payload_blobs (
+  id TEXT PRIMARY KEY,
+  data BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS payload_blobs_created_at ON payload_blobs (created_at);
+`;
+
+/**
+ * Blobs in a SQLite file, normally the ticket sink's own file through a second connection. Only workers on the same
+ * host can reach it: with more than one worker host, use a store they all share.
+ */
+export class SqliteBlobStore implements BlobStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly upsert: Database.Statement<[string, Buffer, number, string]>;
+  private readonly select: Database.Statement<[string]>;
+  private readonly deleteBefore: Database.Statement<[string]>;
+
+  constructor(
+    readonly filename: string,
+    { now = Date.now }: SqliteBlobStoreOptions = {},
+  ) {
+    if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+    this.now = now;
+    this.db = new Database(filename);
+    this.db.pragma('journal_mode = WAL');
+    // The history will reference a blob as soon as encode returns, so it must survive a power loss from then on.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(SCHEMA);
+    // A repeated put (activity retry, a page fetched again by a later run) is a fresh reference: it restarts the
+    // retention clock so the purge cannot delete a blob that a younger history still points to.
+    this.upsert = this.db.prepare(`
+      INSERT INTO payload_blobs (id, data, size, created_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at WHERE excluded.created_at > created_at`);
+    this.select = this.db.prepare('SELECT data FROM payload_blobs WHERE id = ?');
+    this.deleteBefore = this.db.prepare('DELETE FROM payload_blobs WHERE created_at < ?');
+  }
+
+  async put(id: string, data: Uint8Array): Promise<void> {
+    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.upsert.run(id, buffer, data.byteLength, new Date(this.now()).toISOString());
+  }
+
+  async get(id: string): Promise<Uint8Array | undefined> {
+    const row = this.select.get(id) as { data: Buffer } | undefined;
+    return row ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : undefined;
+  }
+
+  async deleteOlderThan(olderThan: Date): Promise<number> {
+    return this.deleteBefore.run(olderThan.toISOString()).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

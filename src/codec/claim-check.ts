@@ -1,0 +1,101 @@
+import { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { createHash } from 'node:crypto';
+import type { BlobStore } from './blob-store';
+import { GzipPayloadCodec } from './gzip-codec';
+
+export const CLAIM_CHECK_ENCODING = 'binary/claim-check';
+const ENCODING_BYTES = new TextEncoder().encode(CLAIM_CHECK_ENCODING);
+
+export interface ClaimCheckOptions {
+  /** Payloads whose serialized size is above this go to the store. */
+  thresholdBytes?: number;
+}
+
+interface ClaimCheckReference {
+  id: string;
+  size: number;
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function parseReference(payload: Payload): ClaimCheckReference {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(payload.data ?? new Uint8Array()));
+  } catch {
+    throw new Error('claim-check payload: the reference is not valid JSON');
+  }
+  const { id, size } = (parsed ?? {}) as Partial<ClaimCheckReference>;
+  if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id) || typeof size !== 'number') {
+    throw new Error('claim-check payload: the reference needs a sha256 hex "id" and a numeric "size"');
+  }
+  return { id, size };
+}
+
+/**
+ * Keeps big payloads out of the history: any payload still above the threshold (after gzip, which runs before this
+ * codec on encode) is stored in the blob store under its sha256 and replaced by a small reference.
+ */
+export class ClaimCheckCodec implements PayloadCodec {
+  private readonly thresholdBytes: number;
+
+  constructor(
+    private readonly store: BlobStore,
+    { thresholdBytes = 256 * 1024 }: ClaimCheckOptions = {},
+  ) {
+    this.thresholdBytes = thresholdBytes;
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const bytes = temporal.api.common.v1.Payload.encode(payload).finish();
+        if (bytes.length <= this.thresholdBytes) return payload;
+        const reference: ClaimCheckReference = { id: sha256Hex(bytes), size: bytes.length };
+        await this.store.put(reference.id, bytes);
+        return { metadata: { encoding: ENCODING_BYTES }, data: new TextEncoder().encode(JSON.stringify(reference)) };
+      }),
+    );
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const encoding = payload.metadata?.encoding;
+        if (!encoding || new TextDecoder().decode(encoding) !== CLAIM_CHECK_ENCODING) return payload;
+        const { id } = parseReference(payload);
+        const bytes = await this.store.get(id);
+        if (!bytes) {
+          throw new Error(
+            `claim-check blob ${id} is gone from the blob store (deleted by the retention purge, or never stored ` +
+              'in this store): the payload that references it cannot be decoded',
+          );
+        }
+        if (sha256Hex(bytes) !== id) throw new Error(`claim-check blob ${id} is corrupt: its sha256 does not match`);
+        return temporal.api.common.v1.Payload.decode(bytes);
+      }),
+    );
+  }
+}
+
+/**
+ * Worker, client and codec server must all use the same chain. Codecs encode in array order and decode in reverse,
+ * so a payload is gzipped first and claim-checked only if it is still too big.
+ */
+export function createDataConverter(store?: BlobStore): DataConverter {
+  return { payloadCodecs: [new GzipPayloadCodec(), ...(store ? [new ClaimCheckCodec(store)] : [])] };
+}
+
+/**
+ * Deletes blobs stored more than `retentionMs` ago; returns how many.
+ *
+ * A history keeps referencing its blobs after the run closes. The retention must exceed the longest run (continue-as-new
+ * bounds it) so that replaying an open run never hits a purged blob, plus the namespace's history retention if closed
+ * runs should stay decodable (Web UI, `temporal workflow show`, replay tests of downloaded histories).
+ */
+export async function purgeExpiredBlobs(store: BlobStore, retentionMs: number, now = Date.now()): Promise<number> {
+  return store.deleteOlderThan(new Date(now - retentionMs));
+}

@@ -1,0 +1,231 @@
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import Database from 'better-sqlite3';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SqliteBlobStore } from '../../src/codec/blob-store';
+import {
+  CLAIM_CHECK_ENCODING,
+  ClaimCheckCodec,
+  createDataConverter,
+  purgeExpiredBlobs,
+} from '../../src/codec/claim-check';
+import { GZIP_ENCODING } from '../../src/codec/gzip-codec';
+
+const HISTORY_LIMIT = 256 * 1024;
+const DAY = 24 * 60 * 60 * 1000;
+
+function encoding(payload: Payload): string {
+  const bytes = payload.metadata?.encoding;
+  return bytes ? new TextDecoder().decode(bytes) : '';
+}
+
+function wireBytes(payload: Payload): Buffer {
+  return Buffer.from(temporal.api.common.v1.Payload.encode(payload).finish());
+}
+
+function binaryPayload(data: Uint8Array): Payload {
+  return { metadata: { encoding: new TextEncoder().encode('binary/plain') }, data };
+}
+
+async function encodeChain(codecs: PayloadCodec[], payloads: Payload[]): Promise<Payload[]> {
+  for (const codec of codecs) payloads = await codec.encode(payloads);
+  return payloads;
+}
+
+async function decodeChain(codecs: PayloadCodec[], payloads: Payload[]): Promise<Payload[]> {
+  for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
+  return payloads;
+}
+
+/** ~3 KB per ticket; `noise` makes the description incompressible. */
+function fakeTickets(count: number, noise: boolean) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    url: `https://acme.zendesk.com/api/v2/tickets/${i + 1}.json`,
+    generated_timestamp: 1_700_000_000 + i,
+    created_at: '2024-01-02T03:04:05Z',
+    updated_at: '2024-01-03T03:04:05Z',
+    subject: `Printer on floor ${i % 12} does not print`,
+    description: noise
+      ? randomBytes(1800).toString('base64')
+      : 'The printer shows a paper jam although the tray is empty. We restarted it twice. '.repeat(30),
+    status: i % 5 === 0 ? 'solved' : 'open',
+    tags: ['printer', 'hardware', `floor_${i % 12}`],
+    custom_fields: Array.from({ length: 10 }, (_, f) => ({ id: 360000000 + f, value: f % 3 ? null : 'value' })),
+    via: { channel: 'email', source: { from: { address: `user${i}@example.com` }, to: {}, rel: null } },
+  }));
+}
+
+describe('claim check', () => {
+  let dir: string;
+  let store: SqliteBlobStore;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-claim-check-'));
+    store = new SqliteBlobStore(path.join(dir, 'tickets.db'));
+  });
+
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a small payload passes unchanged', async () => {
+    const payload = defaultPayloadConverter.toPayload({ kind: 'too_recent', message: 'Too recent start_time' });
+    const [encoded] = await new ClaimCheckCodec(store).encode([payload]);
+    expect(encoded).toBe(payload);
+    expect(await store.deleteOlderThan(new Date(Date.now() + DAY))).toBe(0);
+  });
+
+  test('a large incompressible payload is claim-checked and restored byte for byte', async () => {
+    const payload = binaryPayload(randomBytes(600_000));
+    const original = wireBytes(payload);
+    const codecs = createDataConverter(store).payloadCodecs!;
+
+    const [encoded] = await encodeChain(codecs, [payload]);
+    expect(encoding(encoded)).toBe(CLAIM_CHECK_ENCODING);
+    expect(wireBytes(encoded).length).toBeLessThan(200);
+    const reference = JSON.parse(Buffer.from(encoded.data!).toString());
+    expect(reference.size).toBeGreaterThan(600_000);
+    expect(reference.id).toMatch(/^[0-9a-f]{64}$/);
+
+    const [decoded] = await decodeChain(codecs, [encoded]);
+    expect(wireBytes(decoded).equals(original)).toBe(true);
+  });
+
+  test('the claim-check codec alone stores the serialized payload under its sha256', async () => {
+    const payload = binaryPayload(randomBytes(300_000));
+    const [encoded] = await new ClaimCheckCodec(store).encode([payload]);
+    const { id, size } = JSON.parse(Buffer.from(encoded.data!).toString());
+    const stored = Buffer.from((await store.get(id))!);
+    expect(stored.equals(wireBytes(payload))).toBe(true);
+    expect(size).toBe(stored.length);
+    expect(createHash('sha256').update(stored).digest('hex')).toBe(id);
+  });
+
+  test('a page that gzip brings under 256 KiB is gzipped, not claim-checked', async () => {
+    const tickets = fakeTickets(1000, false);
+    const payload = defaultPayloadConverter.toPayload(tickets);
+    expect(wireBytes(payload).length).toBeGreaterThan(2_500_000);
+    const codecs = createDataConverter(store).payloadCodecs!;
+
+    const [encoded] = await encodeChain(codecs, [payload]);
+    expect(encoding(encoded)).toBe(GZIP_ENCODING);
+    expect(wireBytes(encoded).length).toBeLessThanOrEqual(HISTORY_LIMIT);
+    expect(await store.deleteOlderThan(new Date(Date.now() + DAY))).toBe(0);
+    const [decoded] = await decodeChain(codecs, [encoded]);
+    expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(tickets);
+  });
+
+  test('a page still above 256 KiB after gzip is claim-checked', async () => {
+    const tickets = fakeTickets(1000, true);
+    const payload = defaultPayloadConverter.toPayload(tickets);
+    const codecs = createDataConverter(store).payloadCodecs!;
+
+    const [gzipped] = await codecs[0].encode([payload]);
+    expect(wireBytes(gzipped).length).toBeGreaterThan(HISTORY_LIMIT);
+    const [encoded] = await encodeChain(codecs, [payload]);
+    expect(encoding(encoded)).toBe(CLAIM_CHECK_ENCODING);
+    expect(wireBytes(encoded).length).toBeLessThan(200);
+    // What is stored is the gzipped payload: gzip ran first.
+    const { id } = JSON.parse(Buffer.from(encoded.data!).toString());
+    expect(encoding(temporal.api.common.v1.Payload.decode((await store.get(id))!))).toBe(GZIP_ENCODING);
+
+    const [decoded] = await decodeChain(codecs, [encoded]);
+    expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(tickets);
+  });
+
+  test('mixed payloads keep their order and only the big one is claim-checked', async () => {
+    const codec = new ClaimCheckCodec(store, { thresholdBytes: 1000 });
+    const payloads = [
+      defaultPayloadConverter.toPayload('small'),
+      binaryPayload(randomBytes(5000)),
+      { metadata: { encoding: new TextEncoder().encode('binary/encrypted') }, data: new Uint8Array([1, 2, 3]) },
+    ];
+    const encoded = await codec.encode(payloads);
+    expect(encoded.map(encoding)).toEqual(['json/plain', CLAIM_CHECK_ENCODING, 'binary/encrypted']);
+    const decoded = await codec.decode(encoded);
+    expect(decoded[0]).toBe(payloads[0]);
+    expect(wireBytes(decoded[1]).equals(wireBytes(payloads[1]))).toBe(true);
+    expect(decoded[2]).toBe(payloads[2]);
+  });
+
+  test('the same payload twice stores one blob', async () => {
+    const codec = new ClaimCheckCodec(store);
+    const payload = binaryPayload(randomBytes(400_000));
+    const [first] = await codec.encode([payload]);
+    const [second] = await codec.encode([payload]);
+    expect(Buffer.from(second.data!).equals(Buffer.from(first.data!))).toBe(true);
+    expect(await store.deleteOlderThan(new Date(Date.now() + DAY))).toBe(1);
+  });
+
+  test('a missing blob fails decode with an error naming the id', async () => {
+    const codec = new ClaimCheckCodec(store);
+    const [encoded] = await codec.encode([binaryPayload(randomBytes(300_000))]);
+    const { id } = JSON.parse(Buffer.from(encoded.data!).toString());
+    await store.deleteOlderThan(new Date(Date.now() + DAY));
+    await expect(codec.decode([encoded])).rejects.toThrow(new RegExp(`claim-check blob ${id} is gone.*retention`));
+  });
+
+  test('a malformed reference fails decode clearly', async () => {
+    const codec = new ClaimCheckCodec(store);
+    const bad = {
+      metadata: { encoding: new TextEncoder().encode(CLAIM_CHECK_ENCODING) },
+      data: Buffer.from('{"id":1}'),
+    };
+    await expect(codec.decode([bad])).rejects.toThrow(/sha256 hex "id"/);
+  });
+
+  test('purgeExpiredBlobs deletes only blobs older than the retention; a repeated put refreshes the age', async () => {
+    const t0 = Date.parse('2025-01-01T00:00:00Z');
+    let now = t0;
+    const clocked = new SqliteBlobStore(path.join(dir, 'tickets.db'), { now: () => now });
+    try {
+      await clocked.put('a'.repeat(64), Buffer.from('old'));
+      await clocked.put('c'.repeat(64), Buffer.from('old, then referenced again'));
+      now = t0 + 2 * DAY;
+      await clocked.put('b'.repeat(64), Buffer.from('new'));
+      await clocked.put('c'.repeat(64), Buffer.from('old, then referenced again'));
+
+      expect(await purgeExpiredBlobs(clocked, DAY, t0 + 2 * DAY + 60_000)).toBe(1);
+      expect(await clocked.get('a'.repeat(64))).toBeUndefined();
+      expect(Buffer.from((await clocked.get('b'.repeat(64)))!).toString()).toBe('new');
+      expect(await clocked.get('c'.repeat(64))).toBeDefined();
+      expect(await purgeExpiredBlobs(clocked, DAY, t0 + 3 * DAY + 60_000)).toBe(2);
+    } finally {
+      await clocked.close();
+    }
+  });
+
+  test('the store survives reopening the file', async () => {
+    const file = path.join(dir, 'tickets.db');
+    const data = randomBytes(100_000);
+    const id = createHash('sha256').update(data).digest('hex');
+    await store.put(id, data);
+    await store.close();
+
+    store = new SqliteBlobStore(file);
+    expect(Buffer.from((await store.get(id))!).equals(data)).toBe(true);
+    expect(await store.get('0'.repeat(64))).toBeUndefined();
+  });
+
+  test('the store shares the file with another open connection (the ticket sink)', async () => {
+    const sink = new Database(path.join(dir, 'tickets.db'));
+    try {
+      sink.pragma('journal_mode = WAL');
+      sink.exec('CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, data TEXT NOT NULL) STRICT');
+      sink.prepare('INSERT INTO tickets (id, data) VALUES (?, ?)').run(1, '{}');
+      const data = randomBytes(1000);
+      await store.put('d'.repeat(64), data);
+      expect(Buffer.from((await store.get('d'.repeat(64)))!).equals(data)).toBe(true);
+      const tables = sink.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
+      expect(tables).toEqual([{ name: 'payload_blobs' }, { name: 'tickets' }]);
+      expect(sink.prepare('SELECT size FROM payload_blobs').all()).toEqual([{ size: 1000 }]);
+    } finally {
+      sink.close();
+    }
+  });
+});
