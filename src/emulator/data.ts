@@ -181,6 +181,14 @@ export interface TicketStoreOptions {
   rangeStart: number;
   rangeEnd: number;
   bursts?: ReadonlyArray<{ size: number; timestamp: number }>;
+  /** [min, max] size of a full ticket's description; default [600, 3000] */
+  descriptionBytes?: readonly [number, number];
+}
+
+/** A place in the (generated_timestamp, id) order; id 0 is before every ticket of that second. */
+export interface StreamPosition {
+  gts: number;
+  id: number;
 }
 
 export class TicketStore {
@@ -190,8 +198,12 @@ export class TicketStore {
   private ordered: Ticket[] = [];
   private readonly generatorRng: () => number;
   private readonly mutationRng: () => number;
+  private readonly seedValue: number;
+  private readonly descriptionBytes: readonly [number, number];
 
   constructor(options: TicketStoreOptions) {
+    this.seedValue = options.seed >>> 0;
+    this.descriptionBytes = options.descriptionBytes ?? [600, 3000];
     this.generatorRng = mulberry32(options.seed);
     this.mutationRng = mulberry32(options.seed ^ 0x5bd1e995);
     const rangeEnd = floor(options.rangeEnd);
@@ -346,6 +358,132 @@ export class TicketStore {
     };
   }
 
+  /**
+   * Up to `limit` tickets strictly after `after` with generated_timestamp <= upTo, in (generated_timestamp, id)
+   * order, deleted ones skipped when asked; `more` tells whether another such ticket follows the last one.
+   */
+  scan(
+    after: StreamPosition,
+    upTo: number,
+    limit: number,
+    excludeDeleted: boolean,
+  ): { tickets: Ticket[]; more: boolean } {
+    const tickets: Ticket[] = [];
+    for (let i = this.lowerBound(after.gts, after.id + 1); i < this.ordered.length; i++) {
+      const ticket = this.ordered[i];
+      if (ticket.gts > upTo) break;
+      if (excludeDeleted && ticket.status === DELETED) continue;
+      if (tickets.length === limit) return { tickets, more: true };
+      tickets.push(ticket);
+    }
+    return { tickets, more: false };
+  }
+
+  /**
+   * The full ticket object. What mutations change comes from the ticket's state; everything else comes from a
+   * generator seeded by (store seed, id), so it stays the same across mutations and runs.
+   */
+  toFull(ticket: Ticket, baseUrl: string): FullTicket {
+    const rng = mulberry32(imul(this.seedValue ^ 0x27d4eb2f, 0x165667b1) ^ imul(ticket.id, 0x9e3779b1));
+    const externalRoll = rng();
+    const externalNumber = floor(rng() * 1_000_000);
+    const ccCount = floor(rng() * 3);
+    const cc = [floor(rng() * END_USER_COUNT), floor(rng() * END_USER_COUNT)];
+    const followerRoll = rng();
+    const follower = 1 + floor(rng() * (AGENTS.length - 1));
+    const isPublic = rng() < 0.96;
+    const ratingRoll = rng();
+    const dueInSeconds = (1 + floor(rng() * 14)) * 86400 + floor(rng() * 8) * 3600;
+    const hasIncidents = rng() < 0.4;
+    const [minBytes, maxBytes] = this.descriptionBytes;
+    const descriptionText = description(rng, minBytes + floor(rng() * (maxBytes - minBytes + 1)));
+
+    const tagNames: string[] = [];
+    for (let bit = 0; bit < TAGS.length; bit++) if (ticket.tags & (1 << bit)) tagNames.push(TAGS[bit]);
+    const viaName = VIAS[ticket.via];
+    const channel = VIA_CHANNELS[viaName];
+    const requesterId = END_USER_ID_BASE + ticket.requester;
+    const assigneeId = ticket.assignee === 0 ? null : AGENT_ID_BASE + ticket.assignee;
+    const emailCcIds = cc
+      .slice(0, ccCount)
+      .filter((index, i, all) => index !== ticket.requester && all.indexOf(index) === i)
+      .map((index) => END_USER_ID_BASE + index);
+    const followerIds = followerRoll < 0.25 ? [AGENT_ID_BASE + follower] : [];
+    const status = FULL_STATUSES[ticket.status];
+    const type = TICKET_TYPES[ticket.type];
+    const priority = PRIORITIES[ticket.priority];
+    const tier = TIERS[ticket.tier];
+    const area = PRODUCT_AREAS[ticket.area];
+    const customFields = (): CustomFieldValue[] => [
+      { id: FIELD_TIER, value: tier === null ? null : slug(tier) },
+      { id: FIELD_AREA, value: area === null ? null : slug(area) },
+      { id: FIELD_ORDER, value: ticket.order ? `ORD-${ticket.order}` : null },
+    ];
+    const subject = SUBJECTS[ticket.subject];
+    const requesterName = endUserName(ticket.requester);
+    return {
+      url: `${baseUrl}/api/v2/tickets/${ticket.id}.json`,
+      id: ticket.id,
+      external_id: externalRoll < 0.2 ? `EXT-${externalNumber}` : null,
+      created_at: isoSeconds(ticket.createdAt),
+      updated_at: isoSeconds(ticket.updatedAt),
+      generated_timestamp: ticket.gts,
+      type: type === null ? null : (type.toLowerCase() as FullTicket['type']),
+      subject,
+      raw_subject: subject,
+      description: descriptionText,
+      priority: priority === null ? null : (priority.toLowerCase() as FullTicket['priority']),
+      status,
+      recipient: channel === 'email' ? SUPPORT_ADDRESS : null,
+      requester_id: requesterId,
+      submitter_id: channel === 'api' && assigneeId !== null ? assigneeId : requesterId,
+      assignee_id: assigneeId,
+      organization_id: ticket.organization === 0 ? null : ORGANIZATION_ID_BASE + ticket.organization,
+      group_id: GROUP_ID_BASE + ticket.group,
+      collaborator_ids: [...followerIds, ...emailCcIds],
+      follower_ids: followerIds,
+      email_cc_ids: emailCcIds,
+      forum_topic_id: null,
+      problem_id: null,
+      has_incidents: type === 'Problem' && hasIncidents,
+      is_public: isPublic,
+      due_at: type === 'Task' ? isoSeconds(ticket.createdAt + dueInSeconds) : null,
+      tags: tagNames,
+      custom_fields: customFields(),
+      satisfaction_rating:
+        status === 'solved' || status === 'closed'
+          ? { score: ratingRoll < 0.55 ? 'good' : ratingRoll < 0.65 ? 'bad' : 'offered' }
+          : null,
+      sharing_agreement_ids: [],
+      fields: customFields(),
+      followup_ids: [],
+      brand_id: BRAND_ID,
+      allow_channelback: false,
+      allow_attachments: true,
+      from_messaging_channel: MESSAGING_VIAS.has(viaName),
+      via: {
+        channel,
+        source:
+          channel === 'email'
+            ? {
+                from: { address: endUserEmail(ticket.requester), name: requesterName },
+                to: { address: SUPPORT_ADDRESS, name: 'Example Support' },
+                rel: null,
+              }
+            : { from: {}, to: {}, rel: null },
+      },
+    };
+  }
+
+  fullTickets(tickets: readonly Ticket[], baseUrl: string): FullTicket[] {
+    return tickets.map((ticket) => this.toFull(ticket, baseUrl));
+  }
+
+  /** Every ticket's latest version as the full object, sorted by id (deleted ones included). */
+  truthFull(baseUrl: string): FullTicket[] {
+    return this.fullTickets(this.byId, baseUrl);
+  }
+
   rows(tickets: readonly Ticket[], baseUrl: string): TicketRow[] {
     return tickets.map((ticket) => this.toRow(ticket, baseUrl));
   }
@@ -422,4 +560,269 @@ export class TicketStore {
     for (let i = 0; i < count; i++) records.push(this.mutateOne(nowSeconds, kind));
     return records;
   }
+}
+
+// ---- The full ticket object of the incremental endpoints ----
+
+export type FullTicketStatus = 'new' | 'open' | 'pending' | 'hold' | 'solved' | 'closed' | 'deleted';
+export type ViaChannel = 'web' | 'email' | 'api';
+
+export interface CustomFieldValue {
+  id: number;
+  value: string | null;
+}
+
+export interface FullTicket {
+  url: string;
+  id: number;
+  external_id: string | null;
+  created_at: string;
+  updated_at: string;
+  generated_timestamp: number;
+  type: 'question' | 'incident' | 'problem' | 'task' | null;
+  subject: string;
+  raw_subject: string;
+  description: string;
+  priority: 'low' | 'normal' | 'high' | 'urgent' | null;
+  status: FullTicketStatus;
+  recipient: string | null;
+  requester_id: number;
+  submitter_id: number;
+  assignee_id: number | null;
+  organization_id: number | null;
+  group_id: number | null;
+  collaborator_ids: number[];
+  follower_ids: number[];
+  email_cc_ids: number[];
+  forum_topic_id: number | null;
+  problem_id: number | null;
+  has_incidents: boolean;
+  is_public: boolean;
+  due_at: string | null;
+  tags: string[];
+  custom_fields: CustomFieldValue[];
+  satisfaction_rating: { score: 'offered' | 'good' | 'bad' } | null;
+  sharing_agreement_ids: number[];
+  fields: CustomFieldValue[];
+  followup_ids: number[];
+  brand_id: number;
+  allow_channelback: boolean;
+  allow_attachments: boolean;
+  from_messaging_channel: boolean;
+  via: {
+    channel: ViaChannel;
+    source: { from: Record<string, string>; to: Record<string, string>; rel: null };
+  };
+}
+
+export interface ZendeskUser {
+  id: number;
+  url: string;
+  name: string;
+  email: string;
+  role: 'agent' | 'end-user';
+  active: boolean;
+  verified: boolean;
+  time_zone: string;
+  locale: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ZendeskGroup {
+  id: number;
+  url: string;
+  name: string;
+  description: string;
+  default: boolean;
+  deleted: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ZendeskOrganization {
+  id: number;
+  url: string;
+  name: string;
+  domain_names: string[];
+  details: string;
+  notes: string;
+  group_id: number | null;
+  shared_tickets: boolean;
+  shared_comments: boolean;
+  external_id: string | null;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export type SideloadName = 'users' | 'groups' | 'organizations';
+
+export interface Sideloads {
+  users?: ZendeskUser[];
+  groups?: ZendeskGroup[];
+  organizations?: ZendeskOrganization[];
+}
+
+const FULL_STATUSES: readonly FullTicketStatus[] = ['open', 'pending', 'hold', 'solved', 'closed', 'deleted'];
+const VIA_CHANNELS: Readonly<Record<(typeof VIAS)[number], ViaChannel>> = {
+  'Web form': 'web',
+  Mail: 'email',
+  Chat: 'web',
+  'Phone call (incoming)': 'api',
+  API: 'api',
+  'Web Widget': 'web',
+};
+const MESSAGING_VIAS: ReadonlySet<string> = new Set(['Chat', 'Web Widget']);
+const SUPPORT_ADDRESS = 'support@example.zendesk.com';
+const ACCOUNT_CREATED_AT = '2019-03-01T09:00:00Z';
+const BRAND_ID = 360000012345;
+// Id ranges per kind: an id alone tells which pool entry it names, so sideloads need no lookup table.
+const AGENT_ID_BASE = 361000000000;
+const END_USER_ID_BASE = 362000000000;
+const GROUP_ID_BASE = 363000000000;
+const ORGANIZATION_ID_BASE = 364000000000;
+const FIELD_TIER = 360001;
+const FIELD_AREA = 360002;
+const FIELD_ORDER = 360003;
+const END_USER_COUNT = FIRST_NAMES.length * LAST_NAMES.length;
+
+const DESCRIPTION_SENTENCES = [
+  'Hello, I am writing because something stopped working for our team this morning.',
+  'We have not changed anything on our side as far as I can tell.',
+  'I already tried logging out, clearing the browser cache and using a different browser.',
+  'The problem happens for several people in the office, not only for me.',
+  'Could you please look into this as soon as possible?',
+  'It worked fine last week, so I suspect a recent update on your side.',
+  'I attached a screenshot of the error message that appears on the screen.',
+  'Our account is on the annual plan and we renewed it last month.',
+  'The same thing happened once before and support fixed it within a day.',
+  'This is blocking our month-end reporting, so it is fairly urgent for us.',
+  'When I open the page it loads for about thirty seconds and then shows an error.',
+  'I checked the status page and it says that all systems are operational.',
+  'Please let me know if you need any more information from us to investigate.',
+  'We use the mobile app on Android and the web app on Windows and macOS.',
+  'The invoice number is on the PDF we received by email at the start of the month.',
+  'I would also like to know whether there is a way to avoid this in the future.',
+  'One of my colleagues mentioned that the issue disappears after a restart, but only for a while.',
+  'Thanks in advance for your help, we really appreciate the quick responses.',
+  'If it is easier, I am available for a short call tomorrow between nine and noon.',
+  'Our administrator has full permissions, and the error still appears for her.',
+  'The export finished but about half of the rows were missing from the file.',
+  'I followed the steps in the help center article, but the last step fails.',
+  'We are evaluating whether to add more seats, so a quick answer would help.',
+  'Kind regards, and have a nice day.',
+] as const;
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
+}
+
+function endUserName(index: number): string {
+  return `${FIRST_NAMES[index % FIRST_NAMES.length]} ${LAST_NAMES[floor(index / FIRST_NAMES.length)]}`;
+}
+
+function endUserEmail(index: number): string {
+  return `${slug(endUserName(index)).replace('_', '.')}@customer.test`;
+}
+
+/** The user a user id names, or undefined when it names none. */
+export function userById(id: number, baseUrl: string): ZendeskUser | undefined {
+  let name: string;
+  let email: string;
+  let role: ZendeskUser['role'];
+  if (id > AGENT_ID_BASE && id < AGENT_ID_BASE + AGENTS.length) {
+    name = AGENTS[id - AGENT_ID_BASE] as string;
+    email = `${slug(name).replace('_', '.')}@example-support.test`;
+    role = 'agent';
+  } else if (id >= END_USER_ID_BASE && id < END_USER_ID_BASE + END_USER_COUNT) {
+    name = endUserName(id - END_USER_ID_BASE);
+    email = endUserEmail(id - END_USER_ID_BASE);
+    role = 'end-user';
+  } else {
+    return undefined;
+  }
+  return {
+    id,
+    url: `${baseUrl}/api/v2/users/${id}.json`,
+    name,
+    email,
+    role,
+    active: true,
+    verified: true,
+    time_zone: 'UTC',
+    locale: 'en-US',
+    created_at: ACCOUNT_CREATED_AT,
+    updated_at: ACCOUNT_CREATED_AT,
+  };
+}
+
+export function groupById(id: number, baseUrl: string): ZendeskGroup | undefined {
+  const index = id - GROUP_ID_BASE;
+  if (!Number.isInteger(index) || index < 0 || index >= GROUPS.length) return undefined;
+  return {
+    id,
+    url: `${baseUrl}/api/v2/groups/${id}.json`,
+    name: GROUPS[index],
+    description: `${GROUPS[index]} team`,
+    default: index === 0,
+    deleted: false,
+    created_at: ACCOUNT_CREATED_AT,
+    updated_at: ACCOUNT_CREATED_AT,
+  };
+}
+
+export function organizationById(id: number, baseUrl: string): ZendeskOrganization | undefined {
+  const index = id - ORGANIZATION_ID_BASE;
+  if (!Number.isInteger(index) || index < 1 || index >= ORGANIZATIONS.length) return undefined;
+  const name = ORGANIZATIONS[index] as string;
+  return {
+    id,
+    url: `${baseUrl}/api/v2/organizations/${id}.json`,
+    name,
+    domain_names: [`${slug(name).replace(/_/g, '')}.test`],
+    details: '',
+    notes: '',
+    group_id: null,
+    shared_tickets: false,
+    shared_comments: false,
+    external_id: null,
+    tags: [],
+    created_at: ACCOUNT_CREATED_AT,
+    updated_at: ACCOUNT_CREATED_AT,
+  };
+}
+
+/** The users, groups and organizations the tickets refer to, each once, in order of first mention. */
+export function sideloadsFor(tickets: readonly FullTicket[], include: ReadonlySet<SideloadName>, baseUrl: string) {
+  const out: Sideloads = {};
+  if (include.has('users')) {
+    const ids = new Set<number>();
+    for (const t of tickets) {
+      for (const id of [t.requester_id, t.submitter_id, t.assignee_id, ...t.collaborator_ids, ...t.follower_ids]) {
+        if (id !== null) ids.add(id);
+      }
+    }
+    out.users = [...ids].map((id) => userById(id, baseUrl)).filter((u): u is ZendeskUser => u !== undefined);
+  }
+  if (include.has('groups')) {
+    const ids = new Set(tickets.map((t) => t.group_id).filter((id): id is number => id !== null));
+    out.groups = [...ids].map((id) => groupById(id, baseUrl)).filter((g): g is ZendeskGroup => g !== undefined);
+  }
+  if (include.has('organizations')) {
+    const ids = new Set(tickets.map((t) => t.organization_id).filter((id): id is number => id !== null));
+    out.organizations = [...ids]
+      .map((id) => organizationById(id, baseUrl))
+      .filter((o): o is ZendeskOrganization => o !== undefined);
+  }
+  return out;
+}
+
+function description(rng: () => number, bytes: number): string {
+  let text = '';
+  while (text.length < bytes) {
+    text += (text === '' ? '' : ' ') + DESCRIPTION_SENTENCES[floor(rng() * DESCRIPTION_SENTENCES.length)];
+  }
+  // The sentences are ASCII, so characters are bytes.
+  return text.length === bytes ? text : `${text.slice(0, bytes - 1).trimEnd()}.`.padEnd(bytes, '.');
 }

@@ -12,6 +12,14 @@ const USAGE = `Usage: npm run emulator -- [options]
   --sample-window-seconds N   the same for the sample endpoint (EMULATOR_SAMPLE_WINDOW_SECONDS, default 0)
   --min-start-age-seconds N   younger start_time is "too recent" (EMULATOR_MIN_START_AGE_SECONDS, default 300)
   --page-size N               rows per page (EMULATOR_PAGE_SIZE, default 1000)
+  --requests-per-minute N     incremental endpoints (time-based and cursor together): calls per sliding minute,
+                              0 = unlimited (EMULATOR_REQUESTS_PER_MINUTE, default 10)
+  --incremental-min-start-age-seconds N
+                              the same as --min-start-age-seconds for the incremental endpoints
+                              (EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS, default 60)
+  --max-page-bytes N          incremental pages larger than this get 504, 0 = unlimited
+                              (EMULATOR_MAX_PAGE_BYTES, default 0)
+  --description-bytes MIN,MAX size range of a full ticket's description (EMULATOR_DESCRIPTION_BYTES, default 600,3000)
   --burst SIZE[@TIMESTAMP]    extra tickets sharing one generated_timestamp; repeatable
                               (EMULATOR_BURSTS, comma-separated)
   --mutations-per-tick N      live mutations per tick, 0 = none (EMULATOR_MUTATIONS_PER_TICK)
@@ -53,6 +61,10 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
       'sample-window-seconds': { type: 'string' },
       'min-start-age-seconds': { type: 'string' },
       'page-size': { type: 'string' },
+      'requests-per-minute': { type: 'string' },
+      'incremental-min-start-age-seconds': { type: 'string' },
+      'max-page-bytes': { type: 'string' },
+      'description-bytes': { type: 'string' },
       burst: { type: 'string', multiple: true },
       'mutations-per-tick': { type: 'string' },
       'mutation-interval-ms': { type: 'string' },
@@ -95,7 +107,25 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
     sampleWindowSeconds: int('sample-window-seconds', 'EMULATOR_SAMPLE_WINDOW_SECONDS', 0, 0),
     minStartAgeSeconds: int('min-start-age-seconds', 'EMULATOR_MIN_START_AGE_SECONDS', 300, 0),
     pageSize: int('page-size', 'EMULATOR_PAGE_SIZE', 1000, 1),
+    incrementalRequestsPerMinute: int('requests-per-minute', 'EMULATOR_REQUESTS_PER_MINUTE', 10, 0),
+    incrementalMinStartAgeSeconds: int(
+      'incremental-min-start-age-seconds',
+      'EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS',
+      60,
+      0,
+    ),
+    maxPageBytes: int('max-page-bytes', 'EMULATOR_MAX_PAGE_BYTES', 0, 0),
   };
+
+  const descriptionBytes = source(values, 'description-bytes', 'EMULATOR_DESCRIPTION_BYTES');
+  if (descriptionBytes.value !== undefined) {
+    const match = /^\s*(\d{1,7})\s*,\s*(\d{1,7})\s*$/.exec(descriptionBytes.value);
+    if (!match || Number(match[1]) > Number(match[2])) {
+      errors.push(`${describe(descriptionBytes)}: expected MIN,MAX with MIN <= MAX, got '${descriptionBytes.value}'`);
+    } else {
+      options.descriptionBytes = [Number(match[1]), Number(match[2])];
+    }
+  }
 
   const burstValues = values.burst ?? process.env.EMULATOR_BURSTS?.split(',').filter((b) => b.trim() !== '') ?? [];
   const burstLabel = values.burst ? '--burst' : '--burst (from EMULATOR_BURSTS)';
@@ -142,10 +172,12 @@ async function run(): Promise<void> {
   }
 
   const emulator = await startEmulator(parsed.options);
-  const { credentials, ticketCount, seed, windowSeconds } = emulator.options;
+  const { credentials, ticketCount, seed, windowSeconds, incrementalRequestsPerMinute } = emulator.options;
   const total = ticketCount + emulator.options.bursts.reduce((sum, b) => sum + b.size, 0);
+  const incrementalLimit = incrementalRequestsPerMinute === 0 ? 'unlimited' : `${incrementalRequestsPerMinute}/min`;
   console.log(
-    `Zendesk emulator: ${total} tickets (seed ${seed}, window ${windowSeconds}s) at ${emulator.url}; use ` +
+    `Zendesk emulator: ${total} tickets (seed ${seed}, window ${windowSeconds}s, incremental ${incrementalLimit}) ` +
+      `at ${emulator.url}; use ` +
       `ZENDESK_BASE_URL=${emulator.url} ZENDESK_EMAIL=${credentials.email} ZENDESK_API_TOKEN=${credentials.apiToken}`,
   );
 

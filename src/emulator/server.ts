@@ -1,6 +1,17 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FIELD_HEADERS, TicketStore, type MutationKind, type MutationRecord, type TicketRow } from './data';
+import {
+  FIELD_HEADERS,
+  sideloadsFor,
+  TicketStore,
+  type FullTicket,
+  type MutationKind,
+  type MutationRecord,
+  type SideloadName,
+  type Sideloads,
+  type StreamPosition,
+  type TicketRow,
+} from './data';
 import {
   EmulatorInputError,
   FaultQueue,
@@ -10,9 +21,30 @@ import {
   type FaultSpec,
 } from './faults';
 
-export type { TicketRow } from './data';
+export type { FullTicket, TicketRow } from './data';
 
-export type Endpoint = 'export' | 'sample';
+export type Endpoint = 'export' | 'sample' | 'incremental' | 'cursor';
+/** Endpoints that share a rate limit (and a Retry-After in the stats) */
+export type EndpointFamily = 'export' | 'sample' | 'incremental';
+
+/** GET /api/v2/incremental/tickets.json */
+export type IncrementalTicketsPage = {
+  tickets: FullTicket[];
+  count: number;
+  end_time: number;
+  next_page: string;
+  end_of_stream: boolean;
+} & Sideloads;
+
+/** GET /api/v2/incremental/tickets/cursor.json */
+export type CursorTicketsPage = {
+  tickets: FullTicket[];
+  after_cursor: string;
+  after_url: string;
+  before_cursor: string | null;
+  before_url: string | null;
+  end_of_stream: boolean;
+} & Sideloads;
 
 export interface MutationSpec {
   intervalMs: number;
@@ -47,6 +79,14 @@ export interface EmulatorOptions {
   credentials?: Partial<EmulatorCredentials>;
   /** serve /__emulator/* */
   testEndpoints?: boolean;
+  /** incremental endpoints (time-based and cursor together): accepted calls per sliding minute; 0 = unlimited */
+  incrementalRequestsPerMinute?: number;
+  /** incremental endpoints: a start_time younger than this is "too recent" */
+  incrementalMinStartAgeSeconds?: number;
+  /** incremental endpoints: a page whose JSON body is larger gets 504; 0 = unlimited */
+  maxPageBytes?: number;
+  /** [min, max] bytes of a full ticket's description */
+  descriptionBytes?: [number, number];
   /** clock in ms */
   now?: () => number;
 }
@@ -64,6 +104,10 @@ export interface ResolvedEmulatorOptions {
   pageSize: number;
   samplePageSize: number;
   bursts: Array<{ size: number; timestamp: number }>;
+  incrementalRequestsPerMinute: number;
+  incrementalMinStartAgeSeconds: number;
+  maxPageBytes: number;
+  descriptionBytes: [number, number];
   /** the running live-mutation schedule, null when stopped */
   mutations: MutationSpec | null;
   credentials: EmulatorCredentials;
@@ -75,6 +119,8 @@ export interface EmulatorLogEntry {
   at: number;
   endpoint: Endpoint;
   startTime: number | null;
+  /** the cursor parameter of a cursor-based call */
+  cursor?: string;
   status: number | string;
   rows: number;
   retryAfter?: string;
@@ -83,13 +129,14 @@ export interface EmulatorLogEntry {
 }
 
 export interface EmulatorStats {
-  /** export calls, both endpoints, all outcomes */
+  /** calls to the four export endpoints, all outcomes */
   calls: number;
   byStatus: Record<string, number>;
-  byEndpoint: Record<Endpoint, number>;
+  /** the incremental endpoints' keys appear with their first call */
+  byEndpoint: Record<'export' | 'sample', number> & Partial<Record<'incremental' | 'cursor', number>>;
   /** 429s and 503s that carried a Retry-After header */
   retryAfterIssued: number;
-  /** export calls that arrived before the latest Retry-After of that endpoint had expired */
+  /** calls that arrived before the latest Retry-After of their endpoint family had expired */
   callsBeforeRetryAfter: number;
   rowsServed: number;
   /** the last LOG_LIMIT calls */
@@ -100,6 +147,9 @@ export interface ConfigurePatch {
   windowSeconds?: number;
   sampleWindowSeconds?: number;
   minStartAgeSeconds?: number;
+  incrementalRequestsPerMinute?: number;
+  incrementalMinStartAgeSeconds?: number;
+  maxPageBytes?: number;
 }
 
 export interface Emulator {
@@ -107,6 +157,8 @@ export interface Emulator {
   port: number;
   options: ResolvedEmulatorOptions;
   truth(): TicketRow[];
+  /** every ticket's latest version as the full object of the incremental endpoints, sorted by id */
+  truthFull(): FullTicket[];
   stats(): EmulatorStats;
   resetStats(): void;
   injectFaults(faults: FaultSpec[]): void;
@@ -122,6 +174,8 @@ export interface Emulator {
 
 export const EXPORT_PATH = '/api/v2/exports/tickets.json';
 export const SAMPLE_PATH = '/api/v2/exports/tickets/sample.json';
+export const INCREMENTAL_PATH = '/api/v2/incremental/tickets.json';
+export const CURSOR_PATH = '/api/v2/incremental/tickets/cursor.json';
 export const DEFAULT_CREDENTIALS: Readonly<EmulatorCredentials> = Object.freeze({
   email: 'admin@example.com',
   apiToken: 'emulator-token',
@@ -143,6 +197,18 @@ const INVALID_START_TIME = JSON.stringify({
   description: 'start_time is required and must be an integer',
 });
 const TOO_RECENT = 'Too recent start_time. Use a start_time older than 5 minutes';
+const INCREMENTAL_RATE_LIMIT_ERROR = JSON.stringify({
+  error: 'APIRateLimitExceeded',
+  description: 'Number of allowed incremental export API requests per minute exceeded',
+});
+const INCREMENTAL_TOO_RECENT = JSON.stringify({
+  error: 'StartTimeTooRecent',
+  description: 'Too recent start_time. Use a start_time older than 1 minute',
+});
+const PAGE_TOO_LARGE = 'upstream request timeout';
+const MAX_PER_PAGE = 1000;
+const RATE_WINDOW_MS = 60_000;
+const SIDELOAD_NAMES: readonly SideloadName[] = ['users', 'groups', 'organizations'];
 const HTML_ERROR_PAGE =
   '<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>' +
   '<body><h1>We are experiencing technical difficulties</h1><p>Please try again in a few minutes.</p></body></html>\n';
@@ -167,6 +233,22 @@ function nonNegativeNumber(name: string, value: unknown): number {
   return value;
 }
 
+const INCREMENTAL_CONFIG_KEYS = [
+  'incrementalRequestsPerMinute',
+  'incrementalMinStartAgeSeconds',
+  'maxPageBytes',
+] as const;
+
+function validateDescriptionBytes(value: unknown): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new EmulatorInputError(`descriptionBytes must be [min, max], got ${JSON.stringify(value)}`);
+  }
+  const min = nonNegativeInt('descriptionBytes[0]', value[0]);
+  const max = nonNegativeInt('descriptionBytes[1]', value[1]);
+  if (min > max) throw new EmulatorInputError(`descriptionBytes: min ${min} is larger than max ${max}`);
+  return [min, max];
+}
+
 function validateMutationSpec(spec: unknown): MutationSpec {
   if (typeof spec !== 'object' || spec === null) throw new EmulatorInputError('mutations must be an object');
   const { intervalMs, perTick } = spec as Record<string, unknown>;
@@ -180,6 +262,86 @@ function parseStartTime(raw: string | null): number | null {
   if (raw === null || !/^\d+$/.test(raw)) return null;
   const value = Number(raw);
   return Number.isSafeInteger(value) ? value : null;
+}
+
+function familyOf(endpoint: Endpoint): EndpointFamily {
+  return endpoint === 'cursor' ? 'incremental' : endpoint;
+}
+
+function isIncremental(endpoint: Endpoint): endpoint is 'incremental' | 'cursor' {
+  return endpoint === 'incremental' || endpoint === 'cursor';
+}
+
+function encodeCursor(position: StreamPosition): string {
+  return Buffer.from(JSON.stringify({ t: position.gts, i: position.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): StreamPosition | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) return undefined;
+  const { t, i, ...rest } = decoded as Record<string, unknown>;
+  const valid = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!valid(t) || !valid(i) || Object.keys(rest).length > 0) return undefined;
+  return { gts: t, id: i };
+}
+
+interface IncrementalQuery {
+  /** the start_time parameter; null on a cursor call */
+  startTime: number | null;
+  /** the page starts strictly after this position */
+  from: StreamPosition;
+  perPage: number;
+  include: ReadonlySet<SideloadName>;
+  excludeDeleted: boolean;
+}
+
+function invalidValue(description: string): { error: string } {
+  return { error: JSON.stringify({ error: 'InvalidValue', description }) };
+}
+
+/** The parameters of an incremental call, or the body of its 400 answer. */
+function parseIncrementalQuery(
+  endpoint: 'incremental' | 'cursor',
+  params: URLSearchParams,
+): IncrementalQuery | { error: string } {
+  const rawPerPage = params.get('per_page');
+  let perPage = MAX_PER_PAGE;
+  if (rawPerPage !== null) {
+    perPage = /^\d{1,4}$/.test(rawPerPage) ? Number(rawPerPage) : NaN;
+    if (!(perPage >= 1 && perPage <= MAX_PER_PAGE)) {
+      return invalidValue(`per_page must be an integer from 1 to ${MAX_PER_PAGE}, got '${rawPerPage}'`);
+    }
+  }
+  const requested = (params.get('include') ?? '').split(',').map((name) => name.trim());
+  const include = new Set(SIDELOAD_NAMES.filter((name) => requested.includes(name)));
+  const excludeDeleted = params.get('exclude_deleted') === 'true';
+
+  const hasCursor = endpoint === 'cursor' && params.has('cursor');
+  if (endpoint === 'cursor' && hasCursor === params.has('start_time')) {
+    return invalidValue('exactly one of start_time and cursor is required');
+  }
+  if (hasCursor) {
+    const from = decodeCursor(params.get('cursor') ?? '');
+    if (!from) return { error: JSON.stringify({ error: 'InvalidCursor', description: 'cursor is not valid' }) };
+    return { startTime: null, from, perPage, include, excludeDeleted };
+  }
+  const startTime = parseStartTime(params.get('start_time'));
+  if (startTime === null) return invalidValue('start_time is required and must be an integer');
+  return { startTime, from: { gts: startTime, id: 0 }, perPage, include, excludeDeleted };
+}
+
+/** The parameters after the position, as next_page and after_url repeat them. */
+function carriedParams(query: IncrementalQuery): string {
+  let carried = `&per_page=${query.perPage}`;
+  if (query.include.size > 0) carried += `&include=${[...query.include].join(',')}`;
+  if (query.excludeDeleted) carried += '&exclude_deleted=true';
+  return carried;
 }
 
 function originFor(host: string, port: number): string {
@@ -204,13 +366,13 @@ function emptyStats(): EmulatorStats {
 
 class StatsRecorder {
   private data = emptyStats();
-  /** per endpoint, when the latest Retry-After (or implied 60 s of a bare 429) expires, in ms */
-  private retryUntil: Partial<Record<Endpoint, number>> = {};
+  /** per endpoint family, when the latest Retry-After (or implied 60 s of a bare 429) expires, in ms */
+  private retryUntil: Partial<Record<EndpointFamily, number>> = {};
 
   arrive(endpoint: Endpoint, at: number): void {
     this.data.calls += 1;
-    this.data.byEndpoint[endpoint] += 1;
-    const until = this.retryUntil[endpoint];
+    this.data.byEndpoint[endpoint] = (this.data.byEndpoint[endpoint] ?? 0) + 1;
+    const until = this.retryUntil[familyOf(endpoint)];
     if (until !== undefined && at < until) this.data.callsBeforeRetryAfter += 1;
   }
 
@@ -221,9 +383,9 @@ class StatsRecorder {
     if (entry.status === 429 || entry.status === 503) {
       if (entry.retryAfter !== undefined) {
         this.data.retryAfterIssued += 1;
-        this.retryUntil[entry.endpoint] = retryAfterExpiry(entry.retryAfter, entry.at) ?? entry.at + 60_000;
+        this.retryUntil[familyOf(entry.endpoint)] = retryAfterExpiry(entry.retryAfter, entry.at) ?? entry.at + 60_000;
       } else if (entry.status === 429) {
-        this.retryUntil[entry.endpoint] = entry.at + 60_000;
+        this.retryUntil[familyOf(entry.endpoint)] = entry.at + 60_000;
       }
     }
     this.data.log.push(entry);
@@ -243,6 +405,7 @@ class StatsRecorder {
 interface Call {
   endpoint: Endpoint;
   startTime: number | null;
+  params: URLSearchParams;
   req: http.IncomingMessage;
   res: http.ServerResponse;
   fault?: FaultKind;
@@ -257,6 +420,8 @@ class ZendeskEmulator implements Emulator {
   private readonly recorder = new StatsRecorder();
   private readonly server: http.Server;
   private readonly lastAccepted: Partial<Record<Endpoint, number>> = {};
+  /** when the incremental calls of the last minute that count against the limit were accepted, in ms */
+  private incrementalAccepted: number[] = [];
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private mutationTimer: NodeJS.Timeout | undefined;
   private lastMutationSpec: MutationSpec = { intervalMs: 1000, perTick: 1 };
@@ -282,6 +447,16 @@ class ZendeskEmulator implements Emulator {
         size: positiveInt(`bursts[${i}].size`, burst.size),
         timestamp: nonNegativeInt(`bursts[${i}].timestamp`, burst.timestamp ?? defaultBurstTimestamp),
       })),
+      incrementalRequestsPerMinute: nonNegativeInt(
+        'incrementalRequestsPerMinute',
+        input.incrementalRequestsPerMinute ?? 10,
+      ),
+      incrementalMinStartAgeSeconds: nonNegativeInt(
+        'incrementalMinStartAgeSeconds',
+        input.incrementalMinStartAgeSeconds ?? 60,
+      ),
+      maxPageBytes: nonNegativeInt('maxPageBytes', input.maxPageBytes ?? 0),
+      descriptionBytes: validateDescriptionBytes(input.descriptionBytes ?? [600, 3000]),
       mutations: null,
       credentials: {
         email: input.credentials?.email ?? DEFAULT_CREDENTIALS.email,
@@ -298,6 +473,7 @@ class ZendeskEmulator implements Emulator {
       rangeStart: Math.min(nowSeconds - this.options.rangeSeconds, rangeEnd),
       rangeEnd,
       bursts: this.options.bursts,
+      descriptionBytes: this.options.descriptionBytes,
     });
     if (input.mutations) this.lastMutationSpec = validateMutationSpec(input.mutations);
     this.server = http.createServer((req, res) => {
@@ -324,6 +500,10 @@ class ZendeskEmulator implements Emulator {
 
   truth(): TicketRow[] {
     return this.store.truth(this.url);
+  }
+
+  truthFull(): FullTicket[] {
+    return this.store.truthFull(this.url);
   }
 
   stats(): EmulatorStats {
@@ -379,9 +559,14 @@ class ZendeskEmulator implements Emulator {
     if (next.windowSeconds !== undefined) nonNegativeNumber('windowSeconds', next.windowSeconds);
     if (next.sampleWindowSeconds !== undefined) nonNegativeNumber('sampleWindowSeconds', next.sampleWindowSeconds);
     if (next.minStartAgeSeconds !== undefined) nonNegativeInt('minStartAgeSeconds', next.minStartAgeSeconds);
+    for (const key of INCREMENTAL_CONFIG_KEYS) if (next[key] !== undefined) nonNegativeInt(key, next[key]);
     if (next.windowSeconds !== undefined) this.options.windowSeconds = next.windowSeconds;
     if (next.sampleWindowSeconds !== undefined) this.options.sampleWindowSeconds = next.sampleWindowSeconds;
     if (next.minStartAgeSeconds !== undefined) this.options.minStartAgeSeconds = next.minStartAgeSeconds;
+    for (const key of INCREMENTAL_CONFIG_KEYS) {
+      const value = next[key];
+      if (value !== undefined) this.options[key] = value;
+    }
   }
 
   close(): Promise<void> {
@@ -404,8 +589,12 @@ class ZendeskEmulator implements Emulator {
       this.handleExport(req, res, path === EXPORT_PATH ? 'export' : 'sample', requestUrl.searchParams);
       return;
     }
+    if (req.method === 'GET' && (path === INCREMENTAL_PATH || path === CURSOR_PATH)) {
+      this.handleExport(req, res, path === INCREMENTAL_PATH ? 'incremental' : 'cursor', requestUrl.searchParams);
+      return;
+    }
     if (this.options.testEndpoints && path.startsWith('/__emulator/')) {
-      await this.handleTestEndpoint(req, res, path);
+      await this.handleTestEndpoint(req, res, path, requestUrl.searchParams);
       return;
     }
     sendRaw(res, 404, JSON.stringify({ error: 'InvalidEndpoint' }), { 'Content-Type': JSON_TYPE });
@@ -419,7 +608,7 @@ class ZendeskEmulator implements Emulator {
   ): void {
     const arrivedAt = this.nowMs;
     this.recorder.arrive(endpoint, arrivedAt);
-    const call: Call = { endpoint, startTime: parseStartTime(params.get('start_time')), req, res };
+    const call: Call = { endpoint, startTime: parseStartTime(params.get('start_time')), params, req, res };
 
     if (!this.authorized(req.headers.authorization)) {
       this.respond(call, 401, AUTH_ERROR, {
@@ -436,6 +625,16 @@ class ZendeskEmulator implements Emulator {
       return;
     }
 
+    if (isIncremental(endpoint)) {
+      const retryAfter = this.incrementalRetryAfter(arrivedAt);
+      if (retryAfter !== undefined) {
+        this.respond(call, 429, INCREMENTAL_RATE_LIMIT_ERROR, { 'Content-Type': JSON_TYPE, 'Retry-After': retryAfter });
+        return;
+      }
+      this.answerIncremental(call, true);
+      return;
+    }
+
     const windowMs = (endpoint === 'sample' ? this.options.sampleWindowSeconds : this.options.windowSeconds) * 1000;
     const last = this.lastAccepted[endpoint];
     if (windowMs > 0 && last !== undefined && arrivedAt - last < windowMs) {
@@ -445,6 +644,95 @@ class ZendeskEmulator implements Emulator {
     }
 
     this.answer(call, true);
+  }
+
+  /** The Retry-After for an incremental call arriving now, or undefined when the limit lets it through. */
+  private incrementalRetryAfter(now: number): string | undefined {
+    const accepted = this.incrementalAccepted;
+    const firstInWindow = accepted.findIndex((at) => now - at < RATE_WINDOW_MS);
+    if (firstInWindow !== 0) accepted.splice(0, firstInWindow === -1 ? accepted.length : firstInWindow);
+    const limit = this.options.incrementalRequestsPerMinute;
+    if (limit === 0 || accepted.length < limit) return undefined;
+    // Once this call leaves the window, fewer than `limit` remain (normally it is the oldest one).
+    const leaving = accepted[accepted.length - limit];
+    return String(Math.max(1, Math.ceil((leaving + RATE_WINDOW_MS - now) / 1000)));
+  }
+
+  /** Steps d-f for the incremental endpoints: parameter check, too-recent check, the page itself. */
+  private answerIncremental(call: Call, consumeLimit: boolean): void {
+    const endpoint = call.endpoint as 'incremental' | 'cursor';
+    const query = parseIncrementalQuery(endpoint, call.params);
+    if ('error' in query) {
+      this.respond(call, 400, query.error, { 'Content-Type': JSON_TYPE });
+      return;
+    }
+    const now = this.nowMs;
+    const nowSeconds = Math.floor(now / 1000);
+    if (query.startTime !== null && nowSeconds - query.startTime < this.options.incrementalMinStartAgeSeconds) {
+      if (consumeLimit) this.incrementalAccepted.push(now);
+      this.respond(call, 400, INCREMENTAL_TOO_RECENT, { 'Content-Type': JSON_TYPE });
+      return;
+    }
+    const page = this.incrementalPage(endpoint, query, nowSeconds);
+    const body = JSON.stringify(page);
+    if (this.options.maxPageBytes > 0 && Buffer.byteLength(body) > this.options.maxPageBytes) {
+      this.respond(call, 504, PAGE_TOO_LARGE, { 'Content-Type': TEXT_TYPE });
+      return;
+    }
+    if (consumeLimit) this.incrementalAccepted.push(now);
+    this.respond(call, 200, body, { 'Content-Type': JSON_TYPE }, page.tickets.length);
+  }
+
+  private incrementalPage(
+    endpoint: 'incremental' | 'cursor',
+    query: IncrementalQuery,
+    nowSeconds: number,
+  ): IncrementalTicketsPage | CursorTicketsPage {
+    // The cursor endpoint serves only completed seconds: its position is (generated_timestamp, id), so a ticket
+    // changed later in the current second with a lower id would otherwise land behind a cursor already handed out.
+    // (Zendesk's cursor follows its change stream and never skips a late change; this keeps the emulator as safe.)
+    const upTo = endpoint === 'cursor' ? nowSeconds - 1 : nowSeconds;
+    const { tickets: found, more } = this.store.scan(query.from, upTo, query.perPage, query.excludeDeleted);
+    const tickets = this.store.fullTickets(found, this.url);
+    const sideloads = sideloadsFor(tickets, query.include, this.url);
+    const first = found[0];
+    const last = found[found.length - 1];
+    if (endpoint === 'incremental') {
+      const endTime = last ? last.gts : query.from.gts;
+      return {
+        tickets,
+        count: tickets.length,
+        end_time: endTime,
+        next_page: `${this.url}${INCREMENTAL_PATH}?start_time=${endTime}${carriedParams(query)}`,
+        end_of_stream: !more,
+        ...sideloads,
+      };
+    }
+    const afterCursor = encodeCursor(last ? { gts: last.gts, id: last.id } : query.from);
+    // Under the "strictly after" reading, the position just before the first ticket re-reads this page.
+    const beforeCursor = first ? encodeCursor({ gts: first.gts, id: first.id - 1 }) : null;
+    const cursorUrl = (cursor: string) => `${this.url}${CURSOR_PATH}?cursor=${cursor}${carriedParams(query)}`;
+    return {
+      tickets,
+      after_cursor: afterCursor,
+      after_url: cursorUrl(afterCursor),
+      before_cursor: beforeCursor,
+      before_url: beforeCursor === null ? null : cursorUrl(beforeCursor),
+      end_of_stream: !more,
+      ...sideloads,
+    };
+  }
+
+  /** The page a call would get, for the truncated fault; calls with bad parameters get the first page. */
+  private pageBody(call: Call): string {
+    const nowSeconds = Math.floor(this.nowMs / 1000);
+    if (!isIncremental(call.endpoint)) return JSON.stringify(this.page(call.endpoint, call.startTime ?? 0, nowSeconds));
+    const parsed = parseIncrementalQuery(call.endpoint, call.params);
+    const query: IncrementalQuery =
+      'error' in parsed
+        ? { startTime: 0, from: { gts: 0, id: 0 }, perPage: MAX_PER_PAGE, include: new Set(), excludeDeleted: false }
+        : parsed;
+    return JSON.stringify(this.incrementalPage(call.endpoint, query, nowSeconds));
   }
 
   /** Steps d-f: parameter check, too-recent check, the page itself. */
@@ -495,15 +783,17 @@ class ZendeskEmulator implements Emulator {
         return;
       }
       case 'rateLimit': {
+        const incremental = isIncremental(call.endpoint);
         const headers: Record<string, string> = { 'Content-Type': JSON_TYPE };
         if (fault.retryAfter !== null) {
-          headers['Retry-After'] = fault.retryAfter ?? String(Math.max(1, Math.ceil(this.options.windowSeconds)));
+          const window = incremental ? RATE_WINDOW_MS / 1000 : this.options.windowSeconds;
+          headers['Retry-After'] = fault.retryAfter ?? String(Math.max(1, Math.ceil(window)));
         }
-        this.respond(call, 429, RATE_LIMIT_ERROR, headers);
+        this.respond(call, 429, incremental ? INCREMENTAL_RATE_LIMIT_ERROR : RATE_LIMIT_ERROR, headers);
         return;
       }
       case 'truncated': {
-        const body = JSON.stringify(this.page(call.endpoint, call.startTime ?? 0, Math.floor(this.nowMs / 1000)));
+        const body = this.pageBody(call);
         this.respond(call, 200, body.slice(0, Math.floor(body.length / 2)), { 'Content-Type': JSON_TYPE });
         return;
       }
@@ -518,7 +808,8 @@ class ZendeskEmulator implements Emulator {
             this.record(call, 'aborted');
             return;
           }
-          this.answer(call, false);
+          if (isIncremental(call.endpoint)) this.answerIncremental(call, false);
+          else this.answer(call, false);
         }, fault.delayMs);
         this.pendingTimers.add(timer);
         return;
@@ -545,6 +836,8 @@ class ZendeskEmulator implements Emulator {
       status,
       rows,
     };
+    const cursor = call.endpoint === 'cursor' ? call.params.get('cursor') : null;
+    if (cursor !== null) entry.cursor = cursor;
     if (retryAfter !== undefined) entry.retryAfter = retryAfter;
     if (call.fault) entry.fault = call.fault;
     this.recorder.finish(entry);
@@ -558,7 +851,12 @@ class ZendeskEmulator implements Emulator {
     return decoded === `${email}/token:${apiToken}` || decoded === `${email}:${password}`;
   }
 
-  private async handleTestEndpoint(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+  private async handleTestEndpoint(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    params: URLSearchParams,
+  ): Promise<void> {
     const json = (status: number, value: unknown) =>
       sendRaw(res, status, JSON.stringify(value), { 'Content-Type': JSON_TYPE });
     try {
@@ -569,7 +867,9 @@ class ZendeskEmulator implements Emulator {
           this.resetStats();
           return json(200, { ok: true });
         case 'GET /__emulator/truth': {
-          const tickets = this.truth();
+          const format = params.get('format') ?? 'flat';
+          if (format !== 'flat' && format !== 'full') throw new EmulatorInputError('format must be "flat" or "full"');
+          const tickets = format === 'full' ? this.truthFull() : this.truth();
           return json(200, { count: tickets.length, tickets });
         }
         case 'POST /__emulator/faults': {
@@ -589,9 +889,13 @@ class ZendeskEmulator implements Emulator {
           return json(200, { timestamp: this.addBurst(positiveInt('size', body.size), timestamp) });
         }
         case 'POST /__emulator/config': {
-          this.configure((await readJsonObject(req)) as ConfigurePatch);
+          const patch = (await readJsonObject(req)) as ConfigurePatch;
+          this.configure(patch);
           const { windowSeconds, sampleWindowSeconds, minStartAgeSeconds } = this.options;
-          return json(200, { windowSeconds, sampleWindowSeconds, minStartAgeSeconds });
+          const answer: Record<string, number> = { windowSeconds, sampleWindowSeconds, minStartAgeSeconds };
+          // The incremental options are echoed only when set, so the answer stays as it was for older callers.
+          for (const key of INCREMENTAL_CONFIG_KEYS) if (patch[key] !== undefined) answer[key] = this.options[key];
+          return json(200, answer);
         }
         default:
           return json(404, { error: 'InvalidEndpoint' });

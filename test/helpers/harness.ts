@@ -75,6 +75,7 @@ export interface Harness {
   emulator: Emulator;
   sink: SqliteSink;
   dbFile: string;
+  blobStore: SqliteBlobStore;
   client: Client;
   account: string;
   taskQueue: string;
@@ -129,6 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     emulator,
     sink,
     dbFile,
+    blobStore,
     client,
     account,
     taskQueue,
@@ -162,7 +164,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
     },
     async compareWithTruth() {
-      const truth = emulator.truth();
+      // The incremental endpoints serve full ticket objects; the specified one flattened rows.
+      const api = options.input?.api ?? 'exports';
+      const truth = api === 'exports' ? emulator.truth() : emulator.truthFull();
       const stored = new Map((await sink.readTickets(account)).map((t) => [t.id, t]));
       const problems: string[] = [];
       for (const row of truth) {

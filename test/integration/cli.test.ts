@@ -93,7 +93,9 @@ describe('operator CLI', () => {
       ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
     });
     expect(good.code).toBe(0);
-    expect(good.out).toMatch(/OK: .* accepted the credentials; the sample endpoint returned \d+ rows/);
+    expect(good.out).toMatch(/sample\s+answered with \d+ rows in the expected format/);
+    expect(good.out).toMatch(/cursor\s+answered with 1 rows/);
+    expect(good.out).toMatch(/OK: .* accepted the credentials\. Recommended: ZENDESK_EXPORT_API=cursor/);
     const bad = await cli(['check'], { ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email, ZENDESK_API_TOKEN: 'not-the-token' });
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/401/);
