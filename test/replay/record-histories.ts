@@ -1,18 +1,46 @@
-// Records the histories that test/replay/replay.test.ts replays: `npm run record-histories`.
-// One export walks through every path of the workflow: 429s, too-recent, blocked + resume, pause, reset by
-// update and by signal (good and bad), a same-timestamp burst, transient faults, and continue-as-new.
+// Records the histories that test/replay/replay.test.ts replays: `npm run record-histories [-- scenario...]`.
+// Scenarios (each writes <scenario>-run-NN.json and replaces only its own files):
+// - export: the specified endpoint through every path: 429s, too-recent, blocked + resume, pause, reset by update
+//   and by signal (good and bad), a same-timestamp burst stepped past, transient faults, continue-as-new.
+// - incremental: time-based with a crowded second read through the cursor endpoint, a 504, idle + pollNow.
+// - cursor: cursor-based with idle waits, pollNow, a rejected cursor, a 429, continue-as-new.
 import fs from 'node:fs';
 import path from 'node:path';
 import globalSetup from '../global-setup';
 import globalTeardown from '../global-teardown';
 import { fetchRunHistories } from '../helpers/histories';
 import { sleepMs, startHarness, waitFor } from '../helpers/harness';
-import { pauseSignal, resetCursorSignal, resetCursorUpdate, resumeSignal } from '../../src/workflows/messages';
+import {
+  pauseSignal,
+  pollNowSignal,
+  resetCursorSignal,
+  resetCursorUpdate,
+  resumeSignal,
+} from '../../src/workflows/messages';
+import { Harness } from '../helpers/harness';
 
 const OUT = path.join(__dirname, 'histories');
 
-async function run() {
-  await globalSetup();
+function stepper(h: Harness) {
+  return async (what: string, probe: () => Promise<boolean>) => {
+    console.log(`- ${what}`);
+    await waitFor(what, probe, 120_000).catch(async (err) => {
+      throw new Error(`${err.message}\n${JSON.stringify(await h.status(), null, 1)}`);
+    });
+  };
+}
+
+async function save(h: Harness, scenario: string): Promise<void> {
+  const histories = await fetchRunHistories(h.client, h.workflowId);
+  fs.mkdirSync(OUT, { recursive: true });
+  for (const file of fs.readdirSync(OUT)) if (file.startsWith(`${scenario}-run-`)) fs.rmSync(path.join(OUT, file));
+  histories.forEach(({ json }, i) => {
+    fs.writeFileSync(path.join(OUT, `${scenario}-run-${String(i + 1).padStart(2, '0')}.json`), json);
+  });
+  console.log(`${scenario}: wrote ${histories.length} histories to ${OUT}`);
+}
+
+async function recordExport() {
   const burstAt = Math.floor(Date.now() / 1000) - 600;
   const h = await startHarness({
     emulator: {
@@ -24,12 +52,7 @@ async function run() {
     input: { pollIntervalSeconds: 1, minStartAgeSeconds: 1, pagesPerRun: 3 },
   });
   try {
-    const step = async (what: string, probe: () => Promise<boolean>) => {
-      console.log(`- ${what}`);
-      await waitFor(what, probe, 120_000).catch(async (err) => {
-        throw new Error(`${err.message}\n${JSON.stringify(await h.status(), null, 1)}`);
-      });
-    };
+    const step = stepper(h);
     await step('429s and continue-as-new while catching up', async () => {
       const s = await h.status();
       return s.rateLimited > 0 && s.pages >= 4 && s.lastPageSize < 1000;
@@ -58,15 +81,92 @@ async function run() {
     await sleepMs(4000);
     await step('caught up again', async () => h.emulator.stats().calls > 0 && (await h.status()).lastError === null);
 
-    const histories = await fetchRunHistories(h.client, h.workflowId);
-    fs.mkdirSync(OUT, { recursive: true });
-    for (const file of fs.readdirSync(OUT)) if (file.endsWith('.json')) fs.rmSync(path.join(OUT, file));
-    histories.forEach(({ json }, i) => {
-      fs.writeFileSync(path.join(OUT, `export-run-${String(i + 1).padStart(2, '0')}.json`), json);
-    });
-    console.log(`wrote ${histories.length} histories to ${OUT}`);
+    await save(h, 'export');
   } finally {
     await h.close();
+  }
+}
+
+const INCREMENTAL = { incrementalRequestsPerMinute: 0, incrementalMinStartAgeSeconds: 1, windowSeconds: 0 };
+
+async function recordIncremental() {
+  const burstAt = Math.floor(Date.now() / 1000) - 600;
+  const h = await startHarness({
+    emulator: {
+      ...INCREMENTAL,
+      ticketCount: 250,
+      descriptionBytes: [100, 200],
+      bursts: [{ size: 150, timestamp: burstAt }],
+    },
+    input: { api: 'incremental', perPage: 100, pollIntervalSeconds: 30, minStartAgeSeconds: 1, requestsPerMinute: 600 },
+  });
+  try {
+    const step = stepper(h);
+    await step('the crowded second read by cursor, then idle', async () => {
+      const s = await h.status();
+      return s.caughtUp && s.warnings.some((w) => w.includes('through the cursor endpoint'));
+    });
+    h.emulator.configure({ maxPageBytes: 2000 });
+    h.emulator.mutate(3);
+    await h.handle.signal(pollNowSignal);
+    await step('a 504 halves per_page', async () => (h.emulator.stats().byStatus['504'] ?? 0) > 0);
+    h.emulator.configure({ maxPageBytes: 0 });
+    await step('idle again', async () => (await h.status()).phase === 'idle');
+    await save(h, 'incremental');
+  } finally {
+    await h.close();
+  }
+}
+
+async function recordCursor() {
+  const h = await startHarness({
+    emulator: { ...INCREMENTAL, ticketCount: 350, descriptionBytes: [100, 200] },
+    input: {
+      api: 'cursor',
+      perPage: 100,
+      pollIntervalSeconds: 30,
+      minStartAgeSeconds: 1,
+      requestsPerMinute: 600,
+      pagesPerRun: 3,
+    },
+  });
+  try {
+    const step = stepper(h);
+    h.emulator.injectFaults([{ kind: 'rateLimit', retryAfter: '1' }]);
+    await step('caught up through continue-as-new', async () => (await h.status()).phase === 'idle');
+    h.emulator.injectFaults([{ kind: 'status', status: 400, body: '{"error":"InvalidCursor","description":"bad"}' }]);
+    h.emulator.mutate(5);
+    await h.handle.signal(pollNowSignal);
+    await step('the rejected cursor reported', async () =>
+      (await h.status()).warnings.some((w) => w.includes('the cursor was rejected')),
+    );
+    await sleepMs(1500);
+    await h.handle.signal(pollNowSignal);
+    await step('idle with the new tickets', async () => {
+      const s = await h.status();
+      return s.phase === 'idle' && s.lastPageSize > 0;
+    });
+    await save(h, 'cursor');
+  } finally {
+    await h.close();
+  }
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = {
+  export: recordExport,
+  incremental: recordIncremental,
+  cursor: recordCursor,
+};
+
+async function run() {
+  const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SCENARIOS);
+  await globalSetup();
+  try {
+    for (const name of names) {
+      if (!SCENARIOS[name]) throw new Error(`unknown scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
+      await SCENARIOS[name]();
+    }
+  } finally {
     await globalTeardown();
   }
 }
