@@ -1,7 +1,9 @@
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { BlobStore, SqliteBlobStore } from './codec/blob-store';
-import { createDataConverter, purgeExpiredBlobs } from './codec/claim-check';
+import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
+import { createDataConverter } from './codec/claim-check';
 import { startCodecServer } from './codec/codec-server';
 import { ConfigError, loadWorkerConfig, WorkerConfig } from './config';
 import { openSink, sqliteFilename } from './sinks/open';
@@ -53,7 +55,15 @@ async function run() {
   const sink = await openSink(config.sinkUrl);
   const blobFile = sqliteFilename(config.sinkUrl);
   const blobStore = blobFile ? new SqliteBlobStore(blobFile) : undefined;
-  const purge = blobStore ? startBlobPurge(blobStore, config.blobRetentionDays) : undefined;
+  const clientConnection = blobStore ? await Connection.connect({ address: config.temporal.address }) : undefined;
+  const purge =
+    blobStore && clientConnection
+      ? startBlobPurge(
+          blobStore,
+          new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+          config.blobRetentionDays,
+        )
+      : undefined;
   const codecServer =
     config.codecServerPort !== undefined
       ? await startCodecServer({
@@ -75,6 +85,7 @@ async function run() {
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight activities finished
   } finally {
     if (purge) clearInterval(purge);
+    await clientConnection?.close();
     await codecServer?.close();
     await connection.close();
     await blobStore?.close();
@@ -82,9 +93,10 @@ async function run() {
   }
 }
 
-function startBlobPurge(store: BlobStore, retentionDays: number): NodeJS.Timeout {
+/** Hourly: blobs of closed runs older than the retention go; those an open run references stay. */
+function startBlobPurge(store: BlobStore, client: Client, retentionDays: number): NodeJS.Timeout {
   const run = () =>
-    purgeExpiredBlobs(store, retentionDays * 86_400_000).then(
+    purgeBlobsOfClosedRuns(store, client, retentionDays * 86_400_000).then(
       (deleted) => deleted > 0 && Runtime.instance().logger.info('Purged expired payload blobs', { deleted }),
       (err) => Runtime.instance().logger.warn('Payload blob purge failed', { error: String(err) }),
     );

@@ -7,8 +7,8 @@ export interface BlobStore {
   /** Idempotent for the same id; storing an existing id again refreshes its age. */
   put(id: string, data: Uint8Array): Promise<void>;
   get(id: string): Promise<Uint8Array | undefined>;
-  /** Deletes blobs created before `olderThan`; returns how many. */
-  deleteOlderThan(olderThan: Date): Promise<number>;
+  /** Deletes blobs created before `olderThan`, except those in `keep`; returns how many. */
+  deleteOlderThan(olderThan: Date, keep?: ReadonlySet<string>): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -36,7 +36,8 @@ export class SqliteBlobStore implements BlobStore {
   private readonly now: () => number;
   private readonly upsert: Database.Statement<[string, Buffer, number, string]>;
   private readonly select: Database.Statement<[string]>;
-  private readonly deleteBefore: Database.Statement<[string]>;
+  private readonly idsBefore: Database.Statement<[string]>;
+  private readonly deleteOne: Database.Statement<[string]>;
 
   constructor(
     readonly filename: string,
@@ -56,7 +57,8 @@ export class SqliteBlobStore implements BlobStore {
       INSERT INTO payload_blobs (id, data, size, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at WHERE excluded.created_at > created_at`);
     this.select = this.db.prepare('SELECT data FROM payload_blobs WHERE id = ?');
-    this.deleteBefore = this.db.prepare('DELETE FROM payload_blobs WHERE created_at < ?');
+    this.idsBefore = this.db.prepare('SELECT id FROM payload_blobs WHERE created_at < ?');
+    this.deleteOne = this.db.prepare('DELETE FROM payload_blobs WHERE id = ?');
   }
 
   async put(id: string, data: Uint8Array): Promise<void> {
@@ -69,8 +71,11 @@ export class SqliteBlobStore implements BlobStore {
     return row ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : undefined;
   }
 
-  async deleteOlderThan(olderThan: Date): Promise<number> {
-    return this.deleteBefore.run(olderThan.toISOString()).changes;
+  async deleteOlderThan(olderThan: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {
+    const ids = (this.idsBefore.all(olderThan.toISOString()) as { id: string }[]).map((r) => r.id);
+    const doomed = ids.filter((id) => !keep.has(id));
+    this.db.transaction(() => doomed.forEach((id) => this.deleteOne.run(id)))();
+    return doomed.length;
   }
 
   async close(): Promise<void> {

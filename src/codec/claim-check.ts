@@ -96,6 +96,35 @@ export function createDataConverter(store?: BlobStore): DataConverter {
  * bounds it) so that replaying an open run never hits a purged blob, plus the namespace's history retention if closed
  * runs should stay decodable (Web UI, `temporal workflow show`, replay tests of downloaded histories).
  */
-export async function purgeExpiredBlobs(store: BlobStore, retentionMs: number, now = Date.now()): Promise<number> {
-  return store.deleteOlderThan(new Date(now - retentionMs));
+export async function purgeExpiredBlobs(
+  store: BlobStore,
+  retentionMs: number,
+  now = Date.now(),
+  keep: ReadonlySet<string> = new Set(),
+): Promise<number> {
+  return store.deleteOlderThan(new Date(now - retentionMs), keep);
+}
+
+/** The blob ids a payload tree references: every claim-check payload found anywhere inside `value`. */
+export function claimCheckReferences(value: unknown, found = new Set<string>()): Set<string> {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
+  if (Array.isArray(value)) {
+    for (const item of value) claimCheckReferences(item, found);
+    return found;
+  }
+  const record = value as Record<string, unknown>;
+  const metadata = record.metadata as Record<string, Uint8Array> | undefined;
+  if (metadata?.encoding && ArrayBuffer.isView(metadata.encoding) && record.data instanceof Uint8Array) {
+    if (Buffer.from(metadata.encoding).toString() === CLAIM_CHECK_ENCODING) {
+      try {
+        const { id } = JSON.parse(Buffer.from(record.data).toString('utf8')) as { id?: unknown };
+        if (typeof id === 'string') found.add(id);
+      } catch {
+        // not a reference of ours
+      }
+    }
+    return found;
+  }
+  for (const child of Object.values(record)) claimCheckReferences(child, found);
+  return found;
 }

@@ -1,5 +1,6 @@
 import { temporal } from '@temporalio/proto';
-import { CLAIM_CHECK_ENCODING } from '../../src/codec/claim-check';
+import { purgeBlobsOfClosedRuns } from '../../src/codec/blob-purge';
+import { CLAIM_CHECK_ENCODING, claimCheckReferences } from '../../src/codec/claim-check';
 import { startCodecServer } from '../../src/codec/codec-server';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { ExportApi } from '../../src/shared';
@@ -122,6 +123,18 @@ describe('same-second bursts and large pages', () => {
     } finally {
       await server.close();
     }
+
+    // The purge keeps every blob an open run references, and deletes them once the run has closed.
+    const ids = [...claimCheckReferences(claimChecked)];
+    expect(ids.length).toBeGreaterThan(0);
+    await purgeBlobsOfClosedRuns(h.blobStore, h.client, 0);
+    for (const id of ids) expect(await h.blobStore.get(id)).toBeDefined();
+    await h.handle.terminate('closing the run');
+    // Visibility may take a moment to list the run as closed.
+    await waitFor('the blobs of the closed run purged', async () => {
+      await purgeBlobsOfClosedRuns(h.blobStore, h.client, 0, Date.now() + 1000);
+      return (await Promise.all(ids.map((id) => h.blobStore.get(id)))).every((blob) => blob === undefined);
+    });
   });
 
   test('a cursor export survives a worker kill and continues from its after_cursor', async () => {
