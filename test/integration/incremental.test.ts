@@ -75,6 +75,18 @@ describe('same-second bursts and large pages', () => {
     expect(h.emulator.stats().byEndpoint.cursor).toBeGreaterThanOrEqual(2);
   });
 
+  test('cursor-based: a 1,200-ticket second is simply paged through', async () => {
+    const burstAt = Math.floor(Date.now() / 1000) - 3600;
+    h = await startHarness({
+      emulator: { ...FAST, ticketCount: 300, bursts: [{ size: 1200, timestamp: burstAt }] },
+      input: input('cursor', { perPage: 500 }),
+    });
+    await h.waitForTruth(60_000);
+    const status = await h.status();
+    expect(status.warnings).toEqual([]);
+    expect(h.emulator.stats().byEndpoint.incremental ?? 0).toBe(0);
+  });
+
   test('pages of large tickets: no history payload above 256 KiB, claim-checked pages decode in the codec endpoint', async () => {
     h = await startHarness({
       emulator: { ...FAST, ticketCount: 1500, descriptionBytes: [9000, 12000] },
