@@ -1,13 +1,12 @@
 import { TicketSink } from './sink';
+import { PostgresSink } from './postgres';
 import { SqliteSink } from './sqlite';
 
 /** Opens the sink named by SINK_URL: `sqlite:<path>` (default) or `postgres://…`. */
 export async function openSink(url: string): Promise<TicketSink> {
   const filename = sqliteFilename(url);
   if (filename) return new SqliteSink(filename);
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new Error('SINK_URL: the PostgreSQL sink is not part of this version yet; use sqlite:<path>');
-  }
+  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url);
   throw new Error(`SINK_URL: unknown scheme in "${url.split(':')[0]}:"; use sqlite:<path> or postgres://…`);
 }
 

@@ -8,6 +8,8 @@ import { createDataConverter } from '../../src/codec/claim-check';
 import { WorkerConfig } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
 import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
+import { PostgresSink } from '../../src/sinks/postgres';
+import { TicketSink } from '../../src/sinks/sink';
 import { SqliteSink } from '../../src/sinks/sqlite';
 import { createExportWorker } from '../../src/worker';
 import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
@@ -65,6 +67,8 @@ export interface HarnessOptions {
   input?: Partial<ExportInput>;
   zendeskTimeoutMs?: number;
   apiToken?: string;
+  /** Where tickets go: a fresh SQLite file (default) or the machine's PostgreSQL (database `test`). */
+  sink?: 'sqlite' | 'postgres';
   /** Start an in-process worker (default true). */
   worker?: boolean;
   /** Start the workflow (default true). */
@@ -73,7 +77,7 @@ export interface HarnessOptions {
 
 export interface Harness {
   emulator: Emulator;
-  sink: SqliteSink;
+  sink: TicketSink;
   dbFile: string;
   blobStore: SqliteBlobStore;
   client: Client;
@@ -104,7 +108,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const account = new URL(emulator.url).host;
   const taskQueue = `test-${randomUUID()}`;
   const dbFile = path.join(tmpDir, `${randomUUID()}.db`);
-  const sink = new SqliteSink(dbFile);
+  const postgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const sink: TicketSink = options.sink === 'postgres' ? await PostgresSink.open(postgresUrl) : new SqliteSink(dbFile);
   const config: WorkerConfig = {
     temporal: { address, namespace: 'default', taskQueue },
     zendesk: {
@@ -114,7 +119,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       apiToken: options.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
       timeoutMs: options.zendeskTimeoutMs ?? 3000,
     },
-    sinkUrl: `sqlite:${dbFile}`,
+    sinkUrl: options.sink === 'postgres' ? postgresUrl : `sqlite:${dbFile}`,
     blobRetentionDays: 7,
   };
   const blobStore = new SqliteBlobStore(dbFile);
@@ -172,7 +177,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       for (const row of truth) {
         const mine = stored.get(row.id);
         if (!mine) problems.push(`ticket ${row.id} missing`);
-        else if (mine.generatedTimestamp !== row.generated_timestamp || mine.data !== JSON.stringify(row)) {
+        else if (mine.generatedTimestamp !== row.generated_timestamp || !sameJson(mine.data, row, options.sink)) {
           problems.push(`ticket ${row.id} stale (stored ${mine.generatedTimestamp}, truth ${row.generated_timestamp})`);
         }
         stored.delete(row.id);
@@ -255,4 +260,19 @@ export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): 
   child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/** SQLite keeps the JSON as received, byte for byte; PostgreSQL's JSONB keeps the same value in its own key order. */
+function sameJson(stored: string, row: object, sink: HarnessOptions['sink']): boolean {
+  if (sink !== 'postgres') return stored === JSON.stringify(row);
+  return canonical(JSON.parse(stored)) === canonical(row);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -31,3 +31,27 @@ describe('catch-up against the emulator', () => {
     expect(stored.filter((t) => t.status === 'deleted').length).toBe(deleted);
   });
 });
+
+describe('catch-up into PostgreSQL', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  test.each(['exports', 'cursor'] as const)('%s: live mutations, ending equal to the truth', async (api) => {
+    h = await startHarness({
+      sink: 'postgres',
+      emulator: {
+        ticketCount: 2500,
+        windowSeconds: 0,
+        minStartAgeSeconds: 1,
+        incrementalRequestsPerMinute: 0,
+        incrementalMinStartAgeSeconds: 1,
+        mutations: { intervalMs: 100, perTick: 2 },
+      },
+      input: { api, requestsPerMinute: 600 },
+    });
+    await waitFor('several pages', async () => (await h.status()).pages >= 3, 60_000);
+    h.emulator.stopMutations();
+    await h.waitForTruth(60_000);
+    expect((await h.sink.readFullCheckpoint(h.account))?.cursor).toBe((await h.status()).cursor);
+  });
+});
