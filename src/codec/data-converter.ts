@@ -1,5 +1,8 @@
 import { DataConverter } from '@temporalio/common';
-import { GzipPayloadCodec } from './gzip-codec';
+import { createDataConverter } from './claim-check';
 
-/** The same on worker and client, or neither could read what the other wrote. */
-export const dataConverter: DataConverter = { payloadCodecs: [new GzipPayloadCodec()] };
+/**
+ * The converter of processes without a blob store (the CLI, tests' replays): the same gzip step as the worker's
+ * chain, so each reads what the other wrote; only claim-checked pages need the store.
+ */
+export const dataConverter: DataConverter = createDataConverter();
