@@ -147,7 +147,7 @@ export class ZendeskClient {
       fieldHeaders: page.field_headers ?? {},
       options: page.options ?? {},
     };
-    if (page.next_page && !this.isOwnOrigin(page.next_page)) outcome.foreignNextPage = page.next_page.slice(0, 200);
+    this.noteForeignUrl(outcome, page.next_page);
     return outcome;
   }
 
@@ -162,7 +162,7 @@ export class ZendeskClient {
       endTime: page.end_time ?? null,
       endOfStream: page.end_of_stream ?? page.tickets.length < (request.perPage ?? 1000),
     };
-    if (page.next_page && !this.isOwnOrigin(page.next_page)) outcome.foreignNextPage = page.next_page.slice(0, 200);
+    this.noteForeignUrl(outcome, page.next_page);
     return outcome;
   }
 
@@ -178,7 +178,7 @@ export class ZendeskClient {
       afterCursor: page.after_cursor ?? null,
       endOfStream: page.end_of_stream,
     };
-    if (page.after_url && !this.isOwnOrigin(page.after_url)) outcome.foreignNextPage = page.after_url.slice(0, 200);
+    this.noteForeignUrl(outcome, page.after_url);
     return outcome;
   }
 
@@ -259,6 +259,11 @@ export class ZendeskClient {
       );
     }
     return parsed.data;
+  }
+
+  /** A next-page URL on another origin is reported on the outcome, never followed. */
+  private noteForeignUrl(outcome: { foreignNextPage?: string }, url: string | null | undefined): void {
+    if (url && !this.isOwnOrigin(url)) outcome.foreignNextPage = url.slice(0, 200);
   }
 
   private isOwnOrigin(url: string): boolean {
