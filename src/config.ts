@@ -1,13 +1,8 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import { accountFor, DEFAULT_TASK_QUEUE, EXPORT_APIS, ExportApi } from './shared';
 
-/** A bad or missing setting: `problems` names every one of them, so a user fixes all in one go. */
-export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
