@@ -1,5 +1,12 @@
 import { z } from 'zod';
+import { AccountEntry, credentialsFor, readAccountsFile } from './accounts-file';
 import { ConfigError } from './config-error';
+import {
+  connectionSettingsFrom,
+  TemporalConnectionEnv,
+  TemporalConnectionSettings,
+  temporalConnectionEnv,
+} from './temporal-connection';
 import { accountFor, DEFAULT_TASK_QUEUE, EXPORT_APIS, ExportApi } from './shared';
 
 export { ConfigError };
@@ -76,6 +83,18 @@ const temporalEnv = z.object({
 const accountEnv = z.object({
   ZENDESK_SUBDOMAIN: subdomain.optional(),
   ZENDESK_BASE_URL: httpUrl.optional(),
+  ZENDESK_ACCOUNTS_FILE: z.string().trim().optional(),
+});
+
+const port = z
+  .string()
+  .trim()
+  .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, 'must be a port number (1-65535)')
+  .transform(Number);
+
+const metricsEnv = z.object({
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().trim().default('0.0.0.0'),
 });
 
 const credentialsEnv = z.object({
@@ -118,8 +137,8 @@ const sinkEnv = z.object({
     .transform((v) => (v === 'off' ? undefined : Number(v))),
 });
 
-export interface TemporalSettings {
-  address: string;
+/** Where Temporal is and how to reach it (TLS, API key): the same for the worker and the client. */
+export interface TemporalSettings extends TemporalConnectionSettings {
   namespace: string;
   taskQueue: string;
 }
@@ -135,7 +154,10 @@ export interface ZendeskSettings {
 
 export interface WorkerConfig {
   temporal: TemporalSettings;
-  zendesk: ZendeskSettings;
+  /** Every account this worker exports, with its credentials: one from ZENDESK_*, or ZENDESK_ACCOUNTS_FILE's list. */
+  accounts: ZendeskSettings[];
+  /** The Prometheus endpoint (SDK and exporter metrics); undefined: off. */
+  metrics?: { host: string; port: number };
   sinkUrl: string;
   /** Claim-checked payloads are purged this long after they were stored. */
   blobRetentionDays: number;
@@ -152,11 +174,17 @@ export interface ExportDefaults {
   minStartAgeSeconds: number;
 }
 
-export interface ClientConfig {
-  temporal: TemporalSettings;
+export interface ClientAccount {
   account: string;
   baseUrl: string;
   exportDefaults: ExportDefaults;
+}
+
+export interface ClientConfig {
+  temporal: TemporalSettings;
+  accounts: ClientAccount[];
+  /** Whether the accounts come from ZENDESK_ACCOUNTS_FILE (a list) or from ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL. */
+  accountsFile?: string;
 }
 
 function describe(error: z.ZodError): string[] {
@@ -180,72 +208,127 @@ function parseAll<T extends Record<string, z.ZodTypeAny>>(
   return { values, problems };
 }
 
-function resolveAccount(
+/** The accounts to export: ZENDESK_ACCOUNTS_FILE's list, or the one account of ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL. */
+function resolveAccounts(
   account: z.infer<typeof accountEnv> | undefined,
   problems: string[],
-): { account: string; baseUrl: string } | undefined {
+): AccountEntry[] | undefined {
   if (!account) return undefined;
+  if (account.ZENDESK_ACCOUNTS_FILE) {
+    if (account.ZENDESK_SUBDOMAIN || account.ZENDESK_BASE_URL) {
+      problems.push('ZENDESK_ACCOUNTS_FILE and ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL: set one or the other, not both');
+      return undefined;
+    }
+    try {
+      return readAccountsFile(account.ZENDESK_ACCOUNTS_FILE);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    }
+  }
   if (!account.ZENDESK_SUBDOMAIN && !account.ZENDESK_BASE_URL) {
-    problems.push('ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL: one of them is required');
+    problems.push('ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL (or ZENDESK_ACCOUNTS_FILE): one of them is required');
     return undefined;
   }
   const baseUrl = account.ZENDESK_BASE_URL ?? `https://${account.ZENDESK_SUBDOMAIN}.zendesk.com`;
-  return { baseUrl, account: accountFor({ subdomain: account.ZENDESK_SUBDOMAIN, baseUrl: account.ZENDESK_BASE_URL }) };
+  const name = accountFor({ subdomain: account.ZENDESK_SUBDOMAIN, baseUrl: account.ZENDESK_BASE_URL });
+  return [
+    {
+      account: name,
+      baseUrl,
+      emailEnv: 'ZENDESK_EMAIL',
+      apiTokenEnv: 'ZENDESK_API_TOKEN',
+      passwordEnv: 'ZENDESK_PASSWORD',
+      exportOverrides: {},
+    },
+  ];
 }
 
-function temporalSettings(env: z.infer<typeof temporalEnv>): TemporalSettings {
-  return { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE };
+function temporalSettings(env: z.infer<typeof temporalEnv>, connection: TemporalConnectionEnv): TemporalSettings {
+  return {
+    ...connectionSettingsFrom(env.TEMPORAL_ADDRESS, connection),
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+  };
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const { values, problems } = parseAll(env, {
     temporal: temporalEnv,
+    connection: temporalConnectionEnv,
     account: accountEnv,
     credentials: credentialsEnv,
     sink: sinkEnv,
+    metrics: metricsEnv,
   });
-  const target = resolveAccount(values.account, problems);
-  const credentials = values.credentials;
-  if (credentials) {
-    if (!credentials.ZENDESK_EMAIL) problems.push('ZENDESK_EMAIL: required (the admin user the worker signs in as)');
-    if (!credentials.ZENDESK_API_TOKEN && !credentials.ZENDESK_PASSWORD) {
+  const entries = resolveAccounts(values.account, problems) ?? [];
+  const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
+  const single = values.credentials;
+  if (!fromFile && single) {
+    // The single account's credentials, checked even when the account itself is missing or malformed.
+    if (!single.ZENDESK_EMAIL) problems.push('ZENDESK_EMAIL: required (the admin user the worker signs in as)');
+    if (!single.ZENDESK_API_TOKEN && !single.ZENDESK_PASSWORD) {
       problems.push('ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required');
     }
   }
+  const accounts: ZendeskSettings[] = [];
+  for (const entry of entries) {
+    const credentials = credentialsFor(entry, env, fromFile ? problems : []);
+    if (!credentials || !values.sink) continue;
+    accounts.push({
+      account: entry.account,
+      baseUrl: entry.baseUrl,
+      ...credentials,
+      timeoutMs: values.sink.ZENDESK_TIMEOUT_SECONDS * 1000,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    temporal: temporalSettings(values.temporal),
-    zendesk: {
-      account: target!.account,
-      baseUrl: target!.baseUrl,
-      email: credentials.ZENDESK_EMAIL!,
-      apiToken: credentials.ZENDESK_API_TOKEN,
-      password: credentials.ZENDESK_API_TOKEN ? undefined : credentials.ZENDESK_PASSWORD,
-      timeoutMs: values.sink.ZENDESK_TIMEOUT_SECONDS * 1000,
-    },
+    temporal: temporalSettings(values.temporal, values.connection),
+    accounts,
     sinkUrl: values.sink.SINK_URL,
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,
+    metrics:
+      values.metrics.METRICS_PORT !== undefined
+        ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
+        : undefined,
   };
 }
 
 export function loadClientConfig(env: Env = process.env): ClientConfig {
-  const { values, problems } = parseAll(env, { temporal: temporalEnv, account: accountEnv, export: exportEnv });
-  const target = resolveAccount(values.account, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  const { values, problems } = parseAll(env, {
+    temporal: temporalEnv,
+    connection: temporalConnectionEnv,
+    account: accountEnv,
+    export: exportEnv,
+  });
+  const entries = resolveAccounts(values.account, problems);
+  if (problems.length > 0 || !entries) throw new ConfigError(problems);
+  const defaults = values.export;
   return {
-    temporal: temporalSettings(values.temporal),
-    account: target!.account,
-    baseUrl: target!.baseUrl,
-    exportDefaults: {
-      startTime: values.export.EXPORT_START_TIME,
-      pollIntervalSeconds: values.export.EXPORT_POLL_INTERVAL_SECONDS,
-      // The incremental endpoints accept a start_time one minute old; the specified one, five.
-      minStartAgeSeconds:
-        values.export.EXPORT_MIN_START_AGE_SECONDS ?? (values.export.ZENDESK_EXPORT_API === 'exports' ? 300 : 60),
-      api: values.export.ZENDESK_EXPORT_API,
-      requestsPerMinute: values.export.EXPORT_REQUESTS_PER_MINUTE,
-      perPage: values.export.EXPORT_PER_PAGE,
-    },
+    temporal: temporalSettings(values.temporal, values.connection),
+    accountsFile: values.account.ZENDESK_ACCOUNTS_FILE,
+    accounts: entries.map((entry) => {
+      const o = entry.exportOverrides;
+      const api = o.api ?? defaults.ZENDESK_EXPORT_API;
+      return {
+        account: entry.account,
+        baseUrl: entry.baseUrl,
+        exportDefaults: {
+          api,
+          startTime: o.startTime ?? defaults.EXPORT_START_TIME,
+          pollIntervalSeconds: o.pollIntervalSeconds ?? defaults.EXPORT_POLL_INTERVAL_SECONDS,
+          // The incremental endpoints accept a start_time one minute old; the specified one, five.
+          minStartAgeSeconds:
+            o.minStartAgeSeconds ??
+            (o.api === undefined ? defaults.EXPORT_MIN_START_AGE_SECONDS : undefined) ??
+            (api === 'exports' ? 300 : 60),
+          requestsPerMinute: o.requestsPerMinute ?? defaults.EXPORT_REQUESTS_PER_MINUTE,
+          perPage: o.perPage ?? defaults.EXPORT_PER_PAGE,
+        },
+      };
+    }),
   };
 }

@@ -1,12 +1,22 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, LogLevel, NativeConnection, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
+import { Client, Connection, ConnectionOptions } from '@temporalio/client';
+import {
+  DefaultLogger,
+  LogLevel,
+  NativeConnection,
+  NativeConnectionOptions,
+  Runtime,
+  Worker,
+  WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from './activities';
-import { BlobStore, SqliteBlobStore } from './codec/blob-store';
+import { BlobStore } from './codec/blob-store';
+import { openBlobStore } from './codec/open-blob-store';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
 import { startCodecServer } from './codec/codec-server';
 import { ConfigError, loadWorkerConfig, WorkerConfig } from './config';
-import { openSink, sqliteFilename } from './sinks/open';
+import { openSink } from './sinks/open';
+import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
 import { TicketSink } from './sinks/sink';
 import { ZendeskClient } from './zendesk/client';
 
@@ -21,13 +31,13 @@ export interface ExportWorkerOptions {
 }
 
 export async function createExportWorker({ config, connection, sink, blobStore, workflowBundle }: ExportWorkerOptions) {
-  const zendesk = new ZendeskClient(config.zendesk);
+  const zendesk = new Map(config.accounts.map((settings) => [settings.account, new ZendeskClient(settings)]));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(workflowBundle),
-    activities: createActivities({ zendesk, account: config.zendesk.account, sink }),
+    activities: createActivities({ zendesk, sink }),
     dataConverter: createDataConverter(blobStore),
     shutdownGraceTime: '10 seconds',
   });
@@ -41,8 +51,12 @@ function workflowSource(workflowBundle: ExportWorkerOptions['workflowBundle']) {
 
 async function run() {
   let config: WorkerConfig;
+  let nativeOptions: NativeConnectionOptions;
+  let clientOptions: ConnectionOptions;
   try {
     config = loadWorkerConfig();
+    nativeOptions = nativeConnectionOptions(config.temporal);
+    clientOptions = clientConnectionOptions(config.temporal);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -50,20 +64,22 @@ async function run() {
     }
     throw err;
   }
-  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as LogLevel) || 'INFO') });
+  Runtime.install({
+    logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as LogLevel) || 'INFO'),
+    telemetryOptions: config.metrics
+      ? { metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.port}` } } }
+      : undefined,
+  });
   const logger = Runtime.instance().logger;
   const sink = await openSink(config.sinkUrl);
-  const blobFile = sqliteFilename(config.sinkUrl);
-  const blobStore = blobFile ? new SqliteBlobStore(blobFile) : undefined;
-  const clientConnection = blobStore ? await Connection.connect({ address: config.temporal.address }) : undefined;
-  const purge =
-    blobStore && clientConnection
-      ? startBlobPurge(
-          blobStore,
-          new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
-          config.blobRetentionDays,
-        )
-      : undefined;
+  // Payloads too big for history go next to the tickets: the SQLite file, or PostgreSQL that every worker shares.
+  const blobStore = await openBlobStore(config.sinkUrl);
+  const clientConnection = await Connection.connect(clientOptions);
+  const purge = startBlobPurge(
+    blobStore,
+    new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    config.blobRetentionDays,
+  );
   const codecServer =
     config.codecServerPort !== undefined
       ? await startCodecServer({
@@ -72,23 +88,23 @@ async function run() {
         })
       : undefined;
   if (codecServer) logger.info('Codec server for the Web UI', { url: codecServer.url });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(nativeOptions);
   try {
     const worker = await createExportWorker({ config, connection, sink, blobStore });
     logger.info('Worker ready', {
-      account: config.zendesk.account,
-      zendesk: new URL(config.zendesk.baseUrl).origin,
+      accounts: config.accounts.map((a) => `${a.account} (${new URL(a.baseUrl).origin})`).join(', '),
       taskQueue: config.temporal.taskQueue,
-      temporal: config.temporal.address,
+      temporal: `${describeConnection(config.temporal)}, namespace ${config.temporal.namespace}`,
       sink: config.sinkUrl.startsWith('sqlite:') ? config.sinkUrl : config.sinkUrl.replace(/\/\/[^@]*@/, '//***@'),
+      metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
     });
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight activities finished
   } finally {
-    if (purge) clearInterval(purge);
-    await clientConnection?.close();
+    clearInterval(purge);
+    await clientConnection.close();
     await codecServer?.close();
     await connection.close();
-    await blobStore?.close();
+    await blobStore.close();
     await sink.close();
   }
 }

@@ -2,25 +2,32 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
+import { activityMetrics } from './metrics';
 import { FetchPageInput, FetchPageResult } from './types';
 
 export interface FetchPageDeps {
-  zendesk: ZendeskClient;
-  /** The account this worker holds credentials for. */
-  account: string;
+  /** The accounts this worker holds credentials for, by account name. */
+  zendesk: ReadonlyMap<string, ZendeskClient>;
 }
 
-export function createFetchPage({ zendesk, account }: FetchPageDeps) {
+export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
   return async function fetchPage(input: FetchPageInput): Promise<FetchPageResult> {
-    if (input.account !== account) {
+    const zendesk = clients.get(input.account);
+    if (!zendesk) {
+      const held = [...clients.keys()].map((a) => `"${a}"`).join(', ');
       throw ApplicationFailure.nonRetryable(
-        `this worker holds credentials for "${account}", not for "${input.account}"`,
+        `this worker holds no credentials for "${input.account}" (it has ${held}); every worker on a task queue ` +
+          'needs the same accounts',
         PERMANENT_FAILURE,
       );
     }
+    const metrics = activityMetrics();
+    const endpoint = input.api ?? 'exports';
     const requestedAt = Date.now();
     try {
       const outcome = await callZendesk(zendesk, input);
+      metrics.apiCall(input.account, endpoint, outcome.kind);
+      if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, outcome.retryAfterSeconds);
       if (outcome.kind !== 'page') return { ...outcome, requestedAt };
       const result: FetchPageResult = {
         kind: 'page',
@@ -34,7 +41,13 @@ export function createFetchPage({ zendesk, account }: FetchPageDeps) {
       if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;
       return result;
     } catch (err) {
-      throw toApplicationFailure(err);
+      const failure = toApplicationFailure(err);
+      metrics.apiCall(
+        input.account,
+        endpoint,
+        failure.type === PERMANENT_FAILURE ? 'permanent_error' : 'transient_error',
+      );
+      throw failure;
     }
   };
 }

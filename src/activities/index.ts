@@ -6,8 +6,8 @@ import { createLoadCheckpoint, createPersist } from './persist';
 export * from './types';
 
 export interface ActivityDeps {
-  zendesk: ZendeskClient;
-  account: string;
+  /** A Zendesk client per account this worker exports. */
+  zendesk: ReadonlyMap<string, ZendeskClient>;
   sink: TicketSink;
 }
 

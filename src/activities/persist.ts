@@ -1,10 +1,14 @@
 import { TicketSink } from '../sinks/sink';
 import type { ExportApi } from '../shared';
+import { activityMetrics } from './metrics';
 import { PersistInput, PersistOutput, StoredCheckpoint } from './types';
 
 export function createPersist({ sink }: { sink: TicketSink }) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
-    return sink.persistPage(input);
+    const output = await sink.persistPage(input);
+    const metrics = activityMetrics();
+    metrics.pageStored(input.account, input.rows.length);
+    return output;
   };
 }
 

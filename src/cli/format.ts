@@ -1,7 +1,8 @@
 import type { ExportStatus } from '../workflows/messages';
+import { exportLagSeconds } from '../workflows/pacing';
 
 export function formatStatus(status: ExportStatus, nowMs = Date.now()): string {
-  const lag = Math.max(0, Math.floor(nowMs / 1000) - status.cursor);
+  const lag = exportLagSeconds(nowMs, status.completeThrough ?? status.cursor);
   const next = status.nextCallAt
     ? `${status.nextCallAt} (in ${Math.max(0, Math.ceil((Date.parse(status.nextCallAt) - nowMs) / 1000))} s)`
     : '—';
@@ -30,4 +31,43 @@ export function formatDuration(seconds: number): string {
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
   return `${Math.round(seconds / 86400)} days`;
+}
+
+/** One account in `status --all`: its status when the export runs, else what state its workflow is in. */
+export interface StatusRow {
+  account: string;
+  state: string;
+  status?: ExportStatus;
+}
+
+export function formatStatusTable(rows: StatusRow[], nowMs = Date.now()): string {
+  const header = ['ACCOUNT', 'STATE', 'CURSOR', 'LAG', 'TICKETS', 'PAGES', 'CALLS', '429S', 'NEXT CALL', 'LAST ERROR'];
+  const cells = rows.map(({ account, state, status: s }) => {
+    if (!s) return [account, state, '—', '—', '—', '—', '—', '—', '—', '—'];
+    const phase = s.blocked ? 'blocked' : s.paused ? 'paused' : s.phase;
+    const next = s.nextCallAt
+      ? `in ${formatDuration(Math.max(0, Math.ceil((Date.parse(s.nextCallAt) - nowMs) / 1000)))}`
+      : '—';
+    return [
+      account,
+      phase,
+      s.cursorIso.replace(/:\d\d(\.\d+)?Z$/, 'Z'),
+      formatDuration(exportLagSeconds(nowMs, s.completeThrough ?? s.cursor)),
+      s.ticketsStored.toLocaleString('en-US'),
+      String(s.pages),
+      String(s.calls),
+      String(s.rateLimited),
+      next,
+      s.lastError ?? '—',
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  return [header, ...cells]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

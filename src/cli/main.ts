@@ -7,13 +7,14 @@ import {
 } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
-import { ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig } from '../config';
+import { ClientAccount, ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig } from '../config';
 import { EXPORT_APIS, ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../shared';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import type { ExportInput } from '../workflows/messages';
 import { pauseSignal, pollNowSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../workflows/messages';
-import { formatStatus } from './format';
+import { clientConnectionOptions } from '../temporal-connection';
+import { formatStatus, formatStatusTable, StatusRow } from './format';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -29,7 +30,8 @@ export interface CliIo {
 
 const USAGE = `Usage: npm run client -- <command> [options]
 
-Commands:
+Commands (each takes --account NAME when ZENDESK_ACCOUNTS_FILE lists more than one account;
+          start, pause, resume, poll-now, status, check and stop also take --all):
   start [--api exports|incremental|cursor] [--start-time N] [--poll-interval S] [--min-start-age S]
         [--requests-per-minute N] [--per-page N] [--include a,b] [--exclude-deleted] [--pages-per-run N]
                           start the export (already running: reported, exit 0)
@@ -37,7 +39,7 @@ Commands:
   resume                  continue after pause, or retry now after a blocking error
   poll-now                incremental endpoints: end the idle wait now (the rate limit still holds)
   reset --start-time N    move the cursor to epoch second N (prints the previous cursor)
-  status [--json]         where the export is and what it is waiting for
+  status [--json]         where the export is and what it is waiting for (--all: one row per account)
   check                   credentials, format, and which export endpoints the account answers
   stop                    cancel the export workflow (the sink keeps the checkpoint)
 
@@ -45,7 +47,7 @@ Exit codes: 0 ok, 1 the operation failed, 2 bad input.`;
 
 type Options = Record<string, string | boolean | undefined>;
 
-const COMMANDS: Record<string, { options: Record<string, { type: 'string' | 'boolean' }> }> = {
+const COMMANDS: Record<string, { options: Record<string, { type: 'string' | 'boolean' }>; all?: boolean }> = {
   start: {
     options: {
       'start-time': { type: 'string' },
@@ -58,14 +60,15 @@ const COMMANDS: Record<string, { options: Record<string, { type: 'string' | 'boo
       include: { type: 'string' },
       'exclude-deleted': { type: 'boolean' },
     },
+    all: true,
   },
-  pause: { options: {} },
-  'poll-now': { options: {} },
-  resume: { options: {} },
+  pause: { options: {}, all: true },
+  'poll-now': { options: {}, all: true },
+  resume: { options: {}, all: true },
   reset: { options: { 'start-time': { type: 'string' } } },
-  status: { options: { json: { type: 'boolean' } } },
-  check: { options: {} },
-  stop: { options: {} },
+  status: { options: { json: { type: 'boolean' } }, all: true },
+  check: { options: {}, all: true },
+  stop: { options: {}, all: true },
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -81,19 +84,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   let options: Options;
   try {
-    options = parseArgs({ args: rest, options: spec.options, strict: true, allowPositionals: false }).values;
+    const selection: Record<string, { type: 'string' | 'boolean' }> = { account: { type: 'string' } };
+    if (spec.all) selection.all = { type: 'boolean' };
+    options = parseArgs({
+      args: rest,
+      options: { ...spec.options, ...selection },
+      strict: true,
+      allowPositionals: false,
+    }).values as Options;
   } catch (err) {
     io.err(`${command}: ${(err as Error).message}\n\n${USAGE}`);
     return EXIT_BAD_INPUT;
   }
   try {
-    if (command === 'check') return await check(io);
+    if (command === 'check') return await check(options, io);
     const config = loadClientConfig(io.env);
-    const args = commandArgs(command, options, config);
-    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
+    const accounts = selectAccounts(config.accounts, options, config.accountsFile);
+    const args = accounts.map((account) => commandArgs(command, options, account));
+    const connection = await Connection.connect(clientConnectionOptions(config.temporal));
     try {
       const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-      return await execute(command, args, options, config, client, io);
+      if (command === 'status' && (options.all || accounts.length > 1)) {
+        return await statusOfAll(accounts, options, client, io);
+      }
+      let exitCode = EXIT_OK;
+      for (const [i, account] of accounts.entries()) {
+        try {
+          exitCode = Math.max(exitCode, await execute(command, args[i], options, account, config, client, io));
+        } catch (err) {
+          if (accounts.length === 1 || !(err instanceof WorkflowNotFoundError)) throw err;
+          io.err(`${workflowIdFor(account.account)}: not running`);
+          exitCode = EXIT_FAILED;
+        }
+      }
+      return exitCode;
     } finally {
       await connection.close();
     }
@@ -129,7 +153,28 @@ function seconds(name: string, raw: string | boolean | undefined, min: number): 
   return n;
 }
 
-function commandArgs(command: string, options: Options, config: ClientConfig): ExportInput | number | undefined {
+/** The accounts a command applies to: --account NAME, --all, or the only one there is. */
+function selectAccounts<T extends { account: string }>(accounts: T[], options: Options, accountsFile?: string): T[] {
+  const names = accounts.map((a) => a.account).join(', ');
+  if (options.all && options.account !== undefined) throw new UsageError('--account and --all: give one or the other');
+  if (options.all) return accounts;
+  if (typeof options.account === 'string') {
+    const chosen = accounts.find((a) => a.account === options.account);
+    if (!chosen) {
+      const source = accountsFile ? `ZENDESK_ACCOUNTS_FILE (${accountsFile})` : 'ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL';
+      throw new UsageError(`--account "${options.account}" is not an account of ${source}; known: ${names}`);
+    }
+    return [chosen];
+  }
+  if (accounts.length > 1) {
+    throw new UsageError(
+      `ZENDESK_ACCOUNTS_FILE lists ${accounts.length} accounts (${names}): pass --account NAME or --all`,
+    );
+  }
+  return accounts;
+}
+
+function commandArgs(command: string, options: Options, config: ClientAccount): ExportInput | number | undefined {
   const nowSeconds = Math.floor(Date.now() / 1000);
   if (command === 'reset') {
     if (options['start-time'] === undefined) throw new UsageError('reset: --start-time N is required (epoch seconds)');
@@ -189,11 +234,12 @@ async function execute(
   command: string,
   args: ExportInput | number | undefined,
   options: Options,
+  account: ClientAccount,
   config: ClientConfig,
   client: Client,
   io: CliIo,
 ): Promise<number> {
-  const workflowId = workflowIdFor(config.account);
+  const workflowId = workflowIdFor(account.account);
   const handle = client.workflow.getHandle(workflowId);
   switch (command) {
     case 'start': {
@@ -202,7 +248,7 @@ async function execute(
           taskQueue: config.temporal.taskQueue,
           workflowId,
           args: [args as ExportInput],
-          typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: config.account }],
+          typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: account.account }],
           workflowIdConflictPolicy: 'FAIL',
         });
         io.out(`Started ${workflowId} on task queue ${config.temporal.taskQueue}.`);
@@ -257,9 +303,36 @@ async function execute(
   throw new UsageError(`Unknown command "${command}"`);
 }
 
-async function check(io: CliIo): Promise<number> {
+async function statusOfAll(accounts: ClientAccount[], options: Options, client: Client, io: CliIo): Promise<number> {
+  const rows: StatusRow[] = await Promise.all(
+    accounts.map(async ({ account }): Promise<StatusRow> => {
+      const handle = client.workflow.getHandle(workflowIdFor(account));
+      try {
+        const execution = await handle.describe();
+        if (execution.status.name !== 'RUNNING') return { account, state: execution.status.name.toLowerCase() };
+        return { account, state: 'running', status: await handle.query(statusQuery) };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { account, state: 'not started' };
+        throw err;
+      }
+    }),
+  );
+  io.out(options.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
+  return rows.every((row) => row.status) ? EXIT_OK : EXIT_FAILED;
+}
+
+async function check(options: Options, io: CliIo): Promise<number> {
   const config = loadWorkerConfig(io.env);
-  const zendesk = new ZendeskClient(config.zendesk);
+  const accounts = selectAccounts(config.accounts, options);
+  let exitCode = EXIT_OK;
+  for (const settings of accounts) {
+    if (accounts.length > 1) io.out(`${settings.account}:`);
+    exitCode = Math.max(exitCode, await checkAccount(new ZendeskClient(settings), io));
+  }
+  return exitCode;
+}
+
+async function checkAccount(zendesk: ZendeskClient, io: CliIo): Promise<number> {
   const startTime = Math.floor(Date.now() / 1000) - 86400;
   const probes: [ExportApi | 'sample', () => Promise<{ kind: string; rows?: unknown[] }>][] = [
     ['sample', () => zendesk.fetchExportPage(startTime, 'sample')],

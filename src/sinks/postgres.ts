@@ -39,6 +39,20 @@ const MIGRATIONS: { version: number; sql: string }[] = [
         PRIMARY KEY (account, key)
       );`,
   },
+  {
+    version: 2,
+    // Claim-checked payloads (src/codec/postgres-blob-store.ts). They are gzip output already, so TOAST compression
+    // would only burn CPU: EXTERNAL stores them out of line uncompressed.
+    sql: `
+      CREATE TABLE payload_blobs (
+        id TEXT PRIMARY KEY,
+        data BYTEA NOT NULL,
+        size INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      ALTER TABLE payload_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+      CREATE INDEX payload_blobs_created_at ON payload_blobs (created_at);`,
+  },
 ];
 
 // Any constant works: it serializes concurrent migrations of workers that start together.
@@ -50,6 +64,9 @@ export class PostgresSink implements TicketSink {
 
   static async open(url: string): Promise<PostgresSink> {
     const pool = new Pool({ connectionString: url, max: 4 });
+    // An idle connection dropped by a PostgreSQL restart must not crash the worker: the next query reconnects, and a
+    // query that fails in between fails its activity, which Temporal retries.
+    pool.on('error', () => undefined);
     const sink = new PostgresSink(pool);
     try {
       await sink.migrate();
@@ -62,22 +79,7 @@ export class PostgresSink implements TicketSink {
 
   /** Idempotent and safe with several workers starting at once (advisory lock inside the transaction). */
   async migrate(): Promise<number> {
-    return this.transaction(async (db) => {
-      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await db.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
-      );
-      const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
-      const applied = new Set(rows.map((r) => r.version));
-      let count = 0;
-      for (const migration of MIGRATIONS) {
-        if (applied.has(migration.version)) continue;
-        await db.query(migration.sql);
-        await db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [migration.version]);
-        count++;
-      }
-      return count;
-    });
+    return migrateSchema(this.pool);
   }
 
   async persistPage(input: PersistPageInput): Promise<PersistResult> {
@@ -181,18 +183,46 @@ export class PostgresSink implements TicketSink {
   }
 
   private async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN');
-      const result = await work(db);
-      await db.query('COMMIT');
-      return result;
-    } catch (err) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      db.release();
+    return inTransaction(this.pool, work);
+  }
+}
+
+/**
+ * Applies the migrations this database lacks; returns how many ran. Every user of the schema (the sink, the blob
+ * store) calls it on open, so whichever starts first creates the tables. Idempotent and safe with several processes
+ * starting at once (advisory lock inside the transaction).
+ */
+export async function migrateSchema(pool: Pool): Promise<number> {
+  return inTransaction(pool, async (db) => {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await db.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
+    );
+    const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    let count = 0;
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await db.query(migration.sql);
+      await db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [migration.version]);
+      count++;
     }
+    return count;
+  });
+}
+
+async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>): Promise<T> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    const result = await work(db);
+    await db.query('COMMIT');
+    return result;
+  } catch (err) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    db.release();
   }
 }
 

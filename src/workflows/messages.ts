@@ -39,6 +39,11 @@ export interface ExportState {
   trap?: { startTime: number; afterCursor: string | null } | null;
   /** Incremental endpoints: the last page reached end_of_stream, so the next call waits the poll interval. */
   caughtUp?: boolean;
+  /**
+   * When (ms) a call last reached the end of the stream: the sink then held every change up to that moment. Lag is
+   * counted from here or from the cursor, whichever is newer, so a caught-up export on a quiet account shows no lag.
+   */
+  completeThroughMs?: number;
   perPage?: number;
   paused: boolean;
   blocked: boolean;
@@ -85,7 +90,10 @@ export interface ExportStatus {
   lastPageSize: number;
   lastError: string | null;
   warnings: string[];
+  /** Seconds between `asOf` and the newest moment the sink is known complete through (see ExportState). */
   lagSeconds: number;
+  /** Epoch seconds the sink is known complete through: max(cursor, the last end-of-stream call). */
+  completeThrough: number;
   pollIntervalSeconds: number;
   minStartAgeSeconds: number;
   historyLength: number;

@@ -72,3 +72,13 @@ export function resetCursorProblem(request: unknown, nowMs: number): string | un
 export function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }
+
+/** Epoch seconds the sink is known to hold every change up to. */
+export function completeThrough(state: { cursor: number; completeThroughMs?: number }): number {
+  return Math.max(state.cursor, Math.floor((state.completeThroughMs ?? 0) / 1000));
+}
+
+/** How far behind Zendesk the sink is, in seconds, at `nowMs`. */
+export function exportLagSeconds(nowMs: number, completeThroughSeconds: number): number {
+  return Math.max(0, Math.floor(nowMs / 1000) - completeThroughSeconds);
+}

@@ -27,7 +27,16 @@ import {
   resumeSignal,
   statusQuery,
 } from './messages';
-import { advanceCursor, failureBackoffMs, isoSeconds, nextCallAt, resetCursorProblem } from './pacing';
+import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
+import {
+  advanceCursor,
+  completeThrough,
+  exportLagSeconds,
+  failureBackoffMs,
+  isoSeconds,
+  nextCallAt,
+  resetCursorProblem,
+} from './pacing';
 
 const { fetchPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -143,7 +152,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       lastPageSize: state.lastPageSize,
       lastError: state.lastError,
       warnings: [...state.warnings],
-      lagSeconds: Math.max(0, Math.floor(now / 1000) - shownCursor),
+      lagSeconds: exportLagSeconds(now, pendingReset ?? completeThrough(state)),
+      completeThrough: pendingReset ?? completeThrough(state),
       pollIntervalSeconds: settings.pollIntervalMs / 1000,
       minStartAgeSeconds: settings.minStartAgeMs / 1000,
       historyLength: workflowInfo().historyLength,
@@ -172,8 +182,10 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   }
   published = readPublishedSearchAttributes();
   publishSearchAttributes();
+  recordBlocked(input.account, state.blocked);
 
   for (;;) {
+    recordProgress(input.account, exportLagSeconds(Date.now(), completeThrough(state)));
     if (state.paused) {
       phase = 'paused';
       nextCall = null;
@@ -185,6 +197,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       nextCall = Date.now() + 3_600_000;
       const cleared = await condition(() => !state.blocked || state.paused, BLOCKED_RETRY);
       if (!cleared) state.blocked = false;
+      if (!state.blocked) recordBlocked(input.account, false);
       continue;
     }
     if (pagesThisRun >= settings.pagesPerRun || workflowInfo().continueAsNewSuggested) {
@@ -236,6 +249,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       if (isPermanent(err)) {
         state.blocked = true;
         state.lastError = describeFailure(err);
+        recordBlocked(input.account, true);
         log.error('Export blocked: waiting for resume', { account: input.account, error: state.lastError });
       } else {
         state.consecutiveFailures++;
@@ -256,6 +270,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       phase = 'rate_limited';
       const retryAfterMs = result.retryAfterSeconds * 1000;
       nextCall = Date.now() + retryAfterMs;
+      recordRetryAfterWait(input.account, result.retryAfterSeconds);
       await sleep(retryAfterMs);
       continue;
     }
@@ -277,6 +292,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     }
 
     const next = afterPage(request, result);
+    const endOfStream = api === 'exports' ? result.rows.length < settings.pageSize : result.endOfStream === true;
     if (result.foreignNextPage)
       addWarning(`next page URL points to another origin and was ignored: ${result.foreignNextPage}`);
     if (result.rows.length > 0) {
@@ -287,6 +303,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       pagesThisRun++;
     }
     state.cursor = next.cursor;
+    if (endOfStream) state.completeThroughMs = result.requestedAt;
     if (api === 'cursor') state.afterCursor = next.afterCursor;
     state.lastPageSize = result.rows.length;
     state.lastError = null;
@@ -373,6 +390,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
 
   function moveCursor(startTime: number): void {
     state.cursor = startTime;
+    state.completeThroughMs = undefined;
     state.afterCursor = null;
     state.trap = null;
     state.caughtUp = false;

@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { createDataConverter } from '../../src/codec/claim-check';
-import { WorkerConfig } from '../../src/config';
+import { WorkerConfig, ZendeskSettings } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
-import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
+import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
 import { PostgresSink } from '../../src/sinks/postgres';
 import { TicketSink } from '../../src/sinks/sink';
 import { SqliteSink } from '../../src/sinks/sqlite';
@@ -87,7 +87,7 @@ export interface Harness {
   handle: WorkflowHandle;
   config: WorkerConfig;
   status(): Promise<ExportStatus>;
-  startWorker(overrides?: Partial<WorkerConfig['zendesk']>): Promise<void>;
+  startWorker(overrides?: Partial<ZendeskSettings>): Promise<void>;
   stopWorker(): Promise<void>;
   startWorkflow(input?: Partial<ExportInput>): Promise<void>;
   /** Resolves with a description of the differences, or '' once the sink equals the emulator's truth. */
@@ -112,13 +112,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const sink: TicketSink = options.sink === 'postgres' ? await PostgresSink.open(postgresUrl) : new SqliteSink(dbFile);
   const config: WorkerConfig = {
     temporal: { address, namespace: 'default', taskQueue },
-    zendesk: {
-      account,
-      baseUrl: emulator.url,
-      email: DEFAULT_CREDENTIALS.email,
-      apiToken: options.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
-      timeoutMs: options.zendeskTimeoutMs ?? 3000,
-    },
+    accounts: [
+      {
+        account,
+        baseUrl: emulator.url,
+        email: DEFAULT_CREDENTIALS.email,
+        apiToken: options.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
+        timeoutMs: options.zendeskTimeoutMs ?? 3000,
+      },
+    ],
     sinkUrl: options.sink === 'postgres' ? postgresUrl : `sqlite:${dbFile}`,
     blobRetentionDays: 7,
   };
@@ -146,7 +148,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async startWorker(overrides = {}) {
       nativeConnection ??= await NativeConnection.connect({ address });
       worker = await createExportWorker({
-        config: { ...config, zendesk: { ...config.zendesk, ...overrides } },
+        config: { ...config, accounts: [{ ...config.accounts[0], ...overrides }] },
         connection: nativeConnection,
         sink,
         blobStore,
@@ -168,23 +170,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: account }],
       });
     },
-    async compareWithTruth() {
-      // The incremental endpoints serve full ticket objects; the specified one flattened rows.
-      const api = options.input?.api ?? 'exports';
-      const truth = api === 'exports' ? emulator.truth() : emulator.truthFull();
-      const stored = new Map((await sink.readTickets(account)).map((t) => [t.id, t]));
-      const problems: string[] = [];
-      for (const row of truth) {
-        const mine = stored.get(row.id);
-        if (!mine) problems.push(`ticket ${row.id} missing`);
-        else if (mine.generatedTimestamp !== row.generated_timestamp || !sameJson(mine.data, row, options.sink)) {
-          problems.push(`ticket ${row.id} stale (stored ${mine.generatedTimestamp}, truth ${row.generated_timestamp})`);
-        }
-        stored.delete(row.id);
-      }
-      for (const id of stored.keys()) problems.push(`ticket ${id} not in the truth`);
-      return problems.length === 0 ? '' : `${problems.length} differences: ${problems.slice(0, 5).join('; ')}`;
-    },
+    compareWithTruth: () =>
+      compareSinkWithTruth(sink, account, options.input?.api ?? 'exports', emulator, options.sink ?? 'sqlite'),
     async waitForTruth(timeoutMs = 60_000) {
       let last = '';
       try {
@@ -236,23 +223,30 @@ export interface WorkerProcess {
 
 /** The real worker entry point (`src/worker.ts`) as a child process, configured like a user would. */
 export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerProcess {
-  const { bundlePath } = testEnv();
+  return spawnWorkerProcess({
+    ZENDESK_BASE_URL: h.config.accounts[0].baseUrl,
+    ZENDESK_EMAIL: h.config.accounts[0].email,
+    ZENDESK_API_TOKEN: h.config.accounts[0].apiToken!,
+    TEMPORAL_TASK_QUEUE: h.taskQueue,
+    SINK_URL: h.config.sinkUrl,
+    ...extraEnv,
+  });
+}
+
+/** `src/worker.ts` as a child process with only this environment (plus the test server and bundle). */
+export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
+  const { address, bundlePath } = testEnv();
   let output = '';
   const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
-      ZENDESK_BASE_URL: h.config.zendesk.baseUrl,
-      ZENDESK_EMAIL: h.config.zendesk.email,
-      ZENDESK_API_TOKEN: h.config.zendesk.apiToken,
       ZENDESK_TIMEOUT_SECONDS: '3',
-      TEMPORAL_ADDRESS: h.config.temporal.address,
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
-      SINK_URL: h.config.sinkUrl,
+      TEMPORAL_ADDRESS: address,
       WORKFLOW_BUNDLE_PATH: bundlePath,
       CODEC_SERVER_PORT: 'off',
       LOG_LEVEL: 'INFO',
-      ...extraEnv,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -260,6 +254,30 @@ export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): 
   child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/** '' when the sink holds exactly the emulator's truth for this account, else a description of the differences. */
+export async function compareSinkWithTruth(
+  sink: TicketSink,
+  account: string,
+  api: ExportApi,
+  emulator: Emulator,
+  sinkKind: 'sqlite' | 'postgres',
+): Promise<string> {
+  // The incremental endpoints serve full ticket objects; the specified one flattened rows.
+  const truth = api === 'exports' ? emulator.truth() : emulator.truthFull();
+  const stored = new Map((await sink.readTickets(account)).map((t) => [t.id, t]));
+  const problems: string[] = [];
+  for (const row of truth) {
+    const mine = stored.get(row.id);
+    if (!mine) problems.push(`ticket ${row.id} missing`);
+    else if (mine.generatedTimestamp !== row.generated_timestamp || !sameJson(mine.data, row, sinkKind)) {
+      problems.push(`ticket ${row.id} stale (stored ${mine.generatedTimestamp}, truth ${row.generated_timestamp})`);
+    }
+    stored.delete(row.id);
+  }
+  for (const id of stored.keys()) problems.push(`ticket ${id} not in the truth`);
+  return problems.length === 0 ? '' : `${problems.length} differences: ${problems.slice(0, 5).join('; ')}`;
 }
 
 /** SQLite keeps the JSON as received, byte for byte; PostgreSQL's JSONB keeps the same value in its own key order. */

@@ -105,7 +105,7 @@ describe('PostgreSQL migrations', () => {
     await admin.query(`CREATE DATABASE ${database}`);
   });
   afterAll(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
     await admin.end();
   });
 
@@ -118,7 +118,7 @@ describe('PostgreSQL migrations', () => {
       await db.connect();
       const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       await db.end();
-      expect(rows.map((r) => r.version)).toEqual([1]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2]);
       await a.persistPage({ account: 'x', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 });
       expect(await b.countTickets('x')).toBe(1);
     } finally {

@@ -33,7 +33,7 @@ describe('the worker process', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0); // graceful shutdown on SIGTERM
     expect(worker.output()).toContain('Worker ready');
-    expect(worker.output()).not.toContain(h.config.zendesk.apiToken!);
+    expect(worker.output()).not.toContain(h.config.accounts[0].apiToken!);
 
     // The history written across kills and sticky-queue timeouts replays cleanly.
     const histories = await fetchRunHistories(h.client, h.workflowId);

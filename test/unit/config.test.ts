@@ -19,17 +19,20 @@ describe('loadWorkerConfig', () => {
   test('defaults', () => {
     expect(loadWorkerConfig(WORKER_ENV)).toEqual({
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'zendesk-export' },
-      zendesk: {
-        account: 'acme',
-        baseUrl: 'https://acme.zendesk.com',
-        email: 'admin@acme.test',
-        apiToken: TOKEN,
-        password: undefined,
-        timeoutMs: 60_000,
-      },
+      accounts: [
+        {
+          account: 'acme',
+          baseUrl: 'https://acme.zendesk.com',
+          email: 'admin@acme.test',
+          apiToken: TOKEN,
+          password: undefined,
+          timeoutMs: 60_000,
+        },
+      ],
       sinkUrl: 'sqlite:.data/tickets.db',
       blobRetentionDays: 7,
       codecServerPort: 8234,
+      metrics: undefined,
     });
   });
 
@@ -44,7 +47,7 @@ describe('loadWorkerConfig', () => {
     });
     expect(config.temporal).toEqual({ address: 'temporal.internal:7233', namespace: 'exports', taskQueue: 'zd' });
     expect(config.sinkUrl).toBe('postgres://user@db/tickets');
-    expect(config.zendesk.timeoutMs).toBe(15_000);
+    expect(config.accounts[0].timeoutMs).toBe(15_000);
   });
 
   test('ZENDESK_BASE_URL: the account is host:port, a trailing slash is dropped', () => {
@@ -53,25 +56,25 @@ describe('loadWorkerConfig', () => {
       ZENDESK_EMAIL: 'admin@example.com',
       ZENDESK_API_TOKEN: TOKEN,
     });
-    expect(config.zendesk.baseUrl).toBe('http://127.0.0.1:8089');
-    expect(config.zendesk.account).toBe('127.0.0.1:8089');
+    expect(config.accounts[0].baseUrl).toBe('http://127.0.0.1:8089');
+    expect(config.accounts[0].account).toBe('127.0.0.1:8089');
   });
 
   test('ZENDESK_BASE_URL on the default port: the account is the host', () => {
     const config = loadWorkerConfig({ ...WORKER_ENV, ZENDESK_SUBDOMAIN: undefined, ZENDESK_BASE_URL: 'https://z.io' });
-    expect(config.zendesk.account).toBe('z.io');
+    expect(config.accounts[0].account).toBe('z.io');
   });
 
   test('a password instead of a token', () => {
     const config = loadWorkerConfig({ ...WORKER_ENV, ZENDESK_API_TOKEN: undefined, ZENDESK_PASSWORD: PASSWORD });
-    expect(config.zendesk.password).toBe(PASSWORD);
-    expect(config.zendesk.apiToken).toBeUndefined();
+    expect(config.accounts[0].password).toBe(PASSWORD);
+    expect(config.accounts[0].apiToken).toBeUndefined();
   });
 
   test('a token and a password: the token wins and the password is dropped', () => {
     const config = loadWorkerConfig({ ...WORKER_ENV, ZENDESK_PASSWORD: PASSWORD });
-    expect(config.zendesk.apiToken).toBe(TOKEN);
-    expect(config.zendesk.password).toBeUndefined();
+    expect(config.accounts[0].apiToken).toBe(TOKEN);
+    expect(config.accounts[0].password).toBeUndefined();
   });
 
   test('blank credentials count as missing', () => {
@@ -151,21 +154,27 @@ describe('loadClientConfig', () => {
   test('defaults', () => {
     expect(loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme' })).toEqual({
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'zendesk-export' },
-      account: 'acme',
-      baseUrl: 'https://acme.zendesk.com',
-      exportDefaults: {
-        api: 'exports',
-        startTime: undefined,
-        pollIntervalSeconds: 300,
-        minStartAgeSeconds: 300,
-        requestsPerMinute: 10,
-        perPage: 1000,
-      },
+      accountsFile: undefined,
+      accounts: [
+        {
+          account: 'acme',
+          baseUrl: 'https://acme.zendesk.com',
+          exportDefaults: {
+            api: 'exports',
+            startTime: undefined,
+            pollIntervalSeconds: 300,
+            minStartAgeSeconds: 300,
+            requestsPerMinute: 10,
+            perPage: 1000,
+          },
+        },
+      ],
     });
   });
 
   test('the incremental endpoints default to a 60 s minimum start age; the export API is validated', () => {
-    const cursor = loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'cursor' }).exportDefaults;
+    const cursor = loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'cursor' }).accounts[0]
+      .exportDefaults;
     expect(cursor).toMatchObject({ api: 'cursor', minStartAgeSeconds: 60 });
     const explicit = loadClientConfig({
       ZENDESK_SUBDOMAIN: 'acme',
@@ -173,7 +182,7 @@ describe('loadClientConfig', () => {
       EXPORT_MIN_START_AGE_SECONDS: '90',
       EXPORT_REQUESTS_PER_MINUTE: '30',
       EXPORT_PER_PAGE: '500',
-    }).exportDefaults;
+    }).accounts[0].exportDefaults;
     expect(explicit).toMatchObject({ api: 'incremental', minStartAgeSeconds: 90, requestsPerMinute: 30, perPage: 500 });
     const error = configError(() =>
       loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'search', EXPORT_PER_PAGE: '5000' }),
@@ -196,9 +205,9 @@ describe('loadClientConfig', () => {
       EXPORT_POLL_INTERVAL_SECONDS: '0.5',
       EXPORT_MIN_START_AGE_SECONDS: '0',
     });
-    expect(config.account).toBe('localhost:9000');
-    expect(config.baseUrl).toBe('http://localhost:9000');
-    expect(config.exportDefaults).toEqual({
+    expect(config.accounts[0].account).toBe('localhost:9000');
+    expect(config.accounts[0].baseUrl).toBe('http://localhost:9000');
+    expect(config.accounts[0].exportDefaults).toEqual({
       api: 'exports',
       startTime: 1_700_000_000,
       pollIntervalSeconds: 0.5,
@@ -209,7 +218,9 @@ describe('loadClientConfig', () => {
   });
 
   test('EXPORT_START_TIME 0 is kept', () => {
-    expect(loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', EXPORT_START_TIME: '0' }).exportDefaults.startTime).toBe(0);
+    expect(
+      loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', EXPORT_START_TIME: '0' }).accounts[0].exportDefaults.startTime,
+    ).toBe(0);
   });
 
   test.each(['0', '-5', 'abc', 'Infinity', '0x10', '1e3'])('rejects EXPORT_POLL_INTERVAL_SECONDS %p', (value) => {
@@ -238,9 +249,9 @@ describe('loadClientConfig', () => {
       EXPORT_POLL_INTERVAL_SECONDS: '',
       TEMPORAL_NAMESPACE: ' ',
     });
-    expect(config.exportDefaults.pollIntervalSeconds).toBe(300);
+    expect(config.accounts[0].exportDefaults.pollIntervalSeconds).toBe(300);
     expect(config.temporal.namespace).toBe('default');
-    expect(config.account).toBe('127.0.0.1:8080');
+    expect(config.accounts[0].account).toBe('127.0.0.1:8080');
   });
 
   test('a start time in the future is rejected', () => {
@@ -270,6 +281,8 @@ describe('loadClientConfig', () => {
 
   test('no account at all is one named problem', () => {
     const error = configError(() => loadClientConfig({}));
-    expect(error.problems).toEqual(['ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL: one of them is required']);
+    expect(error.problems).toEqual([
+      'ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL (or ZENDESK_ACCOUNTS_FILE): one of them is required',
+    ]);
   });
 });
