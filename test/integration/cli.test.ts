@@ -1,10 +1,28 @@
 import { runCli } from '../../src/cli/main';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
-import { Harness, startHarness, waitFor } from '../helpers/harness';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Harness, startHarness, testEnv, waitFor } from '../helpers/harness';
 
 describe('operator CLI', () => {
   let h: Harness;
   afterEach(async () => h?.close());
+
+  /** An accounts file with these entries, and an environment that points at it instead of ZENDESK_BASE_URL. */
+  function accountsEnv(entries: object[]): Record<string, string> {
+    const file = path.join(testEnv().tmpDir, `accounts-${randomUUID()}.json`);
+    fs.writeFileSync(file, JSON.stringify({ accounts: entries }));
+    return { ZENDESK_ACCOUNTS_FILE: file, ZENDESK_BASE_URL: '' };
+  }
+
+  function twoAccounts(): Record<string, string> {
+    const entry = { email: 'ops@example.com', apiTokenEnv: 'TOKEN' };
+    return accountsEnv([
+      { subdomain: 'acme', ...entry },
+      { subdomain: 'globex', ...entry },
+    ]);
+  }
 
   async function cli(args: string[], extraEnv: Record<string, string> = {}) {
     const out: string[] = [];
@@ -78,12 +96,62 @@ describe('operator CLI', () => {
         { EXPORT_POLL_INTERVAL_SECONDS: '-1' },
       ],
       [['check'], /ZENDESK_EMAIL: required/],
+      [['start', '--account', 'nope'], /--account "nope" is not an account of ZENDESK_SUBDOMAIN\/ZENDESK_BASE_URL/],
+      [['start', '--account'], /--account <value>' argument missing|argument missing/],
+      [
+        ['pause'],
+        /ZENDESK_ACCOUNTS_FILE lists 2 accounts \(acme, globex\): pass --account NAME or --all/,
+        twoAccounts(),
+      ],
+      [
+        ['start', '--account', 'initech'],
+        /"initech" is not an account of ZENDESK_ACCOUNTS_FILE .*known: acme, globex/,
+        twoAccounts(),
+      ],
+      [['status', '--account', 'acme', '--all'], /--account and --all: give one or the other/, twoAccounts()],
+      [['reset', '--all', '--start-time', '0'], /Unknown option '--all'/, twoAccounts()],
+      [
+        ['status'],
+        /TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH/,
+        { TEMPORAL_TLS_CLIENT_CERT_PATH: '/x.pem' },
+      ],
+      [
+        ['status'],
+        /TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nonexistent\/ca\.pem/,
+        { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' },
+      ],
+      [['status'], /TEMPORAL_TLS: must be true or false, got "maybe"/, { TEMPORAL_TLS: 'maybe' }],
     ];
     for (const [args, message, env] of cases) {
       const result = await cli(args, env);
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(result.err).toMatch(message);
     }
+  });
+
+  test('status --all: a row per account, the ones not started included (exit 1)', async () => {
+    h = await startHarness({ emulator: { ticketCount: 1200, windowSeconds: 0 } });
+    await h.waitForTruth(30_000);
+    const env = accountsEnv([
+      { baseUrl: h.emulator.url, email: 'ops@example.com', apiTokenEnv: 'TOKEN' },
+      { name: 'ghost', subdomain: 'ghost', email: 'ops@example.com', apiTokenEnv: 'TOKEN' },
+    ]);
+    const table = await cli(['status', '--all'], env);
+    expect(table.code).toBe(1);
+    const [header, ...rows] = table.out.split('\n');
+    expect(header).toMatch(/^ACCOUNT\s+STATE\s+CURSOR/);
+    expect(rows[0]).toMatch(
+      new RegExp(`^${h.account.replace(/\./g, '\\.')}\\s+(waiting|fetching|persisting)\\s+20\\d\\d-.*\\s1,2\\d\\d\\s`),
+    );
+    expect(rows[1]).toMatch(/^ghost\s+not started(\s+—)+$/);
+    const json = JSON.parse((await cli(['status', '--all', '--json'], env)).out);
+    expect(json).toMatchObject([
+      { account: h.account, state: 'running', status: { ticketsStored: expect.any(Number) } },
+      { account: 'ghost', state: 'not started' },
+    ]);
+    const one = await cli(['status', '--account', h.account, '--json'], env);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.out).account).toBe(h.account);
   });
 
   test('check: good credentials pass, wrong ones fail without printing the secret', async () => {

@@ -14,7 +14,10 @@ import {
   TemporalConnectionSettings,
   temporalConnectionEnv,
 } from '../../src/temporal-connection';
-import { quietRuntime, testEnv } from '../helpers/harness';
+import { runCli } from '../../src/cli/main';
+import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
+import { SqliteSink } from '../../src/sinks/sqlite';
+import { quietRuntime, spawnWorkerProcess, testEnv, waitFor } from '../helpers/harness';
 
 const OPENSSL = '/usr/bin/openssl';
 const SERVER_NAME = 'temporal.test';
@@ -234,6 +237,54 @@ describe('Temporal connection through a TLS-terminating proxy', () => {
       await connection.close();
     }
   }, 20_000);
+
+  test('the worker process and the CLI, configured by environment alone, export through mTLS with an API key', async () => {
+    const emulator = await startEmulator({ ticketCount: 1500, windowSeconds: 0, minStartAgeSeconds: 1 });
+    const dbFile = path.join(dir, `${randomUUID()}.db`);
+    const sink = new SqliteSink(dbFile);
+    const taskQueue = `tls-${randomUUID()}`;
+    const connectionEnv = {
+      TEMPORAL_ADDRESS: proxy.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_API_KEY: API_KEY,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'ca.pem'),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'client.pem'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'client.key'),
+      TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
+      ZENDESK_BASE_URL: emulator.url,
+    };
+    const worker = spawnWorkerProcess({
+      ...connectionEnv,
+      ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
+      ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+      SINK_URL: `sqlite:${dbFile}`,
+    });
+    const lines: string[] = [];
+    const io = {
+      env: { ...connectionEnv, EXPORT_POLL_INTERVAL_SECONDS: '0.5', EXPORT_MIN_START_AGE_SECONDS: '1' },
+      out: (l: string) => lines.push(l),
+      err: (l: string) => lines.push(l),
+    };
+    const account = new URL(emulator.url).host;
+    try {
+      await waitFor('the worker to be ready', () => worker.output().includes('Worker ready'), 30_000).catch((err) => {
+        throw new Error(`${err.message}\n${worker.output()}`);
+      });
+      expect(await runCli(['start'], io)).toBe(0);
+      await waitFor('every ticket stored', async () => (await sink.countTickets(account)) === emulator.truth().length);
+      expect(await runCli(['status', '--json'], io)).toBe(0);
+      expect(await runCli(['stop'], io)).toBe(0);
+      expect(worker.output()).toMatch(
+        /TLS, custom CA, server name temporal\.test, client certificate, API key|TLS.*client certificate.*API key/,
+      );
+      expect(worker.output() + lines.join('\n')).not.toContain(API_KEY);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      await emulator.close();
+      await sink.close();
+    }
+  }, 60_000);
 
   test('without the client certificate both connections fail: mTLS is enforced', async () => {
     const noCert = settings({ TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' });

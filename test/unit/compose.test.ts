@@ -1,0 +1,704 @@
+// docker-compose.yml, deploy/ and the Dockerfile against the code they run: the worker's configuration as compose
+// sets it must load, and the ports, hosts, credentials, search attributes and entry files must agree on both sides.
+// Nothing here needs Docker: the files are read as data.
+import { SearchAttributeType } from '@temporalio/common';
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import YAML from 'yaml';
+import { AccountEntry, readAccountsFile } from '../../src/accounts-file';
+import { createDataConverter } from '../../src/codec/claim-check';
+import { startCodecServer } from '../../src/codec/codec-server';
+import { loadWorkerConfig, WorkerConfig } from '../../src/config';
+import { DEFAULT_CREDENTIALS } from '../../src/emulator';
+import { DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTE_KEYS } from '../../src/shared';
+
+const ROOT = path.resolve(__dirname, '../..');
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+
+type Env = Record<string, string>;
+
+interface PortObject {
+  target: number | string;
+  published?: number | string;
+  host_ip?: string;
+}
+interface VolumeObject {
+  type?: string;
+  source?: string;
+  target: string;
+}
+interface Service {
+  image?: string;
+  build?: unknown;
+  profiles?: string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: (string | number | PortObject)[];
+  volumes?: (string | VolumeObject)[];
+  command?: string | string[];
+  entrypoint?: string | string[];
+  healthcheck?: { test?: string | string[] };
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+// `merge`: compose resolves YAML merge keys (`<<: *anchor`), which YAML 1.2 leaves to the application.
+const compose = YAML.parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
+const services = compose.services;
+const EXAMPLE_ACCOUNTS = path.join(ROOT, 'deploy/accounts.example.yaml');
+
+function service(name: string): Service {
+  const found = services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return found;
+}
+
+/**
+ * Compose's variable substitution: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?message}`
+ * and `${VAR?message}`, with `env` as the shell that runs compose.
+ */
+function interpolate(text: string, env: Env = {}): string {
+  const pattern = /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+  const result = text.replace(
+    pattern,
+    (_match, dollar?: string, braced?: string, op?: string, arg = '', bare?: string) => {
+      if (dollar) return '\0';
+      const name = (braced ?? bare) as string;
+      const value = env[name];
+      switch (op) {
+        case ':-':
+          return value ? value : arg;
+        case '-':
+          return value ?? arg;
+        case ':?':
+        case '?':
+          if (value === undefined || (op === ':?' && value === '')) throw new Error(`${name}: ${arg}`);
+          return value;
+        default:
+          return value ?? '';
+      }
+    },
+  );
+  if (result.includes('${')) throw new Error(`unsupported substitution in "${text}"`);
+  return result.replace(/\0/g, '$');
+}
+
+function rawEnvironment(name: string): Record<string, string | null> {
+  const raw = service(name).environment ?? {};
+  const entries: [string, string | null][] = Array.isArray(raw)
+    ? raw.map((line) =>
+        line.includes('=') ? [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] : [line, null],
+      )
+    : Object.entries(raw).map(([key, value]) => [key, value === null ? null : String(value)]);
+  return Object.fromEntries(entries);
+}
+
+/** A service's environment as its container sees it, compose run from a shell with `env`. */
+function environmentOf(name: string, env: Env = {}): Env {
+  const resolved: Env = {};
+  for (const [key, value] of Object.entries(rawEnvironment(name))) {
+    if (value !== null) resolved[key] = interpolate(value, env);
+    else if (env[key] !== undefined) resolved[key] = env[key]; // `KEY:` alone passes the shell's value through
+  }
+  return resolved;
+}
+
+interface PortMapping {
+  hostIp?: string;
+  published?: number;
+  target: number;
+}
+
+function portsOf(name: string): PortMapping[] {
+  return (service(name).ports ?? []).map((port) => {
+    if (typeof port === 'object') {
+      return {
+        hostIp: port.host_ip,
+        published: port.published === undefined ? undefined : Number(port.published),
+        target: Number(port.target),
+      };
+    }
+    const parts = interpolate(String(port))
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
+    const target = Number(parts.pop());
+    const published = parts.length > 0 ? Number(parts.pop()) : undefined;
+    return { hostIp: parts.pop(), published, target };
+  });
+}
+
+function publishedPort(name: string, target: number): PortMapping | undefined {
+  return portsOf(name).find((port) => port.target === target);
+}
+
+function mountsOf(name: string, env: Env = {}): { source: string; target: string; readOnly: boolean }[] {
+  return (service(name).volumes ?? []).map((volume) => {
+    if (typeof volume === 'object') return { source: volume.source ?? '', target: volume.target, readOnly: false };
+    const [source, target, mode = ''] = interpolate(volume, env).split(':');
+    return { source, target, readOnly: mode.split(',').includes('ro') };
+  });
+}
+
+function dependenciesOf(name: string): Record<string, string> {
+  const dependsOn = service(name).depends_on ?? [];
+  if (Array.isArray(dependsOn)) return Object.fromEntries(dependsOn.map((d) => [d, 'service_started']));
+  return Object.fromEntries(Object.entries(dependsOn).map(([d, spec]) => [d, spec.condition ?? 'service_started']));
+}
+
+function words(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : interpolate(value).trim().split(/\s+/);
+}
+
+function flagValue(args: string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** The accounts file the worker reads, mapped from its container path to the file compose mounts there. */
+function hostAccountsFile(name: string, env: Env = {}): string {
+  const inContainer = environmentOf(name, env).ZENDESK_ACCOUNTS_FILE;
+  const mount = mountsOf(name, env).find((m) => m.target === inContainer);
+  if (!mount) throw new Error(`${name}: nothing is mounted at ZENDESK_ACCOUNTS_FILE (${inContainer})`);
+  expect(mount.readOnly).toBe(true);
+  return path.resolve(ROOT, mount.source);
+}
+
+/** The worker's environment with ZENDESK_ACCOUNTS_FILE pointing at the host file, as loadWorkerConfig reads it. */
+function workerConfigOf(name: string, env: Env = {}): WorkerConfig {
+  return loadWorkerConfig({ ...environmentOf(name, env), ZENDESK_ACCOUNTS_FILE: hostAccountsFile(name, env) });
+}
+
+/** The file `tsc` (npm run build) writes for a source file, from the real tsconfig (rootDir, outDir, extends). */
+function compiledPathOf(source: string): string {
+  const configFile = path.join(ROOT, 'tsconfig.json');
+  const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configFile, ts.sys.readFile).config, ts.sys, ROOT);
+  const { rootDir = ROOT, outDir } = parsed.options;
+  if (!outDir) throw new Error('tsconfig.json has no outDir');
+  const relative = path.relative(rootDir, path.join(ROOT, source)).replace(/\.ts$/, '.js');
+  return path.relative(ROOT, path.join(outDir, relative)).split(path.sep).join('/');
+}
+
+/** The source file an npm script runs with ts-node, e.g. `ts-node src/cli/main.ts` for `client`. */
+function scriptEntry(script: string): string {
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  const match = /ts-node\s+(\S+\.ts)/.exec(scripts[script] ?? '');
+  if (!match) throw new Error(`package.json script "${script}" does not run a .ts file with ts-node`);
+  return match[1];
+}
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** The Dockerfile's instructions per stage, continuation lines joined, comments and parser directives dropped. */
+function dockerfileStages(): Instruction[][] {
+  const text = read('Dockerfile').replace(/\\\r?\n/g, ' ');
+  const stages: Instruction[][] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const [, keyword, args] = /^(\S+)\s*(.*)$/.exec(trimmed) as RegExpExecArray;
+    if (keyword.toUpperCase() === 'FROM') stages.push([]);
+    stages[stages.length - 1].push({ keyword: keyword.toUpperCase(), args: args.trim() });
+  }
+  return stages;
+}
+
+function argsOf(stage: Instruction[], keyword: string): string[] {
+  return stage.filter((i) => i.keyword === keyword).map((i) => i.args);
+}
+
+/** `KEY=value KEY2=value2` or the legacy `KEY value` form of ENV. */
+function envInstructions(stage: Instruction[]): Env {
+  const env: Env = {};
+  for (const args of argsOf(stage, 'ENV')) {
+    if (!/^\S+=/.test(args)) {
+      const [key, ...rest] = args.split(/\s+/);
+      env[key] = rest.join(' ');
+      continue;
+    }
+    for (const match of args.matchAll(/(\S+?)=("[^"]*"|\S*)/g)) env[match[1]] = match[2].replace(/^"|"$/g, '');
+  }
+  return env;
+}
+
+describe('docker-compose.yml', () => {
+  test('every service runs a pinned image or the Dockerfile', () => {
+    expect(Object.keys(services).length).toBeGreaterThan(0);
+    for (const [name, svc] of Object.entries(services)) {
+      if (svc.build !== undefined) {
+        expect({ name, image: svc.image ?? 'zendesk-temporal-export' }).toEqual({
+          name,
+          image: expect.stringMatching(/^zendesk-temporal-export(:|$)/),
+        });
+        continue;
+      }
+      // A tag with a version number: no `latest`, no untagged image (digests would also do).
+      expect({ name, image: svc.image }).toEqual({
+        name,
+        image: expect.stringMatching(/^[^:@\s]+(:[^:@\s]*\d[^:@\s]*|@sha256:[0-9a-f]{64})$/),
+      });
+      expect(svc.image).not.toMatch(/:latest$/);
+    }
+    expect(service('temporal').image).toMatch(/^temporalio\/auto-setup:1\.2\d\.\d+$/);
+    expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:2\.\d+\.\d+$/);
+    expect(service('postgresql').image).toMatch(/^postgres:16(\.\d+)?$/);
+    // admin-tools releases follow the server's: same version, so its CLI speaks the server's API.
+    const serverVersion = (service('temporal').image as string).split(':')[1];
+    expect(service('temporal-admin').image).toMatch(
+      new RegExp(`^temporalio/admin-tools:${serverVersion.replace(/\./g, '\\.')}(-|$)`),
+    );
+  });
+
+  test('depends_on names existing services, and a service every `up` starts never waits for a profile-only one', () => {
+    const conditions = ['service_started', 'service_healthy', 'service_completed_successfully'];
+    for (const name of Object.keys(services)) {
+      for (const [dependency, condition] of Object.entries(dependenciesOf(name))) {
+        expect({ name, dependency, exists: dependency in services }).toEqual({ name, dependency, exists: true });
+        expect(conditions).toContain(condition);
+        if (!service(name).profiles?.length) {
+          expect({ name, dependency, profiles: service(dependency).profiles ?? [] }).toEqual({
+            name,
+            dependency,
+            profiles: [],
+          });
+        }
+        if (condition === 'service_healthy') {
+          expect({ dependency, healthcheck: service(dependency).healthcheck?.test !== undefined }).toEqual({
+            dependency,
+            healthcheck: true,
+          });
+        }
+      }
+    }
+    // The worker starts once PostgreSQL answers, Temporal serves, and the search attributes exist.
+    expect(dependenciesOf('worker')).toEqual({
+      postgresql: 'service_healthy',
+      temporal: 'service_healthy',
+      'temporal-admin': 'service_completed_successfully',
+    });
+  });
+
+  test('named volumes are declared and bind-mounted files exist', () => {
+    for (const name of Object.keys(services)) {
+      for (const { source } of mountsOf(name)) {
+        if (source.startsWith('.') || source.startsWith('/')) {
+          expect({ name, source, exists: fs.existsSync(path.resolve(ROOT, source)) }).toEqual({
+            name,
+            source,
+            exists: true,
+          });
+        } else {
+          expect({ name, source, declared: source in (compose.volumes ?? {}) }).toEqual({
+            name,
+            source,
+            declared: true,
+          });
+        }
+      }
+    }
+    expect(mountsOf('postgresql').map((m) => m.target)).toContain('/var/lib/postgresql/data');
+  });
+
+  describe('the worker', () => {
+    test('its environment is a valid worker configuration for the example accounts', () => {
+      expect(hostAccountsFile('worker')).toBe(EXAMPLE_ACCOUNTS);
+      const config = workerConfigOf('worker');
+      expect(config.temporal).toEqual({
+        address: 'temporal:7233',
+        namespace: 'default',
+        taskQueue: DEFAULT_TASK_QUEUE,
+      });
+      const accounts = readAccountsFile(EXAMPLE_ACCOUNTS);
+      expect(config.accounts.map((a) => a.account)).toEqual(accounts.map((a) => a.account));
+    });
+
+    test('passes through every credential variable the accounts file names, from the shell that runs compose', () => {
+      const raw = rawEnvironment('worker');
+      const accounts = readAccountsFile(EXAMPLE_ACCOUNTS);
+      const named = accounts.flatMap((a) => [a.emailEnv, a.apiTokenEnv, a.passwordEnv]).filter((v): v is string => !!v);
+      expect(named.length).toBeGreaterThan(0);
+      for (const variable of named) {
+        // `${NAME...}` of the same name: the value is the shell's, never written in the file.
+        expect({ variable, value: raw[variable] }).toEqual({
+          variable,
+          value: expect.stringMatching(new RegExp(`^\\$\\{${variable}(:?-[^}]*)?\\}$`)),
+        });
+      }
+      // Dummy values in the shell reach the worker's accounts.
+      const shell = Object.fromEntries(named.map((variable) => [variable, `dummy-${variable.toLowerCase()}`]));
+      const config = workerConfigOf('worker', shell);
+      for (const account of accounts) {
+        const loaded = config.accounts.find((a) => a.account === account.account);
+        const expected = account.apiTokenEnv
+          ? { apiToken: shell[account.apiTokenEnv] }
+          : { password: shell[account.passwordEnv ?? ''] };
+        expect(loaded).toEqual(expect.objectContaining({ baseUrl: account.baseUrl, ...expected }));
+      }
+    });
+
+    test('reaches Temporal at a compose service and port', () => {
+      const { address } = workerConfigOf('worker').temporal;
+      const [host, port] = address.split(':');
+      expect(Object.keys(services)).toContain(host);
+      expect(host).toBe('temporal');
+      expect(portsOf(host).map((p) => p.target)).toContain(Number(port));
+      // The UI and the admin job talk to the same frontend.
+      expect(environmentOf('temporal-ui').TEMPORAL_ADDRESS).toBe(address);
+      expect(environmentOf('temporal-admin').TEMPORAL_ADDRESS).toBe(address);
+    });
+
+    test.each([
+      ['the defaults', {}],
+      [
+        'POSTGRES_USER and POSTGRES_PASSWORD set in the shell',
+        { POSTGRES_USER: 'exporter', POSTGRES_PASSWORD: 'Other-pw-42' },
+      ],
+    ])('SINK_URL is the postgresql service, its user, password and database (%s)', (_label, shell: Env) => {
+      const sink = new URL(workerConfigOf('worker', shell).sinkUrl);
+      const postgres = environmentOf('postgresql', shell);
+      const temporal = environmentOf('temporal', shell);
+      expect(sink.protocol).toBe('postgres:');
+      expect(sink.hostname).toBe('postgresql');
+      expect(Object.keys(services)).toContain(sink.hostname);
+      expect(sink.port).toBe('5432');
+      expect(decodeURIComponent(sink.username)).toBe(postgres.POSTGRES_USER);
+      expect(decodeURIComponent(sink.password)).toBe(postgres.POSTGRES_PASSWORD);
+      expect(sink.pathname).toBe(`/${postgres.POSTGRES_DB}`);
+      if (shell.POSTGRES_PASSWORD) expect(sink.password).toBe(shell.POSTGRES_PASSWORD);
+      // Temporal's persistence is the same server and role.
+      expect(temporal).toEqual(
+        expect.objectContaining({
+          DB: 'postgres12',
+          DB_PORT: sink.port,
+          POSTGRES_SEEDS: sink.hostname,
+          POSTGRES_USER: postgres.POSTGRES_USER,
+          POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
+        }),
+      );
+      // The healthcheck the worker waits for asks the sink's database over TCP.
+      const healthcheck = interpolate(words(service('postgresql').healthcheck?.test).join(' '), shell);
+      expect(healthcheck).toMatch(/pg_isready/);
+      expect(healthcheck).toMatch(/-h 127\.0\.0\.1/);
+      expect(healthcheck).toContain(`-p ${sink.port}`);
+    });
+
+    test('publishes the metrics port it serves, on loopback, and its healthcheck asks that port', () => {
+      const config = workerConfigOf('worker');
+      expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
+      const port = config.metrics?.port as number;
+      expect(publishedPort('worker', port)).toEqual({ hostIp: '127.0.0.1', published: port, target: port });
+      expect(words(service('worker').healthcheck?.test).join(' ')).toContain(`127.0.0.1:${port}/metrics`);
+    });
+
+    test("publishes the codec endpoint on loopback at the port the UI's TEMPORAL_CODEC_ENDPOINT names", () => {
+      const config = workerConfigOf('worker');
+      expect(config.codecServerPort).toBe(8234);
+      const mapping = publishedPort('worker', config.codecServerPort as number);
+      expect(mapping).toEqual({ hostIp: '127.0.0.1', published: expect.any(Number), target: config.codecServerPort });
+      // The browser calls it: a host address and the published port, not the container's.
+      const endpoint = new URL(environmentOf('temporal-ui').TEMPORAL_CODEC_ENDPOINT);
+      expect(['localhost', '127.0.0.1']).toContain(endpoint.hostname);
+      expect(Number(endpoint.port)).toBe(mapping?.published);
+    });
+
+    test('serves the codec endpoint on the container interface, where the published port arrives', () => {
+      // The codec server listens on 127.0.0.1 unless told otherwise; a published port reaches the container's
+      // interface, so compose sets CODEC_SERVER_HOST=0.0.0.0 and the configuration has to carry it to the server.
+      expect(environmentOf('worker').CODEC_SERVER_HOST).toBe('0.0.0.0');
+      const config = workerConfigOf('worker') as WorkerConfig & {
+        codecServerHost?: string;
+        codecServer?: { host?: string };
+      };
+      expect(config.codecServerHost ?? config.codecServer?.host).toBe('0.0.0.0');
+    });
+
+    test("the codec endpoint answers the Web UI's origin", async () => {
+      const uiPort = publishedPort('temporal-ui', 8080)?.published;
+      expect(uiPort).toBe(8233);
+      const origin = `http://localhost:${uiPort}`;
+      expect(environmentOf('temporal-ui').TEMPORAL_CORS_ORIGINS).toBe(origin);
+      const server = await startCodecServer({ codecs: createDataConverter().payloadCodecs ?? [], port: 0 });
+      try {
+        const response = await fetch(`${server.url}/default/decode`, {
+          method: 'OPTIONS',
+          headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+        });
+        expect(response.status).toBe(204);
+        expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+      } finally {
+        await server.close();
+      }
+    });
+
+    test('worker-extra scales on the same configuration, with no host ports and no codec endpoint', () => {
+      const extra = service('worker-extra');
+      expect(extra.profiles).toEqual(['scale']);
+      expect(extra.ports ?? []).toEqual([]);
+      const { CODEC_SERVER_PORT, ...rest } = environmentOf('worker-extra');
+      expect(CODEC_SERVER_PORT).toBe('off');
+      const { CODEC_SERVER_PORT: _, ...workerRest } = environmentOf('worker');
+      expect(rest).toEqual(workerRest);
+      expect(mountsOf('worker-extra')).toEqual(mountsOf('worker'));
+      expect(dependenciesOf('worker-extra')).toEqual(dependenciesOf('worker'));
+      const config = workerConfigOf('worker-extra');
+      expect(config.codecServerPort).toBeUndefined();
+      expect(config.temporal).toEqual(workerConfigOf('worker').temporal);
+    });
+  });
+
+  test('the admin job creates exactly the search attributes of SEARCH_ATTRIBUTE_KEYS, in the worker namespace', () => {
+    const CLI_TYPES: Partial<Record<SearchAttributeType, string>> = {
+      [SearchAttributeType.KEYWORD]: 'Keyword',
+      [SearchAttributeType.DATETIME]: 'Datetime',
+      [SearchAttributeType.BOOL]: 'Bool',
+    };
+    const script = interpolate(words(service('temporal-admin').command).join('\n'));
+    const created = [...script.matchAll(/temporal operator search-attribute create((?: --\S+ \S+)+)/g)].map((m) => {
+      const args = m[1].trim().split(/\s+/);
+      return {
+        namespace: flagValue(args, '--namespace'),
+        name: flagValue(args, '--name'),
+        type: flagValue(args, '--type'),
+      };
+    });
+    const namespace = workerConfigOf('worker').temporal.namespace;
+    const expected = SEARCH_ATTRIBUTE_KEYS.map((key) => ({ namespace, name: key.name, type: CLI_TYPES[key.type] }));
+    const byName = (a: { name?: string }, b: { name?: string }) => (a.name ?? '').localeCompare(b.name ?? '');
+    expect(created.sort(byName)).toEqual(expected.sort(byName));
+    // It waits until the frontend accepts a query on each of them before the worker may start.
+    const probe = /temporal workflow list[^\n]*(?:\\\n[^\n]*)*--query '([^']*)'/.exec(script);
+    for (const key of SEARCH_ATTRIBUTE_KEYS) expect(probe?.[1]).toContain(key.name);
+    // ...and auto-setup adds no test attributes of its own.
+    expect(environmentOf('temporal').SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES).toBe('true');
+  });
+
+  test('no credential is written in the compose file or the example accounts file', () => {
+    const secretKey = /TOKEN|PASSWORD|PASSWD|PWD|SECRET|API_KEY|CREDENTIAL/i;
+    const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}$/;
+    const demo = readAccountsFile(EXAMPLE_ACCOUNTS).filter((a) => new URL(a.baseUrl).hostname === 'emulator');
+    const demoVariables = demo.flatMap((a) => [a.apiTokenEnv, a.passwordEnv]).filter(Boolean);
+    const databaseVariables = ['POSTGRES_PASSWORD', 'POSTGRES_PWD'];
+    for (const name of Object.keys(services)) {
+      for (const [key, value] of Object.entries(rawEnvironment(name))) {
+        if (value !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+          // A URL's password comes from a variable too: with every variable set in the shell, the shell's value.
+          const variables = [...value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+          const shell = Object.fromEntries(variables.map((v) => [v, `from-shell-${v.toLowerCase()}`]));
+          const { password } = new URL(interpolate(value, shell));
+          if (password)
+            expect({ name, key, password }).toEqual({ name, key, password: expect.stringMatching(/^from-shell-/) });
+        }
+        if (!secretKey.test(key) || value === null) continue;
+        // Overridable from the shell, and empty by default...
+        const match = reference.exec(value);
+        expect({ name, key, value, fromShell: match !== null }).toEqual({ name, key, value, fromShell: true });
+        const fallback = match?.[2] ?? '';
+        if (fallback === '') continue;
+        if (demoVariables.includes(key) || (name === 'emulator' && key.startsWith('EMULATOR_'))) {
+          // ...except the emulator's documented public test token,
+          expect({ name, key, fallback }).toEqual({ name, key, fallback: DEFAULT_CREDENTIALS.apiToken });
+        } else {
+          // ...and the local trial's database password, for a database no port publishes outside compose.
+          expect({ name, key }).toEqual({
+            name,
+            key: expect.stringMatching(new RegExp(`^(${databaseVariables.join('|')})$`)),
+          });
+          expect(service('postgresql').ports ?? []).toEqual([]);
+        }
+      }
+    }
+    // The emulator's token is only the demo's default: only emulator accounts name it, and only demo runs it.
+    expect(service('emulator').profiles).toEqual(['demo']);
+    // Nothing token-like anywhere else in the two files (ids, keys, passwords with digits and letters).
+    for (const file of ['docker-compose.yml', 'deploy/accounts.example.yaml']) {
+      const tokenLike = read(file).match(/\b(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}\b/g) ?? [];
+      expect({ file, tokenLike }).toEqual({ file, tokenLike: [] });
+      expect(read(file)).not.toContain(DEFAULT_CREDENTIALS.password);
+    }
+  });
+
+  test('the example accounts file is valid and names its credentials by variable', () => {
+    const accounts: AccountEntry[] = readAccountsFile(EXAMPLE_ACCOUNTS);
+    expect(accounts.length).toBeGreaterThan(0);
+    for (const account of accounts) expect(account.apiTokenEnv ?? account.passwordEnv).toMatch(/^[A-Z][A-Z0-9_]*$/);
+  });
+
+  describe('the emulator (profile demo)', () => {
+    const args = () => words(service('emulator').command);
+
+    test('runs only in the demo profile, from the image, with the entry of `npm run emulator`', () => {
+      expect(service('emulator').profiles).toEqual(['demo']);
+      expect(service('emulator').build).toBeDefined();
+      const entry = scriptEntry('emulator');
+      expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+      expect(words(service('emulator').entrypoint)).toEqual(['node', compiledPathOf(entry)]);
+    });
+
+    test("listens on all interfaces, on the port of the demo account's baseUrl", () => {
+      expect(flagValue(args(), '--host')).toBe('0.0.0.0');
+      const port = flagValue(args(), '--port');
+      const demo = readAccountsFile(EXAMPLE_ACCOUNTS).filter((a) => new URL(a.baseUrl).hostname === 'emulator');
+      expect(demo.length).toBeGreaterThan(0);
+      for (const account of demo) {
+        const url = new URL(account.baseUrl);
+        expect(url.port || (url.protocol === 'https:' ? '443' : '80')).toBe(port);
+      }
+    });
+
+    test.each([
+      ['the defaults', {}],
+      ['a token set in the shell', { DEMO_ZENDESK_API_TOKEN: 'shell-token' }],
+    ])('accepts the credentials the worker sends to it (%s)', (_label, shell: Env) => {
+      const emulatorEnv = environmentOf('emulator', shell);
+      const accepted = {
+        email: flagValue(args(), '--email') ?? emulatorEnv.EMULATOR_EMAIL ?? DEFAULT_CREDENTIALS.email,
+        apiToken: flagValue(args(), '--api-token') ?? emulatorEnv.EMULATOR_API_TOKEN ?? DEFAULT_CREDENTIALS.apiToken,
+      };
+      if (!shell.DEMO_ZENDESK_API_TOKEN)
+        expect(accepted).toEqual({ email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken });
+      const config = workerConfigOf('worker', shell);
+      for (const account of config.accounts.filter((a) => new URL(a.baseUrl).hostname === 'emulator')) {
+        expect({ email: account.email, apiToken: account.apiToken }).toEqual(accepted);
+      }
+    });
+
+    test('starts with the arguments compose gives it', async () => {
+      // Its own host and a free port; every other flag as compose passes it.
+      const given = args();
+      const rest = given.filter(
+        (_arg, i) => !['--host', '--port'].includes(given[i]) && !['--host', '--port'].includes(given[i - 1]),
+      );
+      const child: ChildProcess = spawn(
+        process.execPath,
+        ['-r', 'ts-node/register', scriptEntry('emulator'), '--host', '127.0.0.1', '--port', '0', ...rest],
+        { cwd: ROOT, env: { ...process.env, ...environmentOf('emulator') }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      try {
+        const banner = await new Promise<string>((resolve, reject) => {
+          let output = '';
+          const timer = setTimeout(() => reject(new Error(`no banner within 30 s: ${output}`)), 30_000);
+          const onData = (chunk: Buffer) => {
+            output += chunk.toString();
+            if (output.includes('Zendesk emulator:')) {
+              clearTimeout(timer);
+              resolve(output);
+            }
+          };
+          child.stdout?.on('data', onData);
+          child.stderr?.on('data', onData);
+          child.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`the emulator exited (code ${code}): ${output}`));
+          });
+        });
+        expect(banner).toContain(`${flagValue(given, '--tickets')} tickets`);
+        expect(banner).toContain(`window ${flagValue(given, '--window-seconds')}s`);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGTERM');
+          const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+          await exited;
+          clearTimeout(killer);
+        }
+      }
+    });
+  });
+
+  test("the client runs `npm run client`'s entry, with the accounts file and Temporal settings of the worker", () => {
+    const client = service('client');
+    expect(client.profiles).toEqual(['tools']);
+    const entry = scriptEntry('client');
+    expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+    expect(words(client.entrypoint)).toEqual(['node', compiledPathOf(entry)]);
+    const env = environmentOf('client');
+    const worker = environmentOf('worker');
+    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'ZENDESK_ACCOUNTS_FILE']) {
+      expect({ key, value: env[key] }).toEqual({ key, value: worker[key] });
+    }
+    expect(mountsOf('client')).toEqual(mountsOf('worker'));
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages();
+  const runtime = stages[stages.length - 1];
+  const build = stages[0];
+
+  test('builds on Node 20 with npm ci and npm run build, and prunes dev dependencies', () => {
+    for (const stage of stages) expect(stage[0].args).toMatch(/^node:20(\.\d+)*-[a-z]+(-slim)?(\s+AS\s+\S+)?$/i);
+    const runs = argsOf(build, 'RUN').join('\n');
+    expect(runs).toMatch(/\bnpm ci\b/);
+    expect(runs).toMatch(/\bnpm run build\b/);
+    expect(runs).toMatch(/\bnpm prune --omit=dev\b/);
+    // better-sqlite3's fallback build from source needs them.
+    for (const tool of ['python3', 'make', 'g++'])
+      expect(runs).toMatch(new RegExp(`apt-get install[^\\n]*\\s${tool.replace('+', '\\+')}(\\s|$)`));
+    expect(JSON.parse(read('package.json')).scripts.build).toMatch(/^tsc\b/);
+  });
+
+  test('runs the file `npm run build` makes of src/worker.ts, as a non-root user', () => {
+    const cmd = JSON.parse(argsOf(runtime, 'CMD').pop() ?? '[]') as string[];
+    expect(cmd).toEqual(['node', compiledPathOf('src/worker.ts')]);
+    const workdir = argsOf(runtime, 'WORKDIR').pop();
+    const outDir = compiledPathOf('src/worker.ts').split('/')[0];
+    // The runtime stage has the compiled code and the production node_modules from the build stage.
+    const copies = argsOf(runtime, 'COPY').join('\n');
+    expect(copies).toMatch(new RegExp(`--from=\\S+ ${workdir}/${outDir} `));
+    expect(copies).toMatch(new RegExp(`--from=\\S+ ${workdir}/node_modules `));
+    const user = argsOf(runtime, 'USER').pop();
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0', 'root:root']).not.toContain(user);
+    const lastUser = runtime.map((i) => i.keyword).lastIndexOf('USER');
+    expect(lastUser).toBeLessThan(runtime.map((i) => i.keyword).lastIndexOf('CMD'));
+  });
+
+  test('sets WORKFLOW_BUNDLE_PATH to the bundle the build stage writes, which the worker reads', () => {
+    const bundlePath = envInstructions(runtime).WORKFLOW_BUNDLE_PATH;
+    expect(bundlePath).toBeDefined();
+    const workdir = argsOf(build, 'WORKDIR').pop() as string;
+    const written = /bundleWorkflowCode[\s\S]*writeFileSync\('([^']+)'/.exec(argsOf(build, 'RUN').join('\n'))?.[1];
+    expect(written).toBeDefined();
+    expect(path.posix.resolve(workdir, written as string)).toBe(bundlePath);
+    // Copied into the runtime stage with the compiled code.
+    const outDir = compiledPathOf('src/worker.ts').split('/')[0];
+    expect(bundlePath?.startsWith(`${argsOf(runtime, 'WORKDIR').pop()}/${outDir}/`)).toBe(true);
+    expect(read('src/worker.ts')).toContain('process.env.WORKFLOW_BUNDLE_PATH');
+  });
+
+  test("exposes exactly the worker's container ports", () => {
+    const exposed = argsOf(runtime, 'EXPOSE')
+      .flatMap((a) => a.split(/\s+/))
+      .map((p) => Number(p.replace(/\/tcp$/, '')));
+    const env = environmentOf('worker');
+    const workerPorts = portsOf('worker').map((p) => p.target);
+    const numeric = (ports: number[]) => [...ports].sort((a, b) => a - b);
+    expect(numeric(exposed)).toEqual(numeric(workerPorts));
+    expect(numeric(exposed)).toEqual(numeric([Number(env.CODEC_SERVER_PORT), Number(env.METRICS_PORT)]));
+  });
+
+  test('.dockerignore keeps local state out and lets in what the build copies', () => {
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    for (const entry of ['node_modules', '.git', '.data', '.tools', 'lib', 'test/artifacts', 'bench/results']) {
+      expect(ignored).toContain(entry);
+    }
+    const sources = argsOf(build, 'COPY')
+      .filter((args) => !args.startsWith('--from'))
+      .flatMap((args) => args.split(/\s+/).slice(0, -1));
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'src']));
+    for (const source of sources) {
+      const hit = ignored.filter((pattern) => source === pattern || source.startsWith(`${pattern}/`));
+      expect({ source, ignoredBy: hit }).toEqual({ source, ignoredBy: [] });
+    }
+  });
+});
