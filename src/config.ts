@@ -135,6 +135,8 @@ const sinkEnv = z.object({
     .default('8234')
     .refine((v) => v === 'off' || (/^\d+$/.test(v) && Number(v) <= 65535), 'must be a port number or "off"')
     .transform((v) => (v === 'off' ? undefined : Number(v))),
+  // Loopback by default: the endpoint hands out decoded tickets without authentication. 0.0.0.0 in a container.
+  CODEC_SERVER_HOST: z.string().trim().default('127.0.0.1'),
 });
 
 /** Where Temporal is and how to reach it (TLS, API key): the same for the worker and the client. */
@@ -163,6 +165,7 @@ export interface WorkerConfig {
   blobRetentionDays: number;
   /** The Web UI's remote codec endpoint, served by the worker; undefined: off. */
   codecServerPort?: number;
+  codecServerHost?: string;
 }
 
 export interface ExportDefaults {
@@ -290,6 +293,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     sinkUrl: values.sink.SINK_URL,
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,
+    codecServerHost: values.sink.CODEC_SERVER_HOST,
     metrics:
       values.metrics.METRICS_PORT !== undefined
         ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
@@ -322,9 +326,7 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
           pollIntervalSeconds: o.pollIntervalSeconds ?? defaults.EXPORT_POLL_INTERVAL_SECONDS,
           // The incremental endpoints accept a start_time one minute old; the specified one, five.
           minStartAgeSeconds:
-            o.minStartAgeSeconds ??
-            (o.api === undefined ? defaults.EXPORT_MIN_START_AGE_SECONDS : undefined) ??
-            (api === 'exports' ? 300 : 60),
+            o.minStartAgeSeconds ?? defaults.EXPORT_MIN_START_AGE_SECONDS ?? (api === 'exports' ? 300 : 60),
           requestsPerMinute: o.requestsPerMinute ?? defaults.EXPORT_REQUESTS_PER_MINUTE,
           perPage: o.perPage ?? defaults.EXPORT_PER_PAGE,
         },

@@ -85,6 +85,7 @@ async function run() {
       ? await startCodecServer({
           codecs: createDataConverter(blobStore).payloadCodecs ?? [],
           port: config.codecServerPort,
+          host: config.codecServerHost,
         })
       : undefined;
   if (codecServer) logger.info('Codec server for the Web UI', { url: codecServer.url });

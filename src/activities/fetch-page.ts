@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
+import { withHeartbeat } from './heartbeat';
 import { activityMetrics } from './metrics';
 import { FetchPageInput, FetchPageResult } from './types';
 
@@ -25,7 +26,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
     const endpoint = input.api ?? 'exports';
     const requestedAt = Date.now();
     try {
-      const outcome = await callZendesk(zendesk, input);
+      const outcome = await withHeartbeat(() => callZendesk(zendesk, input));
       metrics.apiCall(input.account, endpoint, outcome.kind);
       if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, outcome.retryAfterSeconds);
       if (outcome.kind !== 'page') return { ...outcome, requestedAt };

@@ -1,11 +1,12 @@
 import { TicketSink } from '../sinks/sink';
 import type { ExportApi } from '../shared';
+import { withHeartbeat } from './heartbeat';
 import { activityMetrics } from './metrics';
 import { PersistInput, PersistOutput, StoredCheckpoint } from './types';
 
 export function createPersist({ sink }: { sink: TicketSink }) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
-    const output = await sink.persistPage(input);
+    const output = await withHeartbeat(() => sink.persistPage(input));
     const metrics = activityMetrics();
     metrics.pageStored(input.account, input.rows.length);
     return output;

@@ -38,8 +38,10 @@ import {
   resetCursorProblem,
 } from './pacing';
 
+// The activities heartbeat every 2 s: a worker that dies mid-call is noticed in 15 s, not after start-to-close.
 const { fetchPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -51,6 +53,7 @@ const { fetchPage } = proxyActivities<Activities>({
 
 const { persist, loadCheckpoint } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 

@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { dataConverter } from '../../src/codec/data-converter';
@@ -23,10 +24,13 @@ export async function fetchRunHistories(
 }
 
 /** Replays histories against today's workflow code: throws on any nondeterminism. */
-export async function replayAll(histories: { name: string; json: string }[]): Promise<void> {
+export async function replayAll(
+  histories: { name: string; json: string }[],
+  converter: DataConverter = dataConverter,
+): Promise<void> {
   const { bundlePath } = testEnv();
   const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath: bundlePath }, dataConverter },
+    { workflowBundle: { codePath: bundlePath }, dataConverter: converter },
     histories.map((h) => ({ workflowId: h.name, history: JSON.parse(h.json) })),
   );
   const failures: string[] = [];

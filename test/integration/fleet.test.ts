@@ -3,7 +3,10 @@ import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { runCli } from '../../src/cli/main';
+import { createDataConverter } from '../../src/codec/claim-check';
+import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import type { StatusRow } from '../../src/cli/format';
 import { freePort } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
@@ -59,17 +62,27 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
     const { address, tmpDir } = testEnv();
     const taskQueue = `fleet-${randomUUID()}`;
     const names = [`fleet-a-${randomUUID().slice(0, 8)}`, `fleet-b-${randomUUID().slice(0, 8)}`];
-    for (let i = 0; i < 2; i++) {
-      emulators.push(
-        await startEmulator({
-          ticketCount: 6000 + i * 1000,
-          seed: 11 + i,
-          windowSeconds: 0,
-          minStartAgeSeconds: 1,
-          mutations: { intervalMs: 250, perTick: 2 },
-        }),
-      );
-    }
+    // Account A on the specified endpoint; account B on the cursor endpoint with tickets so big that its pages are
+    // claim-checked into PostgreSQL, where the other worker must find them.
+    const apis = ['exports', 'cursor'] as const;
+    const testStart = new Date();
+    emulators.push(
+      await startEmulator({
+        ticketCount: 6000,
+        seed: 11,
+        windowSeconds: 0,
+        minStartAgeSeconds: 1,
+        mutations: { intervalMs: 250, perTick: 2 },
+      }),
+      await startEmulator({
+        ticketCount: 3000,
+        seed: 12,
+        descriptionBytes: [9000, 12000],
+        incrementalRequestsPerMinute: 0,
+        incrementalMinStartAgeSeconds: 1,
+        mutations: { intervalMs: 250, perTick: 2 },
+      }),
+    );
     const accountsFile = path.join(tmpDir, `${taskQueue}.yaml`);
     fs.writeFileSync(
       accountsFile,
@@ -78,7 +91,7 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
           .map(
             (name, i) =>
               `  - name: ${name}\n    baseUrl: ${emulators[i].url}\n    email: ${DEFAULT_CREDENTIALS.email}\n` +
-              `    apiTokenEnv: FLEET_TOKEN_${i}\n`,
+              `    apiTokenEnv: FLEET_TOKEN_${i}\n    api: ${apis[i]}\n    requestsPerMinute: 600\n`,
           )
           .join(''),
     );
@@ -144,7 +157,7 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
     sink = await PostgresSink.open(POSTGRES_URL);
     emulators.forEach((e) => e.stopMutations());
     const differences = () =>
-      Promise.all(names.map((name, i) => compareSinkWithTruth(sink, name, 'exports', emulators[i], 'postgres')));
+      Promise.all(names.map((name, i) => compareSinkWithTruth(sink, name, apis[i], emulators[i], 'postgres')));
     let last: string[] = [];
     await withWorkerOutput(
       workers,
@@ -154,8 +167,9 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
         120_000,
         500,
       ),
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${last.join('\n')}`);
+    ).catch(async (err: Error) => {
+      const states = (await statusAll()).map((r) => JSON.stringify(r));
+      throw new Error(`${err.message}\n${last.map((d, i) => `${names[i]}: ${d}`).join('\n')}\n${states.join('\n')}`);
     });
     for (const e of emulators) expect(e.stats().callsBeforeRetryAfter).toBe(0);
 
@@ -167,10 +181,25 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
     );
     for (const name of names) expect(lines.find((l) => l.startsWith(name))).toMatch(/waiting|fetching|persisting/);
 
-    // Each account's history, written by two workers and a kill, replays cleanly.
-    for (const name of names) {
-      const histories = await fetchRunHistories(client, workflowIdFor(name));
-      await replayAll(histories.map((x) => ({ name: x.runId, json: x.json })));
+    // Account B's pages went to the shared blob store, and each history, written by two workers and a kill,
+    // replays cleanly with the payloads read back from PostgreSQL.
+    const db = new pg.Client({ connectionString: POSTGRES_URL });
+    await db.connect();
+    const blobs = await db
+      .query<{ n: string }>('SELECT count(*) AS n FROM payload_blobs WHERE created_at >= $1', [testStart])
+      .finally(() => db.end());
+    expect(Number(blobs.rows[0].n)).toBeGreaterThan(0);
+    const blobStore = await PostgresBlobStore.open(POSTGRES_URL);
+    try {
+      for (const name of names) {
+        const histories = await fetchRunHistories(client, workflowIdFor(name));
+        await replayAll(
+          histories.map((x) => ({ name: x.runId, json: x.json })),
+          createDataConverter(blobStore),
+        );
+      }
+    } finally {
+      await blobStore.close();
     }
     const stopped = await cli(env, 'stop', '--all');
     expect(stopped.code).toBe(0);
@@ -179,7 +208,7 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
       return rows.every((r) => r.state !== 'running') ? rows : undefined;
     });
     expect(after.map((r) => r.state)).toEqual(['cancelled', 'cancelled']);
-  });
+  }, 240_000);
 });
 
 describe('worker metrics (METRICS_PORT)', () => {

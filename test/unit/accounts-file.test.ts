@@ -82,6 +82,11 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
     ]);
   });
 
+  test("without EXPORT_MIN_START_AGE_SECONDS each account gets its endpoint's minimum start age", () => {
+    const config = loadClientConfig({ ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS) });
+    expect(config.accounts.map((a) => a.exportDefaults.minStartAgeSeconds)).toEqual([60, 300, 300]);
+  });
+
   test('the client gets names and export settings (file first, then EXPORT_*), and needs no credentials', () => {
     const config = loadClientConfig({
       ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS),
@@ -94,8 +99,7 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       api: 'cursor',
       startTime: undefined,
       pollIntervalSeconds: 120,
-      // The account chose its endpoint, so it gets that endpoint's own minimum age, not the environment's.
-      minStartAgeSeconds: 60,
+      minStartAgeSeconds: 400,
       requestsPerMinute: 6,
       perPage: 1000,
     });

@@ -468,7 +468,8 @@ describe('docker-compose.yml', () => {
         type: flagValue(args, '--type'),
       };
     });
-    const namespace = workerConfigOf('worker').temporal.namespace;
+    const namespace = environmentOf('worker').TEMPORAL_NAMESPACE;
+    expect(namespace).toBeTruthy();
     const expected = SEARCH_ATTRIBUTE_KEYS.map((key) => ({ namespace, name: key.name, type: CLI_TYPES[key.type] }));
     const byName = (a: { name?: string }, b: { name?: string }) => (a.name ?? '').localeCompare(b.name ?? '');
     expect(created.sort(byName)).toEqual(expected.sort(byName));

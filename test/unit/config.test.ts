@@ -32,6 +32,7 @@ describe('loadWorkerConfig', () => {
       sinkUrl: 'sqlite:.data/tickets.db',
       blobRetentionDays: 7,
       codecServerPort: 8234,
+      codecServerHost: '127.0.0.1',
       metrics: undefined,
     });
   });
