@@ -97,7 +97,6 @@ export interface Harness {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  quietRuntime();
   const { address, bundlePath, tmpDir } = testEnv();
   const emulator = await startEmulator({
     windowSeconds: 1,
@@ -146,6 +145,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     status: () => handle.query(statusQuery),
     async startWorker(overrides = {}) {
+      // Installed only when a native connection follows: a runtime that never had one keeps jest from exiting.
+      quietRuntime();
       nativeConnection ??= await NativeConnection.connect({ address });
       worker = await createExportWorker({
         config: { ...config, accounts: [{ ...config.accounts[0], ...overrides }] },

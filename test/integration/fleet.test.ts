@@ -179,7 +179,7 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
     expect(lines[0]).toMatch(
       /^ACCOUNT\s+STATE\s+CURSOR\s+LAG\s+TICKETS\s+PAGES\s+CALLS\s+429S\s+NEXT CALL\s+LAST ERROR$/,
     );
-    for (const name of names) expect(lines.find((l) => l.startsWith(name))).toMatch(/waiting|fetching|persisting/);
+    for (const name of names) expect(lines.find((l) => l.startsWith(name))).toMatch(/waiting|idle|fetching|persisting/);
 
     // Account B's pages went to the shared blob store, and each history, written by two workers and a kill,
     // replays cleanly with the payloads read back from PostgreSQL.
