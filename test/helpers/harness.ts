@@ -1,19 +1,18 @@
+import { compareSinkWithTruth, spawnWorkerProcess as spawnProcess, WorkerProcess } from '../../bench/lib/processes';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { WorkerConfig, ZendeskSettings } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
-import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
+import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
 import { PostgresSink } from '../../src/sinks/postgres';
 import { TicketSink } from '../../src/sinks/sink';
 import { SqliteSink } from '../../src/sinks/sqlite';
 import { createExportWorker } from '../../src/worker';
 import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
-import { ROOT } from '../../src/dev-server';
 
 let runtimeInstalled = false;
 export function quietRuntime(): void {
@@ -216,10 +215,12 @@ export async function timerDurations(handle: WorkflowHandle): Promise<number[]> 
   return durations;
 }
 
-export interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
+export { compareSinkWithTruth, type WorkerProcess } from '../../bench/lib/processes';
+
+/** `src/worker.ts` as a child process against the test server, with only this environment. */
+export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
+  const { address, bundlePath } = testEnv();
+  return spawnProcess(env, { address, bundlePath });
 }
 
 /** The real worker entry point (`src/worker.ts`) as a child process, configured like a user would. */
@@ -232,66 +233,4 @@ export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): 
     SINK_URL: h.config.sinkUrl,
     ...extraEnv,
   });
-}
-
-/** `src/worker.ts` as a child process with only this environment (plus the test server and bundle). */
-export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const { address, bundlePath } = testEnv();
-  let output = '';
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/worker.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      ZENDESK_TIMEOUT_SECONDS: '3',
-      TEMPORAL_ADDRESS: address,
-      WORKFLOW_BUNDLE_PATH: bundlePath,
-      CODEC_SERVER_PORT: 'off',
-      LOG_LEVEL: 'INFO',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-/** '' when the sink holds exactly the emulator's truth for this account, else a description of the differences. */
-export async function compareSinkWithTruth(
-  sink: TicketSink,
-  account: string,
-  api: ExportApi,
-  emulator: Emulator,
-  sinkKind: 'sqlite' | 'postgres',
-): Promise<string> {
-  // The incremental endpoints serve full ticket objects; the specified one flattened rows.
-  const truth = api === 'exports' ? emulator.truth() : emulator.truthFull();
-  const stored = new Map((await sink.readTickets(account)).map((t) => [t.id, t]));
-  const problems: string[] = [];
-  for (const row of truth) {
-    const mine = stored.get(row.id);
-    if (!mine) problems.push(`ticket ${row.id} missing`);
-    else if (mine.generatedTimestamp !== row.generated_timestamp || !sameJson(mine.data, row, sinkKind)) {
-      problems.push(`ticket ${row.id} stale (stored ${mine.generatedTimestamp}, truth ${row.generated_timestamp})`);
-    }
-    stored.delete(row.id);
-  }
-  for (const id of stored.keys()) problems.push(`ticket ${id} not in the truth`);
-  return problems.length === 0 ? '' : `${problems.length} differences: ${problems.slice(0, 5).join('; ')}`;
-}
-
-/** SQLite keeps the JSON as received, byte for byte; PostgreSQL's JSONB keeps the same value in its own key order. */
-function sameJson(stored: string, row: object, sink: HarnessOptions['sink']): boolean {
-  if (sink !== 'postgres') return stored === JSON.stringify(row);
-  return canonical(JSON.parse(stored)) === canonical(row);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
