@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { EXPORT_APIS, ExportApi } from '../../src/shared';
 import { runChaos } from './run-chaos';
 
-/** `npm run chaos [-- --tickets N --api A --seed S --record]`: the full-size chaos run; the summary goes to bench/results. */
+/** `npm run chaos [-- --tickets N --api A --seed S --per-page N --pages-per-run N --record]`: the full-size chaos run; the summary goes to bench/results. */
 async function run() {
   const { values } = parseArgs({
     options: {
@@ -12,6 +12,8 @@ async function run() {
       api: { type: 'string', default: 'cursor' },
       seed: { type: 'string', default: String(Date.now() % 100_000) },
       'worker-kills': { type: 'string', default: '6' },
+      'per-page': { type: 'string', default: '500' },
+      'pages-per-run': { type: 'string', default: '10' },
       record: { type: 'boolean', default: false },
     },
   });
@@ -22,8 +24,8 @@ async function run() {
     workerKills: Number(values['worker-kills']),
     temporalRestarts: 1,
     postgresRestarts: 1,
-    perPage: 500,
-    pagesPerRun: 10,
+    perPage: Number(values['per-page']),
+    pagesPerRun: Number(values['pages-per-run']),
     mutations: { intervalMs: 200, perTick: 3 },
     seed: Number(values.seed),
     recordHistoriesTo: values.record ? path.join(__dirname, '../../test/replay/histories') : undefined,

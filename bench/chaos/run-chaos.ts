@@ -13,7 +13,7 @@ import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator
 import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
 import { PostgresSink } from '../../src/sinks/postgres';
 import { ExportInput, pauseSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../../src/workflows/messages';
-import { compareSinkWithTruth, diffSinkWithTruth, spawnWorkerProcess, WorkerProcess } from '../lib/processes';
+import { compareSinkWithTruth, diffSinkWithTruth, spawnWorkerProcess, WorkerProcess } from '../support/processes';
 import { PrivatePostgres, startPrivatePostgres } from './private-postgres';
 
 export interface ChaosOptions {

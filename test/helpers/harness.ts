@@ -1,4 +1,4 @@
-import { compareSinkWithTruth, spawnWorkerProcess as spawnProcess, WorkerProcess } from '../../bench/lib/processes';
+import { compareSinkWithTruth, spawnWorkerProcess as spawnProcess, WorkerProcess } from '../../bench/support/processes';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -215,7 +215,7 @@ export async function timerDurations(handle: WorkflowHandle): Promise<number[]> 
   return durations;
 }
 
-export { compareSinkWithTruth, type WorkerProcess } from '../../bench/lib/processes';
+export { compareSinkWithTruth, type WorkerProcess } from '../../bench/support/processes';
 
 /** `src/worker.ts` as a child process against the test server, with only this environment. */
 export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
