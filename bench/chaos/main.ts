@@ -33,7 +33,10 @@ async function run() {
   });
   const results = path.join(__dirname, '../results');
   fs.mkdirSync(results, { recursive: true });
-  const file = path.join(results, `${new Date().toISOString().slice(0, 10)}-chaos-${summary.options.api}.json`);
+  const file = path.join(
+    results,
+    `${new Date().toISOString().slice(0, 10)}-chaos-${summary.options.api}-${summary.options.tickets}.json`,
+  );
   fs.writeFileSync(file, JSON.stringify(summary, null, 2) + '\n');
   console.log(JSON.stringify(summary, null, 2));
   console.log(`written to ${path.relative(process.cwd(), file)}`);

@@ -8,9 +8,16 @@ describe('determinism', () => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   test('recorded histories exist and cover every path', () => {
-    for (const scenario of ['export', 'incremental', 'cursor']) {
+    for (const scenario of ['export', 'incremental', 'cursor', 'chaos-cursor']) {
       expect(files.filter((f) => f.startsWith(`${scenario}-run-`)).length).toBeGreaterThanOrEqual(1);
     }
+    // The chaos run's histories hold the crash paths: workflow tasks timed out on killed workers, a 401 that blocked
+    // the export, pause and resume signals, a reset update, continue-as-new.
+    const chaos = files.filter((f) => f.startsWith('chaos-')).map((f) => fs.readFileSync(path.join(DIR, f), 'utf8'));
+    for (const event of ['EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT', 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED']) {
+      expect(chaos.join('\n')).toContain(event);
+    }
+    expect(chaos.join('\n')).toContain('ZendeskPermanentError');
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
