@@ -19,7 +19,12 @@ export interface ZendeskClientOptions extends ZendeskCredentials {
 
 export type ExportEndpoint = 'export' | 'sample';
 
-export interface ExportPageOutcome {
+/** Zendesk's clock minus the worker's, in ms, from the answer's Date header (second resolution). */
+interface ClockReading {
+  zendeskClockOffsetMs?: number;
+}
+
+export interface ExportPageOutcome extends ClockReading {
   kind: 'page';
   rows: ExportRow[];
   /** The newest time in the page, and so the next start_time; null on an empty page. */
@@ -30,13 +35,13 @@ export interface ExportPageOutcome {
   foreignNextPage?: string;
 }
 
-export interface RateLimitedOutcome {
+export interface RateLimitedOutcome extends ClockReading {
   kind: 'rate_limited';
   retryAfterSeconds: number;
   note?: string;
 }
 
-export interface TooRecentOutcome {
+export interface TooRecentOutcome extends ClockReading {
   kind: 'too_recent';
   message: string;
 }
@@ -63,7 +68,7 @@ export interface IncrementalRequest {
   excludeDeleted?: boolean;
 }
 
-export interface IncrementalPageOutcome {
+export interface IncrementalPageOutcome extends ClockReading {
   kind: 'page';
   rows: ExportRow[];
   /** Time-based: the next start_time (null when the body had none). Always null on the cursor endpoint. */
@@ -75,13 +80,13 @@ export interface IncrementalPageOutcome {
 }
 
 /** 504 on a big page: ask again with a smaller per_page. */
-export interface GatewayTimeoutOutcome {
+export interface GatewayTimeoutOutcome extends ClockReading {
   kind: 'gateway_timeout';
   message: string;
 }
 
 /** The API no longer accepts a stored after_cursor: restart from the newest generated_timestamp. */
-export interface CursorRejectedOutcome {
+export interface CursorRejectedOutcome extends ClockReading {
   kind: 'cursor_rejected';
   message: string;
 }
@@ -89,7 +94,7 @@ export interface CursorRejectedOutcome {
 export type IncrementalOutcome =
   IncrementalPageOutcome | RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome;
 
-interface Body {
+interface Body extends ClockReading {
   kind: 'body';
   what: string;
   json: unknown;
@@ -112,11 +117,13 @@ function incrementalQuery(request: IncrementalRequest): string {
 export class ZendeskClient {
   readonly origin: string;
   private readonly http: AxiosInstance;
+  private readonly redact: (text: string) => string;
 
   constructor(private readonly options: ZendeskClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
     const user = options.apiToken ? `${options.email}/token` : options.email;
     const secret = options.apiToken ?? options.password ?? '';
+    this.redact = redactor([`${user}:${secret}`, secret]);
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 60_000,
@@ -146,6 +153,7 @@ export class ZendeskClient {
       endTime: page.end_time ?? null,
       fieldHeaders: page.field_headers ?? {},
       options: page.options ?? {},
+      zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
     };
     this.noteForeignUrl(outcome, page.next_page);
     return outcome;
@@ -161,6 +169,7 @@ export class ZendeskClient {
       rows: (answer.json as { tickets: ExportRow[] }).tickets,
       endTime: page.end_time ?? null,
       endOfStream: page.end_of_stream ?? page.tickets.length < (request.perPage ?? 1000),
+      zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
     };
     this.noteForeignUrl(outcome, page.next_page);
     return outcome;
@@ -177,6 +186,7 @@ export class ZendeskClient {
       endTime: null,
       afterCursor: page.after_cursor ?? null,
       endOfStream: page.end_of_stream,
+      zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
     };
     this.noteForeignUrl(outcome, page.after_url);
     return outcome;
@@ -194,21 +204,27 @@ export class ZendeskClient {
     } catch (err) {
       throw new ZendeskTransientError(`${what} failed: ${describeNetworkError(err, this.options.timeoutMs ?? 60_000)}`);
     }
+    const receivedAt = Date.now();
     const { status } = response;
     const body = typeof response.data === 'string' ? response.data : String(response.data ?? '');
     const contentType = String(response.headers['content-type'] ?? '');
+    const zendeskNow = Date.parse(String(response.headers['date'] ?? ''));
+    const clock: ClockReading = Number.isFinite(zendeskNow) ? { zendeskClockOffsetMs: zendeskNow - receivedAt } : {};
+    // An HTTP-date Retry-After is a time on Zendesk's clock.
+    const retryAfterNow = Number.isFinite(zendeskNow) ? zendeskNow : receivedAt;
+    const snippet = (text: string) => shorten(this.redact(text));
 
     if (status === 429) {
-      const retryAfter = parseRetryAfter(response.headers['retry-after'] as string | undefined, Date.now());
-      return { kind: 'rate_limited', retryAfterSeconds: retryAfter.seconds, note: retryAfter.note };
+      const retryAfter = parseRetryAfter(response.headers['retry-after'] as string | undefined, retryAfterNow);
+      return { kind: 'rate_limited', retryAfterSeconds: retryAfter.seconds, note: retryAfter.note, ...clock };
     }
     if ((status === 400 || status === 422 || status === 403) && TOO_RECENT.test(body)) {
-      return { kind: 'too_recent', message: snippet(body) };
+      return { kind: 'too_recent', message: snippet(body), ...clock };
     }
     if (incremental && status === 400 && /InvalidCursor|cursor/i.test(body)) {
-      return { kind: 'cursor_rejected', message: snippet(body) };
+      return { kind: 'cursor_rejected', message: snippet(body), ...clock };
     }
-    if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body) };
+    if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body), ...clock };
     if (status === 401) {
       throw new ZendeskPermanentError(
         `${what}: 401 Unauthorized: check ZENDESK_EMAIL and the token or password`,
@@ -228,7 +244,7 @@ export class ZendeskClient {
     }
     if (status >= 500) {
       const retryAfter = response.headers['retry-after']
-        ? parseRetryAfter(response.headers['retry-after'] as string, Date.now())
+        ? parseRetryAfter(response.headers['retry-after'] as string, retryAfterNow)
         : undefined;
       throw new ZendeskTransientError(`${what}: ${status} ${snippet(body)}`, status, retryAfter?.seconds);
     }
@@ -241,7 +257,7 @@ export class ZendeskClient {
       );
     }
     try {
-      return { kind: 'body', what, json: JSON.parse(body) as unknown };
+      return { kind: 'body', what, json: JSON.parse(body) as unknown, ...clock };
     } catch (err) {
       throw new ZendeskTransientError(
         `${what}: unreadable JSON (${(err as Error).message}) in ${body.length} bytes`,
@@ -275,9 +291,29 @@ export class ZendeskClient {
   }
 }
 
-function snippet(body: string): string {
+function shorten(body: string): string {
   const text = body.replace(/\s+/g, ' ').trim();
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * Blanks this client's credentials in text that came back from the server (an error page or a proxy that echoes
+ * the request), in every form they travel in, and any Basic authorization value, before it reaches an error.
+ */
+function redactor(secrets: string[]): (text: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets.filter((s) => s.length >= 4)) {
+    forms.add(secret);
+    forms.add(encodeURIComponent(secret));
+    forms.add(Buffer.from(secret).toString('base64'));
+    forms.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
+  }
+  const longestFirst = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text.replace(/\bBasic\s+[A-Za-z0-9+/=_-]+/gi, 'Basic [redacted]');
+    for (const form of longestFirst) out = out.split(form).join('[redacted]');
+    return out;
+  };
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
