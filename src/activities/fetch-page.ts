@@ -37,6 +37,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
         endTime: outcome.endTime,
         fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},
       };
+      if (outcome.zendeskClockOffsetMs !== undefined) result.zendeskClockOffsetMs = outcome.zendeskClockOffsetMs;
       if ('afterCursor' in outcome) result.afterCursor = outcome.afterCursor ?? null;
       if ('endOfStream' in outcome) result.endOfStream = outcome.endOfStream;
       if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;

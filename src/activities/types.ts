@@ -14,22 +14,29 @@ export interface FetchPageInput {
   excludeDeleted?: boolean;
 }
 
-export type FetchPageResult =
-  | {
-      kind: 'page';
-      /** When the request was sent (worker clock, ms): pacing counts from here. */
-      requestedAt: number;
-      rows: TicketRow[];
-      endTime: number | null;
-      fieldHeaders: Record<string, string>;
-      afterCursor?: string | null;
-      endOfStream?: boolean;
-      foreignNextPage?: string;
-    }
-  | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
-  | { kind: 'too_recent'; requestedAt: number; message: string }
-  | { kind: 'gateway_timeout'; requestedAt: number; message: string }
-  | { kind: 'cursor_rejected'; requestedAt: number; message: string };
+/** Zendesk's clock minus the worker's (ms), measured from the answer's Date header when it had one. */
+interface ZendeskClock {
+  zendeskClockOffsetMs?: number;
+}
+
+export type FetchPageResult = ZendeskClock &
+  (
+    | {
+        kind: 'page';
+        /** When the request was sent (worker clock, ms): pacing counts from here. */
+        requestedAt: number;
+        rows: TicketRow[];
+        endTime: number | null;
+        fieldHeaders: Record<string, string>;
+        afterCursor?: string | null;
+        endOfStream?: boolean;
+        foreignNextPage?: string;
+      }
+    | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
+    | { kind: 'too_recent'; requestedAt: number; message: string }
+    | { kind: 'gateway_timeout'; requestedAt: number; message: string }
+    | { kind: 'cursor_rejected'; requestedAt: number; message: string }
+  );
 
 export interface PersistInput {
   account: string;

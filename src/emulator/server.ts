@@ -585,6 +585,8 @@ class ZendeskEmulator implements Emulator {
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestUrl = new URL(req.url ?? '/', 'http://emulator.invalid');
     const path = requestUrl.pathname;
+    // Like Zendesk, every answer carries the server's clock: the export measures its skew from this header.
+    res.setHeader('Date', new Date(this.nowMs).toUTCString());
     if (req.method === 'GET' && (path === EXPORT_PATH || path === SAMPLE_PATH)) {
       this.handleExport(req, res, path === EXPORT_PATH ? 'export' : 'sample', requestUrl.searchParams);
       return;

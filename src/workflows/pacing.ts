@@ -1,20 +1,32 @@
 // Pure timing and cursor rules of the export loop: no Temporal APIs, so they are unit-tested directly.
 
+import { undecodableReason } from '../shared';
+
 export interface PacingInput {
   nowMs: number;
   lastCallAt: number | null;
   pollIntervalMs: number;
   cursor: number;
   minStartAgeMs: number;
-  /** No call before this instant (backoff after failures); 0 when none. */
+  /** No call before this instant (backoff after failures, a Retry-After); 0 when none. */
   notBefore?: number;
+  /** Zendesk's clock minus the worker's (ms): the start_time's age is Zendesk's to judge. */
+  zendeskClockOffsetMs?: number;
 }
 
 /** The earliest instant (ms) at which the next call may be sent. */
 export function nextCallAt(input: PacingInput): number {
   const afterInterval = input.lastCallAt === null ? 0 : input.lastCallAt + input.pollIntervalMs;
-  const oldEnoughStart = input.cursor * 1000 + input.minStartAgeMs;
+  const oldEnoughStart = input.cursor * 1000 + input.minStartAgeMs - (input.zendeskClockOffsetMs ?? 0);
   return Math.max(input.nowMs, afterInterval, oldEnoughStart, input.notBefore ?? 0);
+}
+
+/** Below this, a measured clock offset is the Date header's one-second resolution and the network, not skew. */
+export const CLOCK_NOISE_MS = 2000;
+
+/** The clock offset the pacing uses: the measured one, or 0 when it is within the measuring noise. */
+export function usableClockOffset(measuredMs: number): number {
+  return Math.abs(measuredMs) < CLOCK_NOISE_MS ? 0 : measuredMs;
 }
 
 export interface CursorAdvance {
@@ -56,6 +68,8 @@ export function failureBackoffMs(consecutiveFailures: number, pollIntervalMs: nu
 
 /** Why a reset request is invalid, or undefined when it is fine. */
 export function resetCursorProblem(request: unknown, nowMs: number): string | undefined {
+  const undecodable = undecodableReason(request);
+  if (undecodable !== undefined) return `its payload could not be decoded (${undecodable})`;
   if (typeof request !== 'object' || request === null || !('startTime' in request)) {
     return 'expected { startTime: <epoch seconds> }';
   }

@@ -4,8 +4,10 @@ import {
   isoSeconds,
   nextCallAt,
   resetCursorProblem,
+  usableClockOffset,
   type PacingInput,
 } from '../../src/workflows/pacing';
+import { undecodablePayload } from '../../src/shared';
 
 const NOW = 1_700_000_000_000;
 const NOW_S = NOW / 1000;
@@ -52,6 +54,18 @@ describe('nextCallAt', () => {
     expect(nextCallAt(pacing(base))).toBe(NOW + 100_000);
     expect(nextCallAt(pacing({ ...base, notBefore: NOW + 150_000 }))).toBe(NOW + 150_000);
     expect(nextCallAt(pacing({ ...base, pollIntervalMs: 600_000 }))).toBe(NOW + 350_000);
+  });
+
+  test("the start_time's age is judged on Zendesk's clock", () => {
+    const young = { cursor: NOW_S - 60 }; // 240 s short of the minimum age on the worker's clock
+    expect(nextCallAt(pacing({ ...young, zendeskClockOffsetMs: 0 }))).toBe(NOW + 240_000);
+    // Zendesk an hour ahead: the start_time is already old there, so no wait (not an hour of idling).
+    expect(nextCallAt(pacing({ ...young, zendeskClockOffsetMs: 3_600_000 }))).toBe(NOW);
+    expect(nextCallAt(pacing({ ...young, zendeskClockOffsetMs: 100_000 }))).toBe(NOW + 140_000);
+    // Zendesk behind: wait longer, so that Zendesk does not answer "too recent".
+    expect(nextCallAt(pacing({ ...young, zendeskClockOffsetMs: -60_000 }))).toBe(NOW + 300_000);
+    // The offset moves only the age rule, not the poll interval (counted on the worker's clock).
+    expect(nextCallAt(pacing({ lastCallAt: NOW - 100_000, zendeskClockOffsetMs: 3_600_000 }))).toBe(NOW + 200_000);
   });
 
   test('never returns a time in the past', () => {
@@ -148,5 +162,23 @@ describe('resetCursorProblem', () => {
     ['an undefined startTime', { startTime: undefined }, /whole number/],
   ])('rejects %s', (_label, request, message) => {
     expect(resetCursorProblem(request, NOW)).toMatch(message);
+  });
+});
+
+describe('usableClockOffset', () => {
+  test("within 2 s it is the Date header's one-second resolution and the network: ignored", () => {
+    for (const measured of [0, -1, -999, -1999, 1999, 500]) expect(usableClockOffset(measured)).toBe(0);
+  });
+
+  test('beyond that it is skew, used as measured, in both directions', () => {
+    for (const measured of [2000, -2000, 3_600_000, -3_599_400]) expect(usableClockOffset(measured)).toBe(measured);
+  });
+});
+
+describe('resetCursorProblem on a payload that could not be decoded', () => {
+  test('names the decoding problem instead of the expected shape', () => {
+    expect(resetCursorProblem(undecodablePayload('Unexpected end of JSON input'), NOW)).toBe(
+      'its payload could not be decoded (Unexpected end of JSON input)',
+    );
   });
 });
