@@ -14,8 +14,9 @@ COPY tsconfig.json ./
 COPY src ./src
 # tsconfig: rootDir "." and outDir "lib", so src/worker.ts becomes lib/src/worker.js (only src/ is in the context).
 RUN npm run build
-# Prebundled workflows: the worker loads this file (WORKFLOW_BUNDLE_PATH) instead of running webpack at each start.
-RUN node -e "require('@temporalio/worker').bundleWorkflowCode({ workflowsPath: require('node:path').resolve('src/workflows') }).then(({ code }) => require('node:fs').writeFileSync('lib/workflow-bundle.js', code))"
+# Prebundled workflows (with their payload converter): the worker loads this file (WORKFLOW_BUNDLE_PATH) instead of
+# running webpack at each start.
+RUN node -e "require('./lib/src/workflow-bundle').bundleWorkflows().then((code) => require('node:fs').writeFileSync('lib/workflow-bundle.js', code))"
 RUN npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20.20-bookworm-slim

@@ -26,3 +26,27 @@ export const TRANSIENT_FAILURE = 'ZendeskTransientError';
 /** The three Zendesk ticket exports: the specified one, time-based incremental, cursor-based incremental. */
 export const EXPORT_APIS = ['exports', 'incremental', 'cursor'] as const;
 export type ExportApi = (typeof EXPORT_APIS)[number];
+
+/**
+ * What a payload that cannot be decoded (bad JSON, an unknown encoding, corrupt gzip) becomes: a value the handlers
+ * reject with its reason, instead of an error that would fail every workflow task from that signal on.
+ */
+export interface UndecodablePayload {
+  undecodablePayload: string;
+}
+
+export function undecodablePayload(reason: string): UndecodablePayload {
+  return { undecodablePayload: reason };
+}
+
+/** An error's message, also for errors from another realm (the workflow sandbox, a test VM), which fail instanceof. */
+export function messageOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err) return String(err.message);
+  return String(err);
+}
+
+/** The reason a decoded value is the undecodable marker, or undefined when it is a real value. */
+export function undecodableReason(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !('undecodablePayload' in value)) return undefined;
+  return String((value as UndecodablePayload).undecodablePayload);
+}

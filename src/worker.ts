@@ -13,6 +13,7 @@ import { BlobStore } from './codec/blob-store';
 import { openBlobStore } from './codec/open-blob-store';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
+import { WORKFLOW_SOURCES } from './workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
 import { ConfigError, loadWorkerConfig, WorkerConfig } from './config';
 import { openSink } from './sinks/open';
@@ -46,7 +47,7 @@ export async function createExportWorker({ config, connection, sink, blobStore, 
 function workflowSource(workflowBundle: ExportWorkerOptions['workflowBundle']) {
   if (workflowBundle) return { workflowBundle };
   if (process.env.WORKFLOW_BUNDLE_PATH) return { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } };
-  return { workflowsPath: require.resolve('./workflows') };
+  return { workflowsPath: WORKFLOW_SOURCES.workflowsPath };
 }
 
 async function run() {

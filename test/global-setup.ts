@@ -1,17 +1,14 @@
-import { bundleWorkflowCode } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, startDevServer } from '../src/dev-server';
+import { startDevServer } from '../src/dev-server';
+import { bundleWorkflows } from '../src/workflow-bundle';
 
 // One dev server and one workflow bundle for the whole run; each test uses its own task queue and account.
 export default async function globalSetup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-test-'));
   const server = await startDevServer({ dbFilename: path.join(dir, 'temporal.db') });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(ROOT, 'src/workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
-  });
+  const code = await bundleWorkflows();
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
   process.env.TEST_TEMPORAL_ADDRESS = server.address;

@@ -4,6 +4,9 @@ import { createHash } from 'node:crypto';
 import type { BlobStore } from './blob-store';
 import { GzipPayloadCodec } from './gzip-codec';
 
+/** Loaded by clients and activities, and bundled into the workflow code: see payload-converter.ts. */
+export const PAYLOAD_CONVERTER_PATH = require.resolve('./payload-converter');
+
 export const CLAIM_CHECK_ENCODING = 'binary/claim-check';
 const ENCODING_BYTES = new TextEncoder().encode(CLAIM_CHECK_ENCODING);
 
@@ -86,7 +89,10 @@ export class ClaimCheckCodec implements PayloadCodec {
  * so a payload is gzipped first and claim-checked only if it is still too big.
  */
 export function createDataConverter(store?: BlobStore): DataConverter {
-  return { payloadCodecs: [new GzipPayloadCodec(), ...(store ? [new ClaimCheckCodec(store)] : [])] };
+  return {
+    payloadConverterPath: PAYLOAD_CONVERTER_PATH,
+    payloadCodecs: [new GzipPayloadCodec(), ...(store ? [new ClaimCheckCodec(store)] : [])],
+  };
 }
 
 /**

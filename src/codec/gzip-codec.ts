@@ -1,7 +1,8 @@
-import { Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { messageOf, undecodablePayload } from '../shared';
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -31,8 +32,13 @@ export class GzipPayloadCodec implements PayloadCodec {
       payloads.map(async (payload) => {
         const encoding = payload.metadata?.encoding;
         if (!encoding || new TextDecoder().decode(encoding) !== GZIP_ENCODING) return payload;
-        if (!payload.data) throw new Error('gzip payload without data');
-        return temporal.api.common.v1.Payload.decode(await gunzip(payload.data));
+        try {
+          return temporal.api.common.v1.Payload.decode(await gunzip(payload.data ?? new Uint8Array()));
+        } catch (err) {
+          // Thrown here, the error would fail every workflow task that carries this payload (see payload-converter.ts).
+          const reason = `corrupt gzip payload: ${messageOf(err)}`;
+          return defaultPayloadConverter.toPayload(undecodablePayload(reason));
+        }
       }),
     );
   }

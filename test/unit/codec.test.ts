@@ -1,6 +1,8 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { GZIP_ENCODING, GzipPayloadCodec } from '../../src/codec/gzip-codec';
+import { payloadConverter } from '../../src/codec/payload-converter';
+import { undecodableReason } from '../../src/shared';
 import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
 import { ZendeskClient } from '../../src/zendesk/client';
 
@@ -83,9 +85,34 @@ describe('GzipPayloadCodec', () => {
     expect(decoded[2]).toBe(bare);
   });
 
-  test('a gzip payload without data is an error, not a silent empty value', async () => {
-    const broken: Payload = { metadata: { encoding: new TextEncoder().encode(GZIP_ENCODING) } };
-    await expect(codec.decode([broken])).rejects.toThrow(/without data/);
+  test('corrupt gzip (no data, not gzip) decodes to the undecodable marker with its reason, not an empty value', async () => {
+    const gzipEncoding = new TextEncoder().encode(GZIP_ENCODING);
+    const broken: Payload[] = [
+      { metadata: { encoding: gzipEncoding } },
+      { metadata: { encoding: gzipEncoding }, data: Buffer.from('not gzip') },
+    ];
+    const decoded = (await codec.decode(broken)).map((p) => payloadConverter.fromPayload(p));
+    expect(decoded.map(undecodableReason)).toEqual([
+      expect.stringMatching(/^corrupt gzip payload: /),
+      expect.stringMatching(/^corrupt gzip payload: incorrect header check/),
+    ]);
+  });
+
+  test('the payload converter: what it cannot read becomes the marker; everything else is the default JSON', () => {
+    const bad: Payload[] = [
+      { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"startTime": ') },
+      { metadata: { encoding: Buffer.from('binary/encrypted') }, data: Buffer.from('x') },
+    ];
+    expect(bad.map((p) => undecodableReason(payloadConverter.fromPayload(p)))).toEqual([
+      expect.stringMatching(/JSON/),
+      expect.stringMatching(/binary\/encrypted/),
+    ]);
+    for (const value of [{ startTime: 0 }, [1, 'two'], 'text', 42, null, undefined]) {
+      const payload = payloadConverter.toPayload(value);
+      expect(payload).toEqual(defaultPayloadConverter.toPayload(value));
+      expect(payloadConverter.fromPayload(payload)).toEqual(value);
+      expect(undecodableReason(payloadConverter.fromPayload(payload))).toBeUndefined();
+    }
   });
 
   test('a 1000-row page from the emulator stays well below 256 KiB in history', async () => {

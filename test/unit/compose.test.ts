@@ -665,7 +665,7 @@ describe('Dockerfile', () => {
     const bundlePath = envInstructions(runtime).WORKFLOW_BUNDLE_PATH;
     expect(bundlePath).toBeDefined();
     const workdir = argsOf(build, 'WORKDIR').pop() as string;
-    const written = /bundleWorkflowCode[\s\S]*writeFileSync\('([^']+)'/.exec(argsOf(build, 'RUN').join('\n'))?.[1];
+    const written = /bundleWorkflows\(\)[\s\S]*writeFileSync\('([^']+)'/.exec(argsOf(build, 'RUN').join('\n'))?.[1];
     expect(written).toBeDefined();
     expect(path.posix.resolve(workdir, written as string)).toBe(bundlePath);
     // Copied into the runtime stage with the compiled code.
