@@ -42,8 +42,13 @@ export interface ExportState {
   /**
    * When (ms) a call last reached the end of the stream: the sink then held every change up to that moment. Lag is
    * counted from here or from the cursor, whichever is newer, so a caught-up export on a quiet account shows no lag.
+   * On Zendesk's clock.
    */
   completeThroughMs?: number;
+  /** Zendesk's clock minus the worker's (ms), from the last answer's Date header; 0 within measuring noise. */
+  zendeskClockOffsetMs?: number;
+  /** No call before this instant (worker clock, ms): the last 429's Retry-After. */
+  retryAfterUntil?: number;
   perPage?: number;
   paused: boolean;
   blocked: boolean;

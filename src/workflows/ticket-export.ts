@@ -5,7 +5,9 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -14,7 +16,14 @@ import {
 import type { Activities } from '../activities';
 import type { FetchPageInput, FetchPageResult } from '../activities/types';
 import type { TicketRow } from '../sinks/sink';
-import { ExportApi, PERMANENT_FAILURE, ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED } from '../shared';
+import {
+  ExportApi,
+  PERMANENT_FAILURE,
+  undecodableReason,
+  ZENDESK_ACCOUNT,
+  ZENDESK_CURSOR,
+  ZENDESK_PAUSED,
+} from '../shared';
 import {
   ExportInput,
   ExportPhase,
@@ -36,6 +45,7 @@ import {
   isoSeconds,
   nextCallAt,
   resetCursorProblem,
+  usableClockOffset,
 } from './pacing';
 
 // The activities heartbeat every 2 s: a worker that dies mid-call is noticed in 15 s, not after start-to-close.
@@ -70,9 +80,16 @@ const INCREMENTAL_MIN_START_AGE_SECONDS = 60;
 const BLOCKED_RETRY = '1 hour';
 const MAX_WARNINGS = 20;
 const MIN_TIMER_MS = 1;
+/** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
+const CLOCK_WARNING_MS = 60_000;
+const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
 
 /** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
+  const badInput = undecodableReason(input);
+  if (badInput !== undefined) {
+    throw ApplicationFailure.nonRetryable(`the workflow input could not be decoded (${badInput})`, 'BadWorkflowInput');
+  }
   const settings = resolveSettings(input, input.state?.api ?? input.api ?? 'exports');
   const state: ExportState = input.state ?? freshState();
   const api: ExportApi = state.api ?? input.api ?? 'exports';
@@ -93,6 +110,24 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     log.warn(message, { account: input.account });
   }
 
+  /** Now on Zendesk's clock, which judges start_time ages and dates the tickets. */
+  function zendeskNow(): number {
+    return Date.now() + (state.zendeskClockOffsetMs ?? 0);
+  }
+
+  function noteZendeskClock(measuredMs: number | undefined): void {
+    if (measuredMs === undefined) return;
+    const previous = state.zendeskClockOffsetMs ?? 0;
+    const offset = usableClockOffset(measuredMs);
+    state.zendeskClockOffsetMs = offset;
+    if (Math.abs(offset) >= CLOCK_WARNING_MS && Math.abs(offset - previous) >= CLOCK_WARNING_MS) {
+      addWarning(
+        `Zendesk's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} ` +
+          "the worker's: start_time ages and lag are counted on Zendesk's clock",
+      );
+    }
+  }
+
   // A reset that arrives while the cursor is being worked on (first load, a fetch) is applied afterwards, so it
   // wins over that page's cursor.
   function requestReset(startTime: number): number {
@@ -103,6 +138,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     return previous;
   }
 
+  // A signal name this workflow does not know (a typo in `temporal workflow signal`) is reported, not dropped silently.
+  setDefaultSignalHandler((signalName) => addWarning(`unknown signal "${signalName}" ignored`));
   setHandler(pauseSignal, () => {
     state.paused = true;
     publishSearchAttributes();
@@ -116,7 +153,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     publishSearchAttributes();
   });
   setHandler(resetCursorSignal, (request) => {
-    const problem = resetCursorProblem(request, Date.now());
+    const problem = resetCursorProblem(request, zendeskNow());
     if (problem) addWarning(`resetCursor signal ignored: ${problem}`);
     else requestReset(request.startTime);
   });
@@ -128,7 +165,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     },
     {
       validator: (request) => {
-        const problem = resetCursorProblem(request, Date.now());
+        const problem = resetCursorProblem(request, zendeskNow());
         if (problem) throw new Error(problem);
       },
     },
@@ -155,7 +192,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       lastPageSize: state.lastPageSize,
       lastError: state.lastError,
       warnings: [...state.warnings],
-      lagSeconds: exportLagSeconds(now, pendingReset ?? completeThrough(state)),
+      lagSeconds: exportLagSeconds(zendeskNow(), pendingReset ?? completeThrough(state)),
       completeThrough: pendingReset ?? completeThrough(state),
       pollIntervalSeconds: settings.pollIntervalMs / 1000,
       minStartAgeSeconds: settings.minStartAgeMs / 1000,
@@ -188,7 +225,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   recordBlocked(input.account, state.blocked);
 
   for (;;) {
-    recordProgress(input.account, exportLagSeconds(Date.now(), completeThrough(state)));
+    recordProgress(input.account, exportLagSeconds(zendeskNow(), completeThrough(state)));
     if (state.paused) {
       phase = 'paused';
       nextCall = null;
@@ -229,12 +266,16 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       // A cursor call has no start_time, so no minimum age.
       cursor: request.cursor === undefined ? request.startTime : 0,
       minStartAgeMs: settings.minStartAgeMs,
-      notBefore,
+      notBefore: Math.max(notBefore, state.retryAfterUntil ?? 0),
+      zendeskClockOffsetMs: state.zendeskClockOffsetMs,
     });
     // Always a timer, even when the wait is already over, and no clock comparison after it fires: whether the
     // next command is a timer or an activity must not hinge on a workflow-task timestamp, which can differ
     // between a live run and a replay after a workflow task timed out.
-    phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
+    // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
+    // timer granularity (about a second on the dev server) to every 429.
+    if ((state.retryAfterUntil ?? 0) >= callAt) phase = 'rate_limited';
+    else phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
     nextCall = callAt;
     await sleep(Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now())));
     if (state.paused || state.blocked) continue;
@@ -262,18 +303,26 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       }
       continue;
     }
+    // Our own worker wrote it, so this cannot happen short of a corrupted history: fail the task, as without the marker.
+    if (undecodableReason(result) !== undefined) throw new Error(`fetchPage result: ${undecodableReason(result)}`);
     state.calls++;
     state.lastCallAt = result.requestedAt;
+    noteZendeskClock(result.zendeskClockOffsetMs);
 
     if (result.kind === 'rate_limited') {
       cursorBusy = false;
       applyPendingReset();
       state.rateLimited++;
       if (result.note) addWarning(result.note);
-      phase = 'rate_limited';
       const retryAfterMs = result.retryAfterSeconds * 1000;
-      nextCall = Date.now() + retryAfterMs;
       recordRetryAfterWait(input.account, result.retryAfterSeconds);
+      if (patched(ONE_TIMER_AFTER_429)) {
+        state.retryAfterUntil = Date.now() + retryAfterMs;
+        continue;
+      }
+      // Histories recorded before the patch: the Retry-After timer, then the pacing timer.
+      phase = 'rate_limited';
+      nextCall = Date.now() + retryAfterMs;
       await sleep(retryAfterMs);
       continue;
     }
@@ -306,7 +355,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       pagesThisRun++;
     }
     state.cursor = next.cursor;
-    if (endOfStream) state.completeThroughMs = result.requestedAt;
+    if (endOfStream) state.completeThroughMs = result.requestedAt + (state.zendeskClockOffsetMs ?? 0);
     if (api === 'cursor') state.afterCursor = next.afterCursor;
     state.lastPageSize = result.rows.length;
     state.lastError = null;
