@@ -6,6 +6,7 @@ import {
   TemporalConnectionEnv,
   TemporalConnectionSettings,
   temporalConnectionEnv,
+  tlsFileProblems,
 } from './temporal-connection';
 import { accountFor, DEFAULT_TASK_QUEUE, EXPORT_APIS, ExportApi } from './shared';
 
@@ -265,6 +266,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     sink: sinkEnv,
     metrics: metricsEnv,
   });
+  if (values.connection) problems.push(...tlsFileProblems(values.connection));
   const entries = resolveAccounts(values.account, problems) ?? [];
   const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
   const single = values.credentials;
@@ -308,6 +310,7 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     account: accountEnv,
     export: exportEnv,
   });
+  if (values.connection) problems.push(...tlsFileProblems(values.connection));
   const entries = resolveAccounts(values.account, problems);
   if (problems.length > 0 || !entries) throw new ConfigError(problems);
   const defaults = values.export;

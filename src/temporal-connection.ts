@@ -82,6 +82,20 @@ function readFile(variable: string, path: string, problems: string[]): Buffer | 
   }
 }
 
+/** Which of the configured certificate files cannot be read: checked with the rest of the configuration. */
+export function tlsFileProblems(env: TemporalConnectionEnv): string[] {
+  const problems: string[] = [];
+  for (const variable of [
+    TLS_VARIABLES.serverCaCertPath,
+    TLS_VARIABLES.clientCertPath,
+    TLS_VARIABLES.clientKeyPath,
+  ] as const) {
+    const path = env[variable];
+    if (path) readFile(variable, path, problems);
+  }
+  return problems;
+}
+
 /** Reads the certificate files now, so a bad path fails at startup with the variable named. */
 function tlsConfig(tls: TlsSettings | undefined): TLSConfig | false {
   if (!tls) return false;
