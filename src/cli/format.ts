@@ -1,8 +1,34 @@
 import type { ExportStatus } from '../workflows/messages';
 import { exportLagSeconds } from '../workflows/pacing';
 
-export function formatStatus(status: ExportStatus, nowMs = Date.now()): string {
-  const lag = exportLagSeconds(nowMs, status.completeThrough ?? status.cursor);
+/** An activity that failed and waits for its next attempt (from the server's description of the workflow). */
+export interface PendingRetry {
+  activity: string;
+  attempt: number;
+  lastFailure: string;
+  nextAttemptAt: string | null;
+}
+
+/** What `status` shows: the workflow's own status, plus a retry in progress. */
+export type StatusView = ExportStatus & { retrying?: PendingRetry };
+
+/** The lag now: the workflow's figure (on Zendesk's clock) plus the time since it answered. */
+function lagNow(status: ExportStatus, nowMs: number): number {
+  const sinceAnswer = Math.max(0, Math.floor((nowMs - Date.parse(status.asOf)) / 1000));
+  if (typeof status.lagSeconds === 'number' && Number.isFinite(status.lagSeconds))
+    return status.lagSeconds + sinceAnswer;
+  return exportLagSeconds(nowMs, status.completeThrough ?? status.cursor);
+}
+
+function describeRetry(retry: PendingRetry, nowMs: number): string {
+  const next = retry.nextAttemptAt
+    ? `, next attempt in ${Math.max(0, Math.ceil((Date.parse(retry.nextAttemptAt) - nowMs) / 1000))} s`
+    : '';
+  return `${retry.activity} attempt ${retry.attempt}${next}: ${retry.lastFailure}`;
+}
+
+export function formatStatus(status: StatusView, nowMs = Date.now()): string {
+  const lag = lagNow(status, nowMs);
   const next = status.nextCallAt
     ? `${status.nextCallAt} (in ${Math.max(0, Math.ceil((Date.parse(status.nextCallAt) - nowMs) / 1000))} s)`
     : '—';
@@ -21,6 +47,7 @@ export function formatStatus(status: ExportStatus, nowMs = Date.now()): string {
     ['next call', next],
     ['pacing', `every ${status.pollIntervalSeconds} s, start_time at least ${status.minStartAgeSeconds} s old`],
     ['last error', status.lastError ?? '—'],
+    ...(status.retrying ? [['retrying', describeRetry(status.retrying, nowMs)] as [string, string]] : []),
     ['warnings', status.warnings.length === 0 ? '—' : status.warnings.join('\n' + ' '.repeat(12))],
   ];
   return lines.map(([k, v]) => `${k.padEnd(11)} ${v}`).join('\n');
@@ -37,7 +64,7 @@ export function formatDuration(seconds: number): string {
 export interface StatusRow {
   account: string;
   state: string;
-  status?: ExportStatus;
+  status?: StatusView;
 }
 
 export function formatStatusTable(rows: StatusRow[], nowMs = Date.now()): string {
@@ -52,13 +79,13 @@ export function formatStatusTable(rows: StatusRow[], nowMs = Date.now()): string
       account,
       phase,
       s.cursorIso.replace(/:\d\d(\.\d+)?Z$/, 'Z'),
-      formatDuration(exportLagSeconds(nowMs, s.completeThrough ?? s.cursor)),
+      formatDuration(lagNow(s, nowMs)),
       s.ticketsStored.toLocaleString('en-US'),
       String(s.pages),
       String(s.calls),
       String(s.rateLimited),
       next,
-      s.lastError ?? '—',
+      s.lastError ?? (s.retrying ? `retrying: ${s.retrying.lastFailure}` : '—'),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));

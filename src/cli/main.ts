@@ -2,19 +2,21 @@ import {
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowExecutionDescription,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
 import { ClientAccount, ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig } from '../config';
 import { EXPORT_APIS, ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../shared';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
-import type { ExportInput } from '../workflows/messages';
+import type { ExportInput, ExportStatus } from '../workflows/messages';
 import { pauseSignal, pollNowSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../workflows/messages';
 import { clientConnectionOptions } from '../temporal-connection';
-import { formatStatus, formatStatusTable, StatusRow } from './format';
+import { formatStatus, formatStatusTable, StatusRow, StatusView } from './format';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -146,10 +148,13 @@ function wholeNumber(name: string, raw: string | boolean | undefined, { min, max
   return n;
 }
 
-function seconds(name: string, raw: string | boolean | undefined, min: number): number {
-  const n = typeof raw === 'string' ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n < min)
-    throw new UsageError(`--${name} must be a number of seconds >= ${min}, got "${raw}"`);
+/** A decimal number as the environment accepts it: `0x10`, `1e1` or an empty string are not numbers here. */
+function decimal(name: string, raw: string | boolean | undefined, min: number, unit = 'seconds'): number {
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || n < min) {
+    throw new UsageError(`--${name} must be a number of ${unit} >= ${min}, got "${raw}"`);
+  }
   return n;
 }
 
@@ -202,7 +207,12 @@ function commandArgs(command: string, options: Options, config: ClientAccount): 
     input.requestsPerMinute = defaults.requestsPerMinute;
     input.perPage = defaults.perPage;
     if (options['requests-per-minute'] !== undefined) {
-      input.requestsPerMinute = seconds('requests-per-minute', options['requests-per-minute'], 0.1);
+      input.requestsPerMinute = decimal(
+        'requests-per-minute',
+        options['requests-per-minute'],
+        0.1,
+        'requests per minute',
+      );
     }
     if (options['per-page'] !== undefined) {
       input.perPage = wholeNumber('per-page', options['per-page'], { min: 1, max: 1000 });
@@ -222,9 +232,9 @@ function commandArgs(command: string, options: Options, config: ClientAccount): 
   if (options['start-time'] !== undefined)
     input.startTime = wholeNumber('start-time', options['start-time'], { min: 0, max: nowSeconds });
   if (options['poll-interval'] !== undefined)
-    input.pollIntervalSeconds = seconds('poll-interval', options['poll-interval'], 0.1);
+    input.pollIntervalSeconds = decimal('poll-interval', options['poll-interval'], 0.1);
   if (options['min-start-age'] !== undefined)
-    input.minStartAgeSeconds = seconds('min-start-age', options['min-start-age'], 0);
+    input.minStartAgeSeconds = decimal('min-start-age', options['min-start-age'], 0);
   if (options['pages-per-run'] !== undefined)
     input.pagesPerRun = wholeNumber('pages-per-run', options['pages-per-run'], { min: 1 });
   return input;
@@ -291,7 +301,7 @@ async function execute(
         );
         return EXIT_FAILED;
       }
-      const status = await handle.query(statusQuery);
+      const status = withRetry(await handle.query(statusQuery), execution);
       io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
       return EXIT_OK;
     }
@@ -303,6 +313,25 @@ async function execute(
   throw new UsageError(`Unknown command "${command}"`);
 }
 
+/**
+ * The workflow's status plus what only the server knows: an activity failing and waiting for its next attempt.
+ * The workflow hears of a failure only when the retries are exhausted, so `lastError` alone stays empty meanwhile.
+ */
+function withRetry(status: ExportStatus, execution: WorkflowExecutionDescription): StatusView {
+  const pending = execution.raw.pendingActivities?.find((a) => (a.attempt ?? 0) >= 2 && a.lastFailure?.message);
+  if (!pending) return status;
+  const nextAttemptMs = optionalTsToMs(pending.nextAttemptScheduleTime);
+  return {
+    ...status,
+    retrying: {
+      activity: pending.activityType?.name ?? 'activity',
+      attempt: pending.attempt ?? 0,
+      lastFailure: pending.lastFailure?.message ?? '',
+      nextAttemptAt: nextAttemptMs === undefined ? null : new Date(nextAttemptMs).toISOString(),
+    },
+  };
+}
+
 async function statusOfAll(accounts: ClientAccount[], options: Options, client: Client, io: CliIo): Promise<number> {
   const rows: StatusRow[] = await Promise.all(
     accounts.map(async ({ account }): Promise<StatusRow> => {
@@ -310,7 +339,7 @@ async function statusOfAll(accounts: ClientAccount[], options: Options, client: 
       try {
         const execution = await handle.describe();
         if (execution.status.name !== 'RUNNING') return { account, state: execution.status.name.toLowerCase() };
-        return { account, state: 'running', status: await handle.query(statusQuery) };
+        return { account, state: 'running', status: withRetry(await handle.query(statusQuery), execution) };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return { account, state: 'not started' };
         throw err;
