@@ -1,12 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDataConverter } from '../../src/codec/claim-check';
+import { fetchRunHistories, replayHistories } from '../support/histories';
+import { bundleWorkflows } from '../../src/workflow-bundle';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import { freePort, startDevServer, DevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
@@ -117,11 +117,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     let bundlePath = options.bundlePath;
     if (!bundlePath) {
       bundlePath = path.join(dir, 'workflow-bundle.js');
-      const { code } = await bundleWorkflowCode({
-        workflowsPath: require.resolve('../../src/workflows'),
-        logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
-      });
-      fs.writeFileSync(bundlePath, code);
+      fs.writeFileSync(bundlePath, await bundleWorkflows());
     }
     emulator = await startEmulator({
       ticketCount: options.tickets,
@@ -315,37 +311,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     sampling = false;
     await sampler;
 
-    const runs: { runId: string; startTime: Date }[] = [];
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
-    runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
     const historyEvents: Record<string, number> = {};
-    const histories: { workflowId: string; history: unknown }[] = [];
-    for (const [i, run] of runs.entries()) {
-      const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
-      for (const event of history.events ?? []) {
+    const histories: { name: string; json: string }[] = [];
+    for (const [i, run] of (await fetchRunHistories(client, workflowId)).entries()) {
+      for (const event of run.history.events ?? []) {
         const type = temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType);
         historyEvents[type] = (historyEvents[type] ?? 0) + 1;
       }
-      const json = historyToJSON(history);
-      histories.push({
-        workflowId: `chaos-${options.api}-run-${String(i + 1).padStart(2, '0')}`,
-        history: JSON.parse(json),
-      });
-      if (options.recordHistoriesTo) {
-        fs.writeFileSync(path.join(options.recordHistoriesTo, `${histories[i].workflowId}.json`), json);
-      }
+      const name = `chaos-${options.api}-run-${String(i + 1).padStart(2, '0')}`;
+      histories.push({ name, json: run.json });
+      if (options.recordHistoriesTo) fs.writeFileSync(path.join(options.recordHistoriesTo, `${name}.json`), run.json);
     }
     // Every run replays with today's workflow code, claim-checked payloads read back from PostgreSQL.
     const blobStore = await PostgresBlobStore.open(postgres.url);
     try {
-      const failures: string[] = [];
-      for await (const result of Worker.runReplayHistories(
-        { workflowBundle: { codePath: bundlePath }, dataConverter: createDataConverter(blobStore) },
-        histories,
-      )) {
-        if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-      }
-      if (failures.length > 0) throw new Error(`chaos: replay failed:\n${failures.join('\n')}`);
+      await replayHistories(histories, { bundlePath, dataConverter: createDataConverter(blobStore) });
     } finally {
       await blobStore.close();
     }
@@ -374,7 +354,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       staleTickets: differences.stale.length,
       callsBeforeRetryAfter: emulator.stats().callsBeforeRetryAfter,
       cursorMoreThanOnePageBehindCheckpoint: violations,
-      runs: runs.length,
+      runs: histories.length,
       historyEvents,
       secretsInWorkerLogs: [DEFAULT_CREDENTIALS.apiToken, DEFAULT_CREDENTIALS.password].filter((s) => logs.includes(s))
         .length,

@@ -1,4 +1,4 @@
-import { runCli } from '../../src/cli/main';
+import { runCliCaptured } from '../helpers/cli';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,21 +25,14 @@ describe('operator CLI', () => {
   }
 
   async function cli(args: string[], extraEnv: Record<string, string> = {}) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runCli(args, {
-      env: {
-        ZENDESK_BASE_URL: h.emulator.url,
-        TEMPORAL_ADDRESS: h.config.temporal.address,
-        TEMPORAL_TASK_QUEUE: h.taskQueue,
-        EXPORT_POLL_INTERVAL_SECONDS: '1',
-        EXPORT_MIN_START_AGE_SECONDS: '1',
-        ...extraEnv,
-      },
-      out: (l) => out.push(l),
-      err: (l) => err.push(l),
+    return runCliCaptured(args, {
+      ZENDESK_BASE_URL: h.emulator.url,
+      TEMPORAL_ADDRESS: h.config.temporal.address,
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      EXPORT_POLL_INTERVAL_SECONDS: '1',
+      EXPORT_MIN_START_AGE_SECONDS: '1',
+      ...extraEnv,
     });
-    return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
   test('start (idempotent), status, pause, resume, reset, stop', async () => {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { runCli } from '../../src/cli/main';
+import { runCliCaptured } from '../helpers/cli';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import type { StatusRow } from '../../src/cli/format';
@@ -27,11 +27,8 @@ import {
 
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function cli(env: Record<string, string>, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { env, out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+function cli(env: Record<string, string>, ...argv: string[]) {
+  return runCliCaptured(argv, env);
 }
 
 async function withWorkerOutput<T>(workers: WorkerProcess[], work: Promise<T>): Promise<T> {

@@ -1,0 +1,46 @@
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+
+export interface RunHistory {
+  runId: string;
+  history: temporal.api.history.v1.IHistory;
+  /** The history as `temporal workflow show --output json` writes it: what replay tests load. */
+  json: string;
+}
+
+/** Every run of a workflow id (continue-as-new chains included), oldest first. */
+export async function fetchRunHistories(client: Client, workflowId: string): Promise<RunHistory[]> {
+  const runs: { runId: string; startTime: Date }[] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs.push({ runId: run.runId, startTime: run.startTime });
+  }
+  // Visibility can lag behind the newest run (just continued as new): that one is read from the handle.
+  const current = await client.workflow.getHandle(workflowId).describe();
+  if (!runs.some((run) => run.runId === current.runId)) runs.push({ runId: current.runId, startTime: current.startTime });
+  runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  const histories: RunHistory[] = [];
+  for (const { runId } of runs) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    histories.push({ runId, history, json: historyToJSON(history) });
+  }
+  return histories;
+}
+
+/** Replays histories against the workflow code of `bundlePath`: throws naming every run that diverges. */
+export async function replayHistories(
+  histories: { name: string; json: string }[],
+  { bundlePath, dataConverter }: { bundlePath: string; dataConverter: DataConverter },
+): Promise<void> {
+  const results = Worker.runReplayHistories(
+    { workflowBundle: { codePath: bundlePath }, dataConverter },
+    histories.map((h) => ({ workflowId: h.name, history: JSON.parse(h.json) })),
+  );
+  const failures: string[] = [];
+  for await (const result of results) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  if (failures.length > 0) throw new Error(`replay failed:\n${failures.join('\n')}`);
+}
