@@ -68,6 +68,29 @@ describe('operator CLI', () => {
     expect(afterStop.code).toBe(1);
   });
 
+  test('status while fetchPage retries after a failure: the attempt, its error and the next attempt, in text and JSON', async () => {
+    // The workflow hears of a failure only once the activity's retries are exhausted; meanwhile the server knows.
+    h = await startHarness({ start: false, emulator: { ticketCount: 50, windowSeconds: 0 } });
+    h.emulator.injectFaults([{ kind: 'status', status: 503, retryAfter: '30', body: 'upstream overloaded' }]);
+    expect((await cli(['start', '--start-time', '0'])).code).toBe(0);
+    const json = await waitFor('a retrying fetchPage in status --json', async () => {
+      const parsed = JSON.parse((await cli(['status', '--json'])).out);
+      return parsed.retrying ? parsed : undefined;
+    });
+    expect(json).toMatchObject({
+      lastError: null,
+      retrying: { activity: 'fetchPage', attempt: 2, lastFailure: expect.stringMatching(/: 503 upstream overloaded/) },
+    });
+    const nextIn = Date.parse(json.retrying.nextAttemptAt) - Date.now();
+    expect(nextIn).toBeGreaterThan(20_000);
+    expect(nextIn).toBeLessThanOrEqual(30_000);
+    const text = (await cli(['status'])).out;
+    expect(text).toMatch(/retrying\s+fetchPage attempt 2, next attempt in \d+ s: GET .*: 503 upstream overloaded/);
+    expect(text).toMatch(/last error\s+—/);
+    const all = await cli(['status', '--all']);
+    expect(all.out).toMatch(/retrying: GET .*503 upstream overloaded/);
+  });
+
   test('bad input exits 2 with a message naming the problem', async () => {
     h = await startHarness({ start: false, worker: false });
     const cases: [string[], RegExp, Record<string, string>?][] = [
