@@ -4,6 +4,18 @@ import { replayAll } from '../helpers/histories';
 
 const DIR = path.join(__dirname, 'histories');
 
+/** The ids of the `patched()` markers a history records. */
+function patchesIn(json: string): string[] {
+  const history = JSON.parse(json) as {
+    events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> } }[];
+  };
+  return history.events.flatMap((event) =>
+    (event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map(
+      (payload) => (JSON.parse(Buffer.from(payload.data ?? '', 'base64').toString()) as { id: string }).id,
+    ),
+  );
+}
+
 describe('determinism', () => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
@@ -18,6 +30,17 @@ describe('determinism', () => {
       expect(chaos.join('\n')).toContain(event);
     }
     expect(chaos.join('\n')).toContain('ZendeskPermanentError');
+    // Both sides of the one-timer-after-429 patch: chaos-v1-* were recorded before it (a Retry-After timer, then a
+    // pacing timer), the newer ones after it (its marker, one timer).
+    const [before, after] = [
+      files.filter((f) => f.startsWith('chaos-v1-')),
+      files.filter((f) => /^chaos-cursor-/.test(f)),
+    ];
+    const marked = (f: string) => patchesIn(fs.readFileSync(path.join(DIR, f), 'utf8')).includes('one-timer-after-429');
+    expect({ before: before.length > 0 && !before.some(marked), after: after.some(marked) }).toEqual({
+      before: true,
+      after: true,
+    });
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
