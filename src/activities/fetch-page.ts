@@ -33,6 +33,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       const result: FetchPageResult = {
         kind: 'page',
         requestedAt,
+        completedAt: Date.now(),
         rows: outcome.rows,
         endTime: outcome.endTime,
         fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},

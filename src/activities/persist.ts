@@ -9,7 +9,7 @@ export function createPersist({ sink }: { sink: TicketSink }) {
     const output = await withHeartbeat(() => sink.persistPage(input));
     const metrics = activityMetrics();
     metrics.pageStored(input.account, input.rows.length);
-    return output;
+    return { ...output, completedAt: Date.now() };
   };
 }
 

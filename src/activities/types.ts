@@ -25,6 +25,8 @@ export type FetchPageResult = ZendeskClock &
         kind: 'page';
         /** When the request was sent (worker clock, ms): pacing counts from here. */
         requestedAt: number;
+        /** When the answer was read (worker clock, ms). */
+        completedAt?: number;
         rows: TicketRow[];
         endTime: number | null;
         fieldHeaders: Record<string, string>;
@@ -50,6 +52,8 @@ export interface PersistInput {
 export interface PersistOutput {
   written: number;
   ignoredOlder: number;
+  /** When the page was committed (worker clock, ms). */
+  completedAt?: number;
 }
 
 export interface StoredCheckpoint {

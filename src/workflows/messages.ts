@@ -49,6 +49,11 @@ export interface ExportState {
   zendeskClockOffsetMs?: number;
   /** No call before this instant (worker clock, ms): the last 429's Retry-After. */
   retryAfterUntil?: number;
+  /**
+   * When the last page was fetched and stored (ms, as its activities reported it); unset after any other outcome.
+   * A recorded time: a wait already over by then needs no timer, and replay decides the same.
+   */
+  pageDoneAt?: number;
   perPage?: number;
   paused: boolean;
   blocked: boolean;

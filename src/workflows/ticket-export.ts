@@ -259,8 +259,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     }
 
     const request = nextRequest();
-    const callAt = nextCallAt({
-      nowMs: Date.now(),
+    const pacing = {
       lastCallAt: state.lastCallAt,
       pollIntervalMs: api === 'exports' ? settings.pollIntervalMs : 60_000 / settings.requestsPerMinute,
       // A cursor call has no start_time, so no minimum age.
@@ -268,17 +267,24 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       minStartAgeMs: settings.minStartAgeMs,
       notBefore: Math.max(notBefore, state.retryAfterUntil ?? 0),
       zendeskClockOffsetMs: state.zendeskClockOffsetMs,
-    });
-    // Always a timer, even when the wait is already over, and no clock comparison after it fires: whether the
-    // next command is a timer or an activity must not hinge on a workflow-task timestamp, which can differ
-    // between a live run and a replay after a workflow task timed out.
-    // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
-    // timer granularity (about a second on the dev server) to every 429.
-    if ((state.retryAfterUntil ?? 0) >= callAt) phase = 'rate_limited';
-    else phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
-    nextCall = callAt;
-    await sleep(Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now())));
-    if (state.paused || state.blocked) continue;
+    };
+    const callAt = nextCallAt({ ...pacing, nowMs: Date.now() });
+    // Whether the next command is a timer or an activity must not hinge on a workflow-task timestamp, which can
+    // differ between a live run and a replay after a workflow task timed out. So: no timer only when every rule
+    // was already met when the last page was stored, a time its activities recorded; else a timer, and no clock
+    // comparison after it fires. (A timer costs the server's timer granularity, about a second on the dev server.)
+    const waitOver =
+      state.pageDoneAt !== undefined && nextCallAt({ ...pacing, nowMs: state.pageDoneAt }) <= state.pageDoneAt;
+    if (!waitOver) {
+      // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
+      // timer granularity to every 429.
+      if ((state.retryAfterUntil ?? 0) >= callAt) phase = 'rate_limited';
+      else phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
+      nextCall = callAt;
+      await sleep(Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now())));
+      if (state.paused || state.blocked) continue;
+    }
+    state.pageDoneAt = undefined;
 
     phase = 'fetching';
     nextCall = null;
@@ -347,14 +353,17 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     const endOfStream = api === 'exports' ? result.rows.length < settings.pageSize : result.endOfStream === true;
     if (result.foreignNextPage)
       addWarning(`next page URL points to another origin and was ignored: ${result.foreignNextPage}`);
+    let storedAt: number | undefined;
     if (result.rows.length > 0) {
       phase = 'persisting';
       const stored = await persistUntilStored(result.rows, result.fieldHeaders, next);
-      state.ticketsStored += stored;
+      storedAt = stored.completedAt;
+      state.ticketsStored += stored.written;
       state.pages++;
       pagesThisRun++;
     }
     state.cursor = next.cursor;
+    state.pageDoneAt = storedAt ?? result.completedAt;
     if (endOfStream) state.completeThroughMs = result.requestedAt + (state.zendeskClockOffsetMs ?? 0);
     if (api === 'cursor') state.afterCursor = next.afterCursor;
     state.lastPageSize = result.rows.length;
@@ -464,8 +473,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     const checkpoint = api === 'exports' ? { cursor: next.cursor } : { ...next, api };
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await persist({ account: input.account, rows, fieldHeaders, ...checkpoint });
-        return out.written;
+        return await persist({ account: input.account, rows, fieldHeaders, ...checkpoint });
       } catch (err) {
         state.lastError = `persist failed: ${describeFailure(err)}`;
         phase = 'backoff';

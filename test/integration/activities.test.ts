@@ -336,7 +336,8 @@ describe('persist and loadCheckpoint', () => {
       fieldHeaders: page.fieldHeaders,
       cursor: page.endTime!,
     });
-    expect(result).toEqual({ written: 1000, ignoredOlder: 0 });
+    expect(result).toEqual({ written: 1000, ignoredOlder: 0, completedAt: expect.any(Number) });
+    expect(Math.abs(result.completedAt! - Date.now())).toBeLessThan(5000);
     expect(await sink.countTickets(persistAccount)).toBe(1000);
     expect(await sink.readFieldHeaders(persistAccount)).toEqual(page.fieldHeaders);
     expect(await env.run(activities.loadCheckpoint, persistAccount)).toEqual({
