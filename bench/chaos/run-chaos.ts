@@ -182,8 +182,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const sampler = (async () => {
       while (sampling) {
         try {
-          const status = await handle.query(statusQuery);
+          // The checkpoint first, then the cursor: the cursor only moves forward (resets aside), so a page stored
+          // between the two reads cannot look like a violation.
           const checkpoint = await sink!.readFullCheckpoint(account);
+          const status = await handle.query(statusQuery);
           if (checkpoint) seenCheckpoints.add(checkpoint.cursor);
           const ahead = [...seenCheckpoints].filter((c) => c > status.cursor).length;
           if (ahead > 1) {
