@@ -19,7 +19,8 @@ export async function fetchRunHistories(client: Client, workflowId: string): Pro
   }
   // Visibility can lag behind the newest run (just continued as new): that one is read from the handle.
   const current = await client.workflow.getHandle(workflowId).describe();
-  if (!runs.some((run) => run.runId === current.runId)) runs.push({ runId: current.runId, startTime: current.startTime });
+  if (!runs.some((run) => run.runId === current.runId))
+    runs.push({ runId: current.runId, startTime: current.startTime });
   runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   const histories: RunHistory[] = [];
   for (const { runId } of runs) {
