@@ -1,0 +1,266 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client as PgClient } from 'pg';
+import { ROOT } from '../src/dev-server';
+import { measureApiEfficiency } from './scenarios/api-efficiency';
+import { measureDurability } from './scenarios/durability';
+import { measureFreshness } from './scenarios/freshness';
+import { analyseHistory, pagePayloadSizes } from './scenarios/history';
+import { measureMemory } from './scenarios/memory';
+import { measureSinkThroughput } from './scenarios/sink-throughput';
+import { describeMachine } from './support/machine';
+import { BenchEnv, startBenchEnv } from './support/pipeline';
+
+export const SCENARIOS = ['sink-throughput', 'durability', 'history', 'api-efficiency', 'freshness', 'memory'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Full size: the figures in README. Smoke: the same code paths in seconds, for `npm test`. */
+const SIZES = {
+  full: {
+    sinkPages: 100,
+    durabilityTickets: 100_000,
+    api: { tickets: 10_000, intervalSeconds: 5, idleSeconds: 60 },
+    freshness: { pacingSeconds: 3, seconds: 90 },
+    memoryTickets: 1_000_000,
+  },
+  smoke: {
+    sinkPages: 3,
+    durabilityTickets: 3000,
+    api: { tickets: 2000, intervalSeconds: 1, idleSeconds: 4 },
+    freshness: { pacingSeconds: 1, seconds: 6 },
+    memoryTickets: 20_000,
+  },
+};
+
+export interface Target {
+  what: string;
+  value: number | null;
+  target: string;
+  met: boolean;
+}
+
+export interface BenchResult {
+  name: string;
+  command: string;
+  size: 'full' | 'smoke';
+  machine: ReturnType<typeof describeMachine>;
+  startedAt: string;
+  seconds: number;
+  targets: Target[];
+  result: unknown;
+}
+
+export interface BenchOptions {
+  smoke: boolean;
+  only?: ScenarioName[];
+  /** Where results go; default bench/results. */
+  outDir: string;
+  /** A PostgreSQL server where the bench may create and drop a database of its own. */
+  postgresAdminUrl: string;
+  log: (line: string) => void;
+}
+
+/** Runs the scenarios in order and writes each result to `<outDir>/<date>-<name>.json`; returns them all. */
+export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
+  const size = options.smoke ? 'smoke' : 'full';
+  const sizes = SIZES[size];
+  const wanted = (name: ScenarioName) => !options.only || options.only.includes(name);
+  const machine = describeMachine();
+  options.log(`machine: ${JSON.stringify(machine)}`);
+  options.log('building (npm run build): the worker and the emulator run compiled, as in production');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const results: BenchResult[] = [];
+  const command = `npm run bench${options.smoke ? ' -- --smoke' : ''}`;
+
+  async function record(name: string, measure: () => Promise<{ result: unknown; targets: Target[] }>) {
+    options.log(`${name}: running`);
+    const started = Date.now();
+    const { result, targets } = await measure();
+    const entry: BenchResult = {
+      name,
+      command,
+      size,
+      machine,
+      startedAt: new Date(started).toISOString(),
+      seconds: Math.round((Date.now() - started) / 1000),
+      targets,
+      result,
+    };
+    fs.writeFileSync(path.join(options.outDir, `${date}-${name}.json`), JSON.stringify(entry, null, 2) + '\n');
+    results.push(entry);
+    for (const t of targets)
+      options.log(`${name}: ${t.what} = ${t.value} (target ${t.target}) ${t.met ? 'met' : 'MISSED'}`);
+    return entry;
+  }
+
+  const postgres = await createBenchDatabase(options.postgresAdminUrl);
+  let env: BenchEnv | undefined;
+  try {
+    if (wanted('sink-throughput')) {
+      for (const [kind, sinkUrl] of [
+        ['sqlite', `sqlite:${path.join(os.tmpdir(), `zte-bench-sink-${randomUUID()}.db`)}`],
+        ['postgres', postgres.url],
+      ] as const) {
+        await record(`sink-throughput-${kind}`, async () => {
+          const result = await measureSinkThroughput({ sinkUrl, pages: sizes.sinkPages });
+          if (kind === 'sqlite') removeSqlite(sinkUrl);
+          const targets =
+            kind === 'sqlite'
+              ? [
+                  at('new tickets/s', result.new.ticketsPerSecond, '≥ 20,000', (v) => v >= 20_000),
+                  at('duplicate tickets/s', result.allDuplicates.ticketsPerSecond, '≥ 20,000', (v) => v >= 20_000),
+                ]
+              : [];
+          return { result, targets };
+        });
+      }
+    }
+
+    env = await startBenchEnv();
+    let historySource: { workflowId: string; metrics: string } | undefined;
+    if (wanted('durability') || wanted('history')) {
+      for (const sink of ['sqlite', 'postgres'] as const) {
+        if (sink === 'postgres' && !wanted('durability')) continue;
+        const entry = await record(`durability-${sink}`, async () => {
+          const { pipelineWorkerMetrics, ...result } = await measureDurability(env!, {
+            tickets: sizes.durabilityTickets,
+            sink,
+            postgresUrl: postgres.url,
+          });
+          if (sink === 'sqlite')
+            historySource = { workflowId: result.pipelineWorkflowId, metrics: pipelineWorkerMetrics };
+          return {
+            result,
+            targets: [at('pipeline / plain loop', result.ratio, '≥ 0.5', (v) => v >= 0.5)],
+          };
+        });
+        void entry;
+      }
+    }
+    if (wanted('history') && historySource) {
+      const source = historySource;
+      await record('history', async () => {
+        const history = await analyseHistory(env!, source.workflowId, source.metrics);
+        const pages = await pagePayloadSizes();
+        return {
+          result: { ...history, pagePayloads: pages },
+          targets: [
+            at('1000 export rows, encoded bytes', pages.exportRows.encodedBytes, '≤ 262,144', (v) => v <= 262_144),
+            at(
+              '1000 full tickets, encoded bytes',
+              pages.fullTickets.encodedBytes,
+              '≤ 262,144 (else claim check)',
+              () => true,
+            ),
+            at('largest payload in history', history.largestPayloadBytes, '≤ 262,144', (v) => v <= 262_144),
+          ],
+        };
+      });
+    }
+    if (wanted('api-efficiency')) {
+      await record('api-efficiency', async () => {
+        const result = await measureApiEfficiency(env!, sizes.api);
+        return {
+          result,
+          targets: [
+            at('calls / optimal calls', result.callsPerOptimal, '1.00', (v) => v === 1),
+            at('429s caused', result.rateLimited, '0', (v) => v === 0),
+            at('calls before Retry-After', result.callsBeforeRetryAfter, '0', (v) => v === 0),
+            at('idle calls per hour at 300 s', result.idle.callsPerHourAt300s, '≤ 12', (v) => v <= 12),
+          ],
+        };
+      });
+    }
+    if (wanted('freshness')) {
+      await record('freshness', async () => {
+        const result = await measureFreshness(env!, sizes.freshness);
+        return {
+          result,
+          targets: [
+            at(
+              'p99 seconds from change to sink',
+              result.p99Seconds,
+              `≤ ${result.targetP99Seconds}`,
+              (v) => v <= result.targetP99Seconds,
+            ),
+          ],
+        };
+      });
+    }
+    if (wanted('memory')) {
+      await record('memory', async () => {
+        const result = await measureMemory(env!, { tickets: sizes.memoryTickets });
+        return {
+          result,
+          targets: [
+            at('worker max RSS MB', result.worker.maxMb, '≤ 300', (v) => v <= 300),
+            at(
+              'worker RSS growth after warm-up, MB per 100k tickets',
+              result.worker.mbPer100kTicketsAfterWarmUp,
+              '≈ 0 (flat)',
+              (v) => Math.abs(v) <= 2,
+            ),
+          ],
+        };
+      });
+    }
+  } finally {
+    await env?.close();
+    await postgres.drop();
+  }
+  fs.writeFileSync(path.join(options.outDir, `${date}-bench-summary.md`), summaryTable(results) + '\n');
+  return results;
+}
+
+function at(what: string, value: number | null, target: string, met: (value: number) => boolean): Target {
+  return { what, value, target, met: value !== null && met(value) };
+}
+
+function removeSqlite(sinkUrl: string): void {
+  const file = sinkUrl.replace(/^sqlite:/, '');
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+}
+
+/** A database of the bench's own on the server of `adminUrl`, dropped afterwards. */
+async function createBenchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `zte_bench_${randomUUID().slice(0, 8)}`;
+  const admin = new PgClient({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`the bench needs PostgreSQL at ${adminUrl} (BENCH_POSTGRES_URL): ${(err as Error).message}`);
+  }
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new PgClient({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** The README table: one row per target. */
+export function summaryTable(results: BenchResult[]): string {
+  const rows = results.flatMap((r) =>
+    r.targets.map(
+      (t) => `| ${r.name} | ${t.what} | ${formatValue(t.value)} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`,
+    ),
+  );
+  return ['| scenario | measure | value | target | met |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+function formatValue(value: number | null): string {
+  if (value === null) return '—';
+  return Number.isInteger(value) ? value.toLocaleString('en-US') : String(value);
+}
