@@ -80,6 +80,7 @@ const INCREMENTAL_MIN_START_AGE_SECONDS = 60;
 const BLOCKED_RETRY = '1 hour';
 const MAX_WARNINGS = 20;
 const MIN_TIMER_MS = 1;
+const MIN_IDLE_GAP_MS = 100;
 /** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
 const CLOCK_WARNING_MS = 60_000;
 const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
@@ -249,7 +250,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     // Incremental endpoints, caught up: the idle interval, which pollNow cuts short.
     if (api !== 'exports' && state.caughtUp) {
       phase = 'idle';
-      nextCall = (state.lastCallAt ?? 0) + settings.pollIntervalMs;
+      nextCall = (state.lastCallAt ?? 0) + settings.idleGapMs;
       await condition(
         () => pollNowRequested || state.paused || state.blocked,
         Math.max(MIN_TIMER_MS, Math.ceil(nextCall - Date.now())),
@@ -261,7 +262,12 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     const request = nextRequest();
     const pacing = {
       lastCallAt: state.lastCallAt,
-      pollIntervalMs: api === 'exports' ? settings.pollIntervalMs : 60_000 / settings.requestsPerMinute,
+      pollIntervalMs:
+        api !== 'exports'
+          ? 60_000 / settings.requestsPerMinute
+          : state.lastPageSize < settings.pageSize
+            ? settings.idleGapMs
+            : settings.pollIntervalMs,
       // A cursor call has no start_time, so no minimum age.
       cursor: request.cursor === undefined ? request.startTime : 0,
       minStartAgeMs: settings.minStartAgeMs,
@@ -304,7 +310,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       } else {
         state.consecutiveFailures++;
         state.lastError = describeFailure(err);
-        notBefore = Date.now() + failureBackoffMs(state.consecutiveFailures, settings.pollIntervalMs);
+        notBefore = Date.now() + failureBackoffMs(state.consecutiveFailures, settings.idleGapMs);
         phase = 'backoff';
       }
       continue;
@@ -477,7 +483,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       } catch (err) {
         state.lastError = `persist failed: ${describeFailure(err)}`;
         phase = 'backoff';
-        const backoffMs = failureBackoffMs(attempt, settings.pollIntervalMs);
+        const backoffMs = failureBackoffMs(attempt, settings.idleGapMs);
         nextCall = Date.now() + backoffMs;
         await sleep(backoffMs);
         phase = 'persisting';
@@ -515,8 +521,11 @@ function resolveSettings(input: ExportInput, api: ExportApi) {
     warnings.push(`input ${name}=${JSON.stringify(value)} is invalid; using ${defaults[name]}`);
     return defaults[name];
   }
+  const pollIntervalMs = valid('pollIntervalSeconds', 0) * 1000;
   return {
-    pollIntervalMs: valid('pollIntervalSeconds', 0.1) * 1000,
+    pollIntervalMs,
+    // Caught up, or after a failure: at least 100 ms between calls, whatever the interval (0 included).
+    idleGapMs: Math.max(pollIntervalMs, MIN_IDLE_GAP_MS),
     minStartAgeMs: valid('minStartAgeSeconds', 0) * 1000,
     pagesPerRun: Math.floor(valid('pagesPerRun', 1)),
     pageSize: Math.floor(valid('pageSize', 1)),

@@ -294,7 +294,9 @@ describe('Temporal connection through a TLS-terminating proxy', () => {
 
     expect((await clientConnectError(clientConnectionOptions(noCert))).message).toMatch(/deadline/);
     const nativeErr = await rejection(NativeConnection.connect(nativeConnectionOptions(noCert)).then((c) => c.close()));
-    expect(messages(nativeErr)).toMatch(/transport error/);
+    // The proxy closes the connection during the handshake: the Rust client reports it as a transport error or, when
+    // the close wins the race, as a cancelled operation on a closed connection.
+    expect(messages(nativeErr)).toMatch(/transport error|connection closed/);
 
     expect(proxy.piped).toBe(pipedBefore);
     expect(proxy.tlsErrors).toContain('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
