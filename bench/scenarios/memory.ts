@@ -38,7 +38,7 @@ export async function measureMemory(env: BenchEnv, { tickets }: MemoryOptions) {
       account,
       api: 'exports',
       startTime: 0,
-      pollIntervalSeconds: 0.1,
+      pollIntervalSeconds: 0,
       minStartAgeSeconds: 0,
     });
     for (;;) {

@@ -63,7 +63,9 @@ export async function startBenchWorker(
   const taskQueue = `bench-${randomUUID()}`;
   const metricsPort = await freePort();
   let output = '';
-  const child = spawn(process.execPath, [COMPILED_WORKER], {
+  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, COMPILED_WORKER], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BenchResult, runBench, SCENARIOS } from '../../bench/run-bench';
+import { testEnv } from '../helpers/harness';
+
+// `npm run bench -- --smoke`: every scenario of the benchmark, small, so that the code behind README's figures keeps
+// working. Only that the measurements happened and hang together is checked here: targets are the full run's.
+describe('npm run bench (smoke size)', () => {
+  test('every scenario runs and writes a result that hangs together', async () => {
+    const outDir = path.join(testEnv().tmpDir, 'bench-smoke');
+    const lines: string[] = [];
+    const results = await runBench({
+      smoke: true,
+      outDir,
+      postgresAdminUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      log: (line) => lines.push(line),
+    });
+    const byName = new Map(results.map((r) => [r.name, r]));
+    const expected = [
+      'sink-throughput-sqlite',
+      'sink-throughput-postgres',
+      'durability-sqlite',
+      'durability-postgres',
+      'history',
+      'api-efficiency',
+      'freshness',
+      'memory',
+    ];
+    expect([...byName.keys()]).toEqual(expected);
+    expect(SCENARIOS.every((s) => expected.some((name) => name.startsWith(s)))).toBe(true);
+    const date = new Date().toISOString().slice(0, 10);
+    for (const name of expected) {
+      const written = JSON.parse(fs.readFileSync(path.join(outDir, `${date}-${name}.json`), 'utf8')) as BenchResult;
+      expect({ name, size: written.size, command: written.command }).toEqual({
+        name,
+        size: 'smoke',
+        command: 'npm run bench -- --smoke',
+      });
+      expect(written.machine.cpu).toMatch(/\d+ × /);
+    }
+    expect(fs.readFileSync(path.join(outDir, `${date}-bench-summary.md`), 'utf8')).toContain('| durability-sqlite |');
+
+    const result = (name: string) => byName.get(name)!.result as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const kind of ['sqlite', 'postgres']) {
+      const sink = result(`sink-throughput-${kind}`);
+      expect(sink.new).toMatchObject({ tickets: 3000, written: 3000 });
+      expect(sink.allDuplicates).toMatchObject({ tickets: 3000 });
+      expect(sink.new.ticketsPerSecond).toBeGreaterThan(0);
+      const durability = result(`durability-${kind}`);
+      expect(durability.plainLoop.ticketsPerSecond).toBeGreaterThan(0);
+      expect(durability.pipeline).toMatchObject({ tickets: 3000 });
+      expect(durability.pipeline.steadyTicketsPerSecond).toBeGreaterThan(0);
+      expect(durability.ratio).toBeGreaterThan(0);
+    }
+    const history = result('history');
+    expect(history.pages).toBeGreaterThanOrEqual(3);
+    expect(history.eventsPerPage).toBeGreaterThan(4);
+    expect(history.largestPayloadEncoding).toBe('binary/gzip');
+    expect(history.pagePayloads.exportRows).toMatchObject({ rows: 1000, underHistoryLimit: true });
+    expect(history.pagePayloads.fullTickets.rows).toBe(1000);
+    expect(history.workflowTasks).toBeGreaterThan(0);
+    expect(history.workflowTaskExecutionLatency.p50Ms).toBeGreaterThan(0);
+    const api = result('api-efficiency');
+    expect(api).toMatchObject({ rateLimited: 0, callsBeforeRetryAfter: 0, catchUpCalls: 3 });
+    expect(api.calls).toBeGreaterThanOrEqual(api.catchUpCalls);
+    expect(api.minGapSeconds).toBeGreaterThanOrEqual(0.99);
+    const freshness = result('freshness');
+    expect(freshness.changes).toBeGreaterThan(0);
+    expect(freshness.p99Seconds).toBeGreaterThan(0);
+    const memory = result('memory');
+    expect(memory.tickets).toBe(20_000);
+    expect(memory.worker.maxMb).toBeGreaterThan(50);
+    expect(memory.emulator.maxMb).toBeGreaterThan(20);
+    expect(memory.samples.length).toBeGreaterThan(0);
+  }, 300_000);
+});
