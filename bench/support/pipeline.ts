@@ -27,7 +27,11 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   const server = await startDevServer({ dbFilename: path.join(dir, 'temporal.db'), stderr: 'ignore' });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, await bundleWorkflows());
-  const connection = await Connection.connect({ address: server.address });
+  // A history page can hold dozens of 50 KB ticket pages: more than gRPC's default 4 MB per message.
+  const connection = await Connection.connect({
+    address: server.address,
+    channelArgs: { 'grpc.max_receive_message_length': 128 * 1024 * 1024 },
+  });
   const client = new Client({ connection, dataConverter });
   return {
     dir,
