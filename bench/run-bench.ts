@@ -216,7 +216,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
     await env?.close();
     await postgres.drop();
   }
-  fs.writeFileSync(path.join(options.outDir, `${date}-bench-summary.md`), summaryTable(results) + '\n');
+  // The summary covers every scenario run today, so that `--only` refreshes some rows and keeps the others.
+  fs.writeFileSync(
+    path.join(options.outDir, `${date}-bench-summary.md`),
+    summaryTable(resultsOf(options.outDir, date)) + '\n',
+  );
   return results;
 }
 
@@ -251,6 +255,17 @@ async function createBenchDatabase(adminUrl: string): Promise<{ url: string; dro
       await client.end();
     },
   };
+}
+
+/** The results written to `dir` on `date`, in scenario order. */
+function resultsOf(dir: string, date: string): BenchResult[] {
+  const order = (name: string) => SCENARIOS.findIndex((scenario) => name.startsWith(scenario));
+  return fs
+    .readdirSync(dir)
+    .filter((file) => file.startsWith(`${date}-`) && file.endsWith('.json'))
+    .map((file) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as BenchResult)
+    .filter((result) => Array.isArray(result.targets) && order(result.name) >= 0)
+    .sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
 }
 
 /** The README table: one row per target. */

@@ -1,4 +1,5 @@
 import { defaultPayloadConverter, Payload } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { CLAIM_CHECK_ENCODING } from '../../src/codec/claim-check';
@@ -39,6 +40,7 @@ export async function analyseHistory(env: BenchEnv, workflowId: string, workerMe
     return { events: events.length, bytes, pages, endedWith: ended };
   });
   const pages = perRun.reduce((sum, run) => sum + run.pages, 0);
+  const timing = pageTiming(runs.map((run) => run.history));
   const events = perRun.reduce((sum, run) => sum + run.events, 0);
   const bytes = perRun.reduce((sum, run) => sum + run.bytes, 0);
   const continued = perRun.filter((run) => run.endedWith === 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
@@ -63,6 +65,8 @@ export async function analyseHistory(env: BenchEnv, workflowId: string, workerMe
             maxBytes: Math.max(...continued.map((run) => run.bytes)),
             maxPages: Math.max(...continued.map((run) => run.pages)),
           },
+    // Where a page's time goes, from the history's timestamps (means, ms).
+    perPageMs: timing,
     workflowTasks: metricSum(workerMetrics, 'temporal_workflow_task_execution_latency_count'),
     workflowTaskExecutionLatency: latency('temporal_workflow_task_execution_latency'),
     workflowTaskScheduleToStartLatency: latency('temporal_workflow_task_schedule_to_start_latency'),
@@ -107,4 +111,37 @@ export async function pagePayloadSizes() {
 
 function wireSize(payload: Payload): number {
   return temporal.api.common.v1.Payload.encode(payload).finish().length;
+}
+
+/**
+ * Mean milliseconds per page: each activity from scheduled to completed (the wait for a worker's poll, the work,
+ * the answer) and the workflow tasks from scheduled to completed; the rest of a page's time is the server's
+ * bookkeeping between them.
+ */
+function pageTiming(histories: temporal.api.history.v1.IHistory[]) {
+  const spans: Record<string, number[]> = { fetchPage: [], persist: [], workflowTask: [] };
+  for (const history of histories) {
+    const scheduledAt = new Map<number, { at: number; kind: string }>();
+    for (const event of history.events ?? []) {
+      const at = optionalTsToMs(event.eventTime) ?? 0;
+      const id = Number(event.eventId);
+      const activity = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (activity) scheduledAt.set(id, { at, kind: activity });
+      if (event.workflowTaskScheduledEventAttributes) scheduledAt.set(id, { at, kind: 'workflowTask' });
+      const done =
+        event.activityTaskCompletedEventAttributes?.scheduledEventId ??
+        event.workflowTaskCompletedEventAttributes?.scheduledEventId;
+      const start = done !== undefined && done !== null ? scheduledAt.get(Number(done)) : undefined;
+      if (start && spans[start.kind]) spans[start.kind].push(at - start.at);
+    }
+  }
+  const mean = (values: number[]) =>
+    values.length ? round(values.reduce((a, b) => a + b, 0) / values.length, 1) : null;
+  const pages = spans.persist.length || 1;
+  return {
+    fetchPage: mean(spans.fetchPage),
+    persist: mean(spans.persist),
+    workflowTask: mean(spans.workflowTask),
+    workflowTasksPerPage: round(spans.workflowTask.length / pages, 2),
+  };
 }
