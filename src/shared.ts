@@ -6,7 +6,11 @@ export const WORKFLOW_TYPE = 'ticketExportWorkflow';
 export const ZENDESK_ACCOUNT = defineSearchAttributeKey('ZendeskAccount', SearchAttributeType.KEYWORD);
 export const ZENDESK_CURSOR = defineSearchAttributeKey('ZendeskCursor', SearchAttributeType.DATETIME);
 export const ZENDESK_PAUSED = defineSearchAttributeKey('ZendeskPaused', SearchAttributeType.BOOL);
-export const SEARCH_ATTRIBUTE_KEYS = [ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED];
+/** What the export is doing, coarsely, for list filters: one of EXPORT_STATES. */
+export const ZENDESK_STATE = defineSearchAttributeKey('ZendeskState', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTE_KEYS = [ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED, ZENDESK_STATE];
+export const EXPORT_STATES = ['catching_up', 'caught_up', 'rate_limited', 'backoff', 'paused', 'blocked'] as const;
+export type ExportStateName = (typeof EXPORT_STATES)[number];
 
 export function workflowIdFor(account: string): string {
   return `zendesk-export-${account}`;

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ExportApi } from '../shared';
+import type { ExportApi, ExportStateName } from '../shared';
 
 export interface ExportInput {
   account: string;
@@ -70,6 +70,17 @@ export interface ExportState {
   lastError: string | null;
   consecutiveFailures: number;
   warnings: string[];
+  /** Where the current catch-up started (the first cursor, or the last reset): progress, rate and ETA count from here. */
+  progressFrom?: ProgressFrom;
+}
+
+export interface ProgressFrom {
+  /** Epoch seconds. */
+  cursor: number;
+  /** When (ms, worker clock). */
+  atMs: number;
+  /** ticketsStored then. */
+  tickets: number;
 }
 
 export type ExportPhase =
@@ -87,6 +98,9 @@ export type ExportPhase =
 export interface ExportStatus {
   account: string;
   api: ExportApi;
+  /** The same coarse state as the ZendeskState search attribute. */
+  state: ExportStateName;
+  progressFrom: ProgressFrom | null;
   afterCursor: string | null;
   perPage: number;
   caughtUp: boolean;

@@ -16,9 +16,24 @@ export interface PacingInput {
 
 /** The earliest instant (ms) at which the next call may be sent. */
 export function nextCallAt(input: PacingInput): number {
-  const afterInterval = input.lastCallAt === null ? 0 : input.lastCallAt + input.pollIntervalMs;
-  const oldEnoughStart = input.cursor * 1000 + input.minStartAgeMs - (input.zendeskClockOffsetMs ?? 0);
-  return Math.max(input.nowMs, afterInterval, oldEnoughStart, input.notBefore ?? 0);
+  return explainNextCall(input).at;
+}
+
+/** Which rule sets the next call: the instant itself, or the interval, the start_time's age or a notBefore. */
+export type PacingRule = 'now' | 'interval' | 'start_age' | 'not_before';
+
+export function explainNextCall(input: PacingInput): { at: number; rule: PacingRule } {
+  const candidates: [number, PacingRule][] = [
+    [input.nowMs, 'now'],
+    [input.lastCallAt === null ? 0 : input.lastCallAt + input.pollIntervalMs, 'interval'],
+    [input.cursor * 1000 + input.minStartAgeMs - (input.zendeskClockOffsetMs ?? 0), 'start_age'],
+    [input.notBefore ?? 0, 'not_before'],
+  ];
+  // The first of the latest: a wait already over is "now".
+  let [at, rule] = candidates[0];
+  for (const [candidateAt, candidateRule] of candidates)
+    if (candidateAt > at) [at, rule] = [candidateAt, candidateRule];
+  return { at, rule };
 }
 
 /** Below this, a measured clock offset is the Date header's one-second resolution and the network, not skew. */

@@ -7,6 +7,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setDefaultSignalHandler,
   setHandler,
   sleep,
@@ -18,12 +19,15 @@ import type { FetchPageInput, FetchPageResult } from '../activities/types';
 import type { TicketRow } from '../sinks/sink';
 import {
   ExportApi,
+  ExportStateName,
   PERMANENT_FAILURE,
   undecodableReason,
   ZENDESK_ACCOUNT,
   ZENDESK_CURSOR,
   ZENDESK_PAUSED,
+  ZENDESK_STATE,
 } from '../shared';
+import { currentDetails, seconds } from './details';
 import {
   ExportInput,
   ExportPhase,
@@ -40,9 +44,11 @@ import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
 import {
   advanceCursor,
   completeThrough,
+  explainNextCall,
   exportLagSeconds,
   failureBackoffMs,
   isoSeconds,
+  PacingRule,
   nextCallAt,
   resetCursorProblem,
   usableClockOffset,
@@ -84,6 +90,7 @@ const MIN_IDLE_GAP_MS = 100;
 /** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
 const CLOCK_WARNING_MS = 60_000;
 const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
+const STATE_SEARCH_ATTRIBUTE = 'state-search-attribute';
 
 /** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
@@ -102,7 +109,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   let pagesThisRun = 0;
   let notBefore = 0;
   let pollNowRequested = false;
-  let published: { account?: string; cursor?: number; paused?: boolean } = {};
+  let published: { account?: string; cursor?: number; paused?: boolean; state?: ExportStateName } = {};
   for (const warning of settings.warnings) addWarning(warning);
 
   function addWarning(message: string): void {
@@ -177,6 +184,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     return {
       account: input.account,
       api,
+      state: exportState(),
+      progressFrom: state.progressFrom ?? null,
       afterCursor: state.afterCursor ?? null,
       perPage: state.perPage ?? settings.perPage,
       caughtUp: state.caughtUp ?? false,
@@ -202,20 +211,55 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     };
   });
 
+  /** Coarsely what the export does, for list filters (`ZendeskState = "blocked"`). */
+  function exportState(): ExportStateName {
+    if (state.paused) return 'paused';
+    if (state.blocked) return 'blocked';
+    if (phase === 'rate_limited' || phase === 'backoff') return phase;
+    const caughtUp = api === 'exports' ? state.calls > 0 && state.lastPageSize < settings.pageSize : state.caughtUp;
+    return caughtUp ? 'caught_up' : 'catching_up';
+  }
+
   function publishSearchAttributes(): void {
     const cursor = pendingReset ?? state.cursor;
+    const now = exportState();
     const updates = [];
     if (published.account !== input.account) updates.push({ key: ZENDESK_ACCOUNT, value: input.account });
     if (published.cursor !== cursor) updates.push({ key: ZENDESK_CURSOR, value: new Date(cursor * 1000) });
     if (published.paused !== state.paused) updates.push({ key: ZENDESK_PAUSED, value: state.paused });
+    // Histories recorded before ZendeskState existed replay without it.
+    const withState = published.state !== now && patched(STATE_SEARCH_ATTRIBUTE);
+    if (withState) updates.push({ key: ZENDESK_STATE, value: now });
     if (updates.length === 0) return;
     upsertSearchAttributes(updates);
-    published = { account: input.account, cursor, paused: state.paused };
+    published = { account: input.account, cursor, paused: state.paused, state: withState ? now : published.state };
+  }
+
+  /** The Web UI's "current details": which export, where it stands, what it does now. */
+  function showDetails(waitingFor?: string): void {
+    setCurrentDetails(
+      currentDetails({
+        account: input.account,
+        api,
+        pollIntervalSeconds: settings.pollIntervalMs / 1000,
+        minStartAgeSeconds: settings.minStartAgeMs / 1000,
+        cursor: pendingReset ?? state.cursor,
+        ticketsStored: state.ticketsStored,
+        pages: state.pages,
+        lagSeconds: exportLagSeconds(zendeskNow(), pendingReset ?? completeThrough(state)),
+        phase,
+        waitingFor,
+        nextCallAt: nextCall,
+        lastError: state.lastError,
+        warnings: state.warnings.length,
+      }),
+    );
   }
   if (!input.state) {
     cursorBusy = true;
     const checkpoint = input.startTime === undefined ? await loadCheckpoint(input.account) : null;
     state.cursor = input.startTime ?? checkpoint?.cursor ?? input.defaultStartTime ?? 0;
+    state.progressFrom = { cursor: state.cursor, atMs: Date.now(), tickets: 0 };
     // A cursor of one endpoint means nothing to another: only the same export resumes from its after_cursor.
     if (checkpoint?.api === api && api === 'cursor') state.afterCursor = checkpoint.afterCursor;
     cursorBusy = false;
@@ -230,19 +274,25 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     if (state.paused) {
       phase = 'paused';
       nextCall = null;
+      publishSearchAttributes();
+      showDetails('until resumed');
       await condition(() => !state.paused);
       continue;
     }
     if (state.blocked) {
       phase = 'blocked';
       nextCall = Date.now() + 3_600_000;
-      const cleared = await condition(() => !state.blocked || state.paused, BLOCKED_RETRY);
+      publishSearchAttributes();
+      const summary = `blocked: retry in ${BLOCKED_RETRY} unless resumed`;
+      showDetails(summary);
+      const cleared = await condition(() => !state.blocked || state.paused, BLOCKED_RETRY, { summary });
       if (!cleared) state.blocked = false;
       if (!state.blocked) recordBlocked(input.account, false);
       continue;
     }
     if (pagesThisRun >= settings.pagesPerRun || workflowInfo().continueAsNewSuggested) {
       phase = 'continuing_as_new';
+      showDetails();
       await condition(allHandlersFinished);
       await continueAsNew<typeof ticketExportWorkflow>({ ...input, state });
     }
@@ -251,9 +301,12 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     if (api !== 'exports' && state.caughtUp) {
       phase = 'idle';
       nextCall = (state.lastCallAt ?? 0) + settings.idleGapMs;
+      const summary = `caught up: next poll after ${seconds(settings.idleGapMs / 1000)}`;
+      showDetails(summary);
       await condition(
         () => pollNowRequested || state.paused || state.blocked,
         Math.max(MIN_TIMER_MS, Math.ceil(nextCall - Date.now())),
+        { summary },
       );
       pollNowRequested = false;
       if (state.paused || state.blocked) continue;
@@ -287,7 +340,12 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       if ((state.retryAfterUntil ?? 0) >= callAt) phase = 'rate_limited';
       else phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
       nextCall = callAt;
-      await sleep(Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now())));
+      const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now()));
+      const rule = explainNextCall({ ...pacing, nowMs: Date.now() }).rule;
+      const summary = waitSummary(phase, rule, pacing.pollIntervalMs, waitMs);
+      publishSearchAttributes();
+      showDetails(summary);
+      await sleep(waitMs, { summary });
       if (state.paused || state.blocked) continue;
     }
     state.pageDoneAt = undefined;
@@ -297,7 +355,9 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     cursorBusy = true;
     let result: FetchPageResult;
     try {
-      result = await fetchPage(request);
+      const summary = describeRequest(request);
+      showDetails(summary);
+      result = await fetchPage.executeWithOptions({ summary }, [request]);
     } catch (err) {
       cursorBusy = false;
       state.lastCallAt = Date.now();
@@ -306,6 +366,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
         state.blocked = true;
         state.lastError = describeFailure(err);
         recordBlocked(input.account, true);
+        publishSearchAttributes();
         log.error('Export blocked: waiting for resume', { account: input.account, error: state.lastError });
       } else {
         state.consecutiveFailures++;
@@ -457,6 +518,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
 
   function moveCursor(startTime: number): void {
     state.cursor = startTime;
+    state.progressFrom = { cursor: startTime, atMs: Date.now(), tickets: state.ticketsStored };
     state.completeThroughMs = undefined;
     state.afterCursor = null;
     state.trap = null;
@@ -477,19 +539,50 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     next: { cursor: number; afterCursor: string | null },
   ) {
     const checkpoint = api === 'exports' ? { cursor: next.cursor } : { ...next, api };
+    const tickets = `${rows.length.toLocaleString('en-US')} ticket${rows.length === 1 ? '' : 's'}`;
+    const summary = `persist ${tickets}, then cursor ${isoSeconds(next.cursor)}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await persist({ account: input.account, rows, fieldHeaders, ...checkpoint });
+        showDetails(summary);
+        return await persist.executeWithOptions({ summary }, [
+          { account: input.account, rows, fieldHeaders, ...checkpoint },
+        ]);
       } catch (err) {
         state.lastError = `persist failed: ${describeFailure(err)}`;
         phase = 'backoff';
         const backoffMs = failureBackoffMs(attempt, settings.idleGapMs);
         nextCall = Date.now() + backoffMs;
-        await sleep(backoffMs);
+        const backoff = `persist failed: retry in ${seconds(backoffMs / 1000)}`;
+        showDetails(backoff);
+        await sleep(backoffMs, { summary: backoff });
         phase = 'persisting';
       }
     }
   }
+}
+
+/** A timer's summary: which pacing rule it waits for. */
+function waitSummary(phase: ExportPhase, rule: PacingRule, intervalMs: number, waitMs: number): string {
+  const wait = seconds(Math.ceil(waitMs / 1000));
+  if (phase === 'rate_limited') return `Retry-After ${wait}`;
+  if (phase === 'backoff') return `backoff after a failure: ${wait}`;
+  switch (rule) {
+    case 'interval':
+      return `pacing: ${seconds(intervalMs / 1000)} between calls`;
+    case 'start_age':
+      return `start_time too young for Zendesk: ${wait}`;
+    case 'not_before':
+      return `Retry-After or backoff: ${wait}`;
+    case 'now':
+      return 'next call';
+  }
+}
+
+/** A fetchPage's summary: the request it sends. */
+function describeRequest(request: FetchPageInput): string {
+  const endpoint = request.api ?? 'exports';
+  if (request.cursor !== undefined) return `fetch ${endpoint} after_cursor ${request.cursor.slice(0, 24)}…`;
+  return `fetch ${endpoint} start_time=${request.startTime} (${isoSeconds(request.startTime)})`;
 }
 
 function freshState(): ExportState {
@@ -542,6 +635,7 @@ function readPublishedSearchAttributes() {
     account: attributes.get(ZENDESK_ACCOUNT),
     cursor: cursor ? Math.floor(cursor.getTime() / 1000) : undefined,
     paused: attributes.get(ZENDESK_PAUSED),
+    state: attributes.get(ZENDESK_STATE) as ExportStateName | undefined,
   };
 }
 

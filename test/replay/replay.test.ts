@@ -41,6 +41,15 @@ describe('determinism', () => {
       before: true,
       after: true,
     });
+    // And of the state-search-attribute patch (ZendeskState): v1-* and chaos-* recorded before it, the rest after.
+    const hasState = (f: string) =>
+      patchesIn(fs.readFileSync(path.join(DIR, f), 'utf8')).includes('state-search-attribute');
+    const stateBefore = files.filter((f) => f.startsWith('v1-') || f.startsWith('chaos-'));
+    const stateAfter = files.filter((f) => /^(export|incremental|cursor)-run-/.test(f));
+    expect({ before: !stateBefore.some(hasState), after: stateAfter.every(hasState) }).toEqual({
+      before: true,
+      after: true,
+    });
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',

@@ -1,0 +1,65 @@
+// What the Web UI shows of an export: the workflow's current details and the summaries of its timers and activities.
+// Pure text from the state, so that it is unit-tested and the same in a replay.
+
+import type { ExportApi } from '../shared';
+import type { ExportPhase } from './messages';
+import { isoSeconds } from './pacing';
+
+export interface DetailsInput {
+  account: string;
+  api: ExportApi;
+  pollIntervalSeconds: number;
+  minStartAgeSeconds: number;
+  cursor: number;
+  ticketsStored: number;
+  pages: number;
+  lagSeconds: number;
+  phase: ExportPhase;
+  /** Why the export waits, when it does: a timer's summary. */
+  waitingFor?: string;
+  nextCallAt: number | null;
+  lastError: string | null;
+  warnings: number;
+}
+
+const ENDPOINTS: Record<ExportApi, string> = {
+  exports: 'specified export endpoint',
+  incremental: 'time-based incremental export',
+  cursor: 'cursor-based incremental export',
+};
+
+/** Three paragraphs: which export, where it stands, what it does now. */
+export function currentDetails(d: DetailsInput): string {
+  const pacing = `every ${seconds(d.pollIntervalSeconds)}, start_time at least ${seconds(d.minStartAgeSeconds)} old`;
+  const where =
+    `cursor ${minutes(d.cursor * 1000)} · ${count(d.ticketsStored)} tickets stored in ${count(d.pages)} pages` +
+    ` · lag ${duration(d.lagSeconds)}`;
+  let now: string = d.phase.replace(/_/g, ' ');
+  if (d.nextCallAt !== null) now += `: next call ${minutes(d.nextCallAt)}`;
+  if (d.waitingFor) now += ` (${d.waitingFor})`;
+  if (d.lastError) now += ` · last error: ${d.lastError.slice(0, 200)}`;
+  if (d.warnings > 0) now += ` · ${d.warnings} warning${d.warnings === 1 ? '' : 's'} in status`;
+  // Paragraphs: the Web UI renders the details as Markdown, where a single newline is not a break.
+  return [`**${d.account}** · ${ENDPOINTS[d.api]} · ${pacing}`, where, now].join('\n\n');
+}
+
+export function seconds(value: number): string {
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} s`;
+}
+
+export function duration(totalSeconds: number): string {
+  if (totalSeconds < 120) return `${Math.round(totalSeconds)} s`;
+  if (totalSeconds < 7200) return `${Math.round(totalSeconds / 60)} min`;
+  if (totalSeconds < 172_800) return `${Math.round(totalSeconds / 3600)} h`;
+  return `${Math.round(totalSeconds / 86_400)} days`;
+}
+
+function minutes(ms: number): string {
+  return isoSeconds(Math.floor(ms / 1000))
+    .replace('T', ' ')
+    .replace(/:\d\dZ$/, 'Z');
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}

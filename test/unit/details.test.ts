@@ -1,0 +1,64 @@
+import { currentDetails, DetailsInput, duration } from '../../src/workflows/details';
+import { explainNextCall } from '../../src/workflows/pacing';
+
+const NOW = Date.UTC(2026, 10, 27, 10, 5, 30);
+
+function input(overrides: Partial<DetailsInput> = {}): DetailsInput {
+  return {
+    account: 'acme',
+    api: 'exports',
+    pollIntervalSeconds: 300,
+    minStartAgeSeconds: 300,
+    cursor: Math.floor(NOW / 1000) - 600,
+    ticketsStored: 12345,
+    pages: 13,
+    lagSeconds: 600,
+    phase: 'waiting',
+    nextCallAt: NOW + 37_000,
+    lastError: null,
+    warnings: 0,
+    ...overrides,
+  };
+}
+
+describe("the Web UI's current details", () => {
+  test('which export, where it stands, what it does now: three paragraphs (Markdown)', () => {
+    expect(currentDetails(input({ phase: 'rate_limited', waitingFor: 'Retry-After 37 s' })).split('\n\n')).toEqual([
+      '**acme** · specified export endpoint · every 300 s, start_time at least 300 s old',
+      'cursor 2026-11-27 09:55Z · 12,345 tickets stored in 13 pages · lag 10 min',
+      'rate limited: next call 2026-11-27 10:06Z (Retry-After 37 s)',
+    ]);
+  });
+
+  test('the last error and the warnings are named; no next call when there is none', () => {
+    const text = currentDetails(
+      input({ api: 'cursor', phase: 'blocked', nextCallAt: null, lastError: '401 Unauthorized', warnings: 2 }),
+    );
+    expect(text.split('\n\n')[0]).toContain('cursor-based incremental export');
+    expect(text.split('\n\n')[2]).toBe('blocked · last error: 401 Unauthorized · 2 warnings in status');
+  });
+
+  test('durations read as an operator says them', () => {
+    expect([5, 119, 120, 7199, 7200, 172_800].map(duration)).toEqual([
+      '5 s',
+      '119 s',
+      '2 min',
+      '120 min',
+      '2 h',
+      '2 days',
+    ]);
+  });
+});
+
+describe('explainNextCall: which pacing rule a wait is for', () => {
+  const base = { nowMs: NOW, lastCallAt: NOW - 100_000, pollIntervalMs: 300_000, cursor: 0, minStartAgeMs: 300_000 };
+  test('each rule, and "now" when every wait is over', () => {
+    expect(explainNextCall(base)).toEqual({ at: NOW + 200_000, rule: 'interval' });
+    expect(explainNextCall({ ...base, cursor: Math.floor(NOW / 1000) })).toEqual({
+      at: NOW + 300_000,
+      rule: 'start_age',
+    });
+    expect(explainNextCall({ ...base, notBefore: NOW + 900_000 })).toEqual({ at: NOW + 900_000, rule: 'not_before' });
+    expect(explainNextCall({ ...base, lastCallAt: null })).toEqual({ at: NOW, rule: 'now' });
+  });
+});
