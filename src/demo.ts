@@ -4,14 +4,16 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import logUpdate from 'log-update';
 import net from 'node:net';
 import path from 'node:path';
 import { dataConverter } from './codec/data-converter';
-import { formatDuration } from './cli/format';
+import { formatStatus } from './cli/format';
 import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from './emulator';
-import { DEFAULT_TASK_QUEUE, workflowIdFor, ZENDESK_ACCOUNT } from './shared';
-import { ExportInput, ExportStatus, statusQuery } from './workflows/messages';
+import { DEFAULT_TASK_QUEUE, workflowIdFor, WORKFLOW_TYPE } from './shared';
+import { exportStartOptions } from './start-options';
+import { ExportInput, statusQuery } from './workflows/messages';
 
 const DATA_DIR = path.join(ROOT, '.data');
 const TEMPORAL_PORT = 7233;
@@ -119,42 +121,24 @@ async function run() {
       pollIntervalSeconds: PACING_SECONDS,
       minStartAgeSeconds: PACING_SECONDS,
     };
-    await client.workflow.start('ticketExportWorkflow', {
-      taskQueue: DEFAULT_TASK_QUEUE,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: account }],
-    });
+    await client.workflow.start(WORKFLOW_TYPE, exportStartOptions(input, DEFAULT_TASK_QUEUE));
     console.log(`Export: workflow ${workflowId} started. Try in another terminal:`);
     console.log(`  ZENDESK_BASE_URL=${emulator.url} npm run client -- status`);
     console.log('Ctrl-C stops the demo.\n');
 
+    // The same view as `npm run client -- status --watch`: redrawn in place in a terminal, every 5 s when piped.
     const tty = process.stdout.isTTY;
     for (;;) {
       const status = await handle.query(statusQuery).catch(() => undefined);
-      const line = status ? progressLine(status) : 'waiting for the worker...';
-      process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      const view = status ? formatStatus(status) : 'waiting for the worker...';
+      if (tty) logUpdate(view);
+      else console.log(`${view}\n`);
       await new Promise((r) => setTimeout(r, tty ? 1000 : 5000));
     }
   } catch (err) {
     console.error(`\nThe demo failed: ${err instanceof Error ? err.message : err}`);
     await stopAll(1);
   }
-}
-
-function progressLine(s: ExportStatus): string {
-  const next = s.nextCallAt
-    ? `next call in ${Math.max(0, Math.ceil((Date.parse(s.nextCallAt) - Date.now()) / 1000))} s`
-    : s.phase;
-  return [
-    `cursor ${s.cursorIso}`,
-    `${s.ticketsStored.toLocaleString('en-US')} tickets stored`,
-    `${s.pages} pages`,
-    `${s.calls} calls (${s.rateLimited} rate-limited)`,
-    s.paused ? 'paused' : next,
-    `lag ${formatDuration(s.lagSeconds)}`,
-    ...(s.lastError ? [`error: ${s.lastError}`] : []),
-  ].join(' · ');
 }
 
 run().catch((err) => {

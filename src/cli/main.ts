@@ -7,15 +7,17 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
+import logUpdate from 'log-update';
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
 import { ClientAccount, ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig } from '../config';
-import { EXPORT_APIS, ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../shared';
+import { EXPORT_APIS, ExportApi, workflowIdFor, WORKFLOW_TYPE } from '../shared';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import type { ExportInput, ExportStatus } from '../workflows/messages';
 import { pauseSignal, pollNowSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../workflows/messages';
 import { clientConnectionOptions } from '../temporal-connection';
+import { exportStartOptions } from '../start-options';
 import { formatStatus, formatStatusTable, StatusRow, StatusView } from './format';
 
 export const EXIT_OK = 0;
@@ -28,6 +30,10 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   out: (line: string) => void;
   err: (line: string) => void;
+  /** `status --watch`: shows a frame in place of the previous one (a terminal); without it, frames are printed. */
+  frame?: (text: string) => void;
+  /** Resolves when the operator asks `--watch` to stop (Ctrl-C). */
+  stopped?: Promise<void>;
 }
 
 const USAGE = `Usage: npm run client -- <command> [options]
@@ -41,7 +47,9 @@ Commands (each takes --account NAME when ZENDESK_ACCOUNTS_FILE lists more than o
   resume                  continue after pause, or retry now after a blocking error
   poll-now                incremental endpoints: end the idle wait now (the rate limit still holds)
   reset --start-time N    move the cursor to epoch second N (prints the previous cursor)
-  status [--json]         where the export is and what it is waiting for (--all: one row per account)
+  status [--json] [--watch [--interval S] [--frames N]]
+                          where the export is, how far it has come and what it is waiting for (--all: one row per
+                          account); --watch refreshes every S seconds (default 2) until Ctrl-C or N frames
   check                   credentials, format, and which export endpoints the account answers
   stop                    cancel the export workflow (the sink keeps the checkpoint)
 
@@ -68,7 +76,15 @@ const COMMANDS: Record<string, { options: Record<string, { type: 'string' | 'boo
   'poll-now': { options: {}, all: true },
   resume: { options: {}, all: true },
   reset: { options: { 'start-time': { type: 'string' } } },
-  status: { options: { json: { type: 'boolean' } }, all: true },
+  status: {
+    options: {
+      json: { type: 'boolean' },
+      watch: { type: 'boolean' },
+      interval: { type: 'string' },
+      frames: { type: 'string' },
+    },
+    all: true,
+  },
   check: { options: {}, all: true },
   stop: { options: {}, all: true },
 };
@@ -106,13 +122,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const connection = await Connection.connect(clientConnectionOptions(config.temporal));
     try {
       const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
-      if (command === 'status' && (options.all || accounts.length > 1)) {
-        return await statusOfAll(accounts, options, client, io);
-      }
+      if (command === 'status') return await status(accounts, options, client, io);
       let exitCode = EXIT_OK;
       for (const [i, account] of accounts.entries()) {
         try {
-          exitCode = Math.max(exitCode, await execute(command, args[i], options, account, config, client, io));
+          exitCode = Math.max(exitCode, await execute(command, args[i], account, config, client, io));
         } catch (err) {
           if (accounts.length === 1 || !(err instanceof WorkflowNotFoundError)) throw err;
           io.err(`${workflowIdFor(account.account)}: not running`);
@@ -243,7 +257,6 @@ function commandArgs(command: string, options: Options, config: ClientAccount): 
 async function execute(
   command: string,
   args: ExportInput | number | undefined,
-  options: Options,
   account: ClientAccount,
   config: ClientConfig,
   client: Client,
@@ -254,11 +267,8 @@ async function execute(
   switch (command) {
     case 'start': {
       try {
-        await client.workflow.start('ticketExportWorkflow', {
-          taskQueue: config.temporal.taskQueue,
-          workflowId,
-          args: [args as ExportInput],
-          typedSearchAttributes: [{ key: ZENDESK_ACCOUNT, value: account.account }],
+        await client.workflow.start(WORKFLOW_TYPE, {
+          ...exportStartOptions(args as ExportInput, config.temporal.taskQueue),
           workflowIdConflictPolicy: 'FAIL',
         });
         io.out(`Started ${workflowId} on task queue ${config.temporal.taskQueue}.`);
@@ -293,18 +303,6 @@ async function execute(
         throw err;
       }
     }
-    case 'status': {
-      const execution = await handle.describe();
-      if (execution.status.name !== 'RUNNING') {
-        io.err(
-          `${workflowId} is not running (${execution.status.name.toLowerCase()}); start it with \`npm run client -- start\`.`,
-        );
-        return EXIT_FAILED;
-      }
-      const status = withRetry(await handle.query(statusQuery), execution);
-      io.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
-      return EXIT_OK;
-    }
     case 'stop':
       await handle.cancel();
       io.out(`Cancellation requested for ${workflowId}; the sink keeps its checkpoint for the next start.`);
@@ -332,7 +330,63 @@ function withRetry(status: ExportStatus, execution: WorkflowExecutionDescription
   };
 }
 
-async function statusOfAll(accounts: ClientAccount[], options: Options, client: Client, io: CliIo): Promise<number> {
+/** `status`: once, or with --watch a frame every --interval seconds until stopped (or --frames N). */
+async function status(accounts: ClientAccount[], options: Options, client: Client, io: CliIo): Promise<number> {
+  const table = options.all === true || accounts.length > 1;
+  const render = () => (table ? statusOfAll(accounts, options, client) : statusOfOne(accounts[0], options, client));
+  if (!options.watch) {
+    if (options.interval !== undefined || options.frames !== undefined) {
+      throw new UsageError('--interval and --frames go with --watch');
+    }
+    const { text, exitCode, error } = await render();
+    if (error) io.err(error);
+    else io.out(text);
+    return exitCode;
+  }
+  const intervalMs = decimal('interval', options.interval ?? '2', 0.5) * 1000;
+  const frames = options.frames === undefined ? Infinity : wholeNumber('frames', options.frames, { min: 1 });
+  let stop = false;
+  void io.stopped?.then(() => (stop = true));
+  let exitCode = EXIT_OK;
+  for (let frame = 1; frame <= frames && !stop; frame++) {
+    const result = await render();
+    exitCode = result.exitCode;
+    const text = result.error ?? result.text;
+    if (io.frame && !options.json) io.frame(text);
+    else io.out(options.json ? JSON.stringify(JSON.parse(text)) : `${text}\n`);
+    if (frame < frames && !stop) {
+      const pause = new Promise((resolve) => setTimeout(resolve, intervalMs));
+      await (io.stopped ? Promise.race([pause, io.stopped]) : pause);
+    }
+  }
+  return exitCode;
+}
+
+async function statusOfOne(
+  { account }: ClientAccount,
+  options: Options,
+  client: Client,
+): Promise<{ text: string; exitCode: number; error?: string }> {
+  const workflowId = workflowIdFor(account);
+  const handle = client.workflow.getHandle(workflowId);
+  const execution = await handle.describe();
+  if (execution.status.name !== 'RUNNING') {
+    const error = `${workflowId} is not running (${execution.status.name.toLowerCase()}); start it with \`npm run client -- start\`.`;
+    return {
+      text: options.json ? JSON.stringify({ account, state: execution.status.name.toLowerCase() }) : error,
+      exitCode: EXIT_FAILED,
+      error,
+    };
+  }
+  const view = withRetry(await handle.query(statusQuery), execution);
+  return { text: options.json ? JSON.stringify(view, null, 2) : formatStatus(view), exitCode: EXIT_OK };
+}
+
+async function statusOfAll(
+  accounts: ClientAccount[],
+  options: Options,
+  client: Client,
+): Promise<{ text: string; exitCode: number; error?: string }> {
   const rows: StatusRow[] = await Promise.all(
     accounts.map(async ({ account }): Promise<StatusRow> => {
       const handle = client.workflow.getHandle(workflowIdFor(account));
@@ -346,8 +400,10 @@ async function statusOfAll(accounts: ClientAccount[], options: Options, client: 
       }
     }),
   );
-  io.out(options.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows));
-  return rows.every((row) => row.status) ? EXIT_OK : EXIT_FAILED;
+  return {
+    text: options.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows),
+    exitCode: rows.every((row) => row.status) ? EXIT_OK : EXIT_FAILED,
+  };
 }
 
 async function check(options: Options, io: CliIo): Promise<number> {
@@ -401,8 +457,19 @@ async function checkAccount(zendesk: ZendeskClient, io: CliIo): Promise<number> 
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2), { env: process.env, out: (l) => console.log(l), err: (l) => console.error(l) })
-    .then((code) => process.exit(code))
+  const stopped = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  runCli(process.argv.slice(2), {
+    env: process.env,
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+    // In a terminal, --watch redraws in place (log-update); piped, it prints each frame.
+    ...(process.stdout.isTTY ? { frame: (text: string) => logUpdate(text) } : {}),
+    stopped,
+  })
+    .then((code) => {
+      logUpdate.done();
+      process.exit(code);
+    })
     .catch((err) => {
       console.error(err);
       process.exit(EXIT_FAILED);

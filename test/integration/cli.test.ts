@@ -91,6 +91,31 @@ describe('operator CLI', () => {
     expect(all.out).toMatch(/retrying: GET .*503 upstream overloaded/);
   });
 
+  test('status --watch: a frame every --interval, --frames of them; --json gives one object per line', async () => {
+    h = await startHarness({ start: false, emulator: { ticketCount: 1200, windowSeconds: 0 } });
+    expect((await cli(['start', '--start-time', '0'])).code).toBe(0);
+    await h.waitForTruth(30_000);
+    const started = Date.now();
+    const watched = await cli(['status', '--watch', '--interval', '0.5', '--frames', '3']);
+    expect(watched.code).toBe(0);
+    const frames = watched.out.split(/\n\n/).filter((frame) => frame.startsWith('account'));
+    expect(frames).toHaveLength(3);
+    for (const frame of frames) {
+      expect(frame).toMatch(/^progress\s+█+░*\s+\d+%/m);
+      expect(frame).toMatch(/^stored\s+1,2\d\d tickets/m);
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    const json = await cli(['status', '--watch', '--json', '--interval', '0.5', '--frames', '2']);
+    const objects = json.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(objects).toHaveLength(2);
+    expect(objects[1]).toMatchObject({ account: h.account, state: expect.stringMatching(/caught_up|catching_up/) });
+    expect((await cli(['status', '--interval', '1'])).err).toMatch(/--interval and --frames go with --watch/);
+    expect((await cli(['status', '--watch', '--frames', '0'])).err).toMatch(/--frames must be between 1/);
+  });
+
   test('bad input exits 2 with a message naming the problem', async () => {
     h = await startHarness({ start: false, worker: false });
     const cases: [string[], RegExp, Record<string, string>?][] = [
@@ -155,9 +180,9 @@ describe('operator CLI', () => {
     const table = await cli(['status', '--all'], env);
     expect(table.code).toBe(1);
     const [header, ...rows] = table.out.split('\n');
-    expect(header).toMatch(/^ACCOUNT\s+STATE\s+CURSOR/);
+    expect(header).toMatch(/^ACCOUNT\s+STATE\s+PROGRESS\s+CURSOR/);
     expect(rows[0]).toMatch(
-      new RegExp(`^${h.account.replace(/\./g, '\\.')}\\s+(waiting|fetching|persisting)\\s+20\\d\\d-.*\\s1,2\\d\\d\\s`),
+      new RegExp(`^${h.account.replace(/\./g, '\\.')}\\s+caught up\\s+100%\\s+20\\d\\d-.*\\s1,2\\d\\d\\s`),
     );
     expect(rows[1]).toMatch(/^ghost\s+not started(\s+—)+$/);
     const json = JSON.parse((await cli(['status', '--all', '--json'], env)).out);

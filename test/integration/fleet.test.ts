@@ -174,9 +174,10 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
     expect(table.code).toBe(0);
     const lines = table.out.split('\n');
     expect(lines[0]).toMatch(
-      /^ACCOUNT\s+STATE\s+CURSOR\s+LAG\s+TICKETS\s+PAGES\s+CALLS\s+429S\s+NEXT CALL\s+LAST ERROR$/,
+      /^ACCOUNT\s+STATE\s+PROGRESS\s+CURSOR\s+LAG\s+TICKETS\s+PAGES\s+CALLS\s+429S\s+NEXT CALL\s+LAST ERROR$/,
     );
-    for (const name of names) expect(lines.find((l) => l.startsWith(name))).toMatch(/waiting|idle|fetching|persisting/);
+    for (const name of names)
+      expect(lines.find((l) => l.startsWith(name))).toMatch(/\s(caught up|catching up)\s+\d+%\s/);
 
     // Account B's pages went to the shared blob store, and each history, written by two workers and a kill,
     // replays cleanly with the payloads read back from PostgreSQL.
