@@ -1,0 +1,270 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Browser, chromium, Locator, Page } from 'playwright-core';
+import { SqliteBlobStore } from '../../src/codec/blob-store';
+import { createDataConverter } from '../../src/codec/claim-check';
+import { CodecServer, startCodecServer } from '../../src/codec/codec-server';
+import { dataConverter } from '../../src/codec/data-converter';
+import { GZIP_ENCODING } from '../../src/codec/gzip-codec';
+import { DevServer, freePort, ROOT, startDevServer } from '../../src/dev-server';
+import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
+import { workflowIdFor } from '../../src/shared';
+import { SqliteSink } from '../../src/sinks/sqlite';
+import { exportStartOptions } from '../../src/start-options';
+import { createExportWorker } from '../../src/worker';
+import { quietRuntime, testEnv, waitFor } from '../helpers/harness';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test/artifacts');
+const DOCS_SCREENSHOT = path.join(ROOT, 'docs/web-ui.png');
+const TICKET_COUNT = 1500;
+const UI_TIMEOUT_MS = 60_000;
+const TEST_TIMEOUT_MS = 180_000;
+
+function requireChromium(): void {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(
+      `The Web UI test needs Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`,
+    );
+  }
+}
+
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** The text of a locator once it contains every one of `expected`, polled while the UI loads. */
+async function textContaining(locator: Locator, ...expected: string[]): Promise<string> {
+  let last = '';
+  try {
+    return await waitFor(
+      `the Web UI to show ${expected.join(', ')}`,
+      async () => {
+        last = await locator.innerText({ timeout: 2_000 });
+        return expected.every((text) => last.includes(text)) && last;
+      },
+      UI_TIMEOUT_MS,
+      500,
+    );
+  } catch {
+    // The assertion shows what was there instead.
+    return last;
+  }
+}
+
+function apiTokenCredentials() {
+  return { email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+}
+
+/** Runs every step even when one fails, then reports the first failure. */
+async function closeAll(steps: (() => unknown)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
+/** How the server stores the result of an event: the encoding of its first payload, before any codec. */
+async function storedResultEncoding(connection: Connection, workflowId: string, eventId: number): Promise<string> {
+  const { history } = await connection.workflowService.getWorkflowExecutionHistory({
+    namespace: 'default',
+    execution: { workflowId },
+    maximumPageSize: eventId,
+  });
+  const event = history?.events?.find((e) => Number(e.eventId) === eventId);
+  const encoding = event?.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.metadata?.encoding;
+  return encoding ? new TextDecoder().decode(encoding) : '';
+}
+
+describe('the Temporal Web UI', () => {
+  let devServer: DevServer | undefined;
+  let codecServer: CodecServer | undefined;
+  let emulator: Emulator | undefined;
+  let sink: SqliteSink | undefined;
+  let blobStore: SqliteBlobStore | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  let worker: Worker | undefined;
+  let workerRunning: Promise<void> | undefined;
+  let clientConnection: Connection | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let uiUrl: string;
+  let account: string;
+  let workflowId: string;
+  /** Set by the first test: the workflow page the operator reached from the list. */
+  let workflowUrl: string | undefined;
+
+  beforeAll(async () => {
+    requireChromium();
+    quietRuntime();
+    const { bundlePath, tmpDir } = testEnv();
+    const uiPort = await freePort();
+    const uiOrigins = [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`];
+    uiUrl = uiOrigins[0];
+    const sinkFile = path.join(tmpDir, `web-ui-${randomUUID()}.db`);
+    sink = new SqliteSink(sinkFile);
+    blobStore = new SqliteBlobStore(sinkFile);
+    codecServer = await startCodecServer({
+      codecs: createDataConverter(blobStore).payloadCodecs ?? [],
+      allowedOrigins: uiOrigins,
+    });
+    devServer = await startDevServer({
+      dbFilename: path.join(tmpDir, `web-ui-temporal-${randomUUID()}.db`),
+      ui: uiPort,
+      codecEndpoint: codecServer.url,
+      stderr: 'ignore',
+    });
+    emulator = await startEmulator({ ticketCount: TICKET_COUNT, windowSeconds: 0, minStartAgeSeconds: 1 });
+    account = new URL(emulator.url).host;
+    workflowId = workflowIdFor(account);
+    const taskQueue = `web-ui-${randomUUID()}`;
+
+    nativeConnection = await NativeConnection.connect({ address: devServer.address });
+    worker = await createExportWorker({
+      config: {
+        temporal: { address: devServer.address, namespace: 'default', taskQueue },
+        accounts: [{ account, baseUrl: emulator.url, ...apiTokenCredentials(), timeoutMs: 3000 }],
+        sinkUrl: `sqlite:${sinkFile}`,
+        blobRetentionDays: 7,
+      },
+      connection: nativeConnection,
+      sink,
+      blobStore,
+      workflowBundle: { codePath: bundlePath },
+    });
+    workerRunning = worker.run();
+
+    clientConnection = await Connection.connect({ address: devServer.address });
+    const client = new Client({ connection: clientConnection, dataConverter });
+    const input = { account, startTime: 0, pollIntervalSeconds: 1, minStartAgeSeconds: 1 };
+    await client.workflow.start('ticketExportWorkflow', exportStartOptions(input, taskQueue));
+    await waitFor('every ticket in the sink', async () => (await sink!.countTickets(account)) >= TICKET_COUNT);
+
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    fs.mkdirSync(path.dirname(DOCS_SCREENSHOT), { recursive: true });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+  }, TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await closeAll([
+      // Whatever the page showed when a test failed is worth a look.
+      () => page && !page.isClosed() && screenshot(page, 'web-ui-last.png'),
+      () => browser?.close(),
+      async () => {
+        worker?.shutdown();
+        await workerRunning;
+      },
+      () => nativeConnection?.close(),
+      () => clientConnection?.close(),
+      () => codecServer?.close(),
+      () => devServer?.stop(),
+      () => emulator?.close(),
+      () => blobStore?.close(),
+      () => sink?.close(),
+    ]);
+  }, TEST_TIMEOUT_MS);
+
+  async function openWorkflowTab(tab: string): Promise<void> {
+    if (!workflowUrl) throw new Error('the workflow page was never reached from the list');
+    await page.goto(workflowUrl);
+    await page.getByRole('tab', { name: tab }).click();
+  }
+
+  test(
+    'lists the export under its ZendeskAccount and opens it',
+    async () => {
+      const query = encodeURIComponent(`ZendeskAccount="${account}"`);
+      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`);
+      await page.getByRole('link', { name: workflowId, exact: true }).click();
+      await page.waitForURL(/\/workflows\/[^/]+\/[^/]+\/history/);
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toContain(workflowId);
+      workflowUrl = page.url();
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'shows the current details the workflow sets',
+    async () => {
+      await openWorkflowTab('User Metadata');
+      // The UI renders each markdown text in its own iframe; the current details are the one next to their heading.
+      const panel = page
+        .getByRole('heading', { name: 'Current Details' })
+        .locator('xpath=ancestor::*[.//iframe[@title="output"]][1]');
+      const details = panel.frameLocator('iframe[title="output"]').locator('body');
+      const text = await textContaining(details, account, 'specified export endpoint', 'cursor ');
+      expect(text).toContain(account);
+      expect(text).toContain('specified export endpoint · every 1 s, start_time at least 1 s old');
+      expect(text).toMatch(/cursor \d{4}-\d\d-\d\d \d\d:\d\dZ/);
+      await screenshot(page, 'web-ui.png');
+      await page.screenshot({ path: DOCS_SCREENSHOT });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'shows the ZendeskCursor search attribute',
+    async () => {
+      await openWorkflowTab('Search Attributes');
+      const attributes = page.getByRole('textbox').filter({ hasText: 'ZendeskAccount' });
+      const text = await textContaining(attributes, '"ZendeskCursor"');
+      expect(text).toMatch(/"ZendeskCursor": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+      expect(text).toContain(`"ZendeskAccount": "${account}"`);
+      await screenshot(page, 'web-ui-search-attributes.png');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    'shows a page of tickets decoded by the codec server',
+    async () => {
+      await openWorkflowTab('History');
+      await page.getByRole('button', { name: 'Descending' }).click();
+      const rows = page.getByTestId('event-summary-row');
+      expect(await textContaining(rows.first(), 'Workflow Execution Started')).toContain('Workflow Execution Started');
+      // The first activity of the run fetches the first page: a thousand tickets, far above the gzip threshold.
+      const firstCompletion = rows.filter({ hasText: 'Activity Task Completed' }).first();
+      const eventId = Number(await firstCompletion.getAttribute('data-eventid'));
+      expect(await storedResultEncoding(clientConnection!, workflowId, eventId)).toBe(GZIP_ENCODING);
+      await firstCompletion.click();
+
+      const expanded = page.getByTestId('event-summary-row-expanded');
+      expect(await textContaining(expanded, 'Activity Type', 'Activity Task Completed')).toContain('fetchPage');
+      // The completed event comes last in the activity's group, and its result is its only code block.
+      const result = expanded.getByRole('textbox').last();
+      const text = await textContaining(result, '"generated_timestamp"');
+      expect(text).toContain('"kind": "page"');
+      expect(text).toMatch(/"generated_timestamp": \d+/);
+      expect(text).toMatch(/"subject": "[^"]+"/);
+      // Scrolling to the result itself, a thousand tickets tall, takes seconds; its label is enough.
+      await expanded.getByText('Result', { exact: true }).scrollIntoViewIfNeeded();
+      await screenshot(page, 'web-ui-ticket-page.png');
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
