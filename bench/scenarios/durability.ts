@@ -8,6 +8,7 @@ import {
   startBenchWorker,
   startEmulatorProcess,
   startExport,
+  unpacedCatchUp,
   stopExport,
   waitForTickets,
 } from '../support/pipeline';
@@ -109,13 +110,7 @@ export async function throughPipeline(
   const worker = await startBenchWorker(env, { baseUrl, sinkUrl, extraEnv });
   const account = new URL(baseUrl).host;
   try {
-    const { workflowId, startedAt } = await startExport(env, worker, {
-      account,
-      api: 'exports',
-      startTime: 0,
-      pollIntervalSeconds: 0,
-      minStartAgeSeconds: 0,
-    });
+    const { workflowId, startedAt } = await startExport(env, worker, unpacedCatchUp(account));
     const doneAt = await waitForTickets(sink, account, tickets, 30 * 60_000);
     const metrics = await (await fetch(worker.metricsUrl)).text();
     await stopExport(env, workflowId);

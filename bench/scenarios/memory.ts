@@ -1,7 +1,15 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openSink } from '../../src/sinks/open';
-import { BenchEnv, rssMb, startBenchWorker, startEmulatorProcess, startExport, stopExport } from '../support/pipeline';
+import {
+  BenchEnv,
+  rssMb,
+  startBenchWorker,
+  startEmulatorProcess,
+  startExport,
+  stopExport,
+  unpacedCatchUp,
+} from '../support/pipeline';
 import { round } from '../support/stats';
 
 export interface MemoryOptions {
@@ -34,13 +42,7 @@ export async function measureMemory(env: BenchEnv, { tickets }: MemoryOptions) {
   const account = new URL(emulator.url).host;
   const samples: Sample[] = [];
   try {
-    const { workflowId, startedAt } = await startExport(env, worker, {
-      account,
-      api: 'exports',
-      startTime: 0,
-      pollIntervalSeconds: 0,
-      minStartAgeSeconds: 0,
-    });
+    const { workflowId, startedAt } = await startExport(env, worker, unpacedCatchUp(account));
     for (;;) {
       const stored = await sink.countTickets(account);
       samples.push({

@@ -125,6 +125,11 @@ export async function startExport(
   return { workflowId, startedAt };
 }
 
+/** A catch-up from the beginning with no pacing at all: what the durability and memory scenarios measure. */
+export function unpacedCatchUp(account: string): ExportInput {
+  return { account, api: 'exports', startTime: 0, pollIntervalSeconds: 0, minStartAgeSeconds: 0 };
+}
+
 export async function stopExport(env: BenchEnv, workflowId: string): Promise<void> {
   await env.client.workflow
     .getHandle(workflowId)
