@@ -60,8 +60,9 @@ export function progressOf(status: ExportStatus, nowMs: number) {
   // Zendesk's now, as the workflow sees it: the complete-through point plus the lag.
   const zendeskNow = (status.completeThrough ?? status.cursor) + lag;
   if (!from) return null;
-  const span = zendeskNow - from.cursor;
-  const done = (status.completeThrough ?? status.cursor) - from.cursor;
+  const start = Math.max(from.cursor, from.firstTicketAt ?? from.cursor);
+  const span = zendeskNow - start;
+  const done = (status.completeThrough ?? status.cursor) - start;
   const fraction = status.state === 'caught_up' || span <= 0 ? 1 : Math.min(1, Math.max(0, done / span));
   const elapsedSeconds = Math.max(0, (Date.parse(status.asOf) - from.atMs) / 1000);
   const tickets = status.ticketsStored - from.tickets;
@@ -70,7 +71,7 @@ export function progressOf(status: ExportStatus, nowMs: number) {
   const speed = elapsedSeconds >= 1 ? done / elapsedSeconds : 0;
   const caughtUp = status.state === 'caught_up' || fraction >= 1;
   const etaSeconds = caughtUp ? 0 : speed > 0 ? Math.round((zendeskNow - status.cursor) / speed) : null;
-  return { fraction, fromCursor: from.cursor, ticketsPerMinute, etaSeconds, caughtUp };
+  return { fraction, fromCursor: start, ticketsPerMinute, etaSeconds, caughtUp };
 }
 
 function bar(c: Chalk, fraction: number): string {

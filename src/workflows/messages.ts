@@ -81,6 +81,11 @@ export interface ProgressFrom {
   atMs: number;
   /** ticketsStored then. */
   tickets: number;
+  /**
+   * The oldest generated_timestamp of the first page after it (epoch seconds): a catch-up from 0 spans decades of no
+   * tickets, so progress counts from here.
+   */
+  firstTicketAt?: number;
 }
 
 export type ExportPhase =

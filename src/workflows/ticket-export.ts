@@ -421,6 +421,12 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     if (result.foreignNextPage)
       addWarning(`next page URL points to another origin and was ignored: ${result.foreignNextPage}`);
     let storedAt: number | undefined;
+    if (state.progressFrom && state.progressFrom.firstTicketAt === undefined && result.rows.length > 0) {
+      state.progressFrom.firstTicketAt = result.rows.reduce(
+        (min, row) => Math.min(min, row.generated_timestamp),
+        Number.MAX_SAFE_INTEGER,
+      );
+    }
     if (result.rows.length > 0) {
       phase = 'persisting';
       const stored = await persistUntilStored(result.rows, result.fieldHeaders, next);

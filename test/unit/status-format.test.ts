@@ -45,6 +45,13 @@ describe('status view', () => {
     expect(p!.etaSeconds).toBe(1800);
   });
 
+  test('a catch-up from 0 counts from its oldest ticket, not from 1970', () => {
+    const from = { cursor: 0, atMs: NOW - 600_000, tickets: 0, firstTicketAt: NOW_S - 100 * 86_400 };
+    const p = progressOf(status({ progressFrom: from }), NOW);
+    expect(p!.fraction).toBeCloseTo(0.25, 3);
+    expect(p!.fromCursor).toBe(NOW_S - 100 * 86_400);
+  });
+
   test('a caught-up export is at 100% with no ETA to wait for', () => {
     const p = progressOf(status({ state: 'caught_up', lagSeconds: 4, completeThrough: NOW_S - 4 }), NOW);
     expect(p).toMatchObject({ fraction: 1, etaSeconds: 0, caughtUp: true });
