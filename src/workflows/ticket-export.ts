@@ -123,6 +123,11 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     return Date.now() + (state.zendeskClockOffsetMs ?? 0);
   }
 
+  /** How far behind Zendesk the sink is, on Zendesk's clock (a pending reset counts as done). */
+  function lagSeconds(): number {
+    return exportLagSeconds(zendeskNow(), pendingReset ?? completeThrough(state));
+  }
+
   function noteZendeskClock(measuredMs: number | undefined): void {
     if (measuredMs === undefined) return;
     const previous = state.zendeskClockOffsetMs ?? 0;
@@ -202,7 +207,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       lastPageSize: state.lastPageSize,
       lastError: state.lastError,
       warnings: [...state.warnings],
-      lagSeconds: exportLagSeconds(zendeskNow(), pendingReset ?? completeThrough(state)),
+      lagSeconds: lagSeconds(),
       completeThrough: pendingReset ?? completeThrough(state),
       pollIntervalSeconds: settings.pollIntervalMs / 1000,
       minStartAgeSeconds: settings.minStartAgeMs / 1000,
@@ -246,7 +251,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
         cursor: pendingReset ?? state.cursor,
         ticketsStored: state.ticketsStored,
         pages: state.pages,
-        lagSeconds: exportLagSeconds(zendeskNow(), pendingReset ?? completeThrough(state)),
+        lagSeconds: lagSeconds(),
         phase,
         waitingFor,
         nextCallAt: nextCall,
@@ -327,7 +332,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       notBefore: Math.max(notBefore, state.retryAfterUntil ?? 0),
       zendeskClockOffsetMs: state.zendeskClockOffsetMs,
     };
-    const callAt = nextCallAt({ ...pacing, nowMs: Date.now() });
+    const { at: callAt, rule } = explainNextCall({ ...pacing, nowMs: Date.now() });
     // Whether the next command is a timer or an activity must not hinge on a workflow-task timestamp, which can
     // differ between a live run and a replay after a workflow task timed out. So: no timer only when every rule
     // was already met when the last page was stored, a time its activities recorded; else a timer, and no clock
@@ -341,7 +346,6 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       else phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
       nextCall = callAt;
       const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now()));
-      const rule = explainNextCall({ ...pacing, nowMs: Date.now() }).rule;
       const summary = waitSummary(phase, rule, pacing.pollIntervalMs, waitMs);
       publishSearchAttributes();
       showDetails(summary);
@@ -377,7 +381,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       continue;
     }
     // Our own worker wrote it, so this cannot happen short of a corrupted history: fail the task, as without the marker.
-    if (undecodableReason(result) !== undefined) throw new Error(`fetchPage result: ${undecodableReason(result)}`);
+    const unreadable = undecodableReason(result);
+    if (unreadable !== undefined) throw new Error(`fetchPage result: ${unreadable}`);
     state.calls++;
     state.lastCallAt = result.requestedAt;
     noteZendeskClock(result.zendeskClockOffsetMs);
