@@ -1,6 +1,7 @@
 import chalk from 'chalk';
 import type { ExportStateName } from '../shared';
 import type { ExportStatus } from '../workflows/messages';
+import { duration } from '../workflows/details';
 import { exportLagSeconds, isoSeconds } from '../workflows/pacing';
 
 /** An activity that failed and waits for its next attempt (from the server's description of the workflow). */
@@ -97,7 +98,7 @@ function describeNextCall(status: StatusView, nowMs: number): string {
         : status.phase === 'idle'
           ? ' (caught up: polling)'
           : '';
-  return `${status.nextCallAt} (in ${formatDuration(inSeconds)})${why}`;
+  return `${status.nextCallAt} (in ${duration(inSeconds)})${why}`;
 }
 
 /** One account's status: a progress bar and the figures an operator asks for first. */
@@ -119,7 +120,7 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
       `${bar(c, progress.fraction)} ${percent}  ${day(progress.fromCursor)} → ${progress.caughtUp ? 'now' : day(status.cursor)}`,
     ]);
   }
-  lines.push(['cursor', `${status.cursor} (${status.cursorIso}), lag ${formatDuration(lag)}`]);
+  lines.push(['cursor', `${status.cursor} (${status.cursorIso}), lag ${duration(lag)}`]);
   lines.push([
     'stored',
     `${status.ticketsStored.toLocaleString('en-US')} tickets in ${status.pages} pages (last page ${status.lastPageSize} rows)`,
@@ -137,7 +138,7 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
       ? 'caught up'
       : progress.etaSeconds === null
         ? 'ETA unknown yet'
-        : `caught up in about ${formatDuration(progress.etaSeconds)}`;
+        : `caught up in about ${duration(progress.etaSeconds)}`;
     lines.push(['rate', `${rate} · ${eta}`]);
   }
   lines.push(['next call', describeNextCall(status, nowMs)]);
@@ -156,13 +157,6 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
 
 function day(epochSeconds: number): string {
   return isoSeconds(epochSeconds).slice(0, 16).replace('T', ' ') + 'Z';
-}
-
-export function formatDuration(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
 }
 
 /** One account in `status --all`: its status when the export runs, else what state its workflow is in. */
@@ -192,7 +186,7 @@ export function formatStatusTable(rows: StatusRow[], options: FormatOptions = {}
     if (!s) return { state: undefined, cells: [account, state, '—', '—', '—', '—', '—', '—', '—', '—', '—'] };
     const exportState = s.state ?? (s.blocked ? 'blocked' : s.paused ? 'paused' : 'catching_up');
     const next = s.nextCallAt
-      ? `in ${formatDuration(Math.max(0, Math.ceil((Date.parse(s.nextCallAt) - nowMs) / 1000)))}`
+      ? `in ${duration(Math.max(0, Math.ceil((Date.parse(s.nextCallAt) - nowMs) / 1000)))}`
       : '—';
     const progress = progressOf(s, nowMs);
     return {
@@ -202,7 +196,7 @@ export function formatStatusTable(rows: StatusRow[], options: FormatOptions = {}
         exportState.replace(/_/g, ' '),
         progress ? `${Math.floor(progress.fraction * 100)}%` : '—',
         s.cursorIso.replace(/:\d\d(\.\d+)?Z$/, 'Z'),
-        formatDuration(lagNow(s, nowMs)),
+        duration(lagNow(s, nowMs)),
         s.ticketsStored.toLocaleString('en-US'),
         String(s.pages),
         String(s.calls),
