@@ -38,13 +38,19 @@ const subdomain = z
   .trim()
   .regex(/^[a-z0-9][a-z0-9-]*$/i, 'must be a Zendesk subdomain such as "acme" (for acme.zendesk.com)');
 
+/** A plain decimal >= min (no `0x10`, `1e1` or empty text), or undefined: the CLI's flags follow the same rule. */
+export function readDecimal(text: string, min: number): number | undefined {
+  const n = Number(text);
+  return /^\d+(\.\d+)?$/.test(text) && n >= min ? n : undefined;
+}
+
 function numberOf(unit: string, min: number) {
   return z
     .string()
     .trim()
     .transform((v, ctx) => {
-      const n = Number(v);
-      if (!/^\d+(\.\d+)?$/.test(v) || n < min) {
+      const n = readDecimal(v, min);
+      if (n === undefined) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a number of ${unit} >= ${min}, got "${v}"` });
         return z.NEVER;
       }

@@ -10,7 +10,7 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import logUpdate from 'log-update';
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
-import { ClientAccount, ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig } from '../config';
+import { ClientAccount, ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig, readDecimal } from '../config';
 import { EXPORT_APIS, ExportApi, workflowIdFor, WORKFLOW_TYPE } from '../shared';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
@@ -164,11 +164,8 @@ function wholeNumber(name: string, raw: string | boolean | undefined, { min, max
 
 /** A decimal number as the environment accepts it: `0x10`, `1e1` or an empty string are not numbers here. */
 function decimal(name: string, raw: string | boolean | undefined, min: number, unit = 'seconds'): number {
-  const text = typeof raw === 'string' ? raw.trim() : '';
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n < min) {
-    throw new UsageError(`--${name} must be a number of ${unit} >= ${min}, got "${raw}"`);
-  }
+  const n = readDecimal(typeof raw === 'string' ? raw.trim() : '', min);
+  if (n === undefined) throw new UsageError(`--${name} must be a number of ${unit} >= ${min}, got "${raw}"`);
   return n;
 }
 
@@ -351,9 +348,10 @@ async function status(accounts: ClientAccount[], options: Options, client: Clien
   for (let frame = 1; frame <= frames && !stop; frame++) {
     const result = await render();
     exitCode = result.exitCode;
-    const text = result.error ?? result.text;
-    if (io.frame && !options.json) io.frame(text);
-    else io.out(options.json ? JSON.stringify(JSON.parse(text)) : `${text}\n`);
+    // With --json a stopped workflow is an object too ({ account, state }), so every line parses.
+    if (options.json) io.out(JSON.stringify(JSON.parse(result.text)));
+    else if (io.frame) io.frame(result.error ?? result.text);
+    else io.out(`${result.error ?? result.text}\n`);
     if (frame < frames && !stop) {
       const pause = new Promise((resolve) => setTimeout(resolve, intervalMs));
       await (io.stopped ? Promise.race([pause, io.stopped]) : pause);
@@ -457,7 +455,10 @@ async function checkAccount(zendesk: ZendeskClient, io: CliIo): Promise<number> 
 }
 
 if (require.main === module) {
-  const stopped = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  // Only `--watch` turns Ctrl-C into "stop watching"; every other command keeps Node's default (exit at once).
+  const stopped = process.argv.includes('--watch')
+    ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+    : undefined;
   runCli(process.argv.slice(2), {
     env: process.env,
     out: (l) => console.log(l),
