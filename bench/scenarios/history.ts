@@ -29,7 +29,7 @@ export async function analyseHistory(env: BenchEnv, workflowId: string, workerMe
         ...(event.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
       ];
       for (const payload of payloads) {
-        const size = temporal.api.common.v1.Payload.encode(payload).finish().length;
+        const size = wireSize(payload);
         const encoding = new TextDecoder().decode(payload.metadata?.encoding ?? new Uint8Array());
         if (encoding === CLAIM_CHECK_ENCODING) claimChecked++;
         if (size > largestPayload) [largestPayload, largestEncoding] = [size, encoding];
