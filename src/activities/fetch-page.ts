@@ -1,7 +1,9 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
+import { fetchRetryDelayMs, MAX_ACTIVITY_RETRY_DELAY_MS } from '../workflows/pacing';
 import { withHeartbeat } from './heartbeat';
 import { activityMetrics } from './metrics';
 import { FetchPageInput, FetchPageResult } from './types';
@@ -42,9 +44,10 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       if ('afterCursor' in outcome) result.afterCursor = outcome.afterCursor ?? null;
       if ('endOfStream' in outcome) result.endOfStream = outcome.endOfStream;
       if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;
+      if ('sideloads' in outcome && outcome.sideloads) result.sideloads = outcome.sideloads;
       return result;
     } catch (err) {
-      const failure = toApplicationFailure(err);
+      const failure = toApplicationFailure(err, { minGapMs: input.minGapMs ?? 0, requestedAt });
       metrics.apiCall(
         input.account,
         endpoint,
@@ -69,19 +72,32 @@ async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
   }
 }
 
-function toApplicationFailure(err: unknown): ApplicationFailure {
+/**
+ * A failed call as Temporal sees it. A transient one is retried by the activity no sooner than the pacing allows
+ * after the failed call; when that is further away than a short retry, the activity stops and the workflow waits
+ * (durably, and interruptibly by the operator) instead.
+ */
+function toApplicationFailure(err: unknown, call: { minGapMs: number; requestedAt: number }): ApplicationFailure {
   if (err instanceof ZendeskPermanentError) {
     return ApplicationFailure.create({ message: err.message, type: PERMANENT_FAILURE, nonRetryable: true });
   }
-  if (err instanceof ZendeskTransientError) {
-    return ApplicationFailure.create({
-      message: err.message,
-      type: TRANSIENT_FAILURE,
-      nextRetryDelay: err.retryAfterSeconds !== undefined ? `${err.retryAfterSeconds} seconds` : undefined,
-    });
-  }
+  const message =
+    err instanceof ZendeskTransientError
+      ? err.message
+      : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+  const retryAfterSeconds = err instanceof ZendeskTransientError ? err.retryAfterSeconds : undefined;
+  const delayMs = fetchRetryDelayMs({
+    attempt: Context.current().info.attempt,
+    minGapMs: call.minGapMs,
+    sinceCallMs: Date.now() - call.requestedAt,
+    retryAfterMs: retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : undefined,
+  });
   return ApplicationFailure.create({
-    message: `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
+    message,
     type: TRANSIENT_FAILURE,
+    nextRetryDelay: delayMs,
+    nonRetryable: delayMs > MAX_ACTIVITY_RETRY_DELAY_MS,
+    // The workflow's backoff then starts no sooner than this (worker clock, ms).
+    details: [{ retryNotBefore: Date.now() + delayMs }],
   });
 }

@@ -23,5 +23,10 @@ export function activityMetrics() {
       meter.createCounter('zendesk_pages_stored', '', 'Pages written to the sink').add(1, { account });
       meter.createCounter('zendesk_tickets_stored', '', 'Ticket rows written to the sink').add(tickets, { account });
     },
+    ticketsRejected(account: string, tickets: number) {
+      meter
+        .createCounter('zendesk_tickets_rejected', '', 'Tickets the sink cannot store, set aside in rejected_tickets')
+        .add(tickets, { account });
+    },
   };
 }

@@ -8,7 +8,9 @@ export function createPersist({ sink }: { sink: TicketSink }) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
     const output = await withHeartbeat(() => sink.persistPage(input));
     const metrics = activityMetrics();
-    metrics.pageStored(input.account, input.rows.length);
+    // No rows: a checkpoint only (an operator's reset), not a page.
+    if (input.rows.length > 0) metrics.pageStored(input.account, input.rows.length);
+    if (output.rejected > 0) metrics.ticketsRejected(input.account, output.rejected);
     return { ...output, completedAt: Date.now() };
   };
 }
@@ -16,7 +18,7 @@ export function createPersist({ sink }: { sink: TicketSink }) {
 export function createLoadCheckpoint({ sink }: { sink: TicketSink }) {
   /** The checkpoint the sink last stored for this account, the recovery point of a new workflow. */
   return async function loadCheckpoint(account: string): Promise<StoredCheckpoint | null> {
-    const checkpoint = await sink.readFullCheckpoint(account);
+    const checkpoint = await withHeartbeat(() => sink.readFullCheckpoint(account));
     if (!checkpoint) return null;
     return { cursor: checkpoint.cursor, api: checkpoint.api as ExportApi | null, afterCursor: checkpoint.afterCursor };
   };

@@ -1,5 +1,5 @@
 import type { ExportApi } from '../shared';
-import type { TicketRow } from '../sinks/sink';
+import type { SideloadRecord, TicketRow } from '../sinks/sink';
 
 export interface FetchPageInput {
   account: string;
@@ -12,6 +12,8 @@ export interface FetchPageInput {
   perPage?: number;
   include?: string[];
   excludeDeleted?: boolean;
+  /** The pacing's minimum gap between two calls (ms): a retry of a failed call waits at least this long. */
+  minGapMs?: number;
 }
 
 /** Zendesk's clock minus the worker's (ms), measured from the answer's Date header when it had one. */
@@ -33,6 +35,8 @@ export type FetchPageResult = ZendeskClock &
         afterCursor?: string | null;
         endOfStream?: boolean;
         foreignNextPage?: string;
+        /** Records sideloaded by `include` (users, groups, organizations…), by kind. */
+        sideloads?: Record<string, SideloadRecord[]>;
       }
     | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
     | { kind: 'too_recent'; requestedAt: number; message: string }
@@ -47,11 +51,17 @@ export interface PersistInput {
   cursor: number;
   api?: ExportApi;
   afterCursor?: string | null;
+  /** The page's sideloaded records by kind (users, groups, organizations…), stored in the same transaction. */
+  sideloads?: Record<string, SideloadRecord[]>;
 }
 
 export interface PersistOutput {
   written: number;
   ignoredOlder: number;
+  /** Tickets the sink can never store, set aside in rejected_tickets (absent in results recorded before). */
+  rejected?: number;
+  /** Sideload records skipped: no usable id, or refused by the database (absent in results recorded before). */
+  rejectedSideloads?: number;
   /** When the page was committed (worker clock, ms). */
   completedAt?: number;
 }

@@ -125,6 +125,10 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
     'stored',
     `${status.ticketsStored.toLocaleString('en-US')} tickets in ${status.pages} pages (last page ${status.lastPageSize} rows)`,
   ]);
+  if (status.ticketsRejected > 0) {
+    lines.push(['rejected', c.yellow(`${status.ticketsRejected} tickets the sink could not store (rejected_tickets)`)]);
+  }
+  if (status.api !== 'exports') lines.push(['per_page', String(status.perPage)]);
   lines.push([
     'calls',
     `${status.calls} (rate-limited: ${status.rateLimited > 0 ? c.yellow(String(status.rateLimited)) : '0'})`,

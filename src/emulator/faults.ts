@@ -5,11 +5,22 @@ export type FaultSpec =
   | { kind: 'reset'; count?: number }
   | { kind: 'slow'; delayMs: number; count?: number }
   | { kind: 'html200'; count?: number }
-  | { kind: 'body'; body: string; contentType?: string; count?: number };
+  | { kind: 'body'; body: string; contentType?: string; count?: number }
+  /** A normal answer whose Date header says this (a broken proxy or server clock). */
+  | { kind: 'date'; date: string; count?: number };
 
 export type FaultKind = FaultSpec['kind'];
 
-const FAULT_KINDS: readonly FaultKind[] = ['status', 'rateLimit', 'truncated', 'reset', 'slow', 'html200', 'body'];
+const FAULT_KINDS: readonly FaultKind[] = [
+  'status',
+  'rateLimit',
+  'truncated',
+  'reset',
+  'slow',
+  'html200',
+  'body',
+  'date',
+];
 
 /** Bad input from a caller of the emulator (HTTP test endpoints answer it with 400). */
 export class EmulatorInputError extends Error {}
@@ -78,6 +89,11 @@ export function validateFaultSpec(input: unknown, where = 'fault'): FaultSpec {
       const contentType = optionalString(input, 'contentType', where);
       if (contentType !== undefined) spec.contentType = contentType;
       return withCount(spec);
+    }
+    case 'date': {
+      const date = input.date;
+      if (typeof date !== 'string' || date === '') throw new EmulatorInputError(`${where}.date must be a string`);
+      return withCount({ kind: 'date', date });
     }
     case 'truncated':
     case 'reset':

@@ -803,6 +803,11 @@ class ZendeskEmulator implements Emulator {
         call.req.socket.resetAndDestroy();
         this.record(call, 'reset');
         return;
+      case 'date':
+        call.res.setHeader('Date', fault.date);
+        if (isIncremental(call.endpoint)) this.answerIncremental(call, false);
+        else this.answer(call, false);
+        return;
       case 'slow': {
         const timer = setTimeout(() => {
           this.pendingTimers.delete(timer);

@@ -1,13 +1,24 @@
 import { Pool, PoolClient } from 'pg';
 import {
   Checkpoint,
+  isoTimestamp,
+  jsonbCanHold,
   normalizedStatus,
   PersistPageInput,
   PersistResult,
+  RejectedTicket,
+  safeTimestamp,
+  scalar,
+  shortError,
+  SIDELOAD_TABLES,
+  SideloadEntry,
+  sideloadEntries,
+  StoredSideload,
   StoredTicket,
   TicketRow,
+  ticketIdText,
   TicketSink,
-  updatedAt,
+  zendeskTimestamp,
 } from './sink';
 
 /** Versioned schema changes, applied in order at start; each runs once per database. */
@@ -53,7 +64,93 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       ALTER TABLE payload_blobs ALTER COLUMN data SET STORAGE EXTERNAL;
       CREATE INDEX payload_blobs_created_at ON payload_blobs (created_at);`,
   },
+  {
+    version: 3,
+    // `raw` is the row as received (JSON.stringify text); `data` the same as jsonb for queries, NULL where jsonb cannot
+    // hold it (NUL, a lone surrogate). Rows written before keep raw NULL: their data is all there is.
+    sql: `
+      ALTER TABLE tickets ALTER COLUMN data DROP NOT NULL;
+      ALTER TABLE tickets ADD COLUMN raw TEXT;
+      CREATE TABLE rejected_tickets (
+        account TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        generated_timestamp BIGINT,
+        data TEXT NOT NULL,
+        error TEXT NOT NULL,
+        rejected_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account, ticket_id)
+      );
+      CREATE TABLE users (
+        account TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ,
+        data JSONB,
+        raw TEXT NOT NULL,
+        stored_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account, id)
+      );
+      CREATE TABLE groups (
+        account TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ,
+        data JSONB,
+        raw TEXT NOT NULL,
+        stored_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account, id)
+      );
+      CREATE TABLE organizations (
+        account TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ,
+        data JSONB,
+        raw TEXT NOT NULL,
+        stored_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account, id)
+      );
+      CREATE TABLE other_sideloads (
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        updated_at TIMESTAMPTZ,
+        data JSONB,
+        raw TEXT NOT NULL,
+        stored_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account, kind, id)
+      );`,
+  },
 ];
+
+// One statement per page: arrays of columns, unnested server-side. `>=`: on a tie the later write wins.
+const UPSERT_TICKETS = `
+  INSERT INTO tickets (account, id, generated_timestamp, updated_at, status, data, raw, stored_at)
+  SELECT $1, t.id, t.gts, t.updated_at, t.status, CASE WHEN t.jsonb THEN t.raw::jsonb END, t.raw, $2
+  FROM unnest($3::bigint[], $4::bigint[], $5::timestamptz[], $6::text[], $7::text[], $8::boolean[])
+    AS t(id, gts, updated_at, status, raw, jsonb)
+  ON CONFLICT (account, id) DO UPDATE SET
+    generated_timestamp = excluded.generated_timestamp, updated_at = excluded.updated_at,
+    status = excluded.status, data = excluded.data, raw = excluded.raw, stored_at = excluded.stored_at
+  WHERE excluded.generated_timestamp >= tickets.generated_timestamp`;
+
+const UPSERT_REJECTED = `
+  INSERT INTO rejected_tickets (account, ticket_id, generated_timestamp, data, error, rejected_at)
+  SELECT $1, r.ticket_id, r.gts, r.data, r.error, $2
+  FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[]) AS r(ticket_id, gts, data, error)
+  ON CONFLICT (account, ticket_id) DO UPDATE SET
+    generated_timestamp = excluded.generated_timestamp, data = excluded.data, error = excluded.error,
+    rejected_at = excluded.rejected_at`;
+
+// The newest updated_at wins; ties and a missing updated_at over a missing one: the later write.
+function upsertSideloadsSql(table: string): string {
+  const other = table === 'other_sideloads';
+  const key = other ? 'account, kind, id' : 'account, id';
+  return `
+    INSERT INTO ${table} (${key}, updated_at, data, raw, stored_at)
+    SELECT $1, ${other ? 's.kind, s.id' : 's.id::bigint'}, s.updated_at, CASE WHEN s.jsonb THEN s.raw::jsonb END, s.raw, $2
+    FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::boolean[]) AS s(kind, id, updated_at, raw, jsonb)
+    ON CONFLICT (${key}) DO UPDATE SET
+      updated_at = excluded.updated_at, data = excluded.data, raw = excluded.raw, stored_at = excluded.stored_at
+    WHERE ${table}.updated_at IS NULL OR excluded.updated_at >= ${table}.updated_at`;
+}
 
 // Any constant works: it serializes concurrent migrations of workers that start together.
 const MIGRATION_LOCK = 7_362_915_001;
@@ -84,32 +181,12 @@ export class PostgresSink implements TicketSink {
 
   async persistPage(input: PersistPageInput): Promise<PersistResult> {
     const rows = newestPerId(input.rows);
+    const sideloads = sideloadEntries(input.sideloads);
     return this.transaction(async (db) => {
       const storedAt = new Date().toISOString();
-      let written = 0;
-      if (rows.length > 0) {
-        // One statement per page: arrays of columns, unnested server-side. `>=`: on a tie the later write wins.
-        const result = await db.query(
-          `INSERT INTO tickets (account, id, generated_timestamp, updated_at, status, data, stored_at)
-           SELECT $1, t.id, t.gts, t.updated_at, t.status, t.data, $2
-           FROM unnest($3::bigint[], $4::bigint[], $5::timestamptz[], $6::text[], $7::jsonb[])
-             AS t(id, gts, updated_at, status, data)
-           ON CONFLICT (account, id) DO UPDATE SET
-             generated_timestamp = excluded.generated_timestamp, updated_at = excluded.updated_at,
-             status = excluded.status, data = excluded.data, stored_at = excluded.stored_at
-           WHERE excluded.generated_timestamp >= tickets.generated_timestamp`,
-          [
-            input.account,
-            storedAt,
-            rows.map((r) => r.id),
-            rows.map((r) => r.generated_timestamp),
-            rows.map((r) => validTimestamp(updatedAt(r))),
-            rows.map((r) => normalizedStatus(r)),
-            rows.map((r) => JSON.stringify(r)),
-          ],
-        );
-        written = result.rowCount ?? 0;
-      }
+      const tickets = await storeOrSetAside(db, rows, (batch) => upsertTickets(db, input.account, storedAt, batch));
+      await setAside(db, input.account, storedAt, tickets.refused);
+      const refusedSideloads = await storeSideloads(db, input.account, storedAt, sideloads.entries);
       const headers = Object.entries(input.fieldHeaders);
       if (headers.length > 0) {
         await db.query(
@@ -125,7 +202,13 @@ export class PostgresSink implements TicketSink {
            api = excluded.api, after_cursor = excluded.after_cursor`,
         [input.account, input.cursor, storedAt, input.api ?? null, input.afterCursor ?? null],
       );
-      return { written, ignoredOlder: input.rows.length - written };
+      const rejected = tickets.refused.length;
+      return {
+        written: tickets.stored,
+        ignoredOlder: input.rows.length - tickets.stored - rejected,
+        rejected,
+        rejectedSideloads: sideloads.skipped + refusedSideloads,
+      };
     });
   }
 
@@ -150,14 +233,14 @@ export class PostgresSink implements TicketSink {
       status: string | null;
       data: string;
     }>(
-      `SELECT id, generated_timestamp, updated_at, status, data::text AS data
+      `SELECT id, generated_timestamp, updated_at, status, COALESCE(raw, data::text) AS data
        FROM tickets WHERE account = $1 ORDER BY id`,
       [account],
     );
     return rows.map((r) => ({
       id: Number(r.id),
       generatedTimestamp: Number(r.generated_timestamp),
-      updatedAt: r.updated_at ? r.updated_at.toISOString().replace('.000Z', 'Z') : null,
+      updatedAt: r.updated_at ? zendeskTimestamp(r.updated_at.toISOString()) : null,
       status: r.status,
       data: r.data,
     }));
@@ -176,6 +259,50 @@ export class PostgresSink implements TicketSink {
       account,
     ]);
     return Number(rows[0].n);
+  }
+
+  async readRejected(account: string): Promise<RejectedTicket[]> {
+    const { rows } = await this.pool.query<{
+      ticket_id: string;
+      generated_timestamp: string | null;
+      data: string;
+      error: string;
+    }>(
+      `SELECT ticket_id, generated_timestamp, data, error
+       FROM rejected_tickets WHERE account = $1 ORDER BY ticket_id COLLATE "C"`,
+      [account],
+    );
+    return rows.map((r) => ({
+      ticketId: r.ticket_id,
+      generatedTimestamp: r.generated_timestamp === null ? null : Number(r.generated_timestamp),
+      data: r.data,
+      error: r.error,
+    }));
+  }
+
+  async countRejected(account: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      'SELECT COUNT(*) AS n FROM rejected_tickets WHERE account = $1',
+      [account],
+    );
+    return Number(rows[0].n);
+  }
+
+  async readSideloads(account: string, kind: string): Promise<StoredSideload[]> {
+    const select = 'SELECT id::text AS id, updated_at, raw FROM';
+    const { rows } = await this.pool.query<{ id: string; updated_at: Date | null; raw: string }>(
+      SIDELOAD_TABLES.includes(kind)
+        ? { text: `${select} ${kind} WHERE account = $1 ORDER BY id`, values: [account] }
+        : {
+            text: `${select} other_sideloads WHERE account = $1 AND kind = $2 ORDER BY id COLLATE "C"`,
+            values: [account, kind],
+          },
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      updatedAt: r.updated_at ? zendeskTimestamp(r.updated_at.toISOString()) : null,
+      data: r.raw,
+    }));
   }
 
   async close(): Promise<void> {
@@ -213,6 +340,10 @@ export async function migrateSchema(pool: Pool): Promise<number> {
 
 async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>): Promise<T> {
   const db = await pool.connect();
+  // A connection lost mid-transaction (a PostgreSQL restart, a terminated backend) fails the query in flight, and
+  // then emits 'error': unheard, that would crash the worker instead of failing the activity.
+  const ignore = () => undefined;
+  db.on('error', ignore);
   try {
     await db.query('BEGIN');
     const result = await work(db);
@@ -222,8 +353,113 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
     await db.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
+    db.off('error', ignore);
     db.release();
   }
+}
+
+/**
+ * SQLSTATE classes a page meets the same way on every retry: 22 data exception (a value out of range or unreadable),
+ * 23 integrity violation, 54 program limit (a value too large or too deep). Connection errors (08…, 57P01) and errors
+ * without a SQLSTATE fail the page, which is retried.
+ */
+export function isPostgresDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+interface Refused<T> {
+  item: T;
+  error: string;
+}
+
+/**
+ * Stores `items` with one statement; when the database refuses the data, splits the batch in halves down to single
+ * items and returns the ones it refuses, with the reason. A savepoint per attempt keeps the transaction usable.
+ */
+async function storeOrSetAside<T>(
+  db: PoolClient,
+  items: T[],
+  store: (batch: T[]) => Promise<number>,
+): Promise<{ stored: number; refused: Refused<T>[] }> {
+  if (items.length === 0) return { stored: 0, refused: [] };
+  try {
+    return { stored: await withSavepoint(db, () => store(items)), refused: [] };
+  } catch (err) {
+    if (!isPostgresDataError(err)) throw err;
+    if (items.length === 1) return { stored: 0, refused: [{ item: items[0], error: shortError(err) }] };
+  }
+  const middle = Math.ceil(items.length / 2);
+  const first = await storeOrSetAside(db, items.slice(0, middle), store);
+  const second = await storeOrSetAside(db, items.slice(middle), store);
+  return { stored: first.stored + second.stored, refused: [...first.refused, ...second.refused] };
+}
+
+async function withSavepoint<T>(db: PoolClient, work: () => Promise<T>): Promise<T> {
+  await db.query('SAVEPOINT attempt');
+  try {
+    const result = await work();
+    await db.query('RELEASE SAVEPOINT attempt');
+    return result;
+  } catch (err) {
+    await db.query('ROLLBACK TO SAVEPOINT attempt; RELEASE SAVEPOINT attempt');
+    throw err;
+  }
+}
+
+async function upsertTickets(db: PoolClient, account: string, storedAt: string, rows: TicketRow[]): Promise<number> {
+  const raw = rows.map((r) => JSON.stringify(r));
+  const result = await db.query(UPSERT_TICKETS, [
+    account,
+    storedAt,
+    rows.map((r) => scalar(r.id)),
+    rows.map((r) => scalar(r.generated_timestamp)),
+    rows.map((r) => isoTimestamp(r.updated_at)),
+    rows.map((r) => normalizedStatus(r)),
+    raw,
+    raw.map(jsonbCanHold),
+  ]);
+  return result.rowCount ?? 0;
+}
+
+async function setAside(db: PoolClient, account: string, rejectedAt: string, refused: Refused<TicketRow>[]) {
+  if (refused.length === 0) return;
+  // One statement cannot touch a row twice: one entry per ticket_id.
+  const byId = new Map(refused.map(({ item, error }) => [ticketIdText(item.id), { row: item, error }]));
+  const entries = [...byId.values()];
+  await db.query(UPSERT_REJECTED, [
+    account,
+    rejectedAt,
+    [...byId.keys()],
+    entries.map(({ row }) => safeTimestamp(row.generated_timestamp)),
+    entries.map(({ row }) => JSON.stringify(row)),
+    entries.map(({ error }) => error),
+  ]);
+}
+
+/** Upserts the sideload entries, one statement per table; returns how many the database refused. */
+async function storeSideloads(db: PoolClient, account: string, storedAt: string, entries: SideloadEntry[]) {
+  let refused = 0;
+  for (const table of [...SIDELOAD_TABLES, 'other_sideloads']) {
+    const tableEntries = entries.filter(
+      (e) => (SIDELOAD_TABLES.includes(e.kind) ? e.kind : 'other_sideloads') === table,
+    );
+    const sql = upsertSideloadsSql(table);
+    const outcome = await storeOrSetAside(db, tableEntries, async (batch) => {
+      const result = await db.query(sql, [
+        account,
+        storedAt,
+        batch.map((e) => e.kind),
+        batch.map((e) => e.id),
+        batch.map((e) => e.updatedAt),
+        batch.map((e) => e.data),
+        batch.map((e) => jsonbCanHold(e.data)),
+      ]);
+      return result.rowCount ?? 0;
+    });
+    refused += outcome.refused.length;
+  }
+  return refused;
 }
 
 /** One statement cannot touch a row twice: keep each id's newest version (ties: the later one in the page). */
@@ -234,9 +470,4 @@ function newestPerId(rows: TicketRow[]): TicketRow[] {
     if (!seen || row.generated_timestamp >= seen.generated_timestamp) byId.set(row.id, row);
   }
   return [...byId.values()];
-}
-
-/** An unreadable updated_at is stored as NULL rather than failing the page (the row in `data` keeps it). */
-function validTimestamp(value: string | null): string | null {
-  return value !== null && !Number.isNaN(Date.parse(value)) ? value : null;
 }

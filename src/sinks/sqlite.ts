@@ -6,10 +6,31 @@ import {
   normalizedStatus,
   PersistPageInput,
   PersistResult,
+  RejectedTicket,
+  safeTimestamp,
+  scalar,
+  shortError,
+  SIDELOAD_TABLES,
+  sideloadEntries,
+  StoredSideload,
   StoredTicket,
+  TicketRow,
+  ticketIdText,
   TicketSink,
   updatedAt,
+  zendeskTimestamp,
 } from './sink';
+
+// updated_at of a sideload is isoTimestamp text (fixed width), so comparing the text compares the time.
+const sideloadTable = (table: string) => `
+CREATE TABLE IF NOT EXISTS ${table} (
+  account TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  updated_at TEXT,
+  data TEXT NOT NULL,
+  stored_at TEXT NOT NULL,
+  PRIMARY KEY (account, id)
+) STRICT;`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS tickets (
@@ -35,12 +56,34 @@ CREATE TABLE IF NOT EXISTS field_headers (
   name TEXT NOT NULL,
   PRIMARY KEY (account, key)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS rejected_tickets (
+  account TEXT NOT NULL,
+  ticket_id TEXT NOT NULL,
+  generated_timestamp INTEGER,
+  data TEXT NOT NULL,
+  error TEXT NOT NULL,
+  rejected_at TEXT NOT NULL,
+  PRIMARY KEY (account, ticket_id)
+) STRICT;
+${SIDELOAD_TABLES.map(sideloadTable).join('')}
+CREATE TABLE IF NOT EXISTS other_sideloads (
+  account TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  updated_at TEXT,
+  data TEXT NOT NULL,
+  stored_at TEXT NOT NULL,
+  PRIMARY KEY (account, kind, id)
+) STRICT;
 `;
 
 /** The default sink: one local file, zero set-up. */
 export class SqliteSink implements TicketSink {
   private readonly db: Database.Database;
   private readonly upsertTicket: Database.Statement;
+  private readonly upsertRejected: Database.Statement;
+  private readonly upsertSideload: Map<string, Database.Statement>;
+  private readonly upsertOtherSideload: Database.Statement;
   private readonly upsertHeader: Database.Statement;
   private readonly upsertCheckpoint: Database.Statement;
   private readonly writePage: (input: PersistPageInput) => PersistResult;
@@ -61,6 +104,14 @@ export class SqliteSink implements TicketSink {
         generated_timestamp = excluded.generated_timestamp, updated_at = excluded.updated_at,
         status = excluded.status, data = excluded.data, stored_at = excluded.stored_at
       WHERE excluded.generated_timestamp >= tickets.generated_timestamp`);
+    this.upsertRejected = this.db.prepare(`
+      INSERT INTO rejected_tickets (account, ticket_id, generated_timestamp, data, error, rejected_at)
+      VALUES (@account, @ticketId, @generatedTimestamp, @data, @error, @rejectedAt)
+      ON CONFLICT (account, ticket_id) DO UPDATE SET
+        generated_timestamp = excluded.generated_timestamp, data = excluded.data, error = excluded.error,
+        rejected_at = excluded.rejected_at`);
+    this.upsertSideload = new Map(SIDELOAD_TABLES.map((table) => [table, this.prepareSideloadUpsert(table, false)]));
+    this.upsertOtherSideload = this.prepareSideloadUpsert('other_sideloads', true);
     this.upsertHeader = this.db.prepare(`
       INSERT INTO field_headers (account, key, name) VALUES (?, ?, ?)
       ON CONFLICT (account, key) DO UPDATE SET name = excluded.name`);
@@ -72,21 +123,16 @@ export class SqliteSink implements TicketSink {
     this.writePage = this.db.transaction((input: PersistPageInput) => {
       const storedAt = new Date().toISOString();
       let written = 0;
+      let rejected = 0;
       for (const row of input.rows) {
-        const info = this.upsertTicket.run({
-          account: input.account,
-          id: row.id,
-          generatedTimestamp: row.generated_timestamp,
-          updatedAt: updatedAt(row),
-          status: normalizedStatus(row),
-          data: JSON.stringify(row),
-          storedAt,
-        });
-        written += info.changes;
+        const changes = this.storeTicket(input.account, row, storedAt);
+        if (changes === undefined) rejected++;
+        else written += changes;
       }
+      const rejectedSideloads = this.storeSideloads(input, storedAt);
       for (const [key, name] of Object.entries(input.fieldHeaders)) this.upsertHeader.run(input.account, key, name);
       this.upsertCheckpoint.run(input.account, input.cursor, storedAt, input.api ?? null, input.afterCursor ?? null);
-      return { written, ignoredOlder: input.rows.length - written };
+      return { written, ignoredOlder: input.rows.length - written - rejected, rejected, rejectedSideloads };
     });
   }
 
@@ -130,12 +176,109 @@ export class SqliteSink implements TicketSink {
     return row.n;
   }
 
+  async readRejected(account: string): Promise<RejectedTicket[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT ticket_id AS ticketId, generated_timestamp AS generatedTimestamp, data, error
+         FROM rejected_tickets WHERE account = ? ORDER BY ticket_id`,
+      )
+      .all(account);
+    return rows as RejectedTicket[];
+  }
+
+  async countRejected(account: string): Promise<number> {
+    const row = this.db.prepare('SELECT COUNT(*) AS n FROM rejected_tickets WHERE account = ?').get(account) as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  async readSideloads(account: string, kind: string): Promise<StoredSideload[]> {
+    const select = 'SELECT id, updated_at AS updatedAt, data';
+    const rows = (
+      SIDELOAD_TABLES.includes(kind)
+        ? this.db.prepare(`${select} FROM ${kind} WHERE account = ? ORDER BY id`).all(account)
+        : this.db
+            .prepare(`${select} FROM other_sideloads WHERE account = ? AND kind = ? ORDER BY id`)
+            .all(account, kind)
+    ) as { id: number | string; updatedAt: string | null; data: string }[];
+    return rows.map((r) => ({
+      id: String(r.id),
+      updatedAt: r.updatedAt === null ? null : zendeskTimestamp(r.updatedAt),
+      data: r.data,
+    }));
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+
+  /** 1 if written, 0 if older than the stored version, undefined if set aside in rejected_tickets. */
+  private storeTicket(account: string, row: TicketRow, storedAt: string): number | undefined {
+    // JSON.stringify escapes NUL and lone surrogates, which better-sqlite3 would otherwise turn into U+FFFD.
+    const data = JSON.stringify(row);
+    try {
+      return this.upsertTicket.run({
+        account,
+        id: scalar(row.id),
+        generatedTimestamp: scalar(row.generated_timestamp),
+        updatedAt: updatedAt(row),
+        status: normalizedStatus(row),
+        data,
+        storedAt,
+      }).changes;
+    } catch (err) {
+      if (!isSqliteDataError(err)) throw err;
+      this.upsertRejected.run({
+        account,
+        ticketId: ticketIdText(row.id),
+        generatedTimestamp: safeTimestamp(row.generated_timestamp),
+        data,
+        error: shortError(err),
+        rejectedAt: storedAt,
+      });
+      return undefined;
+    }
+  }
+
+  /** Upserts the page's sideloads; returns how many records were skipped. */
+  private storeSideloads(input: PersistPageInput, storedAt: string): number {
+    const { entries, skipped } = sideloadEntries(input.sideloads);
+    let refused = 0;
+    for (const { kind, id, updatedAt, data } of entries) {
+      const statement = this.upsertSideload.get(kind) ?? this.upsertOtherSideload;
+      try {
+        statement.run({ account: input.account, kind, id, updatedAt, data, storedAt });
+      } catch (err) {
+        if (!isSqliteDataError(err)) throw err;
+        refused++;
+      }
+    }
+    return skipped + refused;
+  }
+
+  // The newest updated_at wins; ties and a missing updated_at over a missing one: the later write.
+  private prepareSideloadUpsert(table: string, withKind: boolean): Database.Statement {
+    const key = withKind ? 'account, kind, id' : 'account, id';
+    return this.db.prepare(`
+      INSERT INTO ${table} (${key}, updated_at, data, stored_at)
+      VALUES (@account, ${withKind ? '@kind, ' : ''}@id, @updatedAt, @data, @storedAt)
+      ON CONFLICT (${key}) DO UPDATE SET
+        updated_at = excluded.updated_at, data = excluded.data, stored_at = excluded.stored_at
+      WHERE ${table}.updated_at IS NULL OR excluded.updated_at >= ${table}.updated_at`);
+  }
 }
 
-/** Brings a file written by an older version up to this schema. */
+/**
+ * Errors the same row meets every time: a value a STRICT column or a constraint refuses. Others (SQLITE_BUSY, I/O,
+ * a full disk) may pass and fail the page, so that it is retried.
+ */
+export function isSqliteDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(code);
+}
+
+/** Brings a file written by an older version up to this schema (tables it lacks come from SCHEMA). */
 function migrate(db: Database.Database): void {
   const columns = (db.prepare('PRAGMA table_info(export_checkpoints)').all() as { name: string }[]).map((c) => c.name);
   if (!columns.includes('api')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN api TEXT');

@@ -20,6 +20,8 @@ export interface DetailsInput {
   nextCallAt: number | null;
   lastError: string | null;
   warnings: number;
+  /** Tickets the sink could not store, set aside in rejected_tickets. */
+  ticketsRejected?: number;
 }
 
 const ENDPOINTS: Record<ExportApi, string> = {
@@ -33,7 +35,8 @@ export function currentDetails(d: DetailsInput): string {
   const pacing = `every ${seconds(d.pollIntervalSeconds)}, start_time at least ${seconds(d.minStartAgeSeconds)} old`;
   const where =
     `cursor ${minutes(d.cursor * 1000)} · ${count(d.ticketsStored)} tickets stored in ${count(d.pages)} pages` +
-    ` · lag ${duration(d.lagSeconds)}`;
+    ` · lag ${duration(d.lagSeconds)}` +
+    (d.ticketsRejected ? ` · ${count(d.ticketsRejected)} rejected (rejected_tickets)` : '');
   let now: string = d.phase.replace(/_/g, ' ');
   if (d.nextCallAt !== null) now += `: next call ${minutes(d.nextCallAt)}`;
   if (d.waitingFor) now += ` (${d.waitingFor})`;

@@ -28,6 +28,11 @@ export interface ExportInput {
   pagesPerRun?: number;
   /** Rows in a full page (1000 on the export endpoint): a full page at one timestamp is stepped past. */
   pageSize?: number;
+  /**
+   * False when the namespace has no ZendeskState search attribute (a deployment that registered only the first
+   * three): the workflow then never upserts it. `start` sets it from the namespace; default true.
+   */
+  stateSearchAttribute?: boolean;
   /** Carried over continue-as-new; absent on a fresh start. */
   state?: ExportState;
 }
@@ -58,6 +63,16 @@ export interface ExportState {
    */
   pageDoneAt?: number;
   perPage?: number;
+  /** Good pages in a row at a per_page a 504 reduced: it doubles again after a few. */
+  goodPagesAtPerPage?: number;
+  /** No call before this instant (worker clock, ms): the backoff after failures, carried over continue-as-new. */
+  notBefore?: number;
+  /** A pollNow signal not yet acted on, carried over continue-as-new. */
+  pollNowPending?: boolean;
+  /** An operator's reset whose cursor the sink's checkpoint does not hold yet. */
+  resetToSave?: boolean;
+  /** Tickets the sink could not store (set aside in rejected_tickets). */
+  ticketsRejected?: number;
   paused: boolean;
   blocked: boolean;
   /** When the last call to Zendesk was sent (ms): pacing counts from here. */
@@ -120,6 +135,8 @@ export interface ExportStatus {
   calls: number;
   rateLimited: number;
   lastPageSize: number;
+  /** Tickets the sink could not store, set aside in its rejected_tickets table. */
+  ticketsRejected: number;
   lastError: string | null;
   warnings: string[];
   /** Seconds between `asOf` and the newest moment the sink is known complete through (see ExportState). */

@@ -39,8 +39,23 @@ export function explainNextCall(input: PacingInput): { at: number; rule: PacingR
 /** Below this, a measured clock offset is the Date header's one-second resolution and the network, not skew. */
 export const CLOCK_NOISE_MS = 2000;
 
-/** The clock offset the pacing uses: the measured one, or 0 when it is within the measuring noise. */
-export function usableClockOffset(measuredMs: number): number {
+/**
+ * Beyond this, a Date header is wrong, not a clock that drifted: no NTP-less host is a day off, while a proxy or a
+ * broken server can send `Thu, 01 Jan 1970 …`, which taken at its word would park the export for decades.
+ */
+export const MAX_CLOCK_OFFSET_MS = 86_400_000;
+
+/** Whether a measured offset (Zendesk's clock minus the worker's) can be believed. */
+export function plausibleClockOffset(measuredMs: number): boolean {
+  return Number.isFinite(measuredMs) && Math.abs(measuredMs) <= MAX_CLOCK_OFFSET_MS;
+}
+
+/**
+ * The clock offset the pacing uses: the measured one, 0 when it is within the measuring noise, and the previous one
+ * when the measurement is implausible.
+ */
+export function usableClockOffset(measuredMs: number, previousMs = 0): number {
+  if (!plausibleClockOffset(measuredMs)) return previousMs;
   return Math.abs(measuredMs) < CLOCK_NOISE_MS ? 0 : measuredMs;
 }
 
@@ -55,9 +70,33 @@ export function advanceCursor(page: {
   endTime: number | null;
   rowCount: number;
   pageSize: number;
+  /** The page's newest generated_timestamp: the end of a non-empty page that came without end_time. */
+  newest?: number;
 }): CursorAdvance {
-  const { startTime, endTime, rowCount, pageSize } = page;
-  if (rowCount === 0 || endTime === null) return { cursor: startTime };
+  const { startTime, rowCount, pageSize } = page;
+  if (rowCount === 0) return { cursor: startTime };
+  const { endTime, warning: missing } = pageEnd(page.endTime, page.newest);
+  if (endTime === null) return { cursor: startTime };
+  const advance = advanceToEnd(startTime, endTime, rowCount, pageSize);
+  return missing ? { cursor: advance.cursor, warning: [missing, advance.warning].filter(Boolean).join('; ') } : advance;
+}
+
+/**
+ * The end of a non-empty page: its end_time, or, when Zendesk left it out, its newest generated_timestamp (asking
+ * again from the same start_time would return the same page forever).
+ */
+export function pageEnd(
+  endTime: number | null,
+  newest: number | undefined,
+): { endTime: number | null; warning?: string } {
+  if (endTime !== null || newest === undefined || newest <= 0) return { endTime };
+  return {
+    endTime: newest,
+    warning: `a page of tickets came without end_time: continuing from its newest generated_timestamp ${newest}`,
+  };
+}
+
+function advanceToEnd(startTime: number, endTime: number, rowCount: number, pageSize: number): CursorAdvance {
   if (endTime < startTime) {
     return {
       cursor: startTime,
@@ -73,6 +112,11 @@ export function advanceCursor(page: {
     };
   }
   return { cursor: endTime };
+}
+
+/** Backoff while the sink fails (it is not Zendesk's pacing): 2 s, doubling, at most a minute. */
+export function sinkBackoffMs(consecutiveFailures: number): number {
+  return Math.min(1000 * 2 ** Math.min(Math.max(consecutiveFailures, 1), 6), 60_000);
 }
 
 /** Backoff after an activity exhausted its retries: poll interval × 2^(n-1), at most one hour. */
@@ -110,4 +154,35 @@ export function completeThrough(state: { cursor: number; completeThroughMs?: num
 /** How far behind Zendesk the sink is, in seconds, at `nowMs`. */
 export function exportLagSeconds(nowMs: number, completeThroughSeconds: number): number {
   return Math.max(0, Math.floor(nowMs / 1000) - completeThroughSeconds);
+}
+
+/** A fetchPage retry inside the activity never waits longer than this: a longer wait is the workflow's durable one. */
+export const MAX_ACTIVITY_RETRY_DELAY_MS = 30_000;
+
+/**
+ * When a failed fetchPage attempt may be retried: the retry policy's backoff (2 s, doubling), a 503's Retry-After,
+ * and never sooner than the pacing allows after the failed call (a retry is a call like any other).
+ */
+export function fetchRetryDelayMs(retry: {
+  attempt: number;
+  minGapMs: number;
+  sinceCallMs: number;
+  retryAfterMs?: number;
+}): number {
+  const backoff = Math.min(2000 * 2 ** Math.max(retry.attempt - 1, 0), 60_000);
+  return Math.max(backoff, retry.retryAfterMs ?? 0, retry.minGapMs - retry.sinceCallMs);
+}
+
+/** Good pages in a row at a reduced per_page before it doubles again (after a 504 halved it). */
+export const GOOD_PAGES_BEFORE_GROWING = 3;
+
+/** per_page after a good page: back towards the configured size, doubling after a few good pages in a row. */
+export function perPageAfterGoodPage(
+  current: number,
+  configured: number,
+  goodPages: number,
+): { perPage: number; goodPages: number } {
+  if (current >= configured) return { perPage: configured, goodPages: 0 };
+  if (goodPages + 1 < GOOD_PAGES_BEFORE_GROWING) return { perPage: current, goodPages: goodPages + 1 };
+  return { perPage: Math.min(configured, current * 2), goodPages: 0 };
 }

@@ -15,12 +15,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { FetchPageInput, FetchPageResult } from '../activities/types';
-import type { TicketRow } from '../sinks/sink';
+import type { FetchPageInput, FetchPageResult, PersistOutput, StoredCheckpoint } from '../activities/types';
+import type { SideloadRecord, TicketRow } from '../sinks/sink';
 import {
   ExportApi,
   ExportStateName,
   PERMANENT_FAILURE,
+  TRANSIENT_FAILURE,
   undecodableReason,
   ZENDESK_ACCOUNT,
   ZENDESK_CURSOR,
@@ -48,8 +49,13 @@ import {
   exportLagSeconds,
   failureBackoffMs,
   isoSeconds,
+  MAX_CLOCK_OFFSET_MS,
   PacingRule,
   nextCallAt,
+  pageEnd,
+  perPageAfterGoodPage,
+  plausibleClockOffset,
+  sinkBackoffMs,
   resetCursorProblem,
   usableClockOffset,
 } from './pacing';
@@ -67,10 +73,12 @@ const { fetchPage } = proxyActivities<Activities>({
   },
 });
 
+// A few quick attempts; past them the workflow waits for the sink with its own backoff, which an operator's message
+// cuts short (a database that is down must not keep pause, reset or continue-as-new waiting).
 const { persist, loadCheckpoint } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
 });
 
 const DEFAULTS = {
@@ -91,6 +99,13 @@ const MIN_IDLE_GAP_MS = 100;
 const CLOCK_WARNING_MS = 60_000;
 const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
 const STATE_SEARCH_ATTRIBUTE = 'state-search-attribute';
+/**
+ * Runs started after this patch: operator messages cut every wait short (the request is built after the wait), a
+ * reset is written to the sink's checkpoint, a persist that keeps failing gives way to pause, reset and
+ * continue-as-new, a failed checkpoint read is waited out, resume ends a failure backoff, per_page grows back
+ * gradually after a 504. Decided once per run, so a run that began on older code keeps its behaviour to its end.
+ */
+const OPERATOR_INTERRUPTS = 'operator-interrupts';
 
 /** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
@@ -98,6 +113,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   if (badInput !== undefined) {
     throw ApplicationFailure.nonRetryable(`the workflow input could not be decoded (${badInput})`, 'BadWorkflowInput');
   }
+  const interruptible = patched(OPERATOR_INTERRUPTS);
   const settings = resolveSettings(input, input.state?.api ?? input.api ?? 'exports');
   const state: ExportState = input.state ?? freshState();
   const api: ExportApi = state.api ?? input.api ?? 'exports';
@@ -107,8 +123,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   let cursorBusy = false;
   let pendingReset: number | undefined;
   let pagesThisRun = 0;
-  let notBefore = 0;
-  let pollNowRequested = false;
+  /** Counts operator messages (pause, resume, reset): a wait that sees it change ends and the loop re-decides. */
+  let operatorMessages = 0;
   let published: { account?: string; cursor?: number; paused?: boolean; state?: ExportStateName } = {};
   for (const warning of settings.warnings) addWarning(warning);
 
@@ -131,7 +147,13 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   function noteZendeskClock(measuredMs: number | undefined): void {
     if (measuredMs === undefined) return;
     const previous = state.zendeskClockOffsetMs ?? 0;
-    const offset = usableClockOffset(measuredMs);
+    if (!plausibleClockOffset(measuredMs)) {
+      addWarning(
+        `Zendesk's Date header is ${Math.round(Math.abs(measuredMs) / 86_400_000)} days off the worker's clock: ` +
+          `ignored (offsets beyond ${MAX_CLOCK_OFFSET_MS / 3_600_000} h are taken for a broken header)`,
+      );
+    }
+    const offset = usableClockOffset(measuredMs, previous);
     state.zendeskClockOffsetMs = offset;
     if (Math.abs(offset) >= CLOCK_WARNING_MS && Math.abs(offset - previous) >= CLOCK_WARNING_MS) {
       addWarning(
@@ -147,6 +169,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     const previous = pendingReset ?? state.cursor;
     if (cursorBusy) pendingReset = startTime;
     else moveCursor(startTime);
+    operatorMessages++;
     publishSearchAttributes();
     return previous;
   }
@@ -155,14 +178,18 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   setDefaultSignalHandler((signalName) => addWarning(`unknown signal "${signalName}" ignored`));
   setHandler(pauseSignal, () => {
     state.paused = true;
+    operatorMessages++;
     publishSearchAttributes();
   });
   setHandler(pollNowSignal, () => {
-    pollNowRequested = true;
+    state.pollNowPending = true;
   });
   setHandler(resumeSignal, () => {
     state.paused = false;
     state.blocked = false;
+    // An operator's resume ends a backoff after failures (never a Retry-After, which is Zendesk's).
+    if (interruptible) state.notBefore = 0;
+    operatorMessages++;
     publishSearchAttributes();
   });
   setHandler(resetCursorSignal, (request) => {
@@ -205,6 +232,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       calls: state.calls,
       rateLimited: state.rateLimited,
       lastPageSize: state.lastPageSize,
+      ticketsRejected: state.ticketsRejected ?? 0,
       lastError: state.lastError,
       warnings: [...state.warnings],
       lagSeconds: lagSeconds(),
@@ -233,7 +261,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     if (published.cursor !== cursor) updates.push({ key: ZENDESK_CURSOR, value: new Date(cursor * 1000) });
     if (published.paused !== state.paused) updates.push({ key: ZENDESK_PAUSED, value: state.paused });
     // Histories recorded before ZendeskState existed replay without it.
-    const withState = published.state !== now && patched(STATE_SEARCH_ATTRIBUTE);
+    const withState =
+      published.state !== now && input.stateSearchAttribute !== false && patched(STATE_SEARCH_ATTRIBUTE);
     if (withState) updates.push({ key: ZENDESK_STATE, value: now });
     if (updates.length === 0) return;
     upsertSearchAttributes(updates);
@@ -257,12 +286,13 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
         nextCallAt: nextCall,
         lastError: state.lastError,
         warnings: state.warnings.length,
+        ticketsRejected: state.ticketsRejected ?? 0,
       }),
     );
   }
   if (!input.state) {
     cursorBusy = true;
-    const checkpoint = input.startTime === undefined ? await loadCheckpoint(input.account) : null;
+    const checkpoint = input.startTime === undefined ? await loadStoredCheckpoint() : null;
     state.cursor = input.startTime ?? checkpoint?.cursor ?? input.defaultStartTime ?? 0;
     state.progressFrom = { cursor: state.cursor, atMs: Date.now(), tickets: 0 };
     // A cursor of one endpoint means nothing to another: only the same export resumes from its after_cursor.
@@ -276,12 +306,13 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
 
   for (;;) {
     recordProgress(input.account, exportLagSeconds(zendeskNow(), completeThrough(state)));
+    if (state.resetToSave) await saveResetCheckpoint();
     if (state.paused) {
       phase = 'paused';
       nextCall = null;
       publishSearchAttributes();
       showDetails('until resumed');
-      await condition(() => !state.paused);
+      await condition(() => !state.paused || state.resetToSave === true);
       continue;
     }
     if (state.blocked) {
@@ -290,7 +321,12 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       publishSearchAttributes();
       const summary = `blocked: retry in ${BLOCKED_RETRY} unless resumed`;
       showDetails(summary);
-      const cleared = await condition(() => !state.blocked || state.paused, BLOCKED_RETRY, { summary });
+      const seen = operatorMessages;
+      const cleared = await condition(
+        () => !state.blocked || state.paused || (interruptible && operatorMessages !== seen),
+        BLOCKED_RETRY,
+        { summary },
+      );
       if (!cleared) state.blocked = false;
       if (!state.blocked) recordBlocked(input.account, false);
       continue;
@@ -308,16 +344,22 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       nextCall = (state.lastCallAt ?? 0) + settings.idleGapMs;
       const summary = `caught up: next poll after ${seconds(settings.idleGapMs / 1000)}`;
       showDetails(summary);
+      const seen = operatorMessages;
       await condition(
-        () => pollNowRequested || state.paused || state.blocked,
+        () =>
+          state.pollNowPending === true ||
+          state.paused ||
+          state.blocked ||
+          (interruptible && operatorMessages !== seen),
         Math.max(MIN_TIMER_MS, Math.ceil(nextCall - Date.now())),
         { summary },
       );
-      pollNowRequested = false;
-      if (state.paused || state.blocked) continue;
+      state.pollNowPending = false;
+      if (state.paused || state.blocked || (interruptible && operatorMessages !== seen)) continue;
     }
 
-    const request = nextRequest();
+    let request = nextRequest();
+    const notBefore = state.notBefore ?? 0;
     const pacing = {
       lastCallAt: state.lastCallAt,
       pollIntervalMs:
@@ -349,10 +391,16 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       const summary = waitSummary(phase, rule, pacing.pollIntervalMs, waitMs);
       publishSearchAttributes();
       showDetails(summary);
-      await sleep(waitMs, { summary });
+      if (interruptible) {
+        // An operator's message ends the wait; the next turn decides again (a Retry-After still holds then).
+        const seen = operatorMessages;
+        if (await condition(() => operatorMessages !== seen, waitMs, { summary })) continue;
+      } else await sleep(waitMs, { summary });
       if (state.paused || state.blocked) continue;
     }
     state.pageDoneAt = undefined;
+    // Older runs built the request before the wait, so a reset during the wait was undone by the old request's page.
+    if (interruptible) request = nextRequest();
 
     phase = 'fetching';
     nextCall = null;
@@ -361,7 +409,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     try {
       const summary = describeRequest(request);
       showDetails(summary);
-      result = await fetchPage.executeWithOptions({ summary }, [request]);
+      result = await fetchPage.executeWithOptions({ summary }, [{ ...request, minGapMs: pacing.pollIntervalMs }]);
     } catch (err) {
       cursorBusy = false;
       state.lastCallAt = Date.now();
@@ -375,7 +423,10 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       } else {
         state.consecutiveFailures++;
         state.lastError = describeFailure(err);
-        notBefore = Date.now() + failureBackoffMs(state.consecutiveFailures, settings.idleGapMs);
+        state.notBefore = Math.max(
+          Date.now() + failureBackoffMs(state.consecutiveFailures, settings.idleGapMs),
+          retryNotBefore(err),
+        );
         phase = 'backoff';
       }
       continue;
@@ -411,6 +462,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
         if (api !== 'exports') state.caughtUp = true;
       } else if (result.kind === 'gateway_timeout') {
         state.perPage = Math.max(1, Math.floor(request.perPage! / 2));
+        state.goodPagesAtPerPage = 0;
         addWarning(`504 from Zendesk at per_page=${request.perPage}: asking for ${state.perPage} next`);
       } else {
         addWarning(`the cursor was rejected (${result.message}): restarting from start_time ${state.cursor}`);
@@ -421,6 +473,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       continue;
     }
 
+    // afterPage moves the flags a page decides; a page given up before it is stored must leave them as they were.
+    const flagsBefore = { caughtUp: state.caughtUp, trap: state.trap ? { ...state.trap } : state.trap };
     const next = afterPage(request, result);
     const endOfStream = api === 'exports' ? result.rows.length < settings.pageSize : result.endOfStream === true;
     if (result.foreignNextPage)
@@ -434,9 +488,23 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     }
     if (result.rows.length > 0) {
       phase = 'persisting';
-      const stored = await persistUntilStored(result.rows, result.fieldHeaders, next);
+      const stored = await persistUntilStored(result.rows, result.fieldHeaders, next, result.sideloads);
+      if (stored === undefined) {
+        // Given up for an operator's message or continue-as-new: the page is fetched again later.
+        Object.assign(state, flagsBefore);
+        cursorBusy = false;
+        applyPendingReset();
+        continue;
+      }
       storedAt = stored.completedAt;
       state.ticketsStored += stored.written;
+      if (stored.rejected) {
+        state.ticketsRejected = (state.ticketsRejected ?? 0) + stored.rejected;
+        addWarning(
+          `${stored.rejected} ticket${stored.rejected === 1 ? '' : 's'} of the page before cursor ` +
+            `${isoSeconds(next.cursor)} could not be stored: set aside in rejected_tickets with the error`,
+        );
+      }
       state.pages++;
       pagesThisRun++;
     }
@@ -447,8 +515,8 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     state.lastPageSize = result.rows.length;
     state.lastError = null;
     state.consecutiveFailures = 0;
-    notBefore = 0;
-    if (api !== 'exports') state.perPage = settings.perPage;
+    state.notBefore = 0;
+    if (api !== 'exports') growPerPage();
     cursorBusy = false;
     applyPendingReset();
     publishSearchAttributes();
@@ -484,6 +552,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
         endTime: page.endTime,
         rowCount: page.rows.length,
         pageSize: settings.pageSize,
+        newest,
       });
       if (advance.warning) addWarning(advance.warning);
       return { cursor: advance.cursor, afterCursor: null };
@@ -510,7 +579,10 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       return { cursor: state.cursor, afterCursor: null };
     }
     const perPage = request.perPage ?? settings.perPage;
-    if (page.rows.length >= perPage && page.endTime === request.startTime) {
+    const end = page.rows.length > 0 ? pageEnd(page.endTime, newest) : { endTime: page.endTime };
+    if (end.warning) addWarning(end.warning);
+    const endTime = end.endTime;
+    if (page.rows.length >= perPage && endTime === request.startTime) {
       addWarning(
         `a full page of ${page.rows.length} tickets shares generated_timestamp ${request.startTime} ` +
           `(${isoSeconds(request.startTime)}): reading that second through the cursor endpoint`,
@@ -519,15 +591,17 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       state.caughtUp = false;
       return { cursor: state.cursor, afterCursor: null };
     }
-    if (page.rows.length === 0 || page.endTime === null) return { cursor: request.startTime, afterCursor: null };
-    if (page.endTime < request.startTime) {
-      addWarning(`end_time ${page.endTime} is before start_time ${request.startTime}: cursor kept`);
+    if (page.rows.length === 0 || endTime === null) return { cursor: request.startTime, afterCursor: null };
+    if (endTime < request.startTime) {
+      addWarning(`end_time ${endTime} is before start_time ${request.startTime}: cursor kept`);
       return { cursor: request.startTime, afterCursor: null };
     }
-    return { cursor: page.endTime, afterCursor: null };
+    return { cursor: endTime, afterCursor: null };
   }
 
+  /** An operator's reset. */
   function moveCursor(startTime: number): void {
+    if (interruptible) state.resetToSave = true;
     state.cursor = startTime;
     state.progressFrom = { cursor: startTime, atMs: Date.now(), tickets: state.ticketsStored };
     state.completeThroughMs = undefined;
@@ -548,27 +622,97 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     rows: TicketRow[],
     fieldHeaders: Record<string, string>,
     next: { cursor: number; afterCursor: string | null },
-  ) {
-    const checkpoint = api === 'exports' ? { cursor: next.cursor } : { ...next, api };
+    sideloads: Record<string, SideloadRecord[]> | undefined,
+  ): Promise<PersistOutput | undefined> {
+    const checkpoint = checkpointAt(next);
     const tickets = `${rows.length.toLocaleString('en-US')} ticket${rows.length === 1 ? '' : 's'}`;
     const summary = `persist ${tickets}, then cursor ${isoSeconds(next.cursor)}`;
     for (let attempt = 1; ; attempt++) {
       try {
         showDetails(summary);
         return await persist.executeWithOptions({ summary }, [
-          { account: input.account, rows, fieldHeaders, ...checkpoint },
+          { account: input.account, rows, fieldHeaders, ...checkpoint, ...(sideloads ? { sideloads } : {}) },
         ]);
       } catch (err) {
         state.lastError = `persist failed: ${describeFailure(err)}`;
         phase = 'backoff';
-        const backoffMs = failureBackoffMs(attempt, settings.idleGapMs);
+        const backoffMs = interruptible ? sinkBackoffMs(attempt) : failureBackoffMs(attempt, settings.idleGapMs);
         nextCall = Date.now() + backoffMs;
         const backoff = `persist failed: retry in ${seconds(backoffMs / 1000)}`;
         showDetails(backoff);
-        await sleep(backoffMs, { summary: backoff });
+        if (interruptible) {
+          const givesWay = () => state.paused || pendingReset !== undefined || workflowInfo().continueAsNewSuggested;
+          if (givesWay()) return undefined;
+          const seen = operatorMessages;
+          await condition(() => operatorMessages !== seen, backoffMs, { summary: backoff });
+          if (givesWay()) return undefined;
+        } else await sleep(backoffMs, { summary: backoff });
         phase = 'persisting';
       }
     }
+  }
+
+  function checkpointAt(next: { cursor: number; afterCursor: string | null }) {
+    return api === 'exports' ? { cursor: next.cursor } : { ...next, api };
+  }
+
+  /** Writes an operator's reset to the sink's checkpoint, so a stop and a start right after it resume from there. */
+  async function saveResetCheckpoint(): Promise<void> {
+    state.resetToSave = false;
+    const summary = `checkpoint the reset: cursor ${isoSeconds(state.cursor)}`;
+    showDetails(summary);
+    try {
+      await persist.executeWithOptions({ summary }, [
+        {
+          account: input.account,
+          rows: [],
+          fieldHeaders: {},
+          ...checkpointAt({ cursor: state.cursor, afterCursor: null }),
+        },
+      ]);
+    } catch (err) {
+      addWarning(
+        `the reset's checkpoint could not be written (${describeFailure(err)}): the next stored page writes it`,
+      );
+    }
+  }
+
+  /** The first cursor's recovery point: waits for a sink that is down, unless an operator's reset gives the cursor. */
+  async function loadStoredCheckpoint(): Promise<StoredCheckpoint | null> {
+    if (!interruptible) return loadCheckpoint(input.account);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const checkpoint = await loadCheckpoint(input.account);
+        state.lastError = null;
+        return checkpoint;
+      } catch (err) {
+        state.lastError = `reading the checkpoint failed: ${describeFailure(err)}`;
+        phase = 'backoff';
+        const backoffMs = sinkBackoffMs(attempt);
+        nextCall = Date.now() + backoffMs;
+        const summary = `checkpoint read failed: retry in ${seconds(backoffMs / 1000)}`;
+        showDetails(summary);
+        const seen = operatorMessages;
+        await condition(() => operatorMessages !== seen, backoffMs, { summary });
+        if (pendingReset !== undefined) return null;
+        phase = 'starting';
+      }
+    }
+  }
+
+  /** After a good page: per_page back towards the configured size (a 504 halved it). */
+  function growPerPage(): void {
+    if (!interruptible) {
+      state.perPage = settings.perPage;
+      return;
+    }
+    const grown = perPageAfterGoodPage(
+      state.perPage ?? settings.perPage,
+      settings.perPage,
+      state.goodPagesAtPerPage ?? 0,
+    );
+    state.perPage = grown.perPage;
+    state.goodPagesAtPerPage = grown.goodPages;
   }
 }
 
@@ -652,7 +796,17 @@ function readPublishedSearchAttributes() {
 
 function isPermanent(err: unknown): boolean {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure && (cause.nonRetryable || cause.type === PERMANENT_FAILURE);
+  if (!(cause instanceof ApplicationFailure)) return false;
+  // A transient failure the activity stopped retrying (the next retry was the workflow's to wait for) is not permanent.
+  return cause.type === PERMANENT_FAILURE || (cause.nonRetryable === true && cause.type !== TRANSIENT_FAILURE);
+}
+
+/** The earliest retry a failed fetchPage asked for (its pacing or a 503's Retry-After); 0 when none. */
+function retryNotBefore(err: unknown): number {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return 0;
+  const detail = cause.details?.[0] as { retryNotBefore?: unknown } | undefined;
+  return typeof detail?.retryNotBefore === 'number' ? detail.retryNotBefore : 0;
 }
 
 function describeFailure(err: unknown): string {

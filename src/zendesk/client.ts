@@ -5,6 +5,8 @@ import { ZendeskPermanentError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
 import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
+import type { SideloadRecord } from '../sinks/sink';
+import { plausibleClockOffset } from '../workflows/pacing';
 
 export interface ZendeskCredentials {
   email: string;
@@ -77,6 +79,8 @@ export interface IncrementalPageOutcome extends ClockReading {
   afterCursor?: string | null;
   endOfStream: boolean;
   foreignNextPage?: string;
+  /** The records `include` asked for (users, groups, organizations…), by kind, as received. */
+  sideloads?: Record<string, SideloadRecord[]>;
 }
 
 /** 504 on a big page: ask again with a smaller per_page. */
@@ -161,7 +165,7 @@ export class ZendeskClient {
 
   /** Time-based incremental export: start_time → end_time, end_of_stream. */
   async fetchTimeBasedPage(request: IncrementalRequest & { startTime: number }): Promise<IncrementalOutcome> {
-    const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, true);
+    const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, timeBasedPageSchema);
     const outcome: IncrementalPageOutcome = {
@@ -170,6 +174,7 @@ export class ZendeskClient {
       endTime: page.end_time ?? null,
       endOfStream: page.end_of_stream ?? page.tickets.length < (request.perPage ?? 1000),
       zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
+      ...sideloadsOf(answer.json, request.include),
     };
     this.noteForeignUrl(outcome, page.next_page);
     return outcome;
@@ -177,7 +182,7 @@ export class ZendeskClient {
 
   /** Cursor-based incremental export: start_time for the first call, then the after_cursor. */
   async fetchCursorPage(request: IncrementalRequest): Promise<IncrementalOutcome> {
-    const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, true);
+    const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, cursorPageSchema);
     const outcome: IncrementalPageOutcome = {
@@ -187,15 +192,19 @@ export class ZendeskClient {
       afterCursor: page.after_cursor ?? null,
       endOfStream: page.end_of_stream,
       zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
+      ...sideloadsOf(answer.json, request.include),
     };
     this.noteForeignUrl(outcome, page.after_url);
     return outcome;
   }
 
-  /** One GET, classified: the outcomes every endpoint shares, or the body of a 200 for the caller to parse. */
+  /**
+   * One GET, classified: the outcomes every endpoint shares, or the body of a 200 for the caller to parse.
+   * `incremental` is the request of an incremental endpoint (absent on the specified one).
+   */
   private async get(
     path: string,
-    incremental = false,
+    incremental?: IncrementalRequest,
   ): Promise<RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome | Body> {
     const what = `GET ${path}`;
     let response;
@@ -210,8 +219,9 @@ export class ZendeskClient {
     const contentType = String(response.headers['content-type'] ?? '');
     const zendeskNow = Date.parse(String(response.headers['date'] ?? ''));
     const clock: ClockReading = Number.isFinite(zendeskNow) ? { zendeskClockOffsetMs: zendeskNow - receivedAt } : {};
-    // An HTTP-date Retry-After is a time on Zendesk's clock.
-    const retryAfterNow = Number.isFinite(zendeskNow) ? zendeskNow : receivedAt;
+    // An HTTP-date Retry-After is a time on Zendesk's clock, unless its Date header is not believable.
+    const retryAfterNow =
+      Number.isFinite(zendeskNow) && plausibleClockOffset(zendeskNow - receivedAt) ? zendeskNow : receivedAt;
     const snippet = (text: string) => shorten(this.redact(text));
 
     if (status === 429) {
@@ -221,7 +231,8 @@ export class ZendeskClient {
     if ((status === 400 || status === 422 || status === 403) && TOO_RECENT.test(body)) {
       return { kind: 'too_recent', message: snippet(body), ...clock };
     }
-    if (incremental && status === 400 && /InvalidCursor|cursor/i.test(body)) {
+    // Only a request that sent a cursor can have it rejected; any other 400 is refused for good (blocked).
+    if (incremental?.cursor !== undefined && status === 400 && isCursorError(body)) {
       return { kind: 'cursor_rejected', message: snippet(body), ...clock };
     }
     if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body), ...clock };
@@ -289,6 +300,31 @@ export class ZendeskClient {
       return false;
     }
   }
+}
+
+/** Zendesk's error code for a cursor it no longer accepts, or a plain-text answer that says so. */
+function isCursorError(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed?.error === 'string') return /cursor/i.test(parsed.error);
+  } catch {
+    // not JSON: judge the text
+  }
+  return /invalid\s*cursor/i.test(body);
+}
+
+/** The arrays `include` asked for, as received (records that are not objects are left out). */
+function sideloadsOf(json: unknown, include: string[] | undefined): { sideloads?: Record<string, SideloadRecord[]> } {
+  if (!include?.length || typeof json !== 'object' || json === null) return {};
+  const sideloads: Record<string, SideloadRecord[]> = {};
+  for (const kind of include) {
+    const value = (json as Record<string, unknown>)[kind];
+    if (!Array.isArray(value)) continue;
+    sideloads[kind] = value.filter(
+      (record): record is SideloadRecord => typeof record === 'object' && record !== null && !Array.isArray(record),
+    );
+  }
+  return Object.keys(sideloads).length > 0 ? { sideloads } : {};
 }
 
 function shorten(body: string): string {

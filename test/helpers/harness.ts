@@ -72,6 +72,8 @@ export interface HarnessOptions {
   worker?: boolean;
   /** Start the workflow (default true). */
   start?: boolean;
+  /** The sink the worker writes to, around the real one (an outage); `Harness.sink` stays the real one. */
+  workerSink?: (sink: TicketSink) => TicketSink;
 }
 
 export interface Harness {
@@ -150,7 +152,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       worker = await createExportWorker({
         config: { ...config, accounts: [{ ...config.accounts[0], ...overrides }] },
         connection: nativeConnection,
-        sink,
+        sink: options.workerSink ? options.workerSink(sink) : sink,
         blobStore,
         workflowBundle: { codePath: bundlePath },
       });

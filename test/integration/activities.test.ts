@@ -1,4 +1,9 @@
-import { ApplicationFailure, DefaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  DefaultFailureConverter,
+  defaultPayloadConverter,
+  type MetricMeter,
+} from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import fs from 'node:fs';
@@ -160,21 +165,39 @@ describe('fetchPage', () => {
 
   describe('status faults', () => {
     test.each([500, 502, 503, 504])(
-      '%i → retryable ZendeskTransientError without a delay of its own',
+      '%i → retryable ZendeskTransientError, retried after the policy’s first backoff (2 s)',
       async (status) => {
         const failure = await failureOf(() => fetchWithFault({ kind: 'status', status }));
         expectTransient(failure, new RegExp(`: ${status} `));
-        expect(failure.nextRetryDelay).toBeUndefined();
-        expect(wireRetryDelaySeconds(failure)).toBeUndefined();
+        expect(failure.nonRetryable).toBe(false);
+        expect(failure.nextRetryDelay).toBe(2000);
+        expect(wireRetryDelaySeconds(failure)).toBe(2);
       },
     );
 
     test('503 with Retry-After 7 → nextRetryDelay of 7 s', async () => {
       const failure = await failureOf(() => fetchWithFault({ kind: 'status', status: 503, retryAfter: '7' }));
       expectTransient(failure, /: 503 /);
-      // Kept as the Duration string given to ApplicationFailure.create; the failure converter makes it 7 s.
-      expect(failure.nextRetryDelay).toBe('7 seconds');
+      expect(failure.nextRetryDelay).toBe(7000);
       expect(wireRetryDelaySeconds(failure)).toBe(7);
+    });
+
+    test('a retry is a call: never sooner than the pacing allows (minGapMs), and past 30 s the workflow waits', async () => {
+      emulator.injectFaults([{ kind: 'status', status: 500 }]);
+      const paced = await failureOf(() => env.run(activities.fetchPage, { account, startTime: 0, minGapMs: 6000 }));
+      expect(paced.nonRetryable).toBe(false);
+      expect(Number(paced.nextRetryDelay)).toBeGreaterThan(5000);
+      expect(Number(paced.nextRetryDelay)).toBeLessThanOrEqual(6000);
+
+      emulator.injectFaults([{ kind: 'status', status: 500 }]);
+      const long = await failureOf(() => env.run(activities.fetchPage, { account, startTime: 0, minGapMs: 300_000 }));
+      // The type stays transient: the workflow backs off (durably, interruptibly) instead of blocking.
+      expect({ type: long.type, nonRetryable: long.nonRetryable }).toEqual({
+        type: TRANSIENT_FAILURE,
+        nonRetryable: true,
+      });
+      expect(long.message).toMatch(/: 500 /);
+      expect(long.details?.[0]).toEqual({ retryNotBefore: expect.any(Number) });
     });
 
     test('503 with an HTML body: the message quotes a short, flattened snippet', async () => {
@@ -336,7 +359,13 @@ describe('persist and loadCheckpoint', () => {
       fieldHeaders: page.fieldHeaders,
       cursor: page.endTime!,
     });
-    expect(result).toEqual({ written: 1000, ignoredOlder: 0, completedAt: expect.any(Number) });
+    expect(result).toEqual({
+      written: 1000,
+      ignoredOlder: 0,
+      rejected: 0,
+      rejectedSideloads: 0,
+      completedAt: expect.any(Number),
+    });
     expect(Math.abs((result as { completedAt: number }).completedAt - Date.now())).toBeLessThan(5000);
     expect(await sink.countTickets(persistAccount)).toBe(1000);
     expect(await sink.readFieldHeaders(persistAccount)).toEqual(page.fieldHeaders);
@@ -357,8 +386,46 @@ describe('persist and loadCheckpoint', () => {
       fieldHeaders: page.fieldHeaders,
       cursor: page.endTime!,
     });
-    expect(again).toEqual({ written: 1000, ignoredOlder: 0, completedAt: expect.any(Number) });
+    expect(again).toEqual({
+      written: 1000,
+      ignoredOlder: 0,
+      rejected: 0,
+      rejectedSideloads: 0,
+      completedAt: expect.any(Number),
+    });
     expect(await sink.countTickets(persistAccount)).toBe(1000);
+  });
+
+  test('persist stores the sideloads, passes set-aside tickets through and counts them in a metric', async () => {
+    const counted: { name: string; value: number; tags: Record<string, unknown> }[] = [];
+    const metricMeter = {
+      createCounter: (name: string) => ({ add: (value: number, tags = {}) => counted.push({ name, value, tags }) }),
+    } as unknown as MetricMeter;
+    const persistAccount = `${account}-rejected`;
+    const result = await new MockActivityEnvironment(undefined, { metricMeter }).run(activities.persist, {
+      account: persistAccount,
+      rows: [
+        { id: 1, generated_timestamp: 1 },
+        { id: 2 ** 63, generated_timestamp: 1 },
+      ],
+      fieldHeaders: {},
+      cursor: 1,
+      sideloads: { users: [{ id: 5, updated_at: '2024-01-01T00:00:00Z' }], groups: [{ id: 'not a number' }] },
+    });
+    expect(result).toEqual({
+      written: 1,
+      ignoredOlder: 0,
+      rejected: 1,
+      rejectedSideloads: 1,
+      completedAt: expect.any(Number),
+    });
+    expect(counted).toContainEqual({
+      name: 'zendesk_tickets_rejected',
+      value: 1,
+      tags: expect.objectContaining({ account: persistAccount }),
+    });
+    expect((await sink.readRejected(persistAccount)).map((r) => r.ticketId)).toEqual([String(2 ** 63)]);
+    expect((await sink.readSideloads(persistAccount, 'users')).map((u) => u.id)).toEqual(['5']);
   });
 });
 

@@ -409,7 +409,7 @@ describe('one bad answer (exports endpoint): retried, nothing stored from it, cu
 });
 
 describe('one bad answer (cursor endpoint)', () => {
-  test.concurrent('504 Gateway Timeout: per_page halved for the same cursor, nothing stored, then back to 1000', () =>
+  test.concurrent('504 Gateway Timeout: per_page halved for the same cursor, nothing stored, back to 1000 later', () =>
     withHarness(options('cursor'), async (h) => {
       const rows = inStreamOrder(h, 'cursor');
       h.emulator.injectFaults([NORMAL_ANSWER, { kind: 'status', status: 504, body: 'upstream request timeout' }]);
@@ -422,7 +422,8 @@ describe('one bad answer (cursor endpoint)', () => {
       expect(status.warnings).toEqual([
         expect.stringMatching(/504 from Zendesk at per_page=1000: asking for 500 next/),
       ]);
-      expect(status.perPage).toBe(1000);
+      // Doubled again after three good pages (the idle polls once caught up count), not after the first.
+      await waitFor('per_page back to 1000', async () => (await h.status()).perPage === 1000, 20_000);
       expect(status.lastError).toBeNull();
       expect(status.cursor).toBe(rows[rows.length - 1].generated_timestamp);
     }),
@@ -704,5 +705,148 @@ describe("Zendesk's clock against the worker's", () => {
         await h.waitForTruth(30_000);
         expect(h.emulator.stats().byStatus['429']).toBe(1);
       }),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// What a close read found (issue 12): tickets a database refuses, a broken Date header, a 400 that is not about a
+// cursor, a page without end_time, a page size that keeps timing out.
+
+/** The first rows of the stream up to a second boundary, and the row that starts the next second. */
+function headOfStream(rows: Row[], atLeast = 5): { head: Row[]; next: Row } {
+  let k = atLeast;
+  while (rows[k].generated_timestamp === rows[k - 1].generated_timestamp) k++;
+  return { head: rows.slice(0, k), next: rows[k] };
+}
+
+const UNSTORABLE_TEXT = [
+  { name: 'a NUL character', text: 'before\u0000after' },
+  { name: 'a lone high surrogate (text cut inside an emoji)', text: 'smile \ud83d' },
+  { name: 'a lone low surrogate', text: '\ude00 trailing half' },
+];
+
+describe.each(['sqlite', 'postgres'] as const)('text jsonb refuses (%s sink)', (sink) => {
+  test.concurrent.each(UNSTORABLE_TEXT)('a ticket with $name: stored as received, nothing rejected', (c) =>
+    withHarness(options('exports', { sink }), async (h) => {
+      const rows = inStreamOrder(h, 'exports');
+      const { head, next } = headOfStream(rows);
+      const odd = head.map((row, i) =>
+        i === 1 ? { ...row, subject: `${String(row.subject)} ${c.text}`, updated_at: '2024-02-30T25:61:00Z' } : row,
+      );
+      h.emulator.injectFaults([body(pageBody('exports', [...odd, next], next.generated_timestamp))]);
+      await h.startWorkflow();
+
+      const expected = rows.map((row) => (row.id === odd[1].id ? odd[1] : row));
+      let last = '';
+      await waitFor('the sink to hold the truth, the odd ticket as received', async () => {
+        last = await differencesFrom(h, expected);
+        return last === '';
+      }).catch(() => {
+        throw new Error(`the sink never matched: ${last}`);
+      });
+      const status = await h.status();
+      expect({ rejected: status.ticketsRejected, lastError: status.lastError }).toEqual({
+        rejected: 0,
+        lastError: null,
+      });
+      expect(await h.sink.countRejected(h.account)).toBe(0);
+    }),
+  );
+});
+
+describe('a ticket the database cannot store at all (postgres sink)', () => {
+  test.concurrent('an id beyond BIGINT: set aside in rejected_tickets, the rest stored, the cursor advances', () =>
+    withHarness(options('exports', { sink: 'postgres' }), async (h) => {
+      const rows = inStreamOrder(h, 'exports');
+      const { head, next } = headOfStream(rows);
+      const huge = { ...head[0], id: 2 ** 63 };
+      h.emulator.injectFaults([body(pageBody('exports', [...head, huge, next], next.generated_timestamp))]);
+      await h.startWorkflow();
+      await h.waitForTruth(30_000);
+      const rejected = await h.sink.readRejected(h.account);
+      expect(rejected).toEqual([
+        expect.objectContaining({ ticketId: String(2 ** 63), data: JSON.stringify(huge), error: expect.any(String) }),
+      ]);
+      const status = await h.status();
+      expect(status.ticketsRejected).toBe(1);
+      expect(status.warnings).toEqual([expect.stringMatching(/1 ticket of the page .* set aside in rejected_tickets/)]);
+      expect(h.emulator.stats().log[1].startTime).toBe(next.generated_timestamp);
+    }),
+  );
+});
+
+describe('a Date header from 1970', () => {
+  test.concurrent.each(['exports', 'cursor'] as const)(
+    '%s: the offset is ignored with a warning, the export goes on at its pace',
+    (api) =>
+      withHarness(options(api), async (h) => {
+        h.emulator.injectFaults([{ kind: 'date', date: 'Thu, 01 Jan 1970 00:00:00 GMT' }]);
+        await h.startWorkflow();
+        await h.waitForTruth(30_000);
+        const status = await h.status();
+        expect(status.warnings).toEqual([expect.stringMatching(/Date header is \d+ days off .* ignored/)]);
+        expect(Date.parse(status.nextCallAt ?? status.asOf)).toBeLessThan(Date.now() + 60_000);
+      }),
+  );
+});
+
+describe('a 400 that is not about a cursor (cursor endpoint, first call by start_time)', () => {
+  test.concurrent('blocked with the answer in status, not repeated as a "rejected cursor"', () =>
+    withHarness(options('cursor'), async (h) => {
+      const answer = JSON.stringify({ error: 'InvalidValue', description: 'start_time or cursor is invalid' });
+      h.emulator.injectFaults([{ kind: 'status', status: 400, body: answer }]);
+      await h.startWorkflow();
+      const blocked = await waitFor('blocked', async () => {
+        const s = await h.status();
+        return s.blocked ? s : undefined;
+      });
+      expect(blocked.lastError).toMatch(/: 400 .*InvalidValue/);
+      expect(blocked.warnings).toEqual([]);
+      await sleepMs(3000);
+      expect(h.emulator.stats().calls).toBe(1);
+    }),
+  );
+});
+
+describe('a page of tickets without end_time (exports endpoint)', () => {
+  test.concurrent('the cursor moves to the newest generated_timestamp of the page, with a warning', () =>
+    withHarness(options('exports'), async (h) => {
+      const rows = inStreamOrder(h, 'exports');
+      const { head } = headOfStream(rows);
+      const page: Record<string, unknown> = pageBody('exports', head, 0);
+      delete page.end_time;
+      h.emulator.injectFaults([body({ ...page, next_page: null }, undefined)]);
+      await h.startWorkflow();
+      await h.waitForTruth(30_000);
+      const newest = head[head.length - 1].generated_timestamp;
+      expect(h.emulator.stats().log[1].startTime).toBe(newest);
+      expect((await h.status()).warnings).toEqual([
+        expect.stringMatching(new RegExp(`without end_time: continuing from its newest generated_timestamp ${newest}`)),
+      ]);
+    }),
+  );
+});
+
+describe('a page size that keeps timing out (cursor endpoint, pages over the size Zendesk serves give 504)', () => {
+  test.concurrent('per_page is halved and grows back only after good pages: no 504 on every other call', () =>
+    withHarness(
+      options('cursor', {
+        emulator: { ticketCount: 3000, descriptionBytes: [1000, 1000], maxPageBytes: 1_800_000 },
+      }),
+      async (h) => {
+        await h.startWorkflow();
+        await h.waitForTruth(60_000);
+        const { log } = h.emulator.stats();
+        const answers = log.filter((e) => e.status === 200 || e.status === 504);
+        const timeouts = answers.filter((e) => e.status === 504).length;
+        // 1000 tickets do not fit, 500 do: a 504, three pages of 500, a try at 1000 (504), and so on.
+        expect(timeouts).toBeGreaterThanOrEqual(1);
+        expect(timeouts).toBeLessThanOrEqual(Math.ceil(answers.length / 4));
+        const status = await h.status();
+        expect(status.warnings.every((w) => /504 from Zendesk at per_page=1000: asking for 500 next/.test(w))).toBe(
+          true,
+        );
+      },
+    ),
   );
 });

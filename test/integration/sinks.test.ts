@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { PostgresSink } from '../../src/sinks/postgres';
-import { TicketRow, TicketSink } from '../../src/sinks/sink';
+import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/sinks/sink';
 import { SqliteSink } from '../../src/sinks/sqlite';
 
 // The machine's PostgreSQL (trust auth). A missing server fails these tests: .ci/run starts it when it is down.
@@ -17,6 +17,19 @@ const row = (id: number, gts: number, extra: Record<string, unknown> = {}): Tick
   subject: `ticket ${id}`,
   ...extra,
 });
+
+const record = (
+  id: number | string,
+  updatedAt?: string | null,
+  extra: Record<string, unknown> = {},
+): SideloadRecord => ({
+  id,
+  ...(updatedAt === undefined ? {} : { updated_at: updatedAt }),
+  name: `record ${id}`,
+  ...extra,
+});
+
+const nothingElse = { ignoredOlder: 0, rejected: 0, rejectedSideloads: 0 };
 
 const sinks: [string, () => Promise<TicketSink>][] = [
   ['sqlite', async () => new SqliteSink(path.join(os.tmpdir(), `zte-sink-${randomUUID()}.db`))],
@@ -40,7 +53,7 @@ describe.each(sinks)('the %s sink', (_name, open) => {
       fieldHeaders: {},
       cursor: 110,
     });
-    expect(result).toEqual({ written: 2, ignoredOlder: 1 });
+    expect(result).toEqual({ written: 2, ignoredOlder: 1, rejected: 0, rejectedSideloads: 0 });
     const stored = await sink.readTickets(account);
     expect(stored.map((t) => [t.id, t.generatedTimestamp])).toEqual([
       [1, 100],
@@ -65,14 +78,163 @@ describe.each(sinks)('the %s sink', (_name, open) => {
     expect(JSON.parse(stored.data)).toEqual({ ...base, generated_timestamp: 260, status: 'Deleted' });
   });
 
-  test('one page is one transaction: a bad row rolls back the tickets, the headers and the checkpoint', async () => {
+  test('one page is one transaction: a failing checkpoint rolls back the tickets, set-aside rows and sideloads', async () => {
     await sink.persistPage({ account, rows: [row(1, 100)], fieldHeaders: { id: 'Id' }, cursor: 100 });
-    const bad = { id: 2, generated_timestamp: undefined } as unknown as TicketRow;
     await expect(
-      sink.persistPage({ account, rows: [row(3, 120), bad], fieldHeaders: { subject: 'Subject' }, cursor: 120 }),
+      sink.persistPage({
+        account,
+        rows: [row(1, 120, { subject: 'rolled back' }), row(3, 120), row(2 ** 63, 120)],
+        fieldHeaders: { subject: 'Subject' },
+        cursor: null as unknown as number,
+        sideloads: { users: [record(1, '2024-01-01T00:00:00Z')], metric_sets: [record(2)] },
+      }),
     ).rejects.toBeDefined();
     expect(await sink.countTickets(account)).toBe(1);
+    expect(JSON.parse((await sink.readTickets(account))[0].data).subject).toBe('ticket 1');
+    expect(await sink.countRejected(account)).toBe(0);
+    expect(await sink.readSideloads(account, 'users')).toEqual([]);
+    expect(await sink.readSideloads(account, 'metric_sets')).toEqual([]);
     expect(await sink.readCheckpoint(account)).toBe(100);
+  });
+
+  test('a ticket jsonb cannot hold (NUL, a lone surrogate) or with an unreadable updated_at is stored as received', async () => {
+    const rows = [
+      row(1, 100, { subject: 'NUL \u0000 inside', custom_fields: [{ id: 1, value: '\u0000' }] }),
+      row(2, 100, { subject: 'an emoji cut after its high surrogate \ud83d' }),
+      row(3, 100, { description: '\ude00 a lone low surrogate', 'key \ud83d': 1 }),
+      row(4, 100, { subject: 'escaped backslashes \\u0000 \\ud83d, a backslash and NUL \\\u0000, an emoji 😀' }),
+      row(5, 100, { updated_at: '2024-02-30T25:61:00Z' }),
+      row(6, 100, { updated_at: '+275760-09-13T00:00:00.000Z' }),
+      row(7, 100, { updated_at: 'yesterday' }),
+      row(8, 100, { updated_at: '10000-01-01T00:00:00Z' }),
+      row(9, 100, { updated_at: '2024-02-30T00:00:00Z' }),
+    ];
+    const result = await sink.persistPage({ account, rows, fieldHeaders: {}, cursor: 100 });
+    expect(result).toEqual({ written: rows.length, ...nothingElse });
+    expect((await sink.readTickets(account)).map((t) => t.data)).toEqual(rows.map((r) => JSON.stringify(r)));
+    expect(await sink.countRejected(account)).toBe(0);
+    expect(await sink.readCheckpoint(account)).toBe(100);
+  });
+
+  test('rows the database can never store are set aside with the reason; the rest and the checkpoint are stored', async () => {
+    await sink.persistPage({ account, rows: [row(1, 100)], fieldHeaders: {}, cursor: 100 });
+    const bad = [
+      row(1e300, 110),
+      row(2 ** 63, 110),
+      row(4, 1.5),
+      { ...row(5, 110), generated_timestamp: undefined },
+      { ...row(6, 110), generated_timestamp: 'soon' },
+      { ...row(7, 110), id: { nested: true } },
+    ] as unknown as TicketRow[];
+    const page = { account, rows: [row(2, 110), ...bad, row(1, 90), row(3, 120)], fieldHeaders: {}, cursor: 120 };
+    expect(await sink.persistPage(page)).toEqual({ written: 2, ignoredOlder: 1, rejected: 6, rejectedSideloads: 0 });
+    expect((await sink.readTickets(account)).map((t) => [t.id, t.generatedTimestamp])).toEqual([
+      [1, 100],
+      [2, 110],
+      [3, 120],
+    ]);
+    expect(await sink.readCheckpoint(account)).toBe(120);
+
+    const rejected = await sink.readRejected(account);
+    expect(rejected.map((r) => [r.ticketId, r.generatedTimestamp, r.data])).toEqual(
+      [
+        ['1e+300', 110, JSON.stringify(bad[0])],
+        [String(2 ** 63), 110, JSON.stringify(bad[1])],
+        ['4', null, JSON.stringify(bad[2])],
+        ['5', null, JSON.stringify(bad[3])],
+        ['6', null, JSON.stringify(bad[4])],
+        ['{"nested":true}', 110, JSON.stringify(bad[5])],
+      ].sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1)),
+    );
+    for (const { error } of rejected) expect(error).toMatch(/^.{5,500}$/s);
+    expect(await sink.countRejected(account)).toBe(6);
+
+    // The same page again (at-least-once delivery): the same outcome, still one row per set-aside ticket.
+    expect(await sink.persistPage(page)).toEqual({ written: 2, ignoredOlder: 1, rejected: 6, rejectedSideloads: 0 });
+    expect(await sink.countRejected(account)).toBe(6);
+    expect(await sink.countRejected(`${account}-other`)).toBe(0);
+  });
+
+  test('sideloads: upsert by id keeping the newest updated_at; older ignored; ties go to the later write', async () => {
+    const t1 = '2024-01-01T00:00:00Z';
+    const t2 = '2024-01-02T00:00:00Z';
+    const first = {
+      users: [record(10, t2, { v: 'first' }), record(11, t1, { v: 'first' }), record(12, t1, { v: 'first' })],
+      groups: [record(20, t1, { v: 'first' })],
+      organizations: [record(30, t1, { notes: 'NUL \u0000, a cut emoji \ud83d, a lone \ude00' })],
+    };
+    await sink.persistPage({ account, rows: [row(1, 100)], fieldHeaders: {}, cursor: 100, sideloads: first });
+    const second = {
+      // 00:30+01:00 is before t2, though its text sorts after it.
+      users: [
+        record(10, '2024-01-02T00:30:00+01:00', { v: 'older' }),
+        record(11, '2024-01-01T00:00:00.000Z', { v: 'same time, later write' }),
+        record(12, '2024-01-01T00:00:00.500Z', { v: 'newer' }),
+        record(13, t1),
+      ],
+      groups: [record(20, t2, { v: 'newer' }), record(20, t1, { v: 'older, later in the page' })],
+      organizations: [record(31, t1, { v: 'a' }), record(31, t1, { v: 'b, later in the page' })],
+    };
+    const result = await sink.persistPage({ account, rows: [], fieldHeaders: {}, cursor: 110, sideloads: second });
+    expect(result).toEqual({ written: 0, ...nothingElse });
+    expect(await sink.readSideloads(account, 'users')).toEqual([
+      { id: '10', updatedAt: t2, data: JSON.stringify(first.users[0]) },
+      { id: '11', updatedAt: t1, data: JSON.stringify(second.users[1]) },
+      { id: '12', updatedAt: '2024-01-01T00:00:00.500Z', data: JSON.stringify(second.users[2]) },
+      { id: '13', updatedAt: t1, data: JSON.stringify(second.users[3]) },
+    ]);
+    expect(await sink.readSideloads(account, 'groups')).toEqual([
+      { id: '20', updatedAt: t2, data: JSON.stringify(second.groups[0]) },
+    ]);
+    expect(await sink.readSideloads(account, 'organizations')).toEqual([
+      { id: '30', updatedAt: t1, data: JSON.stringify(first.organizations[0]) },
+      { id: '31', updatedAt: t1, data: JSON.stringify(second.organizations[1]) },
+    ]);
+    expect(await sink.readSideloads(`${account}-other`, 'users')).toEqual([]);
+  });
+
+  test('sideloads without updated_at overwrite one without, never one with', async () => {
+    const t1 = '2024-01-01T00:00:00Z';
+    const first = [record(1), record(2, t1, { v: 'with time' }), record(3, null), record(4, 'yesterday')];
+    await sink.persistPage({ account, rows: [], fieldHeaders: {}, cursor: 1, sideloads: { users: first } });
+    const second = [record(1, undefined, { v: 'later' }), record(2), record(3, t1, { v: 'now with time' }), record(4)];
+    await sink.persistPage({ account, rows: [], fieldHeaders: {}, cursor: 2, sideloads: { users: second } });
+    expect(await sink.readSideloads(account, 'users')).toEqual([
+      { id: '1', updatedAt: null, data: JSON.stringify(second[0]) },
+      { id: '2', updatedAt: t1, data: JSON.stringify(first[1]) },
+      { id: '3', updatedAt: t1, data: JSON.stringify(second[2]) },
+      { id: '4', updatedAt: null, data: JSON.stringify(second[3]) },
+    ]);
+  });
+
+  test('other sideload kinds share one table by kind; records without a usable id are skipped and counted', async () => {
+    const sideloads = {
+      metric_sets: [{ id: 5, ticket_id: 1, reopens: 0 }, record(6, '2024-01-01T00:00:00Z')],
+      brands: [record(5), record('brand-x')],
+      users: [
+        { name: 'no id' },
+        record(1.5),
+        record('abc'),
+        record(true as never),
+        record({} as never),
+        record(2 ** 63),
+      ],
+      dates: [record(''), record('x\u0000'), record('\ud83d'), null, 'text', [1]],
+    } as unknown as PersistPageInput['sideloads'];
+    sideloads!.users.push(record(7), record('8'));
+    const result = await sink.persistPage({ account, rows: [row(1, 1)], fieldHeaders: {}, cursor: 1, sideloads });
+    expect(result).toEqual({ written: 1, ignoredOlder: 0, rejected: 0, rejectedSideloads: 12 });
+    expect(await sink.readSideloads(account, 'metric_sets')).toEqual([
+      { id: '5', updatedAt: null, data: JSON.stringify(sideloads!.metric_sets[0]) },
+      { id: '6', updatedAt: '2024-01-01T00:00:00Z', data: JSON.stringify(sideloads!.metric_sets[1]) },
+    ]);
+    expect((await sink.readSideloads(account, 'brands')).map((s) => [s.id, s.data])).toEqual([
+      ['5', JSON.stringify(record(5))],
+      ['brand-x', JSON.stringify(record('brand-x'))],
+    ]);
+    expect((await sink.readSideloads(account, 'users')).map((s) => s.id)).toEqual(['7', '8']);
+    expect(await sink.readSideloads(account, 'dates')).toEqual([]);
+    expect(await sink.readSideloads(account, 'tickets')).toEqual([]);
   });
 
   test('the checkpoint carries the endpoint and its after_cursor; accounts are isolated', async () => {
@@ -96,18 +258,23 @@ describe.each(sinks)('the %s sink', (_name, open) => {
   });
 });
 
-describe('PostgreSQL migrations', () => {
-  const database = `zte_migrations_${randomUUID().replace(/-/g, '')}`;
+/** A database of the describe's own, for tests that lock tables or count migrations; returns its URL. */
+function scratchDatabase(prefix: string): string {
+  const database = `${prefix}_${randomUUID().replace(/-/g, '')}`;
   const admin = new PgClient({ connectionString: POSTGRES_URL });
-  const url = POSTGRES_URL.replace(/\/[^/]*$/, `/${database}`);
   beforeAll(async () => {
     await admin.connect();
     await admin.query(`CREATE DATABASE ${database}`);
   });
   afterAll(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   });
+  return POSTGRES_URL.replace(/\/[^/]*$/, `/${database}`);
+}
+
+describe('PostgreSQL migrations', () => {
+  const url = scratchDatabase('zte_migrations');
 
   test('two workers starting together migrate once; a second start changes nothing', async () => {
     const [a, b] = await Promise.all([PostgresSink.open(url), PostgresSink.open(url)]);
@@ -118,11 +285,114 @@ describe('PostgreSQL migrations', () => {
       await db.connect();
       const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       await db.end();
-      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
       await a.persistPage({ account: 'x', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 });
       expect(await b.countTickets('x')).toBe(1);
     } finally {
       await Promise.all([a.close(), b.close(), again.close()]);
+    }
+  });
+});
+
+describe('PostgreSQL columns', () => {
+  let sink: PostgresSink;
+  let db: PgClient;
+  const account = `acct-${randomUUID()}`;
+  beforeAll(async () => {
+    sink = await PostgresSink.open(POSTGRES_URL);
+    db = new PgClient({ connectionString: POSTGRES_URL });
+    await db.connect();
+  });
+  afterAll(async () => {
+    await sink.close();
+    await db.end();
+  });
+
+  test('data is jsonb where jsonb can hold the row, NULL where it cannot; raw keeps every row as received', async () => {
+    const rows = [
+      row(1, 100),
+      row(2, 100, { subject: 'NUL \u0000' }),
+      row(3, 100, { subject: 'cut \ud83d' }),
+      row(4, 100, { subject: 'text \\u0000' }),
+    ];
+    await sink.persistPage({ account, rows, fieldHeaders: {}, cursor: 100 });
+    const { rows: stored } = await db.query(
+      `SELECT id, data->>'subject' AS subject, raw FROM tickets WHERE account = $1 ORDER BY id`,
+      [account],
+    );
+    expect(stored.map((r) => [Number(r.id), r.subject, r.raw])).toEqual([
+      [1, 'ticket 1', JSON.stringify(rows[0])],
+      [2, null, JSON.stringify(rows[1])],
+      [3, null, JSON.stringify(rows[2])],
+      [4, 'text \\u0000', JSON.stringify(rows[3])],
+    ]);
+  });
+
+  test('updated_at: a readable one is normalized, one PostgreSQL would misread or refuse is NULL', async () => {
+    const values = [
+      '2024-01-01T10:00:00+02:00',
+      '2024-01-01T10:00:00.250Z',
+      'yesterday',
+      '2024-02-30T00:00:00Z',
+      '2024-02-30T25:61:00Z',
+      '+275760-09-13T00:00:00.000Z',
+      '10000-01-01T00:00:00Z',
+      '0000-01-01T00:00:00Z',
+    ];
+    const other = `${account}-updated-at`;
+    const rows = values.map((updated_at, i) => row(i + 1, 100, { updated_at }));
+    await sink.persistPage({ account: other, rows, fieldHeaders: {}, cursor: 100 });
+    expect((await sink.readTickets(other)).map((t) => t.updatedAt)).toEqual([
+      '2024-01-01T08:00:00Z',
+      '2024-01-01T10:00:00.250Z',
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  test('a row written before raw existed reads from data', async () => {
+    const old = `${account}-old`;
+    await db.query(
+      `INSERT INTO tickets (account, id, generated_timestamp, status, data, stored_at)
+       VALUES ($1, 9, 1, 'open', '{"id": 9, "generated_timestamp": 1}', now())`,
+      [old],
+    );
+    expect((await sink.readTickets(old))[0].data).toBe('{"id": 9, "generated_timestamp": 1}');
+  });
+});
+
+describe('PostgreSQL errors', () => {
+  const url = scratchDatabase('zte_errors');
+
+  test('a connection lost mid-page fails the page, to be retried, and sets nothing aside', async () => {
+    const sink = await PostgresSink.open(url);
+    const db = new PgClient({ connectionString: url });
+    await db.connect();
+    const waiting = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    try {
+      await db.query('BEGIN');
+      await db.query('LOCK TABLE export_checkpoints IN ACCESS EXCLUSIVE MODE');
+      const page = { account: 'x', rows: [row(1, 1), row(2 ** 63, 1)], fieldHeaders: {}, cursor: 1 };
+      const failure = sink.persistPage(page).then(
+        () => undefined,
+        (err: { code?: string }) => err,
+      );
+      while ((await db.query(waiting)).rowCount === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      await db.query(`SELECT pg_terminate_backend(pid) FROM (${waiting}) AS w`);
+      expect((await failure)?.code).toBe('57P01');
+      await db.query('ROLLBACK');
+      expect(await sink.countTickets('x')).toBe(0);
+      expect(await sink.countRejected('x')).toBe(0);
+      expect(await sink.readCheckpoint('x')).toBeUndefined();
+      // The retry stores it.
+      expect(await sink.persistPage(page)).toEqual({ written: 1, ...nothingElse, rejected: 1 });
+    } finally {
+      await db.end();
+      await sink.close();
     }
   });
 });

@@ -1,9 +1,14 @@
 import {
   advanceCursor,
   failureBackoffMs,
+  fetchRetryDelayMs,
   isoSeconds,
+  MAX_ACTIVITY_RETRY_DELAY_MS,
   nextCallAt,
+  pageEnd,
+  perPageAfterGoodPage,
   resetCursorProblem,
+  sinkBackoffMs,
   usableClockOffset,
   type PacingInput,
 } from '../../src/workflows/pacing';
@@ -180,5 +185,82 @@ describe('resetCursorProblem on a payload that could not be decoded', () => {
     expect(resetCursorProblem(undecodablePayload('Unexpected end of JSON input'), NOW)).toBe(
       'its payload could not be decoded (Unexpected end of JSON input)',
     );
+  });
+});
+
+describe('usableClockOffset with an implausible Date header', () => {
+  test('an offset beyond a day keeps the previous one: a 1970 Date parks nothing', () => {
+    const from1970 = 0 - NOW;
+    expect(usableClockOffset(from1970, 0)).toBe(0);
+    expect(usableClockOffset(from1970, 5000)).toBe(5000);
+    expect(usableClockOffset(86_400_001, 0)).toBe(0);
+    expect(usableClockOffset(Number.NaN, 3000)).toBe(3000);
+  });
+
+  test('up to a day is believed', () => {
+    expect(usableClockOffset(86_400_000)).toBe(86_400_000);
+    expect(usableClockOffset(-86_400_000)).toBe(-86_400_000);
+  });
+});
+
+describe('a page without end_time', () => {
+  test('advanceCursor moves to the newest generated_timestamp of a non-empty page, with a warning', () => {
+    const advance = advanceCursor({ startTime: 100, endTime: null, rowCount: 3, pageSize: 1000, newest: 160 });
+    expect(advance).toEqual({ cursor: 160, warning: expect.stringMatching(/without end_time.* 160/) });
+  });
+
+  test('a full page without end_time at one second is stepped past like any other', () => {
+    const advance = advanceCursor({ startTime: 100, endTime: null, rowCount: 1000, pageSize: 1000, newest: 100 });
+    expect(advance.cursor).toBe(101);
+    expect(advance.warning).toMatch(/without end_time.*; a full page of 1000 rows shares/);
+  });
+
+  test('an empty page keeps the cursor, an end_time wins over the rows', () => {
+    expect(advanceCursor({ startTime: 100, endTime: null, rowCount: 0, pageSize: 1000, newest: 0 })).toEqual({
+      cursor: 100,
+    });
+    expect(pageEnd(150, 160)).toEqual({ endTime: 150 });
+    expect(pageEnd(null, undefined)).toEqual({ endTime: null });
+  });
+});
+
+describe('fetchRetryDelayMs', () => {
+  test('the retry policy’s backoff when the pacing is short', () => {
+    expect([1, 2, 3, 4].map((attempt) => fetchRetryDelayMs({ attempt, minGapMs: 100, sinceCallMs: 50 }))).toEqual([
+      2000, 4000, 8000, 16000,
+    ]);
+  });
+
+  test('never sooner than the pacing allows after the failed call', () => {
+    expect(fetchRetryDelayMs({ attempt: 1, minGapMs: 6000, sinceCallMs: 500 })).toBe(5500);
+    expect(fetchRetryDelayMs({ attempt: 1, minGapMs: 300_000, sinceCallMs: 1000 })).toBeGreaterThan(
+      MAX_ACTIVITY_RETRY_DELAY_MS,
+    );
+  });
+
+  test('a 503’s Retry-After counts too', () => {
+    expect(fetchRetryDelayMs({ attempt: 1, minGapMs: 0, sinceCallMs: 0, retryAfterMs: 7000 })).toBe(7000);
+  });
+});
+
+describe('perPageAfterGoodPage', () => {
+  test('doubles after three good pages in a row, up to the configured size', () => {
+    let state = { perPage: 250, goodPages: 0 };
+    const sizes: number[] = [];
+    for (let page = 0; page < 9; page++) {
+      state = perPageAfterGoodPage(state.perPage, 1000, state.goodPages);
+      sizes.push(state.perPage);
+    }
+    expect(sizes).toEqual([250, 250, 500, 500, 500, 1000, 1000, 1000, 1000]);
+  });
+
+  test('a configured size below 1000 is the ceiling', () => {
+    expect(perPageAfterGoodPage(200, 300, 2)).toEqual({ perPage: 300, goodPages: 0 });
+  });
+});
+
+describe('sinkBackoffMs', () => {
+  test('2 s, doubling, at most a minute', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 20].map(sinkBackoffMs)).toEqual([2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
   });
 });

@@ -1,9 +1,10 @@
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PersistPageInput, TicketRow } from '../../src/sinks/sink';
 import { openSink } from '../../src/sinks/open';
-import { SqliteSink } from '../../src/sinks/sqlite';
+import { isSqliteDataError, SqliteSink } from '../../src/sinks/sqlite';
 
 const ACCOUNT = 'acme';
 
@@ -18,6 +19,32 @@ afterAll(async () => {
   await Promise.all(opened.map((sink) => sink.close()));
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+// The schema files of the version before rejected_tickets and sideloads were written with (the first versions
+// lacked export_checkpoints.api and after_cursor).
+const PREVIOUS_SCHEMA = `
+CREATE TABLE tickets (
+  account TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  generated_timestamp INTEGER NOT NULL,
+  updated_at TEXT,
+  status TEXT,
+  data TEXT NOT NULL,
+  stored_at TEXT NOT NULL,
+  PRIMARY KEY (account, id)
+) STRICT;
+CREATE TABLE export_checkpoints (
+  account TEXT PRIMARY KEY,
+  cursor INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE field_headers (
+  account TEXT NOT NULL,
+  key TEXT NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (account, key)
+) STRICT;
+`;
 
 let fileCounter = 0;
 function newFile(): string {
@@ -65,7 +92,7 @@ describe('SqliteSink', () => {
   test('inserts new tickets', async () => {
     const sink = open();
     const result = await sink.persistPage(page([ticket(1, 100), ticket(2, 101)], 101));
-    expect(result).toEqual({ written: 2, ignoredOlder: 0 });
+    expect(result).toEqual({ written: 2, ignoredOlder: 0, rejected: 0, rejectedSideloads: 0 });
     expect(await sink.countTickets(ACCOUNT)).toBe(2);
     expect(await sink.readTickets(ACCOUNT)).toEqual([
       {
@@ -89,7 +116,7 @@ describe('SqliteSink', () => {
     const sink = open();
     await sink.persistPage(page([ticket(1, 200, { subject: 'new' })], 200));
     const result = await sink.persistPage(page([ticket(1, 150, { subject: 'old' }), ticket(2, 150)], 150));
-    expect(result).toEqual({ written: 1, ignoredOlder: 1 });
+    expect(result).toEqual({ written: 1, ignoredOlder: 1, rejected: 0, rejectedSideloads: 0 });
     const row = await stored(sink, 1);
     expect(row?.generatedTimestamp).toBe(200);
     expect(JSON.parse(row!.data).subject).toBe('new');
@@ -99,7 +126,7 @@ describe('SqliteSink', () => {
     const sink = open();
     await sink.persistPage(page([ticket(1, 300, { subject: 'first' })], 300));
     const result = await sink.persistPage(page([ticket(1, 300, { subject: 'second' })], 300));
-    expect(result).toEqual({ written: 1, ignoredOlder: 0 });
+    expect(result).toEqual({ written: 1, ignoredOlder: 0, rejected: 0, rejectedSideloads: 0 });
     expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('second');
   });
 
@@ -194,34 +221,107 @@ describe('SqliteSink', () => {
     expect(await sink.countTickets('nobody')).toBe(0);
   });
 
-  test('a page with a row violating NOT NULL rolls back entirely, checkpoint included', async () => {
+  test('a row violating NOT NULL is set aside; the rest of the page, the headers and the checkpoint are stored', async () => {
     const sink = open();
     await sink.persistPage(page([ticket(1, 900, { subject: 'kept' })], 900, { fieldHeaders: { id: 'Id' } }));
     const bad = { id: 3, generated_timestamp: undefined } as unknown as TicketRow;
+    const result = await sink.persistPage(
+      page([ticket(1, 950, { subject: 'newer' }), ticket(2, 950), bad], 950, { fieldHeaders: { id: 'Changed' } }),
+    );
+    expect(result).toEqual({ written: 2, ignoredOlder: 0, rejected: 1, rejectedSideloads: 0 });
+    expect(await sink.countTickets(ACCOUNT)).toBe(2);
+    expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('newer');
+    expect(await sink.readCheckpoint(ACCOUNT)).toBe(950);
+    expect(await sink.readFieldHeaders(ACCOUNT)).toEqual({ id: 'Changed' });
+    expect(await sink.readRejected(ACCOUNT)).toEqual([
+      {
+        ticketId: '3',
+        generatedTimestamp: null,
+        data: JSON.stringify(bad),
+        error: 'NOT NULL constraint failed: tickets.generated_timestamp',
+      },
+    ]);
+  });
+
+  test('a page whose checkpoint cannot be written rolls back entirely; the sink stays usable', async () => {
+    const sink = open();
+    await sink.persistPage(page([ticket(1, 900, { subject: 'kept' })], 900, { fieldHeaders: { id: 'Id' } }));
+    const bad = { id: 3, generated_timestamp: null } as unknown as TicketRow;
     const message = await rejection(
       sink.persistPage(
-        page([ticket(1, 950, { subject: 'rolled back' }), ticket(2, 950), bad], 950, {
+        page([ticket(1, 950, { subject: 'rolled back' }), ticket(2, 950), bad], null as unknown as number, {
           fieldHeaders: { id: 'Changed' },
+          sideloads: { users: [{ id: 1 }], brands: [{ id: 2 }] },
         }),
       ),
     );
-    expect(message).toMatch(/generated_timestamp|generatedTimestamp/);
+    expect(message).toMatch(/NOT NULL constraint failed: export_checkpoints.cursor/);
     expect(await sink.countTickets(ACCOUNT)).toBe(1);
     expect(JSON.parse((await stored(sink, 1))!.data).subject).toBe('kept');
     expect(await sink.readCheckpoint(ACCOUNT)).toBe(900);
     expect(await sink.readFieldHeaders(ACCOUNT)).toEqual({ id: 'Id' });
+    expect(await sink.countRejected(ACCOUNT)).toBe(0);
+    expect(await sink.readSideloads(ACCOUNT, 'users')).toEqual([]);
+    expect(await sink.readSideloads(ACCOUNT, 'brands')).toEqual([]);
 
-    // The sink is still usable after the failed transaction.
     await sink.persistPage(page([ticket(2, 960)], 960));
     expect(await sink.countTickets(ACCOUNT)).toBe(2);
     expect(await sink.readCheckpoint(ACCOUNT)).toBe(960);
   });
 
-  test('a null generated_timestamp is rejected too', async () => {
+  test('ids and timestamps a STRICT INTEGER column cannot hold are set aside with the database message', async () => {
     const sink = open();
-    const bad = { id: 1, generated_timestamp: null } as unknown as TicketRow;
-    expect(await rejection(sink.persistPage(page([bad], 10)))).toMatch(/NOT NULL constraint failed/);
-    expect(await sink.readCheckpoint(ACCOUNT)).toBeUndefined();
+    const rows = [ticket(2 ** 63, 1), ticket(1e300, 1), ticket(4, 1.5), ticket(5, Infinity), ticket(6, 1)];
+    expect(await sink.persistPage(page(rows, 10))).toEqual({
+      written: 1,
+      ignoredOlder: 0,
+      rejected: 4,
+      rejectedSideloads: 0,
+    });
+    expect((await sink.readRejected(ACCOUNT)).map((r) => [r.ticketId, r.generatedTimestamp, r.error])).toEqual([
+      ['1e+300', 1, 'cannot store REAL value in INTEGER column tickets.id'],
+      ['4', null, 'cannot store REAL value in INTEGER column tickets.generated_timestamp'],
+      ['5', null, 'cannot store REAL value in INTEGER column tickets.generated_timestamp'],
+      [String(2 ** 63), 1, 'cannot store REAL value in INTEGER column tickets.id'],
+    ]);
+  });
+
+  test('only data errors set a row aside: SQLITE_BUSY, I/O and other failures fail the page', () => {
+    const errors = ['SQLITE_CONSTRAINT_NOTNULL', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG'];
+    for (const code of errors) expect(isSqliteDataError(Object.assign(new Error('x'), { code }))).toBe(true);
+    for (const code of ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR_WRITE', 'SQLITE_FULL', 'SQLITE_READONLY']) {
+      expect(isSqliteDataError(Object.assign(new Error('x'), { code }))).toBe(false);
+    }
+    expect(isSqliteDataError(new TypeError('not bindable'))).toBe(false);
+    expect(isSqliteDataError(undefined)).toBe(false);
+  });
+
+  test('a file of the previous version opens, keeps its rows and takes the new tables', async () => {
+    const file = newFile();
+    const old = new Database(file);
+    old.exec(PREVIOUS_SCHEMA);
+    old
+      .prepare('INSERT INTO tickets VALUES (?, 1, 100, ?, ?, ?, ?)')
+      .run(ACCOUNT, '2024-01-01T00:00:00Z', 'open', JSON.stringify(ticket(1, 100)), '2024-01-01T00:00:00.000Z');
+    old.prepare('INSERT INTO export_checkpoints (account, cursor, updated_at) VALUES (?, 100, ?)').run(ACCOUNT, 'x');
+    old.close();
+
+    const sink = open(file);
+    expect(await sink.readFullCheckpoint(ACCOUNT)).toEqual({ cursor: 100, api: null, afterCursor: null });
+    const result = await sink.persistPage(
+      page([ticket(2, 110), ticket(2 ** 63, 110)], 110, {
+        api: 'cursor',
+        sideloads: { users: [{ id: 7 }, { id: 'x' }] },
+      }),
+    );
+    expect(result).toEqual({ written: 1, ignoredOlder: 0, rejected: 1, rejectedSideloads: 1 });
+    expect((await sink.readTickets(ACCOUNT)).map((t) => t.data)).toEqual([
+      JSON.stringify(ticket(1, 100)),
+      JSON.stringify(ticket(2, 110)),
+    ]);
+    expect(await sink.readFullCheckpoint(ACCOUNT)).toEqual({ cursor: 110, api: 'cursor', afterCursor: null });
+    expect(await sink.countRejected(ACCOUNT)).toBe(1);
+    expect(await sink.readSideloads(ACCOUNT, 'users')).toEqual([{ id: '7', updatedAt: null, data: '{"id":7}' }]);
   });
 
   test('reopening the file keeps tickets, checkpoint and headers', async () => {

@@ -24,6 +24,7 @@ function status(overrides: Partial<StatusView> = {}): StatusView {
     calls: 31,
     rateLimited: 2,
     lastPageSize: 1000,
+    ticketsRejected: 0,
     lastError: null,
     warnings: [],
     lagSeconds: 75 * 86_400,

@@ -1,0 +1,32 @@
+import { TicketSink } from '../../src/sinks/sink';
+
+/**
+ * A real sink behind a switch: while `down` (or for the next `failNext` calls of an operation), its calls fail as a
+ * database that is unreachable would, without touching the database itself.
+ */
+export class SinkOutage {
+  down = false;
+  readonly failNext = { persistPage: 0, readFullCheckpoint: 0 };
+  readonly failures = { persistPage: 0, readFullCheckpoint: 0 };
+
+  wrap(sink: TicketSink): TicketSink {
+    const gate = (operation: 'persistPage' | 'readFullCheckpoint') => {
+      if (!this.down && this.failNext[operation] === 0) return;
+      if (this.failNext[operation] > 0) this.failNext[operation]--;
+      this.failures[operation]++;
+      throw new Error('connect ECONNREFUSED 127.0.0.1:5432 (simulated outage)');
+    };
+    return new Proxy(sink, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'persistPage' && property !== 'readFullCheckpoint') {
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (...args: unknown[]) => {
+          gate(property);
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+  }
+}
