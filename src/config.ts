@@ -3,6 +3,7 @@ import { AccountEntry, credentialsFor, readAccountsFile } from './accounts-file'
 import { ConfigError } from './config-error';
 import {
   connectionSettingsFrom,
+  flag,
   TemporalConnectionEnv,
   TemporalConnectionSettings,
   temporalConnectionEnv,
@@ -85,6 +86,7 @@ const temporalEnv = z.object({
   TEMPORAL_ADDRESS: z.string().trim().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: flag,
 });
 
 const accountEnv = z.object({
@@ -150,6 +152,8 @@ const sinkEnv = z.object({
 export interface TemporalSettings extends TemporalConnectionSettings {
   namespace: string;
   taskQueue: string;
+  /** Add missing search attributes to the namespace; undefined: only on a loopback server (a dev server). */
+  registerSearchAttributes?: boolean;
 }
 
 export interface ZendeskSettings {
@@ -260,6 +264,9 @@ function temporalSettings(env: z.infer<typeof temporalEnv>, connection: Temporal
     ...connectionSettingsFrom(env.TEMPORAL_ADDRESS, connection),
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
+    ...(env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES !== undefined && {
+      registerSearchAttributes: env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES,
+    }),
   };
 }
 

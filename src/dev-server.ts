@@ -3,6 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { cliTypeName } from './search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from './shared';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -69,7 +70,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'error',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     ...(uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
-    ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${cliType(key.type)}`]),
+    ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key.type)}`]),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', options.stderr ?? 'inherit'] });
   const address = `127.0.0.1:${port}`;
@@ -109,19 +110,6 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
-}
-
-function cliType(type: string): string {
-  const names: Record<string, string> = {
-    KEYWORD: 'Keyword',
-    TEXT: 'Text',
-    INT: 'Int',
-    DOUBLE: 'Double',
-    BOOL: 'Bool',
-    DATETIME: 'Datetime',
-    KEYWORD_LIST: 'KeywordList',
-  };
-  return names[type] ?? type;
 }
 
 /** `npm run dev-server`: the user's dev server, state in .data/temporal.db, in the foreground until Ctrl-C. */

@@ -23,9 +23,10 @@ export function exportStartOptions(
     taskQueue,
     workflowId: workflowIdFor(input.account),
     args: [input],
+    // A namespace without ZendeskState refuses a start that sets it.
     typedSearchAttributes: [
       { key: ZENDESK_ACCOUNT, value: input.account },
-      { key: ZENDESK_STATE, value: 'catching_up' },
+      ...(input.stateSearchAttribute === false ? [] : [{ key: ZENDESK_STATE, value: 'catching_up' }]),
     ],
     staticSummary: `Zendesk ticket export of ${input.account} (${api})`,
     // One short paragraph: the Web UI shows the details in a frame about four lines high.

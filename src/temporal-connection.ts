@@ -23,7 +23,8 @@ const TLS_VARIABLES = {
 
 const text = z.string().trim().min(1).optional();
 
-const flag = z
+/** `true`/`1` or `false`/`0`, any case. */
+export const flag = z
   .string()
   .trim()
   .transform((v, ctx) => {
@@ -133,6 +134,15 @@ export function clientConnectionOptions(settings: TemporalConnectionSettings): C
     apiKey: settings.apiKey,
     connectTimeout: '10 seconds',
   };
+}
+
+/** Whether `host:port` is this machine (a dev server): `localhost`, 127.0.0.0/8 or `[::1]`. */
+export function isLoopback(address: string): boolean {
+  const host = address
+    .replace(/:\d+$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** For logs: how the connection is secured, never the key or file contents. */

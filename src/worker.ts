@@ -15,7 +15,9 @@ import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
 import { WORKFLOW_SOURCES } from './workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
-import { ConfigError, loadWorkerConfig, WorkerConfig } from './config';
+import { ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
+import { errorMessage } from './error-message';
+import { ensureSearchAttributes, mayRegister, reportCheck } from './search-attributes';
 import { openSink } from './sinks/open';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
 import { TicketSink } from './sinks/sink';
@@ -72,10 +74,14 @@ async function run() {
       : undefined,
   });
   const logger = Runtime.instance().logger;
+  const clientConnection = await Connection.connect(clientOptions);
+  if (!(await searchAttributesReady(clientConnection, config.temporal))) {
+    await clientConnection.close();
+    process.exit(2);
+  }
   const sink = await openSink(config.sinkUrl);
   // Payloads too big for history go next to the tickets: the SQLite file, or PostgreSQL that every worker shares.
   const blobStore = await openBlobStore(config.sinkUrl);
-  const clientConnection = await Connection.connect(clientOptions);
   const purge = startBlobPurge(
     blobStore,
     new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
@@ -111,6 +117,20 @@ async function run() {
   }
 }
 
+/** The namespace's search attributes, the missing ones registered where the server allows it; false: do not start. */
+async function searchAttributesReady(connection: Connection, temporal: TemporalSettings): Promise<boolean> {
+  const check = await ensureSearchAttributes(connection, {
+    namespace: temporal.namespace,
+    register: mayRegister(temporal),
+  });
+  const report = reportCheck(check);
+  const logger = Runtime.instance().logger;
+  if (report.info) logger.info(report.info);
+  if (report.warning) logger.warn(report.warning);
+  if (report.error) console.error(report.error);
+  return report.error === undefined;
+}
+
 /** Hourly: blobs of closed runs older than the retention go; those an open run references stay. */
 function startBlobPurge(store: BlobStore, client: Client, retentionDays: number): NodeJS.Timeout {
   const run = () =>
@@ -124,7 +144,7 @@ function startBlobPurge(store: BlobStore, client: Client, retentionDays: number)
 
 if (require.main === module) {
   run().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
+    console.error(errorMessage(err));
     process.exit(1);
   });
 }

@@ -10,7 +10,17 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import logUpdate from 'log-update';
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
-import { ClientAccount, ClientConfig, ConfigError, loadClientConfig, loadWorkerConfig, readDecimal } from '../config';
+import {
+  ClientAccount,
+  ClientConfig,
+  ConfigError,
+  loadClientConfig,
+  loadWorkerConfig,
+  readDecimal,
+  TemporalSettings,
+} from '../config';
+import { errorMessage } from '../error-message';
+import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../search-attributes';
 import { EXPORT_APIS, ExportApi, workflowIdFor, WORKFLOW_TYPE } from '../shared';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
@@ -118,11 +128,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (command === 'check') return await check(options, io);
     const config = loadClientConfig(io.env);
     const accounts = selectAccounts(config.accounts, options, config.accountsFile);
-    const args = accounts.map((account) => commandArgs(command, options, account));
+    let args = accounts.map((account) => commandArgs(command, options, account));
     const connection = await Connection.connect(clientConnectionOptions(config.temporal));
     try {
       const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
       if (command === 'status') return await status(accounts, options, client, io);
+      if (command === 'start') {
+        const inputs = await withSearchAttributes(connection, config.temporal, args as ExportInput[], io);
+        if (!inputs) return EXIT_BAD_INPUT;
+        args = inputs;
+      }
       let exitCode = EXIT_OK;
       for (const [i, account] of accounts.entries()) {
         try {
@@ -146,9 +161,41 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err('No export is running for this account: start one with `npm run client -- start`.');
       return EXIT_FAILED;
     }
-    io.err(`${command} failed: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`${command} failed: ${withoutSecrets(errorMessage(err), io.env)}`);
     return EXIT_FAILED;
   }
+}
+
+/**
+ * start: the namespace's search attributes first, the missing ones registered where the server allows it. Returns
+ * the inputs to start (without ZendeskState, the workflow does not upsert it), or undefined when none may start.
+ */
+async function withSearchAttributes(
+  connection: Connection,
+  temporal: TemporalSettings,
+  inputs: ExportInput[],
+  io: CliIo,
+): Promise<ExportInput[] | undefined> {
+  const check = await ensureSearchAttributes(connection, {
+    namespace: temporal.namespace,
+    register: mayRegister(temporal),
+  });
+  const report = reportCheck(check);
+  if (report.info) io.out(report.info);
+  if (report.error) {
+    io.err(report.error);
+    return undefined;
+  }
+  if (report.warning) io.err(`Warning: ${report.warning}`);
+  return hasStateAttribute(check) ? inputs : inputs.map((input) => ({ ...input, stateSearchAttribute: false }));
+}
+
+/** A server's or proxy's error may echo what it was sent: the values of secret variables are blanked. */
+function withoutSecrets(text: string, env: CliIo['env']): string {
+  const secrets = Object.entries(env)
+    .filter(([name, value]) => /(_KEY|TOKEN|SECRET|PASSWORD)$/.test(name) && value && value.trim().length >= 4)
+    .map(([, value]) => value!.trim());
+  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
 }
 
 function wholeNumber(name: string, raw: string | boolean | undefined, { min, max }: { min: number; max?: number }) {
