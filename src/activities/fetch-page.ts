@@ -85,19 +85,23 @@ function toApplicationFailure(err: unknown, call: { minGapMs: number; requestedA
     err instanceof ZendeskTransientError
       ? err.message
       : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-  const retryAfterSeconds = err instanceof ZendeskTransientError ? err.retryAfterSeconds : undefined;
-  const delayMs = fetchRetryDelayMs({
-    attempt: Context.current().info.attempt,
-    minGapMs: call.minGapMs,
-    sinceCallMs: Date.now() - call.requestedAt,
-    retryAfterMs: retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : undefined,
-  });
+  const retryAfterMs =
+    err instanceof ZendeskTransientError && err.retryAfterSeconds !== undefined
+      ? err.retryAfterSeconds * 1000
+      : undefined;
+  const sinceCallMs = Date.now() - call.requestedAt;
+  // What Zendesk asked for and the pacing demand, unlike the backoff, hold for the workflow's retry too.
+  const mustWaitMs = Math.max(retryAfterMs ?? 0, call.minGapMs - sinceCallMs, 0);
   return ApplicationFailure.create({
     message,
     type: TRANSIENT_FAILURE,
-    nextRetryDelay: delayMs,
-    nonRetryable: delayMs > MAX_ACTIVITY_RETRY_DELAY_MS,
-    // The workflow's backoff then starts no sooner than this (worker clock, ms).
-    details: [{ retryNotBefore: Date.now() + delayMs }],
+    nextRetryDelay: fetchRetryDelayMs({
+      attempt: Context.current().info.attempt,
+      minGapMs: call.minGapMs,
+      sinceCallMs,
+      retryAfterMs,
+    }),
+    nonRetryable: mustWaitMs > MAX_ACTIVITY_RETRY_DELAY_MS,
+    details: [{ retryNotBefore: Date.now() + mustWaitMs }],
   });
 }

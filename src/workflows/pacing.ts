@@ -160,8 +160,8 @@ export function exportLagSeconds(nowMs: number, completeThroughSeconds: number):
 export const MAX_ACTIVITY_RETRY_DELAY_MS = 30_000;
 
 /**
- * When a failed fetchPage attempt may be retried: the retry policy's backoff (2 s, doubling), a 503's Retry-After,
- * and never sooner than the pacing allows after the failed call (a retry is a call like any other).
+ * When a failed fetchPage attempt may be retried: after a 503's Retry-After, else the retry policy's backoff (2 s,
+ * doubling), and never sooner than the pacing allows after the failed call (a retry is a call like any other).
  */
 export function fetchRetryDelayMs(retry: {
   attempt: number;
@@ -170,7 +170,7 @@ export function fetchRetryDelayMs(retry: {
   retryAfterMs?: number;
 }): number {
   const backoff = Math.min(2000 * 2 ** Math.max(retry.attempt - 1, 0), 60_000);
-  return Math.max(backoff, retry.retryAfterMs ?? 0, retry.minGapMs - retry.sinceCallMs);
+  return Math.max(retry.retryAfterMs ?? backoff, retry.minGapMs - retry.sinceCallMs);
 }
 
 /** Good pages in a row at a reduced per_page before it doubles again (after a 504 halved it). */

@@ -13,7 +13,7 @@ import { migrateSchema, PostgresSink } from '../../src/sinks/postgres';
 
 // The machine's PostgreSQL (trust auth). These tests never skip: a server that cannot be reached fails them.
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const SCHEMA_VERSIONS = [1, 2];
+const SCHEMA_VERSIONS = [1, 2, 3];
 const HISTORY_LIMIT = 256 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse('2025-01-01T00:00:00Z');

@@ -1,5 +1,6 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { FaultSpec } from '../../src/emulator';
+import { groupById, organizationById, userById } from '../../src/emulator/data';
 import { ExportApi } from '../../src/shared';
 import { pauseSignal, resetCursorUpdate, resumeSignal } from '../../src/workflows/messages';
 import { Harness, HarnessOptions, sleepMs, startHarness, timerDurations, waitFor } from '../helpers/harness';
@@ -187,5 +188,42 @@ describe('retries and the pacing', () => {
       expect(log[1].at - log[0].at).toBeGreaterThanOrEqual(35_000 - 50);
       expect((await timerDurations(h.handle)).some((t) => t >= 34_000)).toBe(true);
     }),
+  );
+});
+
+describe('sideloads (include=users,groups,organizations)', () => {
+  test.concurrent.each(['cursor', 'incremental'] as const)(
+    '%s: every sideloaded record is stored in its own table, as received',
+    (api) =>
+      withHarness(options(api, { input: { include: ['users', 'groups', 'organizations'] } }), async (h) => {
+        await h.startWorkflow();
+        await h.waitForTruth(30_000);
+        const tickets = h.emulator.truthFull();
+        const expected = {
+          users: new Set(
+            tickets.flatMap((t) => [
+              t.requester_id,
+              t.submitter_id,
+              t.assignee_id,
+              ...t.collaborator_ids,
+              ...t.follower_ids,
+            ]),
+          ),
+          groups: new Set(tickets.map((t) => t.group_id)),
+          organizations: new Set(tickets.map((t) => t.organization_id)),
+        };
+        const lookup = { users: userById, groups: groupById, organizations: organizationById };
+        for (const kind of ['users', 'groups', 'organizations'] as const) {
+          const records = [...expected[kind]]
+            .filter((id): id is number => id !== null)
+            .map((id) => lookup[kind](id, h.emulator.url))
+            .filter((record) => record !== undefined);
+          const stored = await h.sink.readSideloads(h.account, kind);
+          expect(records.length).toBeGreaterThan(0);
+          expect(new Map(stored.map((r) => [r.id, JSON.parse(r.data)]))).toEqual(
+            new Map(records.map((r) => [String(r.id), r])),
+          );
+        }
+      }),
   );
 });

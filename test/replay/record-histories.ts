@@ -4,6 +4,8 @@
 //   and by signal (good and bad), a same-timestamp burst stepped past, transient faults, continue-as-new.
 // - incremental: time-based with a crowded second read through the cursor endpoint, a 504, idle + pollNow.
 // - cursor: cursor-based with idle waits, pollNow, a rejected cursor, a 429, continue-as-new.
+// - operator: the specified endpoint with a reset during the pacing wait (written to the checkpoint), a database
+//   outage during a persist with a pause and a reset while it lasts, a resume, continue-as-new.
 import fs from 'node:fs';
 import path from 'node:path';
 import globalSetup from '../global-setup';
@@ -18,6 +20,7 @@ import {
   resumeSignal,
 } from '../../src/workflows/messages';
 import { Harness } from '../helpers/harness';
+import { SinkOutage } from '../helpers/outage';
 
 const OUT = path.join(__dirname, 'histories');
 
@@ -152,10 +155,48 @@ async function recordCursor() {
   }
 }
 
+async function recordOperator() {
+  const outage = new SinkOutage();
+  const h = await startHarness({
+    emulator: { ticketCount: 2500, windowSeconds: 0, minStartAgeSeconds: 1 },
+    input: { pollIntervalSeconds: 3, minStartAgeSeconds: 1, pagesPerRun: 4 },
+    workerSink: (sink) => outage.wrap(sink),
+  });
+  try {
+    const step = stepper(h);
+    await step('the pacing wait after page 1', async () => {
+      const s = await h.status();
+      return s.pages === 1 && s.phase === 'waiting';
+    });
+    const reset = Math.floor(Date.now() / 1000) - 3 * 86_400;
+    const calls = h.emulator.stats().calls;
+    await h.handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: reset }] });
+    await step('the reset in the checkpoint', async () => (await h.sink.readCheckpoint(h.account)) === reset);
+    await step('the next call asks for the reset', async () => h.emulator.stats().log[calls]?.startTime === reset);
+    await h.handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: 0 }] });
+    await step('a page stored after the second reset', async () => (await h.status()).pages >= 2);
+    outage.down = true;
+    await step('persist failing', async () => /persist failed/.test((await h.status()).lastError ?? ''));
+    await h.handle.signal(pauseSignal);
+    await step('paused while the database is down', async () => (await h.status()).phase === 'paused');
+    await h.handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: 0 }] });
+    outage.down = false;
+    await h.handle.signal(resumeSignal);
+    await step('caught up through continue-as-new', async () => {
+      const s = await h.status();
+      return s.ticketsStored >= 2500 && s.lastPageSize < 1000 && s.lastError === null;
+    });
+    await save(h, 'operator');
+  } finally {
+    await h.close();
+  }
+}
+
 const SCENARIOS: Record<string, () => Promise<void>> = {
   export: recordExport,
   incremental: recordIncremental,
   cursor: recordCursor,
+  operator: recordOperator,
 };
 
 async function run() {

@@ -238,8 +238,10 @@ describe('fetchRetryDelayMs', () => {
     );
   });
 
-  test('a 503’s Retry-After counts too', () => {
+  test('a 503’s Retry-After replaces the backoff, the pacing still holds', () => {
     expect(fetchRetryDelayMs({ attempt: 1, minGapMs: 0, sinceCallMs: 0, retryAfterMs: 7000 })).toBe(7000);
+    expect(fetchRetryDelayMs({ attempt: 3, minGapMs: 0, sinceCallMs: 0, retryAfterMs: 1000 })).toBe(1000);
+    expect(fetchRetryDelayMs({ attempt: 3, minGapMs: 6000, sinceCallMs: 1000, retryAfterMs: 1000 })).toBe(5000);
   });
 });
 
