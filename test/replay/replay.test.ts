@@ -20,7 +20,7 @@ describe('determinism', () => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   test('recorded histories exist and cover every path', () => {
-    for (const scenario of ['export', 'incremental', 'cursor', 'chaos-cursor']) {
+    for (const scenario of ['export', 'incremental', 'cursor', 'operator', 'chaos-cursor']) {
       expect(files.filter((f) => f.startsWith(`${scenario}-run-`)).length).toBeGreaterThanOrEqual(1);
     }
     // The chaos run's histories hold the crash paths: workflow tasks timed out on killed workers, a 401 that blocked
@@ -42,14 +42,21 @@ describe('determinism', () => {
       after: true,
     });
     // And of the state-search-attribute patch (ZendeskState): v1-* and chaos-* recorded before it, the rest after.
-    const hasState = (f: string) =>
-      patchesIn(fs.readFileSync(path.join(DIR, f), 'utf8')).includes('state-search-attribute');
+    const has = (patch: string) => (f: string) => patchesIn(fs.readFileSync(path.join(DIR, f), 'utf8')).includes(patch);
     const stateBefore = files.filter((f) => f.startsWith('v1-') || f.startsWith('chaos-'));
-    const stateAfter = files.filter((f) => /^(export|incremental|cursor)-run-/.test(f));
-    expect({ before: !stateBefore.some(hasState), after: stateAfter.every(hasState) }).toEqual({
-      before: true,
-      after: true,
-    });
+    const stateAfter = files.filter((f) => /^(v2-)?(export|incremental|cursor|operator)-run-/.test(f));
+    expect({
+      before: !stateBefore.some(has('state-search-attribute')),
+      after: stateAfter.every(has('state-search-attribute')),
+    }).toEqual({ before: true, after: true });
+    // And of the operator-interrupts patch (waits an operator's message ends, a reset in the checkpoint): v1-*, v2-*
+    // and chaos-* were recorded before it, the rest after it.
+    const interruptsBefore = files.filter((f) => /^(v1-|v2-|chaos-)/.test(f));
+    const interruptsAfter = files.filter((f) => /^(export|incremental|cursor|operator)-run-/.test(f));
+    expect({
+      before: interruptsBefore.length > 0 && !interruptsBefore.some(has('operator-interrupts')),
+      after: interruptsAfter.length >= 4 && interruptsAfter.every(has('operator-interrupts')),
+    }).toEqual({ before: true, after: true });
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
