@@ -10,11 +10,20 @@ import { measureDurability } from './scenarios/durability';
 import { measureFreshness } from './scenarios/freshness';
 import { analyseHistory, pagePayloadSizes } from './scenarios/history';
 import { measureMemory } from './scenarios/memory';
+import { measureOAuthTokens } from './scenarios/oauth-tokens';
 import { measureSinkThroughput } from './scenarios/sink-throughput';
 import { describeMachine } from './support/machine';
 import { BenchEnv, startBenchEnv } from './support/pipeline';
 
-export const SCENARIOS = ['sink-throughput', 'durability', 'history', 'api-efficiency', 'freshness', 'memory'] as const;
+export const SCENARIOS = [
+  'sink-throughput',
+  'durability',
+  'history',
+  'api-efficiency',
+  'freshness',
+  'memory',
+  'oauth-tokens',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Full size: the figures in README. Smoke: the same code paths in seconds, for `npm test`. */
@@ -25,6 +34,7 @@ const SIZES = {
     api: { tickets: 10_000, intervalSeconds: 5, idleSeconds: 60 },
     freshness: { pacingSeconds: 3, seconds: 90 },
     memoryTickets: 1_000_000,
+    oauth: { seconds: 240, tokenSeconds: 15, tickets: 5000 },
   },
   smoke: {
     sinkPages: 3,
@@ -32,6 +42,7 @@ const SIZES = {
     api: { tickets: 2000, intervalSeconds: 1, idleSeconds: 4 },
     freshness: { pacingSeconds: 1, seconds: 6 },
     memoryTickets: 20_000,
+    oauth: { seconds: 8, tokenSeconds: 2, tickets: 500 },
   },
 };
 
@@ -207,6 +218,23 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
               result.worker.mbPer100kTicketsAfterWarmUp,
               '≈ 0 (flat)',
               (v) => Math.abs(v) <= 2,
+            ),
+          ],
+        };
+      });
+    }
+    if (wanted('oauth-tokens')) {
+      await record('oauth-tokens', async () => {
+        const { result } = await measureOAuthTokens(env!, sizes.oauth);
+        return {
+          result,
+          targets: [
+            at('tickets missing', result.missing, '0', (v) => v === 0),
+            at(
+              'calls refused for an expired token',
+              result.unauthenticatedCalls,
+              `≤ token grants (${result.tokenGrants})`,
+              (v) => v <= result.tokenGrants,
             ),
           ],
         };

@@ -3,15 +3,36 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { accountFor, EXPORT_APIS, ExportApi } from './shared';
+import {
+  API_TOKEN_END_DATE,
+  DEFAULT_OAUTH_SCOPE,
+  DEFAULT_OAUTH_TOKEN_TTL_SECONDS,
+  OAUTH_TOKEN_TTL_RANGE,
+  ZendeskAuth,
+} from './zendesk/auth';
+
+/**
+ * Where the worker finds an account's credentials: exactly one way to sign in, its secrets as the names of
+ * environment variables (a client id and an email are not secrets and may be written as they are).
+ */
+export type AuthSource =
+  | {
+      mode: 'oauth_client_credentials';
+      clientId?: string;
+      clientIdEnv?: string;
+      clientSecretEnv: string;
+      scope: string;
+      tokenTtlSeconds: number;
+    }
+  | { mode: 'oauth_access_token'; accessTokenEnv: string }
+  | { mode: 'api_token'; email?: string; emailEnv?: string; apiTokenEnv: string };
 
 /** One account of ZENDESK_ACCOUNTS_FILE, validated; credentials are still environment-variable names. */
 export interface AccountEntry {
   account: string;
   baseUrl: string;
-  email?: string;
-  emailEnv?: string;
-  apiTokenEnv?: string;
-  passwordEnv?: string;
+  /** How the worker signs in; absent for the single account of ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL (worker env). */
+  auth?: AuthSource;
   /** Per-account export settings; what is absent falls back to the EXPORT_* environment. */
   exportOverrides: {
     api?: ExportApi;
@@ -23,13 +44,41 @@ export interface AccountEntry {
   };
 }
 
-export interface AccountCredentials {
-  email: string;
-  apiToken?: string;
-  password?: string;
+/** Why passwords are refused, and what to do instead (the accounts file's and the environment's words). */
+export function passwordRefusal(variables: { clientId: string; clientSecret: string }): string {
+  return (
+    'Zendesk removed password access to its API on 2025-12-31; create an OAuth client (Admin Center → Apps and ' +
+    `integrations → APIs → OAuth clients, kind confidential) and set ${variables.clientId} and ${variables.clientSecret}`
+  );
 }
 
+const FILE_CLIENT_VARIABLES = { clientId: 'oauthClientIdEnv', clientSecret: 'oauthClientSecretEnv' };
+
+/** The ways to sign in, as the accounts file spells them, for the message when an entry gives none. */
+const FILE_MODES =
+  'oauthClientIdEnv and oauthClientSecretEnv (OAuth client credentials), oauthAccessTokenEnv (a pre-issued OAuth ' +
+  `access token), or email and apiTokenEnv (an API token, accepted until ${API_TOKEN_END_DATE})`;
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+/** Zendesk's `expires_in` bounds (both exclusive), in whole seconds. */
+export function validTokenTtl(seconds: number): boolean {
+  return Number.isInteger(seconds) && seconds > OAUTH_TOKEN_TTL_RANGE.above && seconds < OAUTH_TOKEN_TTL_RANGE.below;
+}
+
+export const TTL_MESSAGE =
+  `must be a whole number of seconds above ${OAUTH_TOKEN_TTL_RANGE.above} and below ` +
+  `${OAUTH_TOKEN_TTL_RANGE.below} (the expires_in Zendesk accepts)`;
+
+/** Space-separated OAuth scopes (`read`, `tickets:read users:read`), runs of spaces collapsed. */
+export const oauthScope = z
+  .string()
+  .trim()
+  .refine(
+    (v) => /^[A-Za-z0-9_.:-]+( +[A-Za-z0-9_.:-]+)*$/.test(v),
+    'must be OAuth scopes separated by spaces, such as "read" or "tickets:read users:read"',
+  )
+  .transform((v) => v.split(/ +/).join(' '));
 
 function wholeNumber(min: number, message: string) {
   return z.number({ invalid_type_error: message }).int(message).min(min, message);
@@ -51,9 +100,16 @@ const entrySchema = z
       .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
       .transform((v) => v.replace(/\/+$/, ''))
       .optional(),
+    oauthClientId: z.string().trim().min(1, 'must not be empty').optional(),
+    oauthClientIdEnv: envName.optional(),
+    oauthClientSecretEnv: envName.optional(),
+    oauthScope: oauthScope.optional(),
+    oauthTokenTtlSeconds: z.number({ invalid_type_error: TTL_MESSAGE }).refine(validTokenTtl, TTL_MESSAGE).optional(),
+    oauthAccessTokenEnv: envName.optional(),
     email: z.string().email('must be an email address').optional(),
     emailEnv: envName.optional(),
     apiTokenEnv: envName.optional(),
+    // Only to refuse it with the reason (passwords no longer work), instead of "unknown field".
     passwordEnv: envName.optional(),
     api: z.enum(EXPORT_APIS, { errorMap: () => ({ message: `must be one of ${EXPORT_APIS.join(', ')}` }) }).optional(),
     startTime: wholeNumber(0, 'must be a whole number of epoch seconds >= 0').optional(),
@@ -68,13 +124,26 @@ const entrySchema = z
 
 const fileSchema = z.union([z.array(z.unknown()), z.object({ accounts: z.array(z.unknown()) }).strict()]);
 
-/** Keys that would put a secret in the file; the file holds only the names of the variables that carry them. */
+/**
+ * Keys that would put a secret in the file, and the field that names its variable instead. The file holds only the
+ * names of the variables that carry secrets; a client id (`oauthClientId`) is not a secret and may be written.
+ */
 const SECRET_KEYS: Record<string, string> = {
   apiToken: 'apiTokenEnv',
   api_token: 'apiTokenEnv',
-  token: 'apiTokenEnv',
-  password: 'passwordEnv',
+  token: 'oauthAccessTokenEnv (or apiTokenEnv)',
+  accessToken: 'oauthAccessTokenEnv',
+  access_token: 'oauthAccessTokenEnv',
+  oauthAccessToken: 'oauthAccessTokenEnv',
+  bearerToken: 'oauthAccessTokenEnv',
+  clientSecret: 'oauthClientSecretEnv',
+  client_secret: 'oauthClientSecretEnv',
+  oauthClientSecret: 'oauthClientSecretEnv',
+  secret: 'oauthClientSecretEnv',
 };
+
+/** Keys that would put a password in the file: refused twice over (a secret, and Zendesk no longer takes them). */
+const PASSWORD_KEYS = new Set(['password', 'passwd']);
 
 /** Reads and validates the accounts file (JSON or YAML); every problem is named with its place in the file. */
 export function readAccountsFile(file: string): AccountEntry[] {
@@ -111,7 +180,14 @@ export function readAccountsFile(file: string): AccountEntry[] {
 function parseEntry(item: unknown, where: string, problems: string[]): AccountEntry[] {
   if (item && typeof item === 'object') {
     for (const key of Object.keys(item)) {
-      if (SECRET_KEYS[key]) {
+      if (PASSWORD_KEYS.has(key)) {
+        problems.push(
+          `${where}.${key}: secrets do not go in the accounts file, and ${passwordRefusal(FILE_CLIENT_VARIABLES)} ` +
+            "to the names of the worker's environment variables that hold them",
+        );
+        return [];
+      }
+      if (Object.hasOwn(SECRET_KEYS, key)) {
         problems.push(
           `${where}.${key}: secrets do not go in the accounts file; put it in an environment variable of the worker ` +
             `and set ${SECRET_KEYS[key]} to that variable's name`,
@@ -132,19 +208,14 @@ function parseEntry(item: unknown, where: string, problems: string[]): AccountEn
   const e = parsed.data;
   const before = problems.length;
   if (!e.subdomain && !e.baseUrl) problems.push(`${where}: subdomain or baseUrl is required`);
-  if (e.email && e.emailEnv) problems.push(`${where}: email and emailEnv both given; keep one`);
-  if (!e.email && !e.emailEnv) problems.push(`${where}: email (or emailEnv) is required`);
-  if (!e.apiTokenEnv && !e.passwordEnv) problems.push(`${where}: apiTokenEnv or passwordEnv is required`);
-  if (problems.length > before) return [];
+  const auth = authSourceOf(e, where, problems);
+  if (problems.length > before || !auth) return [];
   const baseUrl = e.baseUrl ?? `https://${e.subdomain}.zendesk.com`;
   return [
     {
       account: e.name ?? accountFor({ subdomain: e.subdomain, baseUrl: e.baseUrl }),
       baseUrl,
-      email: e.email,
-      emailEnv: e.emailEnv,
-      apiTokenEnv: e.apiTokenEnv,
-      passwordEnv: e.passwordEnv,
+      auth,
       exportOverrides: {
         api: e.api,
         startTime: e.startTime,
@@ -157,24 +228,109 @@ function parseEntry(item: unknown, where: string, problems: string[]): AccountEn
   ];
 }
 
+/** The one way an entry signs in; every problem with it is named (two ways, half of one, a password). */
+function authSourceOf(e: z.infer<typeof entrySchema>, where: string, problems: string[]): AuthSource | undefined {
+  if (e.passwordEnv) {
+    problems.push(`${where}.passwordEnv: ${passwordRefusal(FILE_CLIENT_VARIABLES)}`);
+    return undefined;
+  }
+  const clientCredentials = [
+    e.oauthClientId && 'oauthClientId',
+    e.oauthClientIdEnv && 'oauthClientIdEnv',
+    e.oauthClientSecretEnv && 'oauthClientSecretEnv',
+  ].filter((k): k is string => Boolean(k));
+  const accessToken = e.oauthAccessTokenEnv ? ['oauthAccessTokenEnv'] : [];
+  const apiToken = [e.email && 'email', e.emailEnv && 'emailEnv', e.apiTokenEnv && 'apiTokenEnv'].filter(
+    (k): k is string => Boolean(k),
+  );
+  const given = [clientCredentials, accessToken, apiToken].filter((keys) => keys.length > 0);
+  const before = problems.length;
+  if (given.length === 0) problems.push(`${where}: a way to sign in is required: ${FILE_MODES}`);
+  if (given.length > 1) {
+    problems.push(
+      `${where}: ${given.map((keys) => keys.join('/')).join(' and ')}: one way to sign in per account, not ` +
+        `${given.length}; keep one`,
+    );
+  }
+  const tuning = [e.oauthScope && 'oauthScope', e.oauthTokenTtlSeconds !== undefined && 'oauthTokenTtlSeconds'];
+  const stray = tuning.filter((k): k is string => Boolean(k));
+  if (stray.length > 0 && clientCredentials.length === 0) {
+    problems.push(
+      `${where}: ${stray.join(' and ')} apply only to OAuth client credentials (oauthClientIdEnv and oauthClientSecretEnv)`,
+    );
+  }
+  if (problems.length > before) return undefined;
+  if (clientCredentials.length > 0) {
+    if (e.oauthClientId && e.oauthClientIdEnv) {
+      problems.push(`${where}: oauthClientId and oauthClientIdEnv both given; keep one`);
+    }
+    if (!e.oauthClientId && !e.oauthClientIdEnv) {
+      problems.push(`${where}: oauthClientIdEnv (or oauthClientId) is required with oauthClientSecretEnv`);
+    }
+    if (!e.oauthClientSecretEnv) {
+      problems.push(`${where}: oauthClientSecretEnv is required with ${clientCredentials[0]}`);
+    }
+    if (problems.length > before) return undefined;
+    return {
+      mode: 'oauth_client_credentials',
+      clientId: e.oauthClientId,
+      clientIdEnv: e.oauthClientIdEnv,
+      clientSecretEnv: e.oauthClientSecretEnv!,
+      scope: e.oauthScope ?? DEFAULT_OAUTH_SCOPE,
+      tokenTtlSeconds: e.oauthTokenTtlSeconds ?? DEFAULT_OAUTH_TOKEN_TTL_SECONDS,
+    };
+  }
+  if (e.oauthAccessTokenEnv) return { mode: 'oauth_access_token', accessTokenEnv: e.oauthAccessTokenEnv };
+  if (e.email && e.emailEnv) problems.push(`${where}: email and emailEnv both given; keep one`);
+  if (!e.email && !e.emailEnv) problems.push(`${where}: email (or emailEnv) is required with apiTokenEnv`);
+  if (!e.apiTokenEnv) problems.push(`${where}: apiTokenEnv is required with ${apiToken[0]}`);
+  if (problems.length > before) return undefined;
+  return { mode: 'api_token', email: e.email, emailEnv: e.emailEnv, apiTokenEnv: e.apiTokenEnv! };
+}
+
 /** The worker's side: the credentials an entry names, taken from the worker's environment. */
 export function credentialsFor(
   entry: AccountEntry,
   env: Record<string, string | undefined>,
   problems: string[],
-): AccountCredentials | undefined {
+): ZendeskAuth | undefined {
+  const source = entry.auth;
+  if (!source) {
+    problems.push(`account "${entry.account}": no way to sign in is configured`);
+    return undefined;
+  }
   const before = problems.length;
-  let email = entry.email;
-  if (!email && entry.emailEnv) {
-    email = env[entry.emailEnv]?.trim() || undefined;
-    if (!email) problems.push(`account "${entry.account}": emailEnv names ${entry.emailEnv}, which is not set here`);
+  /** A variable's value; a missing one is named, never a value (these hold secrets). */
+  const read = (name: string, missing: string): string => {
+    const value = env[name]?.trim();
+    if (!value) problems.push(`account "${entry.account}": ${missing}`);
+    return value ?? '';
+  };
+  const secret = (name: string) => read(name, `the credential variable ${name} is not set in this environment`);
+  const named = (field: string, name: string) => read(name, `${field} names ${name}, which is not set here`);
+  switch (source.mode) {
+    case 'oauth_client_credentials': {
+      const clientId = source.clientId ?? named('oauthClientIdEnv', source.clientIdEnv!);
+      const clientSecret = secret(source.clientSecretEnv);
+      if (problems.length > before) return undefined;
+      return {
+        mode: 'oauth_client_credentials',
+        clientId,
+        clientSecret,
+        scope: source.scope,
+        tokenTtlSeconds: source.tokenTtlSeconds,
+      };
+    }
+    case 'oauth_access_token': {
+      const accessToken = secret(source.accessTokenEnv);
+      if (problems.length > before) return undefined;
+      return { mode: 'oauth_access_token', accessToken };
+    }
+    case 'api_token': {
+      const email = source.email ?? named('emailEnv', source.emailEnv!);
+      const apiToken = secret(source.apiTokenEnv);
+      if (problems.length > before) return undefined;
+      return { mode: 'api_token', email, apiToken };
+    }
   }
-  const apiToken = (entry.apiTokenEnv && env[entry.apiTokenEnv]?.trim()) || undefined;
-  const password = apiToken ? undefined : (entry.passwordEnv && env[entry.passwordEnv]?.trim()) || undefined;
-  if (!apiToken && !password) {
-    const named = [entry.apiTokenEnv, entry.passwordEnv].filter(Boolean).join(' or ');
-    problems.push(`account "${entry.account}": the credential variable ${named} is not set in this environment`);
-  }
-  if (problems.length > before || !email) return undefined;
-  return { email, apiToken, password };
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { dataConverter } from './codec/data-converter';
 import { formatStatus } from './cli/format';
 import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
-import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from './emulator';
+import { DEFAULT_OAUTH_CLIENT, Emulator, startEmulator } from './emulator';
 import { DEFAULT_TASK_QUEUE, workflowIdFor, WORKFLOW_TYPE } from './shared';
 import { exportStartOptions } from './start-options';
 import { ExportInput, statusQuery } from './workflows/messages';
@@ -20,6 +20,7 @@ const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 8080);
 const PACING_SECONDS = 5;
+const DEMO_TOKEN_SECONDS = 45;
 
 async function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -76,10 +77,18 @@ async function run() {
       windowSeconds: PACING_SECONDS,
       minStartAgeSeconds: PACING_SECONDS,
       mutations: { intervalMs: 1000, perTick: 3 },
+      // Signs in as Zendesk accounts must today: a confidential OAuth client's client credentials grant.
+      oauthClients: [DEFAULT_OAUTH_CLIENT],
+      // Short-lived tokens, so that the worker renews one within the first minute (status shows when).
+      oauthTokenTtlSeconds: DEMO_TOKEN_SECONDS,
     });
     const emulator = started.emulator;
     const account = new URL(emulator.url).host;
     console.log(`Zendesk emulator: ${emulator.url} (3,000 seeded tickets, about 3 changes a second)`);
+    console.log(
+      `Sign-in: OAuth client credentials (client ${DEFAULT_OAUTH_CLIENT.clientId}); the emulator's tokens live ` +
+        `${DEMO_TOKEN_SECONDS} s, so the worker renews one within the first minute.`,
+    );
     console.log(
       `Demo pacing: one call every ${PACING_SECONDS} s and start_time at least ${PACING_SECONDS} s old ` +
         '(a real account: 300 s and 300 s). Nothing else differs from production.',
@@ -91,8 +100,17 @@ async function run() {
       env: {
         ...process.env,
         ZENDESK_BASE_URL: emulator.url,
-        ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
-        ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+        ZENDESK_OAUTH_CLIENT_ID: DEFAULT_OAUTH_CLIENT.clientId,
+        ZENDESK_OAUTH_CLIENT_SECRET: DEFAULT_OAUTH_CLIENT.clientSecret,
+        // The shell's own Zendesk settings would be a second way to sign in, or another account: empty is unset.
+        ZENDESK_SUBDOMAIN: '',
+        ZENDESK_ACCOUNTS_FILE: '',
+        ZENDESK_OAUTH_ACCESS_TOKEN: '',
+        ZENDESK_OAUTH_SCOPE: '',
+        ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '',
+        ZENDESK_EMAIL: '',
+        ZENDESK_API_TOKEN: '',
+        ZENDESK_PASSWORD: '',
         TEMPORAL_ADDRESS: address,
         TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
         SINK_URL: `sqlite:${path.join(DATA_DIR, 'tickets.db')}`,

@@ -15,12 +15,13 @@ import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
 import { WORKFLOW_SOURCES } from './workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
-import { ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
+import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
 import { errorMessage } from './error-message';
 import { ensureSearchAttributes, mayRegister, reportCheck } from './search-attributes';
 import { openSink } from './sinks/open';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
 import { TicketSink } from './sinks/sink';
+import { describeAuth } from './zendesk/auth';
 import { ZendeskClient } from './zendesk/client';
 
 export interface ExportWorkerOptions {
@@ -106,6 +107,11 @@ async function run() {
       sink: config.sinkUrl.startsWith('sqlite:') ? config.sinkUrl : config.sinkUrl.replace(/\/\/[^@]*@/, '//***@'),
       metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
     });
+    // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.
+    for (const account of config.accounts) {
+      logger.info(`Zendesk account ${account.account}: ${describeAuth(account.auth)}`);
+      if (account.auth.mode === 'api_token') logger.warn(apiTokenWarning(account.account));
+    }
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight activities finished
   } finally {
     clearInterval(purge);

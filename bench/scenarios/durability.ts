@@ -72,8 +72,7 @@ async function plainLoop(baseUrl: string, sinkUrl: string, tickets: number): Pro
   const account = accountName('plain');
   const zendesk = new ZendeskClient({
     baseUrl,
-    email: DEFAULT_CREDENTIALS.email,
-    apiToken: DEFAULT_CREDENTIALS.apiToken,
+    auth: { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken },
   });
   try {
     const started = Date.now();

@@ -86,8 +86,7 @@ export async function pagePayloadSizes() {
   try {
     const zendesk = new ZendeskClient({
       baseUrl: emulator.url,
-      email: DEFAULT_CREDENTIALS.email,
-      apiToken: DEFAULT_CREDENTIALS.apiToken,
+      auth: { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken },
     });
     const exportPage = await zendesk.fetchExportPage(0);
     const fullPage = await zendesk.fetchCursorPage({ startTime: 0, perPage: 1000 });

@@ -41,8 +41,7 @@ async function exportPages(pages: number): Promise<TicketRow[][]> {
   try {
     const zendesk = new ZendeskClient({
       baseUrl: emulator.url,
-      email: DEFAULT_CREDENTIALS.email,
-      apiToken: DEFAULT_CREDENTIALS.apiToken,
+      auth: { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken },
     });
     // Every ticket once: the export endpoint repeats the boundary second of each page, so pages are cut here.
     const rows: TicketRow[] = [];

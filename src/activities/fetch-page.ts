@@ -31,7 +31,8 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       const outcome = await withHeartbeat(() => callZendesk(zendesk, input));
       metrics.apiCall(input.account, endpoint, outcome.kind);
       if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, outcome.retryAfterSeconds);
-      if (outcome.kind !== 'page') return { ...outcome, requestedAt };
+      const auth = zendesk.authState();
+      if (outcome.kind !== 'page') return { ...outcome, requestedAt, auth };
       const result: FetchPageResult = {
         kind: 'page',
         requestedAt,
@@ -41,6 +42,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
         fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},
       };
       if (outcome.zendeskClockOffsetMs !== undefined) result.zendeskClockOffsetMs = outcome.zendeskClockOffsetMs;
+      result.auth = auth;
       if ('afterCursor' in outcome) result.afterCursor = outcome.afterCursor ?? null;
       if ('endOfStream' in outcome) result.endOfStream = outcome.endOfStream;
       if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;

@@ -1,4 +1,5 @@
 import type { ExportApi } from '../shared';
+import type { AuthState } from '../zendesk/auth';
 import type { SideloadRecord, TicketRow } from '../sinks/sink';
 
 export interface FetchPageInput {
@@ -19,6 +20,8 @@ export interface FetchPageInput {
 /** Zendesk's clock minus the worker's (ms), measured from the answer's Date header when it had one. */
 interface ZendeskClock {
   zendeskClockOffsetMs?: number;
+  /** How the worker signs in to this account (mode, token renewal time): nothing secret. */
+  auth?: AuthState;
 }
 
 export type FetchPageResult = ZendeskClock &

@@ -2,6 +2,7 @@ import chalk from 'chalk';
 import type { ExportStateName } from '../shared';
 import type { ExportStatus } from '../workflows/messages';
 import { duration } from '../workflows/details';
+import { API_TOKEN_END_DATE, AuthState } from '../zendesk/auth';
 import { exportLagSeconds, isoSeconds } from '../workflows/pacing';
 
 /** An activity that failed and waits for its next attempt (from the server's description of the workflow). */
@@ -150,6 +151,7 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
     'pacing',
     `every ${status.pollIntervalSeconds} s, start_time at least ${status.minStartAgeSeconds} s old`,
   ]);
+  if (status.auth) lines.push(['sign-in', describeSignIn(status.auth, nowMs)]);
   lines.push(['last error', status.lastError ? c.red(status.lastError) : '—']);
   if (status.retrying) lines.push(['retrying', c.yellow(describeRetry(status.retrying, nowMs))]);
   lines.push([
@@ -220,4 +222,19 @@ export function formatStatusTable(rows: StatusRow[], options: FormatOptions = {}
       .join('  ')
       .trimEnd();
   return [c.dim(line(header)), ...cells.map((row) => line(row.cells, row.state))].join('\n');
+}
+
+const AUTH_MODES: Record<AuthState['mode'], string> = {
+  oauth_client_credentials: 'OAuth client credentials',
+  oauth_access_token: 'OAuth access token (pre-issued)',
+  api_token: `API token (Zendesk turns these off on ${API_TOKEN_END_DATE})`,
+};
+
+/** The worker's sign-in as the last call saw it: the mode, and when a client-credentials token renews. */
+function describeSignIn(auth: AuthState, nowMs: number): string {
+  const mode = AUTH_MODES[auth.mode];
+  if (auth.tokenRenewsAt === undefined) return mode;
+  const inSeconds = Math.round((auth.tokenRenewsAt - nowMs) / 1000);
+  const when = inSeconds > 0 ? `in ${duration(inSeconds)}` : 'at the next call';
+  return `${mode} · token renews ${when} (${new Date(auth.tokenRenewsAt).toISOString().slice(11, 19)}Z)`;
 }

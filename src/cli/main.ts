@@ -11,6 +11,7 @@ import logUpdate from 'log-update';
 import { parseArgs } from 'node:util';
 import { dataConverter } from '../codec/data-converter';
 import {
+  apiTokenWarning,
   ClientAccount,
   ClientConfig,
   ConfigError,
@@ -18,10 +19,12 @@ import {
   loadWorkerConfig,
   readDecimal,
   TemporalSettings,
+  ZendeskSettings,
 } from '../config';
 import { errorMessage } from '../error-message';
 import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../search-attributes';
 import { EXPORT_APIS, ExportApi, workflowIdFor, WORKFLOW_TYPE } from '../shared';
+import { describeAuth } from '../zendesk/auth';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import type { ExportInput, ExportStatus } from '../workflows/messages';
@@ -60,7 +63,7 @@ Commands (each takes --account NAME when ZENDESK_ACCOUNTS_FILE lists more than o
   status [--json] [--watch [--interval S] [--frames N]]
                           where the export is, how far it has come and what it is waiting for (--all: one row per
                           account); --watch refreshes every S seconds (default 2) until Ctrl-C or N frames
-  check                   credentials, format, and which export endpoints the account answers
+  check                   how it signs in (an OAuth token obtained now), format, and which export endpoints answer
   stop                    cancel the export workflow (the sink keeps the checkpoint)
 
 Exit codes: 0 ok, 1 the operation failed, 2 bad input.`;
@@ -457,12 +460,25 @@ async function check(options: Options, io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;
   for (const settings of accounts) {
     if (accounts.length > 1) io.out(`${settings.account}:`);
-    exitCode = Math.max(exitCode, await checkAccount(new ZendeskClient(settings), io));
+    exitCode = Math.max(exitCode, await checkAccount(settings, io));
   }
   return exitCode;
 }
 
-async function checkAccount(zendesk: ZendeskClient, io: CliIo): Promise<number> {
+async function checkAccount(settings: ZendeskSettings, io: CliIo): Promise<number> {
+  const zendesk = new ZendeskClient(settings);
+  io.out(`  ${'auth'.padEnd(12)} ${describeAuth(settings.auth)}`);
+  if (settings.auth.mode === 'api_token') io.out(`  ${'warning'.padEnd(12)} ${apiTokenWarning(settings.account)}`);
+  if (settings.auth.mode === 'oauth_client_credentials') {
+    // A token now: a wrong client, secret or scope shows here, before any export call.
+    try {
+      io.out(`  ${'token'.padEnd(12)} ${await zendesk.describeAuthentication()}`);
+    } catch (err) {
+      if (!(err instanceof ZendeskPermanentError || err instanceof ZendeskTransientError)) throw err;
+      io.err(`check failed: no OAuth token: ${err.message}`);
+      return EXIT_FAILED;
+    }
+  }
   const startTime = Math.floor(Date.now() / 1000) - 86400;
   const probes: [ExportApi | 'sample', () => Promise<{ kind: string; rows?: unknown[] }>][] = [
     ['sample', () => zendesk.fetchExportPage(startTime, 'sample')],

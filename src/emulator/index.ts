@@ -1,15 +1,18 @@
 export {
   startEmulator,
   DEFAULT_CREDENTIALS,
+  DEFAULT_OAUTH_CLIENT,
   EXPORT_PATH,
   SAMPLE_PATH,
   INCREMENTAL_PATH,
   CURSOR_PATH,
+  OAUTH_TOKENS_PATH,
   type ConfigurePatch,
   type CursorTicketsPage,
   type Emulator,
   type EmulatorCredentials,
   type EmulatorLogEntry,
+  type EmulatorOAuthClient,
   type EmulatorOptions,
   type EmulatorStats,
   type Endpoint,
@@ -17,7 +20,9 @@ export {
   type IncrementalTicketsPage,
   type MutationSpec,
   type ResolvedEmulatorOptions,
+  type TokenLogEntry,
 } from './server';
+export { canReadTickets, DEFAULT_TOKEN_SECONDS, EXPIRES_IN_MAX, EXPIRES_IN_MIN, TokenAuthority } from './oauth';
 export {
   FIELD_HEADERS,
   mulberry32,

@@ -26,6 +26,11 @@ const USAGE = `Usage: npm run emulator -- [options]
   --mutation-interval-ms N    tick interval (EMULATOR_MUTATION_INTERVAL_MS, default 1000)
   --email, --api-token, --password
                               the fake credentials to accept (EMULATOR_EMAIL, EMULATOR_API_TOKEN, EMULATOR_PASSWORD)
+  --oauth-client ID:SECRET    OAuth mode: POST /oauth/tokens grants this confidential client tokens (client
+                              credentials), and the exports accept only Bearer tokens; repeatable
+                              (EMULATOR_OAUTH_CLIENTS, comma-separated)
+  --oauth-token-ttl S         tokens live min(requested expires_in, S) seconds; default: the requested expires_in,
+                              or 1800 (EMULATOR_OAUTH_TOKEN_TTL)
 `;
 
 interface Source {
@@ -71,6 +76,8 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
       email: { type: 'string' },
       'api-token': { type: 'string' },
       password: { type: 'string' },
+      'oauth-client': { type: 'string', multiple: true },
+      'oauth-token-ttl': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -152,6 +159,32 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
   if (apiToken !== undefined) options.credentials.apiToken = apiToken;
   if (password !== undefined) options.credentials.password = password;
 
+  const clientValues =
+    values['oauth-client'] ?? process.env.EMULATOR_OAUTH_CLIENTS?.split(',').filter((c) => c.trim() !== '') ?? [];
+  const clientLabel = values['oauth-client'] ? '--oauth-client' : '--oauth-client (from EMULATOR_OAUTH_CLIENTS)';
+  const clients: NonNullable<EmulatorOptions['oauthClients']> = [];
+  for (const raw of clientValues) {
+    const colon = raw.indexOf(':');
+    const clientId = raw.slice(0, colon).trim();
+    const clientSecret = raw.slice(colon + 1).trim();
+    if (colon < 0 || clientId === '' || clientSecret === '') {
+      // the value holds a secret: not repeated in the message
+      errors.push(`${clientLabel}: expected CLIENT_ID:SECRET with neither part empty`);
+      continue;
+    }
+    if (clients.some((client) => client.clientId === clientId)) {
+      errors.push(`${clientLabel}: client ${clientId} is given twice`);
+      continue;
+    }
+    clients.push({ clientId, clientSecret });
+  }
+  if (clients.length > 0) options.oauthClients = clients;
+  const ttl = source(values, 'oauth-token-ttl', 'EMULATOR_OAUTH_TOKEN_TTL');
+  if (ttl.value !== undefined) {
+    options.oauthTokenTtlSeconds = int('oauth-token-ttl', 'EMULATOR_OAUTH_TOKEN_TTL', 1800, 1);
+    if (clientValues.length === 0) errors.push(`${describe(ttl)}: needs --oauth-client`);
+  }
+
   return { options, errors };
 }
 
@@ -172,13 +205,17 @@ async function run(): Promise<void> {
   }
 
   const emulator = await startEmulator(parsed.options);
-  const { credentials, ticketCount, seed, windowSeconds, incrementalRequestsPerMinute } = emulator.options;
+  const { credentials, oauthClients, ticketCount, seed, windowSeconds, incrementalRequestsPerMinute } =
+    emulator.options;
   const total = ticketCount + emulator.options.bursts.reduce((sum, b) => sum + b.size, 0);
   const incrementalLimit = incrementalRequestsPerMinute === 0 ? 'unlimited' : `${incrementalRequestsPerMinute}/min`;
+  const auth =
+    oauthClients.length > 0
+      ? `ZENDESK_OAUTH_CLIENT_ID=${oauthClients[0].clientId} ZENDESK_OAUTH_CLIENT_SECRET=${oauthClients[0].clientSecret}`
+      : `ZENDESK_EMAIL=${credentials.email} ZENDESK_API_TOKEN=${credentials.apiToken}`;
   console.log(
     `Zendesk emulator: ${total} tickets (seed ${seed}, window ${windowSeconds}s, incremental ${incrementalLimit}) ` +
-      `at ${emulator.url}; use ` +
-      `ZENDESK_BASE_URL=${emulator.url} ZENDESK_EMAIL=${credentials.email} ZENDESK_API_TOKEN=${credentials.apiToken}`,
+      `at ${emulator.url}; use ZENDESK_BASE_URL=${emulator.url} ${auth}`,
   );
 
   const shutdown = (signal: NodeJS.Signals) => {

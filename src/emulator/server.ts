@@ -20,8 +20,10 @@ import {
   type FaultKind,
   type FaultSpec,
 } from './faults';
+import { canReadTickets, TokenAuthority, type EmulatorOAuthClient } from './oauth';
 
 export type { FullTicket, TicketRow } from './data';
+export type { EmulatorOAuthClient } from './oauth';
 
 export type Endpoint = 'export' | 'sample' | 'incremental' | 'cursor';
 /** Endpoints that share a rate limit (and a Retry-After in the stats) */
@@ -87,6 +89,13 @@ export interface EmulatorOptions {
   maxPageBytes?: number;
   /** [min, max] bytes of a full ticket's description */
   descriptionBytes?: [number, number];
+  /**
+   * OAuth mode when non-empty: POST /oauth/tokens grants these clients tokens (client credentials), and the export
+   * endpoints accept only `Authorization: Bearer <token>`
+   */
+  oauthClients?: EmulatorOAuthClient[];
+  /** caps every token's lifetime, in seconds (default: the requested expires_in, or 1800) */
+  oauthTokenTtlSeconds?: number;
   /** clock in ms */
   now?: () => number;
 }
@@ -111,6 +120,9 @@ export interface ResolvedEmulatorOptions {
   /** the running live-mutation schedule, null when stopped */
   mutations: MutationSpec | null;
   credentials: EmulatorCredentials;
+  /** empty: Basic auth */
+  oauthClients: EmulatorOAuthClient[];
+  oauthTokenTtlSeconds: number | null;
   testEndpoints: boolean;
   now: () => number;
 }
@@ -128,6 +140,12 @@ export interface EmulatorLogEntry {
   fault?: FaultKind;
 }
 
+export interface TokenLogEntry {
+  at: number;
+  status: number | string;
+  fault?: FaultKind;
+}
+
 export interface EmulatorStats {
   /** calls to the four export endpoints, all outcomes */
   calls: number;
@@ -141,6 +159,16 @@ export interface EmulatorStats {
   rowsServed: number;
   /** the last LOG_LIMIT calls */
   log: EmulatorLogEntry[];
+  /** POST /oauth/tokens answered 200 with a whole grant (a token delivered) */
+  tokenGrants: number;
+  /** POST /oauth/tokens answered anything else: a refusal, a fault, a reset */
+  tokenErrors: number;
+  /** export calls that carried an access token which had expired */
+  expiredTokenCalls: number;
+  /** export calls answered 401, for whatever reason */
+  unauthenticatedCalls: number;
+  /** the last LOG_LIMIT calls to POST /oauth/tokens (not in calls or log) */
+  tokenLog: TokenLogEntry[];
 }
 
 export interface ConfigurePatch {
@@ -163,6 +191,13 @@ export interface Emulator {
   resetStats(): void;
   injectFaults(faults: FaultSpec[]): void;
   clearFaults(): void;
+  /** faults for the next POST /oauth/tokens calls, a queue of their own */
+  injectTokenFaults(faults: FaultSpec[]): void;
+  clearTokenFaults(): void;
+  /** every access token issued so far becomes invalid */
+  revokeTokens(): void;
+  /** every access token issued so far (a test scans its outputs for each) */
+  issuedTokens(): string[];
   /** applies `count` mutations now; `kind` forces one kind instead of the random mix */
   mutate(count: number, kind?: MutationKind): MutationRecord[];
   addBurst(size: number, timestamp?: number): number;
@@ -176,10 +211,15 @@ export const EXPORT_PATH = '/api/v2/exports/tickets.json';
 export const SAMPLE_PATH = '/api/v2/exports/tickets/sample.json';
 export const INCREMENTAL_PATH = '/api/v2/incremental/tickets.json';
 export const CURSOR_PATH = '/api/v2/incremental/tickets/cursor.json';
+export const OAUTH_TOKENS_PATH = '/oauth/tokens';
 export const DEFAULT_CREDENTIALS: Readonly<EmulatorCredentials> = Object.freeze({
   email: 'admin@example.com',
   apiToken: 'emulator-token',
   password: 'emulator-password',
+});
+export const DEFAULT_OAUTH_CLIENT: Readonly<EmulatorOAuthClient> = Object.freeze({
+  clientId: 'zte-demo-client',
+  clientSecret: 'zte-demo-secret-7c1e9a4f2b8d6e3a5c0f9b1d4e7a2c6f',
 });
 
 const LOG_LIMIT = 1000;
@@ -188,6 +228,22 @@ const MUTATION_KINDS: readonly MutationKind[] = ['create', 'agentUpdate', 'syste
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 const AUTH_ERROR = JSON.stringify({ error: "Couldn't authenticate you" });
+const BASIC_CHALLENGE = 'Basic realm="Web Password"';
+const INVALID_TOKEN = JSON.stringify({
+  error: 'invalid_token',
+  error_description: 'The access token provided is expired, revoked, malformed or invalid for other reasons.',
+});
+const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
+const INSUFFICIENT_SCOPE = JSON.stringify({
+  error: 'insufficient_scope',
+  error_description: 'The request requires higher privileges than provided by the access token.',
+});
+const INVALID_CLIENT = JSON.stringify({
+  error: 'invalid_client',
+  error_description: 'Client authentication failed.',
+});
+/** RFC 6749 5.1: token answers are not cached */
+const TOKEN_HEADERS = { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 const RATE_LIMIT_ERROR = JSON.stringify({
   error: 'APIRateLimitExceeded',
   description: 'Number of allowed API requests per minute exceeded',
@@ -256,6 +312,30 @@ function validateMutationSpec(spec: unknown): MutationSpec {
     intervalMs: positiveInt('mutations.intervalMs', intervalMs),
     perTick: positiveInt('mutations.perTick', perTick),
   };
+}
+
+function validateOAuthClients(value: unknown): EmulatorOAuthClient[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new EmulatorInputError('oauthClients must be an array');
+  const ids = new Set<string>();
+  return value.map((client: unknown, i) => {
+    const { clientId, clientSecret } = (typeof client === 'object' && client !== null ? client : {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string' || clientSecret === '') {
+      throw new EmulatorInputError(`oauthClients[${i}] must have a non-empty clientId and clientSecret`);
+    }
+    if (ids.has(clientId)) throw new EmulatorInputError(`oauthClients: client ${clientId} appears twice`);
+    ids.add(clientId);
+    return { clientId, clientSecret };
+  });
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (!header || !/^Bearer(\s|$)/i.test(header)) return undefined;
+  // a malformed Bearer header still names a (bad) token: it gets invalid_token like an unknown one
+  return /^Bearer\s+([\x21-\x7e]+)\s*$/i.exec(header)?.[1] ?? '';
 }
 
 function parseStartTime(raw: string | null): number | null {
@@ -361,7 +441,17 @@ function emptyStats(): EmulatorStats {
     callsBeforeRetryAfter: 0,
     rowsServed: 0,
     log: [],
+    tokenGrants: 0,
+    tokenErrors: 0,
+    expiredTokenCalls: 0,
+    unauthenticatedCalls: 0,
+    tokenLog: [],
   };
+}
+
+function pushLimited<T>(log: T[], entry: T): void {
+  log.push(entry);
+  if (log.length > LOG_LIMIT) log.shift();
 }
 
 class StatsRecorder {
@@ -380,6 +470,7 @@ class StatsRecorder {
     const key = String(entry.status);
     this.data.byStatus[key] = (this.data.byStatus[key] ?? 0) + 1;
     if (entry.status === 200) this.data.rowsServed += entry.rows;
+    if (entry.status === 401) this.data.unauthenticatedCalls += 1;
     if (entry.status === 429 || entry.status === 503) {
       if (entry.retryAfter !== undefined) {
         this.data.retryAfterIssued += 1;
@@ -388,8 +479,17 @@ class StatsRecorder {
         this.retryUntil[familyOf(entry.endpoint)] = entry.at + 60_000;
       }
     }
-    this.data.log.push(entry);
-    if (this.data.log.length > LOG_LIMIT) this.data.log.shift();
+    pushLimited(this.data.log, entry);
+  }
+
+  expiredToken(): void {
+    this.data.expiredTokenCalls += 1;
+  }
+
+  token(entry: TokenLogEntry, granted: boolean): void {
+    if (granted) this.data.tokenGrants += 1;
+    else this.data.tokenErrors += 1;
+    pushLimited(this.data.tokenLog, entry);
   }
 
   snapshot(): EmulatorStats {
@@ -411,12 +511,20 @@ interface Call {
   fault?: FaultKind;
 }
 
+interface TokenCall {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  fault?: FaultKind;
+}
+
 class ZendeskEmulator implements Emulator {
   url = '';
   port = 0;
   readonly options: ResolvedEmulatorOptions;
   private readonly store: TicketStore;
   private readonly faults = new FaultQueue();
+  private readonly tokenFaults = new FaultQueue();
+  private readonly tokens: TokenAuthority;
   private readonly recorder = new StatsRecorder();
   private readonly server: http.Server;
   private readonly lastAccepted: Partial<Record<Endpoint, number>> = {};
@@ -463,6 +571,11 @@ class ZendeskEmulator implements Emulator {
         apiToken: input.credentials?.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
         password: input.credentials?.password ?? DEFAULT_CREDENTIALS.password,
       },
+      oauthClients: validateOAuthClients(input.oauthClients),
+      oauthTokenTtlSeconds:
+        input.oauthTokenTtlSeconds === undefined
+          ? null
+          : positiveInt('oauthTokenTtlSeconds', input.oauthTokenTtlSeconds),
       testEndpoints: input.testEndpoints ?? true,
       now,
     };
@@ -475,6 +588,7 @@ class ZendeskEmulator implements Emulator {
       bursts: this.options.bursts,
       descriptionBytes: this.options.descriptionBytes,
     });
+    this.tokens = new TokenAuthority(this.options.oauthClients, this.options.oauthTokenTtlSeconds);
     if (input.mutations) this.lastMutationSpec = validateMutationSpec(input.mutations);
     this.server = http.createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => this.internalError(res, err));
@@ -520,6 +634,26 @@ class ZendeskEmulator implements Emulator {
 
   clearFaults(): void {
     this.faults.clear();
+  }
+
+  injectTokenFaults(faults: FaultSpec[]): void {
+    this.tokenFaults.push(faults);
+  }
+
+  clearTokenFaults(): void {
+    this.tokenFaults.clear();
+  }
+
+  revokeTokens(): void {
+    this.tokens.revokeAll();
+  }
+
+  issuedTokens(): string[] {
+    return this.tokens.issued();
+  }
+
+  private get oauthMode(): boolean {
+    return this.options.oauthClients.length > 0;
   }
 
   mutate(count: number, kind?: MutationKind): MutationRecord[] {
@@ -595,6 +729,10 @@ class ZendeskEmulator implements Emulator {
       this.handleExport(req, res, path === INCREMENTAL_PATH ? 'incremental' : 'cursor', requestUrl.searchParams);
       return;
     }
+    if (req.method === 'POST' && path === OAUTH_TOKENS_PATH) {
+      await this.handleTokenRequest(req, res);
+      return;
+    }
     if (this.options.testEndpoints && path.startsWith('/__emulator/')) {
       await this.handleTestEndpoint(req, res, path, requestUrl.searchParams);
       return;
@@ -612,13 +750,7 @@ class ZendeskEmulator implements Emulator {
     this.recorder.arrive(endpoint, arrivedAt);
     const call: Call = { endpoint, startTime: parseStartTime(params.get('start_time')), params, req, res };
 
-    if (!this.authorized(req.headers.authorization)) {
-      this.respond(call, 401, AUTH_ERROR, {
-        'Content-Type': JSON_TYPE,
-        'WWW-Authenticate': 'Basic realm="Web Password"',
-      });
-      return;
-    }
+    if (!this.admitted(call)) return;
 
     const fault = this.faults.take();
     if (fault) {
@@ -771,16 +903,9 @@ class ZendeskEmulator implements Emulator {
   private applyFault(call: Call, fault: FaultSpec): void {
     switch (fault.kind) {
       case 'status': {
-        const headers: Record<string, string> = {};
-        let body = fault.body;
-        if (body === undefined) {
-          body = defaultErrorBody(fault.status);
-          headers['Content-Type'] = JSON_TYPE;
-        } else {
-          headers['Content-Type'] = looksLikeJson(body) ? JSON_TYPE : TEXT_TYPE;
-        }
-        if (fault.status === 401) headers['WWW-Authenticate'] = 'Basic realm="Web Password"';
-        if (fault.retryAfter !== undefined) headers['Retry-After'] = fault.retryAfter;
+        const oauth = this.oauthMode && fault.status === 401;
+        const { body, headers } = statusFaultAnswer(fault, oauth ? INVALID_TOKEN : undefined);
+        if (fault.status === 401) headers['WWW-Authenticate'] = oauth ? INVALID_TOKEN_CHALLENGE : BASIC_CHALLENGE;
         this.respond(call, fault.status, body, headers);
         return;
       }
@@ -808,19 +933,12 @@ class ZendeskEmulator implements Emulator {
         if (isIncremental(call.endpoint)) this.answerIncremental(call, false);
         else this.answer(call, false);
         return;
-      case 'slow': {
-        const timer = setTimeout(() => {
-          this.pendingTimers.delete(timer);
-          if (call.res.destroyed || call.req.socket.destroyed) {
-            this.record(call, 'aborted');
-            return;
-          }
+      case 'slow':
+        this.later(fault.delayMs, call, () => {
           if (isIncremental(call.endpoint)) this.answerIncremental(call, false);
           else this.answer(call, false);
-        }, fault.delayMs);
-        this.pendingTimers.add(timer);
+        });
         return;
-      }
       case 'html200':
         this.respond(call, 200, HTML_ERROR_PAGE, { 'Content-Type': 'text/html; charset=utf-8' });
         return;
@@ -850,12 +968,132 @@ class ZendeskEmulator implements Emulator {
     this.recorder.finish(entry);
   }
 
-  private authorized(header: string | undefined): boolean {
+  /** Answers 401 or 403 and returns false unless the call's credentials let it through. */
+  private admitted(call: Call): boolean {
+    const header = call.req.headers.authorization;
+    if (!this.oauthMode) {
+      if (this.basicAuthorized(header)) return true;
+      this.respond(call, 401, AUTH_ERROR, { 'Content-Type': JSON_TYPE, 'WWW-Authenticate': BASIC_CHALLENGE });
+      return false;
+    }
+    const token = bearerToken(header);
+    if (token === undefined) {
+      this.respond(call, 401, AUTH_ERROR, { 'Content-Type': JSON_TYPE, 'WWW-Authenticate': 'Bearer' });
+      return false;
+    }
+    const checked = this.tokens.check(token, this.nowMs);
+    if (checked.state !== 'live') {
+      if (checked.state === 'expired') this.recorder.expiredToken();
+      this.respond(call, 401, INVALID_TOKEN, {
+        'Content-Type': JSON_TYPE,
+        'WWW-Authenticate': INVALID_TOKEN_CHALLENGE,
+      });
+      return false;
+    }
+    if (canReadTickets(checked.scopes)) return true;
+    this.respond(call, 403, INSUFFICIENT_SCOPE, {
+      'Content-Type': JSON_TYPE,
+      'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="read"',
+    });
+    return false;
+  }
+
+  private basicAuthorized(header: string | undefined): boolean {
     const match = header ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
     if (!match) return false;
     const decoded = Buffer.from(match[1], 'base64').toString('utf8');
     const { email, apiToken, password } = this.options.credentials;
     return decoded === `${email}/token:${apiToken}` || decoded === `${email}:${password}`;
+  }
+
+  // ---- POST /oauth/tokens ----
+
+  private async handleTokenRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const call: TokenCall = { req, res };
+    // taken on arrival, so that concurrent requests meet the faults in the order they came
+    const fault = this.tokenFaults.take();
+    if (fault?.kind === 'reset') {
+      call.fault = fault.kind;
+      req.socket.resetAndDestroy();
+      this.recordToken(call, 'reset');
+      return;
+    }
+    const text = await readText(req);
+    if (!fault) {
+      this.answerGrant(call, text);
+      return;
+    }
+    call.fault = fault.kind;
+    this.applyTokenFault(call, fault, text);
+  }
+
+  private answerGrant(call: TokenCall, text: string | undefined, cut = false): void {
+    const answer = this.tokens.grant(text, this.nowMs);
+    const body = JSON.stringify(answer.body);
+    if (cut) this.respondToken(call, answer.status, body.slice(0, Math.floor(body.length / 2)), TOKEN_HEADERS);
+    else this.respondToken(call, answer.status, body, TOKEN_HEADERS, answer.status === 200);
+  }
+
+  private applyTokenFault(call: TokenCall, fault: FaultSpec, text: string | undefined): void {
+    switch (fault.kind) {
+      case 'status': {
+        const { body, headers } = statusFaultAnswer(fault, fault.status === 401 ? INVALID_CLIENT : undefined);
+        this.respondToken(call, fault.status, body, headers);
+        return;
+      }
+      case 'rateLimit': {
+        const headers: Record<string, string> = { 'Content-Type': JSON_TYPE };
+        if (fault.retryAfter !== null) headers['Retry-After'] = fault.retryAfter ?? String(RATE_WINDOW_MS / 1000);
+        this.respondToken(call, 429, RATE_LIMIT_ERROR, headers);
+        return;
+      }
+      case 'truncated':
+        this.answerGrant(call, text, true);
+        return;
+      case 'date':
+        call.res.setHeader('Date', fault.date);
+        this.answerGrant(call, text);
+        return;
+      case 'slow':
+        this.later(fault.delayMs, call, () => this.answerGrant(call, text));
+        return;
+      case 'html200':
+        this.respondToken(call, 200, HTML_ERROR_PAGE, { 'Content-Type': 'text/html; charset=utf-8' });
+        return;
+      case 'body':
+        this.respondToken(call, 200, fault.body, { 'Content-Type': fault.contentType ?? JSON_TYPE });
+        return;
+      case 'reset': // handled on arrival
+        return;
+    }
+  }
+
+  private respondToken(
+    call: TokenCall,
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+    granted = false,
+  ): void {
+    sendRaw(call.res, status, body, headers);
+    this.recordToken(call, status, granted);
+  }
+
+  private recordToken(call: TokenCall, status: number | string, granted = false): void {
+    const entry: TokenLogEntry = { at: this.nowMs, status };
+    if (call.fault) entry.fault = call.fault;
+    this.recorder.token(entry, granted);
+  }
+
+  /** Runs `answer` after the delay, unless the client has gone away by then (recorded as 'aborted'). */
+  private later(delayMs: number, call: Call | TokenCall, answer: () => void): void {
+    const timer = setTimeout(() => {
+      this.pendingTimers.delete(timer);
+      if (!call.res.destroyed && !call.req.socket.destroyed) answer();
+      else if ('endpoint' in call) this.record(call, 'aborted');
+      else this.recordToken(call, 'aborted');
+    }, delayMs);
+    this.pendingTimers.add(timer);
   }
 
   private async handleTestEndpoint(
@@ -887,6 +1125,17 @@ class ZendeskEmulator implements Emulator {
         }
         case 'DELETE /__emulator/faults':
           this.clearFaults();
+          return json(200, { ok: true });
+        case 'POST /__emulator/token-faults': {
+          const body = await readJsonObject(req);
+          this.injectTokenFaults(validateFaultSpecs(body.faults));
+          return json(200, { ok: true, queued: this.tokenFaults.pending });
+        }
+        case 'DELETE /__emulator/token-faults':
+          this.clearTokenFaults();
+          return json(200, { ok: true });
+        case 'POST /__emulator/tokens/revoke':
+          this.revokeTokens();
           return json(200, { ok: true });
         case 'POST /__emulator/mutations':
           return json(200, this.mutationsCommand(await readJsonObject(req)));
@@ -954,6 +1203,19 @@ function sendRaw(res: http.ServerResponse, status: number, body: string, headers
   res.end(body);
 }
 
+/** A status fault's body (or the default one) and its headers, without the WWW-Authenticate of a 401. */
+function statusFaultAnswer(
+  fault: Extract<FaultSpec, { kind: 'status' }>,
+  defaultBody = defaultErrorBody(fault.status),
+): { body: string; headers: Record<string, string> } {
+  const body = fault.body ?? defaultBody;
+  const headers: Record<string, string> = {
+    'Content-Type': fault.body === undefined || looksLikeJson(body) ? JSON_TYPE : TEXT_TYPE,
+  };
+  if (fault.retryAfter !== undefined) headers['Retry-After'] = fault.retryAfter;
+  return { body, headers };
+}
+
 function looksLikeJson(body: string): boolean {
   try {
     JSON.parse(body);
@@ -981,15 +1243,21 @@ function defaultErrorBody(status: number): string {
   }
 }
 
-async function readJsonObject(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+/** The request body as text; undefined when it is larger than MAX_BODY_BYTES (the rest is drained). */
+async function readText(req: http.IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new EmulatorInputError(`request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJsonObject(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readText(req);
+  if (raw === undefined) throw new EmulatorInputError(`request body larger than ${MAX_BODY_BYTES} bytes`);
+  const text = raw.trim();
   if (text === '') return {};
   let parsed: unknown;
   try {

@@ -145,8 +145,10 @@ function upsertSideloadsSql(table: string): string {
   const key = other ? 'account, kind, id' : 'account, id';
   return `
     INSERT INTO ${table} (${key}, updated_at, data, raw, stored_at)
-    SELECT $1, ${other ? 's.kind, s.id' : 's.id::bigint'}, s.updated_at, CASE WHEN s.jsonb THEN s.raw::jsonb END, s.raw, $2
-    FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::boolean[]) AS s(kind, id, updated_at, raw, jsonb)
+    SELECT $1, ${other ? 's.kind, s.id' : 's.id::bigint'}, s.updated_at,
+      CASE WHEN s.jsonb THEN s.raw::jsonb END, s.raw, $2
+    FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::boolean[])
+      AS s(kind, id, updated_at, raw, jsonb)
     ON CONFLICT (${key}) DO UPDATE SET
       updated_at = excluded.updated_at, data = excluded.data, raw = excluded.raw, stored_at = excluded.stored_at
     WHERE ${table}.updated_at IS NULL OR excluded.updated_at >= ${table}.updated_at`;

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExportApi, ExportStateName } from '../shared';
+import type { AuthState } from '../zendesk/auth';
 
 export interface ExportInput {
   account: string;
@@ -73,6 +74,8 @@ export interface ExportState {
   resetToSave?: boolean;
   /** Tickets the sink could not store (set aside in rejected_tickets). */
   ticketsRejected?: number;
+  /** How the worker signed in at the last call (mode, token renewal): nothing secret. */
+  auth?: AuthState;
   paused: boolean;
   blocked: boolean;
   /** When the last call to Zendesk was sent (ms): pacing counts from here. */
@@ -137,6 +140,8 @@ export interface ExportStatus {
   lastPageSize: number;
   /** Tickets the sink could not store, set aside in its rejected_tickets table. */
   ticketsRejected: number;
+  /** How the worker signed in at the last call: the mode and when its token renews. */
+  auth: AuthState | null;
   lastError: string | null;
   warnings: string[];
   /** Seconds between `asOf` and the newest moment the sink is known complete through (see ExportState). */

@@ -233,6 +233,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
       rateLimited: state.rateLimited,
       lastPageSize: state.lastPageSize,
       ticketsRejected: state.ticketsRejected ?? 0,
+      auth: state.auth ?? null,
       lastError: state.lastError,
       warnings: [...state.warnings],
       lagSeconds: lagSeconds(),
@@ -436,6 +437,7 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
     if (unreadable !== undefined) throw new Error(`fetchPage result: ${unreadable}`);
     state.calls++;
     state.lastCallAt = result.requestedAt;
+    if (result.auth) state.auth = result.auth;
     noteZendeskClock(result.zendeskClockOffsetMs);
 
     if (result.kind === 'rate_limited') {

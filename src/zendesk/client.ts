@@ -6,17 +6,14 @@ import { parseRetryAfter } from './retry-after';
 import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
 import type { SideloadRecord } from '../sinks/sink';
+import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
+import { AccessToken, OAuthTokenSource, renewalMarginMs } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
 
-export interface ZendeskCredentials {
-  email: string;
-  apiToken?: string;
-  password?: string;
-}
-
-export interface ZendeskClientOptions extends ZendeskCredentials {
+export interface ZendeskClientOptions {
   baseUrl: string;
   timeoutMs?: number;
+  auth: ZendeskAuth;
 }
 
 export type ExportEndpoint = 'export' | 'sample';
@@ -121,13 +118,12 @@ function incrementalQuery(request: IncrementalRequest): string {
 export class ZendeskClient {
   readonly origin: string;
   private readonly http: AxiosInstance;
-  private readonly redact: (text: string) => string;
+  private readonly secrets: Redactor;
+  private readonly tokens?: OAuthTokenSource;
 
   constructor(private readonly options: ZendeskClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
-    const user = options.apiToken ? `${options.email}/token` : options.email;
-    const secret = options.apiToken ?? options.password ?? '';
-    this.redact = redactor([`${user}:${secret}`, secret]);
+    this.secrets = new Redactor(staticSecrets(options.auth));
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 60_000,
@@ -137,12 +133,58 @@ export class ZendeskClient {
       validateStatus: () => true,
       httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
       httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4 }),
-      headers: {
-        Accept: 'application/json',
-        'User-Agent': 'zendesk-temporal-export',
-        Authorization: `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`,
-      },
+      headers: { Accept: 'application/json', 'User-Agent': 'zendesk-temporal-export' },
     });
+    if (options.auth.mode === 'oauth_client_credentials') {
+      this.tokens = new OAuthTokenSource({
+        origin: this.origin,
+        credentials: options.auth,
+        http: this.http,
+        timeoutMs: options.timeoutMs ?? 60_000,
+        onToken: (token) => this.secrets.addTransient(token),
+      });
+    }
+  }
+
+  /** `check`: how this client signs in; with client credentials, a token obtained now (its scope and lifetime). */
+  async describeAuthentication(): Promise<string> {
+    const auth = this.options.auth;
+    if (auth.mode === 'api_token') {
+      return `API token of ${auth.email}: Zendesk turns API tokens off on ${API_TOKEN_END_DATE}; move to OAuth`;
+    }
+    if (auth.mode === 'oauth_access_token') return 'a pre-issued OAuth access token (the worker cannot renew it)';
+    const token = await this.tokens!.token();
+    const lifetimeMs = token.expiresAt - token.obtainedAt;
+    return (
+      `OAuth client ${auth.clientId}: token obtained, scope "${token.scope}", lives ${Math.round(lifetimeMs / 1000)} s, ` +
+      `renewed ${Math.round(renewalMarginMs(lifetimeMs) / 1000)} s before it expires`
+    );
+  }
+
+  /** How this client signs in, for `status`: the mode and, with client credentials, when the token renews. */
+  authState(): AuthState {
+    const token = this.tokens?.currentToken;
+    if (!token) return { mode: this.options.auth.mode };
+    return {
+      mode: this.options.auth.mode,
+      tokenExpiresAt: token.expiresAt,
+      tokenRenewsAt: token.expiresAt - renewalMarginMs(token.expiresAt - token.obtainedAt),
+    };
+  }
+
+  /** The Authorization header for the next call, and the token it carries (client credentials). */
+  private async authorization(): Promise<{ header: string; token?: AccessToken }> {
+    const auth = this.options.auth;
+    switch (auth.mode) {
+      case 'api_token':
+        return { header: `Basic ${Buffer.from(`${auth.email}/token:${auth.apiToken}`).toString('base64')}` };
+      case 'oauth_access_token':
+        return { header: `Bearer ${auth.accessToken}` };
+      case 'oauth_client_credentials': {
+        const token = await this.tokens!.token();
+        return { header: `Bearer ${token.value}`, token };
+      }
+    }
   }
 
   async fetchExportPage(startTime: number, endpoint: ExportEndpoint = 'export'): Promise<ExportOutcome> {
@@ -207,11 +249,17 @@ export class ZendeskClient {
     incremental?: IncrementalRequest,
   ): Promise<RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome | Body> {
     const what = `GET ${path}`;
-    let response;
-    try {
-      response = await this.http.get<string>(path);
-    } catch (err) {
-      throw new ZendeskTransientError(`${what} failed: ${describeNetworkError(err, this.options.timeoutMs ?? 60_000)}`);
+    let response = await this.send(what, path);
+    if (response.status === 401 && this.tokens) {
+      // A token Zendesk no longer takes (revoked, or expired on its clock): one new token, one more try.
+      response = await this.send(what, path);
+      if (response.status === 401) {
+        throw new ZendeskPermanentError(
+          `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
+            '(read) and that it is active, then `client resume`',
+          401,
+        );
+      }
     }
     const receivedAt = Date.now();
     const { status } = response;
@@ -222,7 +270,7 @@ export class ZendeskClient {
     // An HTTP-date Retry-After is a time on Zendesk's clock, unless its Date header is not believable.
     const retryAfterNow =
       Number.isFinite(zendeskNow) && plausibleClockOffset(zendeskNow - receivedAt) ? zendeskNow : receivedAt;
-    const snippet = (text: string) => shorten(this.redact(text));
+    const snippet = (text: string) => shorten(this.secrets.redact(text));
 
     if (status === 429) {
       const retryAfter = parseRetryAfter(response.headers['retry-after'] as string | undefined, retryAfterNow);
@@ -236,12 +284,8 @@ export class ZendeskClient {
       return { kind: 'cursor_rejected', message: snippet(body), ...clock };
     }
     if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body), ...clock };
-    if (status === 401) {
-      throw new ZendeskPermanentError(
-        `${what}: 401 Unauthorized: check ZENDESK_EMAIL and the token or password`,
-        status,
-      );
-    }
+    if (status === 401)
+      throw new ZendeskPermanentError(`${what}: 401 Unauthorized: ${unauthorizedAdvice(this.options.auth)}`, status);
     if (status === 403)
       throw new ZendeskPermanentError(`${what}: 403 Forbidden: the export needs an admin user`, status);
     if (status === 404) {
@@ -275,6 +319,22 @@ export class ZendeskClient {
         status,
       );
     }
+  }
+
+  /** One GET with the current credentials; a token Zendesk refuses is dropped, so the next try gets a new one. */
+  private async send(what: string, path: string) {
+    const authorization = await this.authorization();
+    try {
+      const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header } });
+      if (response.status === 401 && authorization.token) this.tokens!.refused(authorization.token);
+      return response;
+    } catch (err) {
+      throw new ZendeskTransientError(`${what} failed: ${describeNetworkError(err, this.options.timeoutMs ?? 60_000)}`);
+    }
+  }
+
+  private tokenClientId(): string {
+    return this.options.auth.mode === 'oauth_client_credentials' ? this.options.auth.clientId : '';
   }
 
   private parse<T extends z.ZodTypeAny>(answer: Body, schema: T): z.infer<T> {
@@ -332,24 +392,75 @@ function shorten(body: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
+/** What to do about a 401, by how the client signs in. */
+function unauthorizedAdvice(auth: ZendeskAuth): string {
+  switch (auth.mode) {
+    case 'api_token':
+      return (
+        `check ZENDESK_EMAIL and ZENDESK_API_TOKEN (an unused token is deactivated after 30 days, and every API token ` +
+        `on ${API_TOKEN_END_DATE}: move to OAuth client credentials, ZENDESK_OAUTH_CLIENT_ID and _SECRET)`
+      );
+    case 'oauth_access_token':
+      return (
+        'the OAuth access token (ZENDESK_OAUTH_ACCESS_TOKEN) has expired or was revoked: issue a new one, or set ' +
+        'ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET so that the worker renews tokens itself; then ' +
+        '`client resume`'
+      );
+    case 'oauth_client_credentials':
+      return `OAuth client ${auth.clientId} was refused`;
+  }
+}
+
+/** The secrets of a client's configuration, in the forms they travel in. */
+function staticSecrets(auth: ZendeskAuth): string[] {
+  switch (auth.mode) {
+    case 'api_token':
+      return [`${auth.email}/token:${auth.apiToken}`, auth.apiToken];
+    case 'oauth_access_token':
+      return [auth.accessToken];
+    case 'oauth_client_credentials':
+      return [auth.clientSecret];
+  }
+}
+
+/** Tokens kept for redaction: the current one and a few before it (a late error may still echo one). */
+const TRANSIENT_SECRETS_KEPT = 4;
+
 /**
  * Blanks this client's credentials in text that came back from the server (an error page or a proxy that echoes
- * the request), in every form they travel in, and any Basic authorization value, before it reaches an error.
+ * the request), in every form they travel in, and any Basic or Bearer authorization value, before it reaches an
+ * error.
  */
-function redactor(secrets: string[]): (text: string) => string {
-  const forms = new Set<string>();
-  for (const secret of secrets.filter((s) => s.length >= 4)) {
-    forms.add(secret);
-    forms.add(encodeURIComponent(secret));
-    forms.add(Buffer.from(secret).toString('base64'));
-    forms.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
+class Redactor {
+  private forms: string[] = [];
+  private readonly transient: string[] = [];
+
+  constructor(private readonly fixed: string[]) {
+    this.rebuild();
   }
-  const longestFirst = [...forms].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text.replace(/\bBasic\s+[A-Za-z0-9+/=_-]+/gi, 'Basic [redacted]');
-    for (const form of longestFirst) out = out.split(form).join('[redacted]');
+
+  addTransient(secret: string): void {
+    this.transient.push(secret);
+    if (this.transient.length > TRANSIENT_SECRETS_KEPT) this.transient.shift();
+    this.rebuild();
+  }
+
+  redact(text: string): string {
+    let out = text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=_.~-]+/gi, '$1 [redacted]');
+    for (const form of this.forms) out = out.split(form).join('[redacted]');
     return out;
-  };
+  }
+
+  private rebuild(): void {
+    const forms = new Set<string>();
+    for (const secret of [...this.fixed, ...this.transient].filter((s) => s.length >= 4)) {
+      forms.add(secret);
+      forms.add(encodeURIComponent(secret));
+      forms.add(Buffer.from(secret).toString('base64'));
+      forms.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
+    }
+    this.forms = [...forms].sort((a, b) => b.length - a.length);
+  }
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {

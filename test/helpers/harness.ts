@@ -13,6 +13,7 @@ import { TicketSink } from '../../src/sinks/sink';
 import { SqliteSink } from '../../src/sinks/sqlite';
 import { createExportWorker } from '../../src/worker';
 import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
+import { ZendeskAuth } from '../../src/zendesk/auth';
 
 let runtimeInstalled = false;
 export function quietRuntime(): void {
@@ -65,7 +66,10 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   input?: Partial<ExportInput>;
   zendeskTimeoutMs?: number;
+  /** The API token the worker signs in with (default: the emulator's); ignored when `auth` is given. */
   apiToken?: string;
+  /** How the worker signs in; default: the emulator's API token. OAuth needs `emulator.oauthClients`. */
+  auth?: ZendeskAuth;
   /** Where tickets go: a fresh SQLite file (default) or the machine's PostgreSQL (database `test`). */
   sink?: 'sqlite' | 'postgres';
   /** Start an in-process worker (default true). */
@@ -116,8 +120,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       {
         account,
         baseUrl: emulator.url,
-        email: DEFAULT_CREDENTIALS.email,
-        apiToken: options.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
+        auth: options.auth ?? {
+          mode: 'api_token',
+          email: DEFAULT_CREDENTIALS.email,
+          apiToken: options.apiToken ?? DEFAULT_CREDENTIALS.apiToken,
+        },
         timeoutMs: options.zendeskTimeoutMs ?? 3000,
       },
     ],
@@ -225,12 +232,40 @@ export function spawnWorkerProcess(env: Record<string, string>): WorkerProcess {
   return spawnProcess(env, { address, bundlePath });
 }
 
+/** The secrets of a way to sign in: what no log, history or message may contain. */
+export function secretsOf(auth: ZendeskAuth): string[] {
+  switch (auth.mode) {
+    case 'oauth_client_credentials':
+      return [auth.clientSecret];
+    case 'oauth_access_token':
+      return [auth.accessToken];
+    case 'api_token':
+      return [auth.apiToken];
+  }
+}
+
+/** The variables that give the worker this way to sign in, as a user would set them. */
+export function authEnv(auth: ZendeskAuth): Record<string, string> {
+  switch (auth.mode) {
+    case 'oauth_client_credentials':
+      return {
+        ZENDESK_OAUTH_CLIENT_ID: auth.clientId,
+        ZENDESK_OAUTH_CLIENT_SECRET: auth.clientSecret,
+        ZENDESK_OAUTH_SCOPE: auth.scope,
+        ZENDESK_OAUTH_TOKEN_TTL_SECONDS: String(auth.tokenTtlSeconds),
+      };
+    case 'oauth_access_token':
+      return { ZENDESK_OAUTH_ACCESS_TOKEN: auth.accessToken };
+    case 'api_token':
+      return { ZENDESK_EMAIL: auth.email, ZENDESK_API_TOKEN: auth.apiToken };
+  }
+}
+
 /** The real worker entry point (`src/worker.ts`) as a child process, configured like a user would. */
 export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): WorkerProcess {
   return spawnWorkerProcess({
     ZENDESK_BASE_URL: h.config.accounts[0].baseUrl,
-    ZENDESK_EMAIL: h.config.accounts[0].email,
-    ZENDESK_API_TOKEN: h.config.accounts[0].apiToken!,
+    ...authEnv(h.config.accounts[0].auth),
     TEMPORAL_TASK_QUEUE: h.taskQueue,
     SINK_URL: h.config.sinkUrl,
     ...extraEnv,

@@ -25,6 +25,7 @@ describe('npm run bench (smoke size)', () => {
       'api-efficiency',
       'freshness',
       'memory',
+      'oauth-tokens',
     ];
     expect([...byName.keys()]).toEqual(expected);
     expect(SCENARIOS.every((s) => expected.some((name) => name.startsWith(s)))).toBe(true);
@@ -72,5 +73,9 @@ describe('npm run bench (smoke size)', () => {
     expect(memory.worker.maxMb).toBeGreaterThan(50);
     expect(memory.emulator.maxMb).toBeGreaterThan(20);
     expect(memory.samples.length).toBeGreaterThan(0);
+    const oauth = result('oauth-tokens');
+    expect(oauth.missing).toBe(0);
+    expect(oauth.tokenGrants).toBeGreaterThanOrEqual(3); // 2 s tokens over 8 s and more
+    expect(oauth.unauthenticatedCalls).toBeLessThanOrEqual(oauth.tokenGrants);
   }, 300_000);
 });

@@ -1,5 +1,5 @@
 import { runCliCaptured } from '../helpers/cli';
-import { DEFAULT_CREDENTIALS } from '../../src/emulator';
+import { DEFAULT_CREDENTIALS, DEFAULT_OAUTH_CLIENT } from '../../src/emulator';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -136,7 +136,8 @@ describe('operator CLI', () => {
         /EXPORT_POLL_INTERVAL_SECONDS: must be a number of seconds >= 0.1/,
         { EXPORT_POLL_INTERVAL_SECONDS: '-1' },
       ],
-      [['check'], /ZENDESK_EMAIL: required/],
+      [['check'], /ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or .*: one way for the worker to sign in/],
+      [['check'], /ZENDESK_PASSWORD: Zendesk removed password access/, { ZENDESK_PASSWORD: 'pw-never-shown' }],
       [['start', '--account', 'nope'], /--account "nope" is not an account of ZENDESK_SUBDOMAIN\/ZENDESK_BASE_URL/],
       [['start', '--account'], /--account <value>' argument missing|argument missing/],
       [
@@ -202,6 +203,10 @@ describe('operator CLI', () => {
       ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
     });
     expect(good.code).toBe(0);
+    expect(good.out).toMatch(new RegExp(`^  auth\\s+API token of ${DEFAULT_CREDENTIALS.email}`));
+    expect(good.out).toMatch(
+      /warning\s+.*turns off on 2027-04-30: .*ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET/,
+    );
     expect(good.out).toMatch(/sample\s+answered with \d+ rows in the expected format/);
     expect(good.out).toMatch(/cursor\s+answered with 1 rows/);
     expect(good.out).toMatch(/OK: .* accepted the credentials\. Recommended: ZENDESK_EXPORT_API=cursor/);
@@ -210,5 +215,36 @@ describe('operator CLI', () => {
     expect(bad.err).toMatch(/401/);
     expect(bad.err + bad.out).not.toContain('not-the-token');
     expect(h.emulator.stats().byEndpoint.sample).toBe(2);
+  });
+
+  test('check with OAuth client credentials: a token obtained first, its scope and lifetime shown', async () => {
+    h = await startHarness({ start: false, worker: false, emulator: { oauthClients: [DEFAULT_OAUTH_CLIENT] } });
+    const oauth = {
+      ZENDESK_OAUTH_CLIENT_ID: DEFAULT_OAUTH_CLIENT.clientId,
+      ZENDESK_OAUTH_CLIENT_SECRET: DEFAULT_OAUTH_CLIENT.clientSecret,
+      ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '900',
+    };
+    const good = await cli(['check'], oauth);
+    expect(good.code).toBe(0);
+    const lines = good.out.split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(`^  auth\\s+OAuth client credentials \\(client ${DEFAULT_OAUTH_CLIENT.clientId}, scope "read"`),
+    );
+    expect(lines[1]).toMatch(/^ {2}token\s+.*scope "read".* 900 s/);
+    expect(good.out).not.toMatch(/warning/);
+    expect(good.out).toMatch(/OK: .* accepted the credentials/);
+    expect(h.emulator.stats().tokenGrants).toBe(1);
+
+    const wrong = await cli(['check'], { ...oauth, ZENDESK_OAUTH_CLIENT_SECRET: 'not-the-secret' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/check failed: no OAuth token: /);
+    expect(wrong.err + wrong.out).not.toContain('not-the-secret');
+    expect(h.emulator.stats().byEndpoint.sample).toBe(1); // no export call without a token
+
+    const accessToken = await cli(['check'], { ZENDESK_OAUTH_ACCESS_TOKEN: 'not-a-token-the-emulator-issued' });
+    expect(accessToken.code).toBe(1);
+    expect(accessToken.out).toMatch(/^ {2}auth\s+OAuth access token \(pre-issued; not renewed by the worker\)/);
+    expect(accessToken.err).toMatch(/401/);
+    expect(accessToken.err + accessToken.out).not.toContain('not-a-token-the-emulator-issued');
   });
 });

@@ -21,7 +21,9 @@ describe('failures and traps', () => {
     expect((await h.handle.describe()).status.name).toBe('RUNNING');
 
     await h.stopWorker();
-    await h.startWorker({ apiToken: DEFAULT_CREDENTIALS.apiToken });
+    await h.startWorker({
+      auth: { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken },
+    });
     await h.handle.signal(resumeSignal);
     await h.waitForTruth(30_000);
     const status = await h.status();

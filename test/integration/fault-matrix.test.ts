@@ -1,4 +1,10 @@
-import { CURSOR_PATH, DEFAULT_CREDENTIALS, EmulatorLogEntry, FaultSpec } from '../../src/emulator';
+import {
+  CURSOR_PATH,
+  DEFAULT_CREDENTIALS,
+  DEFAULT_OAUTH_CLIENT,
+  EmulatorLogEntry,
+  FaultSpec,
+} from '../../src/emulator';
 import { ExportApi } from '../../src/shared';
 import { Checkpoint } from '../../src/sinks/sink';
 import { ExportStatus } from '../../src/workflows/messages';
@@ -846,6 +852,59 @@ describe('a page size that keeps timing out (cursor endpoint, pages over the siz
         expect(status.warnings.every((w) => /504 from Zendesk at per_page=1000: asking for 500 next/.test(w))).toBe(
           true,
         );
+      },
+    ),
+  );
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The OAuth token endpoint's faults (client credentials): each one met by the workflow's fetchPage.
+
+const OAUTH_CLIENT = {
+  mode: 'oauth_client_credentials' as const,
+  clientId: DEFAULT_OAUTH_CLIENT.clientId,
+  clientSecret: DEFAULT_OAUTH_CLIENT.clientSecret,
+  scope: 'read',
+  tokenTtlSeconds: 3600,
+};
+
+function oauthOptions(api: ExportApi): HarnessOptions {
+  return options(api, { emulator: { oauthClients: [DEFAULT_OAUTH_CLIENT] }, auth: OAUTH_CLIENT });
+}
+
+describe.each(['exports', 'cursor'] as const)('the token endpoint fails (%s endpoint)', (api) => {
+  test.concurrent.each([
+    { name: '500', fault: { kind: 'status', status: 500 } as FaultSpec, retryMs: 5000 },
+    { name: '429 with Retry-After 3', fault: { kind: 'rateLimit', retryAfter: '3' } as FaultSpec, retryMs: 3000 },
+    { name: 'a connection reset', fault: { kind: 'reset' } as FaultSpec, retryMs: 5000 },
+  ])('$name: no call without a token, the token asked again after the wait, then the export completes', (c) =>
+    withHarness(oauthOptions(api), async (h) => {
+      h.emulator.injectTokenFaults([c.fault]);
+      await h.startWorkflow();
+      await h.waitForTruth(45_000);
+      const { tokenLog, unauthenticatedCalls } = h.emulator.stats();
+      expect(tokenLog.slice(0, 2).map((e) => e.status)).toEqual([
+        c.fault.kind === 'reset' ? 'reset' : expect.any(Number),
+        200,
+      ]);
+      expect(tokenLog[1].at - tokenLog[0].at).toBeGreaterThanOrEqual(c.retryMs - 100);
+      expect(unauthenticatedCalls).toBe(0);
+      expect((await h.status()).lastError).toBeNull();
+    }),
+  );
+
+  test.concurrent('invalid_client: blocked, the message names the client id and never the secret', () =>
+    withHarness(
+      { ...oauthOptions(api), auth: { ...OAUTH_CLIENT, clientSecret: 'zte-wrong-secret-9f8e7d6c5b4a' } },
+      async (h) => {
+        await h.startWorkflow();
+        const blocked = await waitFor('blocked', async () => {
+          const s = await h.status();
+          return s.blocked ? s : undefined;
+        });
+        expect(blocked.lastError).toMatch(/OAuth client zte-demo-client\): 401 \(invalid_client/);
+        expect(blocked.lastError).not.toContain('zte-wrong-secret-9f8e7d6c5b4a');
+        expect(h.emulator.stats().calls).toBe(0);
       },
     ),
   );

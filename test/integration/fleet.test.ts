@@ -16,6 +16,7 @@ import { fetchRunHistories, replayAll } from '../helpers/histories';
 import {
   compareSinkWithTruth,
   Harness,
+  secretsOf,
   sleepMs,
   spawnWorker,
   spawnWorkerProcess,
@@ -263,6 +264,6 @@ describe('worker metrics (METRICS_PORT)', () => {
       /^temporal_workflow_completed|^temporal_activity_execution_latency|^temporal_worker_task_slots/m,
     );
     expect(text).toContain('temporal_activity_execution_latency');
-    expect(text).not.toContain(h.config.accounts[0].apiToken!);
+    for (const secret of secretsOf(h.config.accounts[0].auth)) expect(text).not.toContain(secret);
   });
 });

@@ -301,8 +301,7 @@ describe('bad operator input', () => {
     expect(check.err.match(/Invalid configuration:/g)).toHaveLength(1);
     for (const message of [
       /ZENDESK_BASE_URL: must be an http\(s\) URL/,
-      /ZENDESK_EMAIL: required/,
-      /ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required/,
+      /ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or ZENDESK_OAUTH_ACCESS_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN: one way for the worker to sign in is required/,
       /SINK_URL: must start with sqlite:/,
       /ZENDESK_TIMEOUT_SECONDS: must be a number of seconds >= 1, got "-1"/,
     ]) {
@@ -533,8 +532,7 @@ describe('bad operator input', () => {
 
     for (const message of [
       /ZENDESK_BASE_URL: must be an http\(s\) URL/,
-      /ZENDESK_EMAIL: required/,
-      /ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required/,
+      /ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or ZENDESK_OAUTH_ACCESS_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN: one way for the worker to sign in is required/,
       /SINK_URL: must start with sqlite:/,
       /ZENDESK_TIMEOUT_SECONDS: must be a number of seconds >= 1, got "0"/,
       /BLOB_RETENTION_DAYS: must be a number of days >= 1, got "-1"/,
@@ -544,13 +542,16 @@ describe('bad operator input', () => {
     ]) {
       expect(everything.output()).toMatch(message);
     }
-    expect(problems(everything)).toHaveLength(9);
+    expect(problems(everything)).toHaveLength(8);
 
     const where = `ZENDESK_ACCOUNTS_FILE \\(${escape(accountsFile)}\\)`;
     expect(fromFile.output()).toMatch(new RegExp(`${where} accounts\\[0\\]\\.apiToken: secrets do not go in the`));
     expect(fromFile.output()).toMatch(new RegExp(`${where} accounts\\[1\\]: unknown field\\(s\\) colour`));
+    expect(fromFile.output()).toMatch(
+      new RegExp(`${where} accounts\\[2\\]\\.passwordEnv: Zendesk removed password access to its API on 2025-12-31`),
+    );
     expect(fromFile.output()).not.toContain('tok-in-the-file-7f3a9c');
-    expect(problems(fromFile)).toHaveLength(2);
+    expect(problems(fromFile)).toHaveLength(3);
 
     expect(tls.output()).toMatch(/TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read \/nonexistent\/client\.pem \(ENOENT\)/);
     expect(tls.output()).toMatch(/TEMPORAL_TLS_CLIENT_KEY_PATH: cannot read \/nonexistent\/client\.key \(ENOENT\)/);
@@ -645,8 +646,7 @@ describe('bad operator input', () => {
         /^TEMPORAL_TLS: must be true or false/,
         /^TEMPORAL_TLS_CLIENT_CERT_PATH: required with TEMPORAL_TLS_CLIENT_KEY_PATH/,
         /^SINK_URL: /,
-        /^ZENDESK_EMAIL: required/,
-        /^ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required/,
+        /^ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or .*: one way for the worker to sign in is required/,
       ];
       expect(problems).toHaveLength(expected.length);
       expect(problems).toEqual(expect.arrayContaining(expected.map((re) => expect.stringMatching(re))));

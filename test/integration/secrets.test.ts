@@ -35,6 +35,9 @@ const TOKEN = 'tok-Qx7vK2mZ9pL4wR8sT1nB';
 const PASSWORD = 'pw+Hj3/Zk9!Lm5=Vq2#Xc7';
 const CREDENTIALS = { email: EMAIL, apiToken: TOKEN, password: PASSWORD };
 const WRONG_TOKEN = 'tok-WRONG-Ae4fG6hJ8kL0';
+// An OAuth client of the second emulator (client credentials); the id is no secret, the secret is.
+const CLIENT_ID = 'zte-secrets-client';
+const CLIENT_SECRET = 'cs+Wn4/Yt8!Pe2=Rb6#Gu1';
 
 const execFileAsync = promisify(execFile);
 
@@ -84,7 +87,7 @@ function needlesFor(secrets: Record<string, string>, basicPairs: Record<string, 
 }
 
 const NEEDLES = needlesFor(
-  { token: TOKEN, password: PASSWORD },
+  { token: TOKEN, password: PASSWORD, 'client secret': CLIENT_SECRET },
   { 'email/token:TOKEN': `${EMAIL}/token:${TOKEN}`, 'email:PASSWORD': `${EMAIL}:${PASSWORD}` },
 );
 
@@ -374,7 +377,7 @@ describe('no credential anywhere', () => {
   });
 
   test('a full export with faults and continue-as-new: no credential in histories, attributes, logs or CLI output', async () => {
-    // Two accounts in one worker: one signs in with the token, the other with the password.
+    // Two accounts in one worker: one signs in with the API token, the other with OAuth client credentials.
     const emulatorOptions = {
       ticketCount: 1000,
       pageSize: 200,
@@ -383,9 +386,14 @@ describe('no credential anywhere', () => {
       credentials: CREDENTIALS,
     };
     const hh = (h = await startHarness({ worker: false, start: false, emulator: emulatorOptions }));
-    second = await startEmulator(emulatorOptions);
+    second = await startEmulator({
+      ...emulatorOptions,
+      oauthClients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }],
+      // Short-lived tokens: the worker holds several in turn, and each one is searched for.
+      oauthTokenTtlSeconds: 3,
+    });
     const tokenAccount = hh.account;
-    const passwordAccount = new URL(second.url).host;
+    const oauthAccount = new URL(second.url).host;
     const accountsFile = path.join(testEnv().tmpDir, `accounts-${randomUUID()}.yaml`);
     fs.writeFileSync(
       accountsFile,
@@ -395,8 +403,8 @@ describe('no credential anywhere', () => {
         `    email: ${EMAIL}`,
         '    apiTokenEnv: ACME_ZENDESK_TOKEN',
         `  - baseUrl: ${second.url}`,
-        `    email: ${EMAIL}`,
-        '    passwordEnv: GLOBEX_ZENDESK_PASSWORD',
+        `    oauthClientId: ${CLIENT_ID}`,
+        '    oauthClientSecretEnv: GLOBEX_ZENDESK_CLIENT_SECRET',
         '',
       ].join('\n'),
     );
@@ -404,16 +412,20 @@ describe('no credential anywhere', () => {
     const env = {
       ZENDESK_ACCOUNTS_FILE: accountsFile,
       ACME_ZENDESK_TOKEN: TOKEN,
-      GLOBEX_ZENDESK_PASSWORD: PASSWORD,
+      GLOBEX_ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
       TEMPORAL_ADDRESS: hh.config.temporal.address,
       TEMPORAL_TASK_QUEUE: hh.taskQueue,
       SINK_URL: hh.config.sinkUrl,
       EXPORT_POLL_INTERVAL_SECONDS: '0.5',
       EXPORT_MIN_START_AGE_SECONDS: '1',
     };
-    // First call of each account: 401 (blocked until resume).
+    // First call of each account: 401 (blocked until resume). With OAuth the worker renews its token once on a 401
+    // and sends the call again: a second 401 blocks.
     hh.emulator.injectFaults([{ kind: 'status', status: 401 }]);
-    second.injectFaults([{ kind: 'status', status: 401 }]);
+    second.injectFaults([
+      { kind: 'status', status: 401 },
+      { kind: 'status', status: 401 },
+    ]);
     worker = spawnWorkerProcess({ ...env, LOG_LEVEL: 'DEBUG' });
     const cliOutputs: { what: string; output: string }[] = [];
     const cli = async (args: string[], extra: Record<string, string> = {}) => {
@@ -423,7 +435,7 @@ describe('no credential anywhere', () => {
     };
 
     expect(await cli(['start', '--all', '--start-time', '0', '--pages-per-run', '2'])).toMatchObject({ code: 0 });
-    const ids = [workflowIdFor(tokenAccount), workflowIdFor(passwordAccount)];
+    const ids = [workflowIdFor(tokenAccount), workflowIdFor(oauthAccount)];
     for (const id of ids) {
       const blocked = await waitFor(
         `${id} blocked by the 401`,
@@ -435,7 +447,7 @@ describe('no credential anywhere', () => {
       ).catch((err) => {
         throw new Error(`${err.message}\nworker: ${worker?.output()}`);
       });
-      expect(blocked.lastError).toMatch(/401 Unauthorized/);
+      expect(blocked.lastError).toMatch(/: 401 /);
     }
 
     // Then every kind of failure, retried inside the activity or slept on by the workflow.
@@ -455,7 +467,7 @@ describe('no credential anywhere', () => {
     const compare = () =>
       Promise.all([
         hh.compareWithTruth(),
-        compareSinkWithTruth(hh.sink, passwordAccount, 'exports', second!, 'sqlite'),
+        compareSinkWithTruth(hh.sink, oauthAccount, 'exports', second!, 'sqlite'),
       ]).then((diffs) => diffs.filter(Boolean).join('; '));
     let last = '';
     await waitFor('both sinks to equal the truth', async () => (last = await compare()) === '', 45_000, 250).catch(
@@ -478,6 +490,11 @@ describe('no credential anywhere', () => {
     ]);
     expect(spawnedCheck).toMatchObject({ code: 0 });
     expect(spawnedCheck.output).toMatch(/OK: .* accepted the credentials/);
+    expect(spawnedCheck.output).toContain(`OAuth client credentials (client ${CLIENT_ID}, scope "read"`);
+    const wrongSecret = await cli(['check', '--account', oauthAccount], { GLOBEX_ZENDESK_CLIENT_SECRET: WRONG_TOKEN });
+    expect(wrongSecret.code).toBe(1);
+    expect(wrongSecret.output).toMatch(/check failed: no OAuth token: POST \S+\/oauth\/tokens \(OAuth client /);
+    expect(wrongSecret.output).not.toContain(WRONG_TOKEN);
     expect(spawnedStatus).toMatchObject({ code: 0 });
     cliOutputs.push({ what: 'process client check --all', output: spawnedCheck.output });
     cliOutputs.push({ what: 'process client status --all --json', output: spawnedStatus.output });
@@ -488,7 +505,13 @@ describe('no credential anywhere', () => {
     const workerOutput = worker.output();
     worker = undefined;
     expect(workerOutput).toContain('Worker ready');
+    expect(workerOutput).toContain(`Zendesk account ${oauthAccount}: OAuth client credentials (client ${CLIENT_ID}`);
     expect(workerOutput).toMatch(/DEBUG/); // LOG_LEVEL=DEBUG took effect: the most text the worker writes
+
+    // Every access token the emulator issued during the run, in every form, joins the client secret and the token.
+    const issued = second.issuedTokens();
+    expect(issued.length).toBeGreaterThanOrEqual(2);
+    NEEDLES.push(...needlesFor(Object.fromEntries(issued.map((t, i) => [`access token ${i + 1}`, t])), {}));
 
     // Everything Temporal holds, decoded with the worker's own converter (gzip + claim check from the sink file).
     const converter = createDataConverter(hh.blobStore);

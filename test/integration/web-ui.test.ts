@@ -15,6 +15,7 @@ import { workflowIdFor } from '../../src/shared';
 import { SqliteSink } from '../../src/sinks/sqlite';
 import { exportStartOptions } from '../../src/start-options';
 import { createExportWorker } from '../../src/worker';
+import { ZendeskAuth } from '../../src/zendesk/auth';
 import { quietRuntime, testEnv, waitFor } from '../helpers/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -69,8 +70,8 @@ async function textContaining(locator: Locator, ...expected: string[]): Promise<
   }
 }
 
-function apiTokenCredentials() {
-  return { email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken };
+function apiTokenCredentials(): ZendeskAuth {
+  return { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken };
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -149,7 +150,7 @@ describe('the Temporal Web UI', () => {
     worker = await createExportWorker({
       config: {
         temporal: { address: devServer.address, namespace: 'default', taskQueue },
-        accounts: [{ account, baseUrl: emulator.url, ...apiTokenCredentials(), timeoutMs: 3000 }],
+        accounts: [{ account, baseUrl: emulator.url, auth: apiTokenCredentials(), timeoutMs: 3000 }],
         sinkUrl: `sqlite:${sinkFile}`,
         blobRetentionDays: 7,
       },

@@ -1,5 +1,6 @@
 import { fetchRunHistories, replayAll } from '../helpers/histories';
-import { Harness, sleepMs, spawnWorker, startHarness, waitFor } from '../helpers/harness';
+import { DEFAULT_CREDENTIALS } from '../../src/emulator';
+import { Harness, secretsOf, sleepMs, spawnWorker, startHarness, waitFor } from '../helpers/harness';
 
 describe('the worker process', () => {
   let h: Harness;
@@ -33,7 +34,10 @@ describe('the worker process', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0); // graceful shutdown on SIGTERM
     expect(worker.output()).toContain('Worker ready');
-    expect(worker.output()).not.toContain(h.config.accounts[0].apiToken!);
+    // How the account signs in, and that its API token ends on 2027-04-30: never the token itself.
+    expect(worker.output()).toContain(`Zendesk account ${h.account}: API token of ${DEFAULT_CREDENTIALS.email}`);
+    expect(worker.output()).toMatch(/signs in with an API token, which Zendesk turns off on 2027-04-30/);
+    for (const secret of secretsOf(h.config.accounts[0].auth)) expect(worker.output()).not.toContain(secret);
 
     // The history written across kills and sticky-queue timeouts replays cleanly.
     const histories = await fetchRunHistories(h.client, h.workflowId);
@@ -51,7 +55,7 @@ describe('the worker process', () => {
     expect(await worker.exited).toBe(2);
     const output = worker.output();
     expect(output).toMatch(/ZENDESK_BASE_URL: must be an http\(s\) URL/);
-    expect(output).toMatch(/ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required/);
+    expect(output).toMatch(/ZENDESK_API_TOKEN: required with ZENDESK_EMAIL/);
     expect(output).toMatch(/SINK_URL: must start with sqlite:/);
   });
 });

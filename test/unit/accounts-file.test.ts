@@ -4,7 +4,10 @@ import path from 'node:path';
 import { ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
 
 const ACME_TOKEN = 'acme-token-5d1e0b7a';
-const GLOBEX_PASSWORD = 'globex-pw-!9Qz';
+const GLOBEX_SECRET = 'globex-secret-e61f0c9b';
+const INITECH_SECRET = 'initech-secret-0b8a7d35';
+const UMBRELLA_TOKEN = 'umbrella-access-token-3c9e14a2';
+const PASSWORD = 'file-pw-!9Qz';
 
 let dir: string;
 beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-accounts-'))));
@@ -36,55 +39,102 @@ accounts:
     api: cursor
     requestsPerMinute: 6
   - subdomain: globex
-    emailEnv: GLOBEX_ZENDESK_EMAIL
-    passwordEnv: GLOBEX_ZENDESK_PASSWORD
+    oauthClientIdEnv: GLOBEX_ZENDESK_CLIENT_ID
+    oauthClientSecretEnv: GLOBEX_ZENDESK_CLIENT_SECRET
     startTime: 1700000000
     pollIntervalSeconds: 600
   - baseUrl: http://127.0.0.1:8089/
-    email: admin@example.com
+    emailEnv: LOCAL_ZENDESK_EMAIL
     apiTokenEnv: ACME_ZENDESK_TOKEN
+  - subdomain: initech
+    oauthClientId: initech-exporter
+    oauthClientSecretEnv: INITECH_ZENDESK_CLIENT_SECRET
+    oauthScope: tickets:read  users:read organizations:read
+    oauthTokenTtlSeconds: 172799
+  - subdomain: umbrella
+    oauthAccessTokenEnv: UMBRELLA_ZENDESK_ACCESS_TOKEN
 `;
 
 const CREDENTIALS = {
   ACME_ZENDESK_TOKEN: ACME_TOKEN,
-  GLOBEX_ZENDESK_EMAIL: 'ops@globex.test',
-  GLOBEX_ZENDESK_PASSWORD: GLOBEX_PASSWORD,
+  GLOBEX_ZENDESK_CLIENT_ID: 'globex-exporter',
+  GLOBEX_ZENDESK_CLIENT_SECRET: GLOBEX_SECRET,
+  LOCAL_ZENDESK_EMAIL: 'admin@example.com',
+  INITECH_ZENDESK_CLIENT_SECRET: INITECH_SECRET,
+  UMBRELLA_ZENDESK_ACCESS_TOKEN: UMBRELLA_TOKEN,
 };
 
+const SECRETS = [ACME_TOKEN, GLOBEX_SECRET, INITECH_SECRET, UMBRELLA_TOKEN, PASSWORD];
+
 describe('ZENDESK_ACCOUNTS_FILE', () => {
-  test('the worker gets every account with the credentials its variables name', () => {
+  test('the worker gets every account with the credentials its variables name, one way to sign in each', () => {
     const config = loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS), ...CREDENTIALS });
     expect(config.accounts).toEqual([
       {
         account: 'acme',
         baseUrl: 'https://acme.zendesk.com',
-        email: 'ops@acme.test',
-        apiToken: ACME_TOKEN,
-        password: undefined,
+        auth: { mode: 'api_token', email: 'ops@acme.test', apiToken: ACME_TOKEN },
         timeoutMs: 60_000,
       },
       {
         account: 'globex',
         baseUrl: 'https://globex.zendesk.com',
-        email: 'ops@globex.test',
-        apiToken: undefined,
-        password: GLOBEX_PASSWORD,
+        auth: {
+          mode: 'oauth_client_credentials',
+          clientId: 'globex-exporter',
+          clientSecret: GLOBEX_SECRET,
+          scope: 'read',
+          tokenTtlSeconds: 3600,
+        },
         timeoutMs: 60_000,
       },
       {
         account: '127.0.0.1:8089',
         baseUrl: 'http://127.0.0.1:8089',
-        email: 'admin@example.com',
-        apiToken: ACME_TOKEN,
-        password: undefined,
+        auth: { mode: 'api_token', email: 'admin@example.com', apiToken: ACME_TOKEN },
+        timeoutMs: 60_000,
+      },
+      {
+        account: 'initech',
+        baseUrl: 'https://initech.zendesk.com',
+        auth: {
+          mode: 'oauth_client_credentials',
+          clientId: 'initech-exporter',
+          clientSecret: INITECH_SECRET,
+          scope: 'tickets:read users:read organizations:read',
+          tokenTtlSeconds: 172_799,
+        },
+        timeoutMs: 60_000,
+      },
+      {
+        account: 'umbrella',
+        baseUrl: 'https://umbrella.zendesk.com',
+        auth: { mode: 'oauth_access_token', accessToken: UMBRELLA_TOKEN },
         timeoutMs: 60_000,
       },
     ]);
   });
 
+  test('the single-account variables are not read with a file: each entry names its own', () => {
+    const config = loadWorkerConfig({
+      ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS),
+      ...CREDENTIALS,
+      ZENDESK_OAUTH_CLIENT_ID: 'elsewhere',
+      ZENDESK_EMAIL: 'ops@elsewhere.test',
+      ZENDESK_API_TOKEN: 'tok',
+    });
+    expect(config.accounts.map((a) => a.auth.mode)).toEqual([
+      'api_token',
+      'oauth_client_credentials',
+      'api_token',
+      'oauth_client_credentials',
+      'oauth_access_token',
+    ]);
+  });
+
   test("without EXPORT_MIN_START_AGE_SECONDS each account gets its endpoint's minimum start age", () => {
     const config = loadClientConfig({ ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS) });
-    expect(config.accounts.map((a) => a.exportDefaults.minStartAgeSeconds)).toEqual([60, 300, 300]);
+    expect(config.accounts.map((a) => a.exportDefaults.minStartAgeSeconds)).toEqual([60, 300, 300, 300, 300]);
   });
 
   test('the client gets names and export settings (file first, then EXPORT_*), and needs no credentials', () => {
@@ -94,7 +144,8 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       EXPORT_MIN_START_AGE_SECONDS: '400',
     });
     expect(config.accountsFile).toMatch(/accounts-\d+\.yaml$/);
-    expect(config.accounts.map((a) => a.account)).toEqual(['acme', 'globex', '127.0.0.1:8089']);
+    expect(config.accounts.map((a) => a.account)).toEqual(['acme', 'globex', '127.0.0.1:8089', 'initech', 'umbrella']);
+    expect(JSON.stringify(config)).not.toMatch(/oauth|apiToken|secret/i);
     expect(config.accounts[0].exportDefaults).toEqual({
       api: 'cursor',
       startTime: undefined,
@@ -119,29 +170,163 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       'json',
     );
     const config = loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, T: 'tok' });
-    expect(config.accounts).toMatchObject([{ account: 'initech', apiToken: 'tok' }]);
+    expect(config.accounts).toMatchObject([{ account: 'initech', auth: { mode: 'api_token', apiToken: 'tok' } }]);
   });
 
   test('a missing credential variable is named, and no secret appears in any message', () => {
     const problems = problemsOf(() =>
-      loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS), ACME_ZENDESK_TOKEN: ACME_TOKEN }),
+      loadWorkerConfig({
+        ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS),
+        ACME_ZENDESK_TOKEN: ACME_TOKEN,
+        INITECH_ZENDESK_CLIENT_SECRET: INITECH_SECRET,
+        UMBRELLA_ZENDESK_ACCESS_TOKEN: ' ',
+      }),
     );
     expect(problems).toEqual([
-      'account "globex": emailEnv names GLOBEX_ZENDESK_EMAIL, which is not set here',
-      'account "globex": the credential variable GLOBEX_ZENDESK_PASSWORD is not set in this environment',
+      'account "globex": oauthClientIdEnv names GLOBEX_ZENDESK_CLIENT_ID, which is not set here',
+      'account "globex": the credential variable GLOBEX_ZENDESK_CLIENT_SECRET is not set in this environment',
+      'account "127.0.0.1:8089": emailEnv names LOCAL_ZENDESK_EMAIL, which is not set here',
+      'account "umbrella": the credential variable UMBRELLA_ZENDESK_ACCESS_TOKEN is not set in this environment',
     ]);
-    expect(problems.join('\n')).not.toContain(ACME_TOKEN);
+    for (const secret of SECRETS) expect(problems.join('\n')).not.toContain(secret);
   });
 
-  test('a secret written into the file is refused, and the message does not repeat it', () => {
-    const file = accountsFile(`- subdomain: acme\n  email: a@acme.test\n  apiToken: ${ACME_TOKEN}\n`);
+  test.each([
+    ['apiToken', ACME_TOKEN, 'apiTokenEnv'],
+    ['api_token', ACME_TOKEN, 'apiTokenEnv'],
+    ['token', UMBRELLA_TOKEN, 'oauthAccessTokenEnv \\(or apiTokenEnv\\)'],
+    ['accessToken', UMBRELLA_TOKEN, 'oauthAccessTokenEnv'],
+    ['access_token', UMBRELLA_TOKEN, 'oauthAccessTokenEnv'],
+    ['clientSecret', GLOBEX_SECRET, 'oauthClientSecretEnv'],
+    ['client_secret', GLOBEX_SECRET, 'oauthClientSecretEnv'],
+    ['oauthClientSecret', GLOBEX_SECRET, 'oauthClientSecretEnv'],
+  ])('a secret written into the file (%s) is refused, and the message does not repeat it', (key, secret, field) => {
+    const file = accountsFile(`- subdomain: acme\n  oauthClientId: acme-exporter\n  ${key}: ${secret}\n`);
     const problems = problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }));
     expect(problems).toEqual([
       expect.stringMatching(
-        /accounts\[0\]\.apiToken: secrets do not go in the accounts file; .* set apiTokenEnv to that variable's name/,
+        new RegExp(
+          `accounts\\[0\\]\\.${key}: secrets do not go in the accounts file; .* set ${field} to that variable's name`,
+        ),
       ),
     ]);
-    expect(problems.join('\n')).not.toContain(ACME_TOKEN);
+    expect(problems.join('\n')).not.toContain(secret);
+  });
+
+  test('a secret under a key of its own (a refresh token, an API key) is an unknown field, not repeated', () => {
+    const file = accountsFile(`- subdomain: acme\n  oauthClientSecretEnv: S\n  refresh_token: ${GLOBEX_SECRET}\n`);
+    const problems = problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }));
+    expect(problems).toEqual([expect.stringMatching(/accounts\[0\]: unknown field\(s\) refresh_token$/)]);
+    expect(problems.join('\n')).not.toContain(GLOBEX_SECRET);
+  });
+
+  test('a password is refused: written in the file or named by passwordEnv, never repeated', () => {
+    const file = accountsFile(`
+- subdomain: acme
+  email: ops@acme.test
+  password: ${PASSWORD}
+- subdomain: globex
+  email: ops@globex.test
+  passwordEnv: GLOBEX_ZENDESK_PASSWORD
+`);
+    const where = `ZENDESK_ACCOUNTS_FILE (${file})`;
+    const problems = problemsOf(() =>
+      loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, GLOBEX_ZENDESK_PASSWORD: PASSWORD }),
+    );
+    const removed =
+      'Zendesk removed password access to its API on 2025-12-31; create an OAuth client (Admin Center → Apps and ' +
+      'integrations → APIs → OAuth clients, kind confidential) and set oauthClientIdEnv and oauthClientSecretEnv';
+    expect(problems).toEqual([
+      `${where} accounts[0].password: secrets do not go in the accounts file, and ${removed} to the names of the ` +
+        "worker's environment variables that hold them",
+      `${where} accounts[1].passwordEnv: ${removed}`,
+    ]);
+    expect(problems.join('\n')).not.toContain(PASSWORD);
+  });
+
+  test('a client id may be written in the file (it is not a secret), or named by a variable, not both', () => {
+    const file = accountsFile(`
+- subdomain: acme
+  oauthClientId: acme-exporter
+  oauthClientIdEnv: ACME_CLIENT_ID
+  oauthClientSecretEnv: ACME_CLIENT_SECRET
+`);
+    expect(problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }))).toEqual([
+      `ZENDESK_ACCOUNTS_FILE (${file}) accounts[0]: oauthClientId and oauthClientIdEnv both given; keep one`,
+    ]);
+  });
+
+  test('every way to sign in, and every mistake with one, is named with its place', () => {
+    const file = accountsFile(`
+accounts:
+  - subdomain: none
+  - subdomain: two
+    oauthClientIdEnv: ID
+    oauthClientSecretEnv: SECRET
+    email: ops@two.test
+    apiTokenEnv: T
+  - subdomain: three
+    oauthClientSecretEnv: SECRET
+    oauthAccessTokenEnv: AT
+    apiTokenEnv: T
+  - subdomain: halfclient
+    oauthClientIdEnv: ID
+  - subdomain: halfsecret
+    oauthClientSecretEnv: SECRET
+  - subdomain: halftoken
+    apiTokenEnv: T
+  - subdomain: halfemail
+    emailEnv: E
+  - subdomain: stray
+    oauthAccessTokenEnv: AT
+    oauthScope: read
+    oauthTokenTtlSeconds: 3600
+  - subdomain: bounds
+    oauthClientIdEnv: ID
+    oauthClientSecretEnv: SECRET
+    oauthTokenTtlSeconds: 300
+    oauthScope: read,write
+  - subdomain: upper
+    oauthClientIdEnv: ID
+    oauthClientSecretEnv: SECRET
+    oauthTokenTtlSeconds: 172800
+  - subdomain: fraction
+    oauthClientIdEnv: ID
+    oauthClientSecretEnv: SECRET
+    oauthTokenTtlSeconds: 3600.5
+  - subdomain: text
+    oauthClientIdEnv: ID
+    oauthClientSecretEnv: SECRET
+    oauthTokenTtlSeconds: "3600"
+  - subdomain: badname
+    oauthClientIdEnv: not a name
+    oauthClientSecretEnv: SECRET
+  - subdomain: lowest
+    oauthClientIdEnv: ID
+    oauthClientSecretEnv: SECRET
+    oauthTokenTtlSeconds: 301
+`);
+    const problems = problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }));
+    const at = (i: number) => `ZENDESK_ACCOUNTS_FILE (${file}) accounts[${i}]`;
+    const ttl = 'must be a whole number of seconds above 300 and below 172800 (the expires_in Zendesk accepts)';
+    expect(problems).toEqual([
+      `${at(0)}: a way to sign in is required: oauthClientIdEnv and oauthClientSecretEnv (OAuth client credentials), ` +
+        'oauthAccessTokenEnv (a pre-issued OAuth access token), or email and apiTokenEnv (an API token, accepted ' +
+        'until 2027-04-30)',
+      `${at(1)}: oauthClientIdEnv/oauthClientSecretEnv and email/apiTokenEnv: one way to sign in per account, not 2; keep one`,
+      `${at(2)}: oauthClientSecretEnv and oauthAccessTokenEnv and apiTokenEnv: one way to sign in per account, not 3; keep one`,
+      `${at(3)}: oauthClientSecretEnv is required with oauthClientIdEnv`,
+      `${at(4)}: oauthClientIdEnv (or oauthClientId) is required with oauthClientSecretEnv`,
+      `${at(5)}: email (or emailEnv) is required with apiTokenEnv`,
+      `${at(6)}: apiTokenEnv is required with emailEnv`,
+      `${at(7)}: oauthScope and oauthTokenTtlSeconds apply only to OAuth client credentials (oauthClientIdEnv and oauthClientSecretEnv)`,
+      `${at(8)}.oauthScope: must be OAuth scopes separated by spaces, such as "read" or "tickets:read users:read"`,
+      `${at(8)}.oauthTokenTtlSeconds: ${ttl}`,
+      `${at(9)}.oauthTokenTtlSeconds: ${ttl}`,
+      `${at(10)}.oauthTokenTtlSeconds: ${ttl}`,
+      `${at(11)}.oauthTokenTtlSeconds: ${ttl}`,
+      `${at(12)}.oauthClientIdEnv: must be the name of an environment variable`,
+    ]);
   });
 
   test('every problem in the file is named with its place', () => {
@@ -173,7 +358,7 @@ accounts:
       `${where} accounts[2].perPage: must be a whole number from 1 to 1000`,
       `${where} accounts[2]: unknown field(s) colour`,
       `${where} accounts[3]: subdomain or baseUrl is required`,
-      `${where} accounts[3]: apiTokenEnv or passwordEnv is required`,
+      `${where} accounts[3]: apiTokenEnv is required with email`,
     ]);
   });
 

@@ -120,8 +120,7 @@ describe('GzipPayloadCodec', () => {
     try {
       const zendesk = new ZendeskClient({
         baseUrl: emulator.url,
-        email: DEFAULT_CREDENTIALS.email,
-        apiToken: DEFAULT_CREDENTIALS.apiToken,
+        auth: { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken },
         timeoutMs: 5000,
       });
       const outcome = await zendesk.fetchExportPage(0);

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import YAML from 'yaml';
-import { AccountEntry, readAccountsFile } from '../../src/accounts-file';
+import { AccountEntry, AuthSource, readAccountsFile } from '../../src/accounts-file';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { startCodecServer } from '../../src/codec/codec-server';
 import { loadWorkerConfig, WorkerConfig } from '../../src/config';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
+import { ZendeskAuth } from '../../src/zendesk/auth';
 import { DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTE_KEYS } from '../../src/shared';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -157,6 +158,39 @@ function words(value: string | string[] | undefined): string[] {
 function flagValue(args: string[], flag: string): string | undefined {
   const i = args.indexOf(flag);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** `ID:SECRET` values, as the emulator's --oauth-client and EMULATOR_OAUTH_CLIENTS (comma-separated) take them. */
+function parseClients(values: string[]): { clientId: string; clientSecret: string }[] {
+  return values.map((value) => ({
+    clientId: value.slice(0, value.indexOf(':')),
+    clientSecret: value.slice(value.indexOf(':') + 1),
+  }));
+}
+
+/** The OAuth clients an emulator with this environment grants tokens to. */
+function emulatorClients(env: Env): { clientId: string; clientSecret: string }[] {
+  return parseClients((env.EMULATOR_OAUTH_CLIENTS ?? '').split(',').filter((c) => c.trim() !== ''));
+}
+
+/** The variables an account of the accounts file names for its credentials: the secret ones, then the others. */
+function credentialVariables(auth: AuthSource | undefined): { secret: string[]; plain: string[] } {
+  switch (auth?.mode) {
+    case 'oauth_client_credentials':
+      return { secret: [auth.clientSecretEnv], plain: auth.clientIdEnv ? [auth.clientIdEnv] : [] };
+    case 'oauth_access_token':
+      return { secret: [auth.accessTokenEnv], plain: [] };
+    case 'api_token':
+      return { secret: [auth.apiTokenEnv], plain: auth.emailEnv ? [auth.emailEnv] : [] };
+    default:
+      return { secret: [], plain: [] };
+  }
+}
+
+/** The secret of a loaded account's credentials. */
+function secretOf(auth: ZendeskAuth): string {
+  if (auth.mode === 'oauth_client_credentials') return auth.clientSecret;
+  return auth.mode === 'oauth_access_token' ? auth.accessToken : auth.apiToken;
 }
 
 /** The accounts file the worker reads, mapped from its container path to the file compose mounts there. */
@@ -322,7 +356,10 @@ describe('docker-compose.yml', () => {
     test('passes through every credential variable the accounts file names, from the shell that runs compose', () => {
       const raw = rawEnvironment('worker');
       const accounts = readAccountsFile(EXAMPLE_ACCOUNTS);
-      const named = accounts.flatMap((a) => [a.emailEnv, a.apiTokenEnv, a.passwordEnv]).filter((v): v is string => !!v);
+      const named = accounts.flatMap((a) => {
+        const { secret, plain } = credentialVariables(a.auth);
+        return [...secret, ...plain];
+      });
       expect(named.length).toBeGreaterThan(0);
       for (const variable of named) {
         // `${NAME...}` of the same name: the value is the shell's, never written in the file.
@@ -336,10 +373,9 @@ describe('docker-compose.yml', () => {
       const config = workerConfigOf('worker', shell);
       for (const account of accounts) {
         const loaded = config.accounts.find((a) => a.account === account.account);
-        const expected = account.apiTokenEnv
-          ? { apiToken: shell[account.apiTokenEnv] }
-          : { password: shell[account.passwordEnv ?? ''] };
-        expect(loaded).toEqual(expect.objectContaining({ baseUrl: account.baseUrl, ...expected }));
+        expect(loaded).toEqual(expect.objectContaining({ baseUrl: account.baseUrl }));
+        expect(loaded?.auth.mode).toBe(account.auth?.mode);
+        expect(secretOf(loaded!.auth)).toBe(shell[credentialVariables(account.auth).secret[0]]);
       }
     });
 
@@ -484,7 +520,12 @@ describe('docker-compose.yml', () => {
     const secretKey = /TOKEN|PASSWORD|PASSWD|PWD|SECRET|API_KEY|CREDENTIAL/i;
     const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}$/;
     const demo = readAccountsFile(EXAMPLE_ACCOUNTS).filter((a) => new URL(a.baseUrl).hostname === 'emulator');
-    const demoVariables = demo.flatMap((a) => [a.apiTokenEnv, a.passwordEnv]).filter(Boolean);
+    const demoVariables = demo.flatMap((a) => credentialVariables(a.auth).secret);
+    // What the emulator accepts when the shell sets nothing: its built-in token, or the clients compose gives it.
+    const emulatorSecrets = [
+      DEFAULT_CREDENTIALS.apiToken,
+      ...emulatorClients(environmentOf('emulator')).map((c) => c.clientSecret),
+    ];
     const databaseVariables = ['POSTGRES_PASSWORD', 'POSTGRES_PWD'];
     for (const name of Object.keys(services)) {
       for (const [key, value] of Object.entries(rawEnvironment(name))) {
@@ -503,8 +544,13 @@ describe('docker-compose.yml', () => {
         const fallback = match?.[2] ?? '';
         if (fallback === '') continue;
         if (demoVariables.includes(key) || (name === 'emulator' && key.startsWith('EMULATOR_'))) {
-          // ...except the emulator's documented public test token,
-          expect({ name, key, fallback }).toEqual({ name, key, fallback: DEFAULT_CREDENTIALS.apiToken });
+          // ...except what the emulator accepts (a public test fixture of the demo, not a secret),
+          expect({ name, key, fallback, emulatorAccepts: emulatorSecrets.includes(fallback) }).toEqual({
+            name,
+            key,
+            fallback,
+            emulatorAccepts: true,
+          });
         } else {
           // ...and the local trial's database password, for a database no port publishes outside compose.
           expect({ name, key }).toEqual({
@@ -528,7 +574,12 @@ describe('docker-compose.yml', () => {
   test('the example accounts file is valid and names its credentials by variable', () => {
     const accounts: AccountEntry[] = readAccountsFile(EXAMPLE_ACCOUNTS);
     expect(accounts.length).toBeGreaterThan(0);
-    for (const account of accounts) expect(account.apiTokenEnv ?? account.passwordEnv).toMatch(/^[A-Z][A-Z0-9_]*$/);
+    for (const account of accounts) {
+      const { secret } = credentialVariables(account.auth);
+      expect(secret).toEqual([expect.stringMatching(/^[A-Z][A-Z0-9_]*$/)]);
+    }
+    // The example shows the way in that works past 2027-04-30: OAuth client credentials.
+    expect(accounts.map((a) => a.auth?.mode)).toEqual(accounts.map(() => 'oauth_client_credentials'));
   });
 
   describe('the emulator (profile demo)', () => {
@@ -555,18 +606,22 @@ describe('docker-compose.yml', () => {
 
     test.each([
       ['the defaults', {}],
-      ['a token set in the shell', { DEMO_ZENDESK_API_TOKEN: 'shell-token' }],
+      ['a client secret set in the shell', { DEMO_ZENDESK_OAUTH_CLIENT_SECRET: 'shell-secret' }],
     ])('accepts the credentials the worker sends to it (%s)', (_label, shell: Env) => {
-      const emulatorEnv = environmentOf('emulator', shell);
-      const accepted = {
-        email: flagValue(args(), '--email') ?? emulatorEnv.EMULATOR_EMAIL ?? DEFAULT_CREDENTIALS.email,
-        apiToken: flagValue(args(), '--api-token') ?? emulatorEnv.EMULATOR_API_TOKEN ?? DEFAULT_CREDENTIALS.apiToken,
-      };
-      if (!shell.DEMO_ZENDESK_API_TOKEN)
-        expect(accepted).toEqual({ email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken });
+      const flags = args()
+        .map((arg, i, all) => (all[i - 1] === '--oauth-client' ? arg : undefined))
+        .filter((v): v is string => v !== undefined);
+      const clients = flags.length > 0 ? parseClients(flags) : emulatorClients(environmentOf('emulator', shell));
+      expect(clients.length).toBeGreaterThan(0);
+      if (shell.DEMO_ZENDESK_OAUTH_CLIENT_SECRET)
+        expect(clients.map((c) => c.clientSecret)).toContain(shell.DEMO_ZENDESK_OAUTH_CLIENT_SECRET);
       const config = workerConfigOf('worker', shell);
-      for (const account of config.accounts.filter((a) => new URL(a.baseUrl).hostname === 'emulator')) {
-        expect({ email: account.email, apiToken: account.apiToken }).toEqual(accepted);
+      const demo = config.accounts.filter((a) => new URL(a.baseUrl).hostname === 'emulator');
+      expect(demo.length).toBeGreaterThan(0);
+      for (const account of demo) {
+        expect(account.auth.mode).toBe('oauth_client_credentials');
+        if (account.auth.mode !== 'oauth_client_credentials') continue;
+        expect(clients).toContainEqual({ clientId: account.auth.clientId, clientSecret: account.auth.clientSecret });
       }
     });
 

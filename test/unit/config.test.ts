@@ -1,9 +1,32 @@
-import { ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
+import { apiTokenWarning, ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
 
 const TOKEN = 'tok-3f9a1c77e0d24b6b';
 const PASSWORD = 'pw-Zq8!secret-value';
+const CLIENT_SECRET = 'cs-9d2e7b41a6f05c38';
+const ACCESS_TOKEN = 'at-51c0e8f3b7d2a946';
 
 const WORKER_ENV = { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'admin@acme.test', ZENDESK_API_TOKEN: TOKEN };
+const NO_API_TOKEN = { ZENDESK_EMAIL: undefined, ZENDESK_API_TOKEN: undefined };
+const CLIENT_ENV = {
+  ...WORKER_ENV,
+  ...NO_API_TOKEN,
+  ZENDESK_OAUTH_CLIENT_ID: 'zte-export',
+  ZENDESK_OAUTH_CLIENT_SECRET: CLIENT_SECRET,
+};
+
+/** The problem named when no way to sign in is set at all. */
+const NO_CREDENTIALS =
+  /^ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or ZENDESK_OAUTH_ACCESS_TOKEN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN: one way for the worker to sign in is required/;
+
+const PASSWORD_REFUSED =
+  'ZENDESK_PASSWORD: Zendesk removed password access to its API on 2025-12-31; create an OAuth client ' +
+  '(Admin Center → Apps and integrations → APIs → OAuth clients, kind confidential) and set ' +
+  'ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET';
+
+/** Everything an error could show: message, problems, stack and its JSON. */
+function everything(error: ConfigError): string {
+  return `${error.message}\n${error.problems.join('\n')}\n${error.stack}\n${JSON.stringify(error)}`;
+}
 
 function configError(load: () => unknown): ConfigError {
   try {
@@ -23,9 +46,7 @@ describe('loadWorkerConfig', () => {
         {
           account: 'acme',
           baseUrl: 'https://acme.zendesk.com',
-          email: 'admin@acme.test',
-          apiToken: TOKEN,
-          password: undefined,
+          auth: { mode: 'api_token', email: 'admin@acme.test', apiToken: TOKEN },
           timeoutMs: 60_000,
         },
       ],
@@ -66,36 +87,201 @@ describe('loadWorkerConfig', () => {
     expect(config.accounts[0].account).toBe('z.io');
   });
 
-  test('a password instead of a token', () => {
-    const config = loadWorkerConfig({ ...WORKER_ENV, ZENDESK_API_TOKEN: undefined, ZENDESK_PASSWORD: PASSWORD });
-    expect(config.accounts[0].password).toBe(PASSWORD);
-    expect(config.accounts[0].apiToken).toBeUndefined();
+  describe('how the worker signs in: exactly one way, chosen by the variables that are set', () => {
+    test('OAuth client credentials, with the default scope and token lifetime', () => {
+      expect(loadWorkerConfig(CLIENT_ENV).accounts[0].auth).toEqual({
+        mode: 'oauth_client_credentials',
+        clientId: 'zte-export',
+        clientSecret: CLIENT_SECRET,
+        scope: 'read',
+        tokenTtlSeconds: 3600,
+      });
+    });
+
+    test('OAuth client credentials with a scope (space-separated, runs of spaces collapsed) and a token lifetime', () => {
+      const auth = loadWorkerConfig({
+        ...CLIENT_ENV,
+        ZENDESK_OAUTH_SCOPE: ' tickets:read   users:read organizations:read ',
+        ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '7200',
+      }).accounts[0].auth;
+      expect(auth).toMatchObject({ scope: 'tickets:read users:read organizations:read', tokenTtlSeconds: 7200 });
+    });
+
+    test('a pre-issued OAuth access token', () => {
+      const config = loadWorkerConfig({ ...WORKER_ENV, ...NO_API_TOKEN, ZENDESK_OAUTH_ACCESS_TOKEN: ACCESS_TOKEN });
+      expect(config.accounts[0].auth).toEqual({ mode: 'oauth_access_token', accessToken: ACCESS_TOKEN });
+    });
+
+    test('an API token, still', () => {
+      expect(loadWorkerConfig(WORKER_ENV).accounts[0].auth).toEqual({
+        mode: 'api_token',
+        email: 'admin@acme.test',
+        apiToken: TOKEN,
+      });
+    });
+
+    test('values are trimmed', () => {
+      const config = loadWorkerConfig({
+        ZENDESK_SUBDOMAIN: 'acme',
+        ZENDESK_OAUTH_CLIENT_ID: ' zte-export ',
+        ZENDESK_OAUTH_CLIENT_SECRET: ` ${CLIENT_SECRET}\n`,
+      });
+      expect(config.accounts[0].auth).toMatchObject({ clientId: 'zte-export', clientSecret: CLIENT_SECRET });
+    });
+
+    test('none: one problem naming every variable of every way', () => {
+      const error = configError(() => loadWorkerConfig({ ZENDESK_SUBDOMAIN: 'acme' }));
+      expect(error.problems).toEqual([expect.stringMatching(NO_CREDENTIALS)]);
+      expect(error.problems[0]).toContain('API token (accepted until 2027-04-30)');
+    });
+
+    test.each([
+      [
+        'client credentials and an API token',
+        { ...CLIENT_ENV, ZENDESK_EMAIL: 'admin@acme.test', ZENDESK_API_TOKEN: TOKEN },
+        'ZENDESK_OAUTH_CLIENT_ID/ZENDESK_OAUTH_CLIENT_SECRET and ZENDESK_EMAIL/ZENDESK_API_TOKEN: 2 ways to sign in ' +
+          'are set (OAuth client credentials, an API token); set exactly one',
+      ],
+      [
+        'an access token and half an API token',
+        { ...WORKER_ENV, ZENDESK_EMAIL: undefined, ZENDESK_OAUTH_ACCESS_TOKEN: ACCESS_TOKEN },
+        'ZENDESK_OAUTH_ACCESS_TOKEN and ZENDESK_API_TOKEN: 2 ways to sign in are set (a pre-issued OAuth access ' +
+          'token, an API token); set exactly one',
+      ],
+      [
+        'all three',
+        { ...WORKER_ENV, ZENDESK_OAUTH_CLIENT_SECRET: CLIENT_SECRET, ZENDESK_OAUTH_ACCESS_TOKEN: ACCESS_TOKEN },
+        'ZENDESK_OAUTH_CLIENT_SECRET and ZENDESK_OAUTH_ACCESS_TOKEN and ZENDESK_EMAIL/ZENDESK_API_TOKEN: 3 ways to ' +
+          'sign in are set (OAuth client credentials, a pre-issued OAuth access token, an API token); set exactly one',
+      ],
+    ])('two ways or more (%s): one problem naming the variables, no value', (_label, env, problem) => {
+      const error = configError(() => loadWorkerConfig(env));
+      expect(error.problems).toEqual([problem]);
+      for (const secret of [TOKEN, CLIENT_SECRET, ACCESS_TOKEN]) expect(everything(error)).not.toContain(secret);
+    });
+
+    test.each([
+      [
+        { ZENDESK_OAUTH_CLIENT_ID: 'zte-export' },
+        'ZENDESK_OAUTH_CLIENT_SECRET: required with ZENDESK_OAUTH_CLIENT_ID (OAuth client credentials)',
+      ],
+      [
+        { ZENDESK_OAUTH_CLIENT_SECRET: CLIENT_SECRET },
+        'ZENDESK_OAUTH_CLIENT_ID: required with ZENDESK_OAUTH_CLIENT_SECRET (OAuth client credentials)',
+      ],
+      [
+        { ZENDESK_EMAIL: 'admin@acme.test' },
+        'ZENDESK_API_TOKEN: required with ZENDESK_EMAIL (the admin user and its API token)',
+      ],
+      [
+        { ZENDESK_API_TOKEN: TOKEN },
+        'ZENDESK_EMAIL: required with ZENDESK_API_TOKEN (the admin user and its API token)',
+      ],
+    ])('half of a pair (%p) names the missing variable', (credentials, problem) => {
+      const error = configError(() => loadWorkerConfig({ ZENDESK_SUBDOMAIN: 'acme', ...credentials }));
+      expect(error.problems).toEqual([problem]);
+      expect(everything(error)).not.toContain(CLIENT_SECRET);
+      expect(everything(error)).not.toContain(TOKEN);
+    });
+
+    test.each([
+      ['alone', { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_PASSWORD: PASSWORD }, [PASSWORD_REFUSED]],
+      [
+        'with the email of the old setup',
+        { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'admin@acme.test', ZENDESK_PASSWORD: PASSWORD },
+        [PASSWORD_REFUSED],
+      ],
+      ['beside an API token', { ...WORKER_ENV, ZENDESK_PASSWORD: PASSWORD }, [PASSWORD_REFUSED]],
+      ['beside client credentials', { ...CLIENT_ENV, ZENDESK_PASSWORD: PASSWORD }, [PASSWORD_REFUSED]],
+    ])('ZENDESK_PASSWORD is refused (%s), saying what to do, never echoing it', (_label, env, problems) => {
+      const error = configError(() => loadWorkerConfig(env));
+      expect(error.problems).toEqual(problems);
+      expect(everything(error)).not.toContain(PASSWORD);
+    });
+
+    test('ZENDESK_PASSWORD is refused with an accounts file too', () => {
+      const error = configError(() =>
+        loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: '/nonexistent/accounts.yaml', ZENDESK_PASSWORD: PASSWORD }),
+      );
+      expect(error.problems).toContain(PASSWORD_REFUSED);
+    });
+
+    test.each(['301', '172799', '3600', ' 600 '])('ZENDESK_OAUTH_TOKEN_TTL_SECONDS %p is accepted', (value) => {
+      const config = loadWorkerConfig({ ...CLIENT_ENV, ZENDESK_OAUTH_TOKEN_TTL_SECONDS: value });
+      expect(config.accounts[0].auth).toMatchObject({ tokenTtlSeconds: Number(value) });
+    });
+
+    test.each(['300', '172800', '0', '299', '200000', '3600.5', '3e3', '0x10', '-3600', 'an hour', 'Infinity'])(
+      'ZENDESK_OAUTH_TOKEN_TTL_SECONDS %p is refused (300 < n < 172800, whole, decimal)',
+      (value) => {
+        const error = configError(() => loadWorkerConfig({ ...CLIENT_ENV, ZENDESK_OAUTH_TOKEN_TTL_SECONDS: value }));
+        expect(error.problems).toEqual([
+          'ZENDESK_OAUTH_TOKEN_TTL_SECONDS: must be a whole number of seconds above 300 and below 172800 ' +
+            `(the expires_in Zendesk accepts), got "${value.trim()}"`,
+        ]);
+      },
+    );
+
+    test.each(['read,write', 'tickets:read;users:read', '"read"'])('ZENDESK_OAUTH_SCOPE %p is refused', (value) => {
+      const error = configError(() => loadWorkerConfig({ ...CLIENT_ENV, ZENDESK_OAUTH_SCOPE: value }));
+      expect(error.problems).toEqual([
+        'ZENDESK_OAUTH_SCOPE: must be OAuth scopes separated by spaces, such as "read" or "tickets:read users:read"',
+      ]);
+    });
+
+    test('a scope or a token lifetime without client credentials is a problem, named with the rest', () => {
+      const error = configError(() =>
+        loadWorkerConfig({
+          ...WORKER_ENV,
+          ZENDESK_OAUTH_SCOPE: 'read',
+          ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '3e3',
+          SINK_URL: 'mysql://db',
+        }),
+      );
+      expect(error.problems).toEqual([
+        expect.stringMatching(/^ZENDESK_OAUTH_TOKEN_TTL_SECONDS: must be a whole number/),
+        expect.stringMatching(/^SINK_URL: /),
+        'ZENDESK_OAUTH_SCOPE and ZENDESK_OAUTH_TOKEN_TTL_SECONDS: only for OAuth client credentials ' +
+          '(ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET), which are not set',
+      ]);
+    });
+
+    test('an empty variable is unset: compose can pass every one of them', () => {
+      const config = loadWorkerConfig({
+        ...CLIENT_ENV,
+        ZENDESK_OAUTH_SCOPE: '',
+        ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '',
+        ZENDESK_OAUTH_ACCESS_TOKEN: '',
+        ZENDESK_EMAIL: '',
+        ZENDESK_API_TOKEN: ' ',
+        ZENDESK_PASSWORD: '',
+      });
+      expect(config.accounts[0].auth).toMatchObject({ mode: 'oauth_client_credentials', scope: 'read' });
+    });
   });
 
-  test('a token and a password: the token wins and the password is dropped', () => {
-    const config = loadWorkerConfig({ ...WORKER_ENV, ZENDESK_PASSWORD: PASSWORD });
-    expect(config.accounts[0].apiToken).toBe(TOKEN);
-    expect(config.accounts[0].password).toBeUndefined();
+  test('apiTokenWarning names the end date and the variables to set instead', () => {
+    const warning = apiTokenWarning('acme');
+    expect(warning).toMatch(/^acme signs in with an API token, which Zendesk turns off on 2027-04-30/);
+    expect(warning).toContain('ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET');
+    expect(warning).toContain('oauthClientIdEnv and oauthClientSecretEnv');
   });
 
   test('blank credentials count as missing', () => {
     const error = configError(() =>
       loadWorkerConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: ' ', ZENDESK_API_TOKEN: '', ZENDESK_PASSWORD: '' }),
     );
-    expect(error.problems).toEqual([
-      expect.stringMatching(/^ZENDESK_EMAIL: required/),
-      expect.stringMatching(/^ZENDESK_API_TOKEN or ZENDESK_PASSWORD: one of them is required/),
-    ]);
+    expect(error.problems).toEqual([expect.stringMatching(NO_CREDENTIALS)]);
   });
 
   test('an empty environment names every missing setting in one error', () => {
     const error = configError(() => loadWorkerConfig({}));
     expect(error.name).toBe('ConfigError');
-    expect(error.problems).toHaveLength(3);
+    expect(error.problems).toEqual([
+      'ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL (or ZENDESK_ACCOUNTS_FILE): one of them is required',
+      expect.stringMatching(NO_CREDENTIALS),
+    ]);
     expect(error.message).toMatch(/^Invalid configuration:\n/);
-    expect(error.message).toContain('ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL');
-    expect(error.message).toContain('ZENDESK_EMAIL');
-    expect(error.message).toContain('ZENDESK_API_TOKEN or ZENDESK_PASSWORD');
   });
 
   test('every problem is named in one error', () => {
@@ -112,9 +298,8 @@ describe('loadWorkerConfig', () => {
     expect(text).toMatch(/ZENDESK_SUBDOMAIN: must be a Zendesk subdomain/);
     expect(text).toMatch(/SINK_URL: must start with sqlite:/);
     expect(text).toMatch(/ZENDESK_TIMEOUT_SECONDS: must be a number of seconds >= 1, got "0"/);
-    expect(text).toMatch(/ZENDESK_EMAIL: required/);
-    expect(text).toMatch(/ZENDESK_API_TOKEN or ZENDESK_PASSWORD/);
-    expect(error.problems).toHaveLength(6);
+    expect(error.problems[error.problems.length - 1]).toMatch(NO_CREDENTIALS);
+    expect(error.problems).toHaveLength(5);
     for (const problem of error.problems) expect(error.message).toContain(problem);
   });
 
@@ -136,17 +321,21 @@ describe('loadWorkerConfig', () => {
     expect(error.problems).toEqual([expect.stringMatching(/^SINK_URL: must start with sqlite:/)]);
   });
 
-  test('the error never contains the token or the password', () => {
+  test('the error never contains a token, a client secret or the password', () => {
     const envs = [
       { ZENDESK_BASE_URL: 'nope', ZENDESK_API_TOKEN: TOKEN, ZENDESK_PASSWORD: PASSWORD, SINK_URL: 'x' },
       { ZENDESK_SUBDOMAIN: '!!', ZENDESK_EMAIL: '', ZENDESK_API_TOKEN: TOKEN },
       { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_PASSWORD: PASSWORD, ZENDESK_TIMEOUT_SECONDS: 'soon' },
+      {
+        ZENDESK_SUBDOMAIN: 'acme',
+        ZENDESK_OAUTH_CLIENT_SECRET: CLIENT_SECRET,
+        ZENDESK_OAUTH_ACCESS_TOKEN: ACCESS_TOKEN,
+      },
+      { ...CLIENT_ENV, ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '1', ZENDESK_OAUTH_SCOPE: 'a,b', SINK_URL: 'x' },
     ];
     for (const env of envs) {
-      const error = configError(() => loadWorkerConfig(env));
-      const everything = `${error.message}\n${error.problems.join('\n')}\n${error.stack}\n${JSON.stringify(error)}`;
-      expect(everything).not.toContain(TOKEN);
-      expect(everything).not.toContain(PASSWORD);
+      const text = everything(configError(() => loadWorkerConfig(env)));
+      for (const secret of [TOKEN, PASSWORD, CLIENT_SECRET, ACCESS_TOKEN]) expect(text).not.toContain(secret);
     }
   });
 });
@@ -197,6 +386,20 @@ describe('loadClientConfig', () => {
   test('needs no credentials, and ignores them', () => {
     const config = loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ZENDESK_API_TOKEN: TOKEN });
     expect(JSON.stringify(config)).not.toContain(TOKEN);
+  });
+
+  test("the sign-in variables are the worker's: the client neither needs nor checks them", () => {
+    const envs = [
+      { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_PASSWORD: PASSWORD },
+      { ...CLIENT_ENV, ZENDESK_OAUTH_ACCESS_TOKEN: ACCESS_TOKEN },
+      { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_OAUTH_CLIENT_ID: 'zte-export', ZENDESK_OAUTH_TOKEN_TTL_SECONDS: '3e3' },
+    ];
+    for (const env of envs) {
+      const config = loadClientConfig(env);
+      expect(config.accounts.map((a) => a.account)).toEqual(['acme']);
+      for (const secret of [PASSWORD, CLIENT_SECRET, ACCESS_TOKEN])
+        expect(JSON.stringify(config)).not.toContain(secret);
+    }
   });
 
   test('reads the export settings', () => {

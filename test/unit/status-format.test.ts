@@ -25,6 +25,7 @@ function status(overrides: Partial<StatusView> = {}): StatusView {
     rateLimited: 2,
     lastPageSize: 1000,
     ticketsRejected: 0,
+    auth: null,
     lastError: null,
     warnings: [],
     lagSeconds: 75 * 86_400,

@@ -1,0 +1,156 @@
+import axios, { AxiosInstance } from 'axios';
+import { ZendeskPermanentError, ZendeskTransientError } from './errors';
+import { parseRetryAfter } from './retry-after';
+
+export interface AccessToken {
+  value: string;
+  scope: string;
+  /** When it was obtained and when it expires (worker clock, ms). */
+  obtainedAt: number;
+  expiresAt: number;
+}
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+  scope: string;
+  tokenTtlSeconds: number;
+}
+
+export interface TokenSourceOptions {
+  origin: string;
+  credentials: ClientCredentials;
+  http: AxiosInstance;
+  timeoutMs: number;
+  /** Called with every token obtained, so that error text can blank it. */
+  onToken?: (token: string) => void;
+  now?: () => number;
+}
+
+/** A token is renewed when this much of its life is left: 20% of it, at most a minute. */
+export function renewalMarginMs(lifetimeMs: number): number {
+  return Math.min(60_000, lifetimeMs * 0.2);
+}
+
+/** Without a Retry-After, a failed token request is not repeated sooner than this. */
+const TOKEN_RETRY_GAP_MS = 5_000;
+
+/**
+ * Access tokens of one OAuth client (the client credentials grant), for one account in this worker process: obtained
+ * on first use, renewed before they expire and when Zendesk refuses one, one request at a time however many fetches
+ * ask. Nothing of it leaves the process: the workflow never sees a token.
+ */
+export class OAuthTokenSource {
+  private current?: AccessToken;
+  private inFlight?: Promise<AccessToken>;
+  /** No token request before this (a 429's Retry-After, or a short gap after a failure). */
+  private notBefore = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TokenSourceOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** A token that is good for a while yet. */
+  async token(): Promise<AccessToken> {
+    const token = this.current;
+    if (token && this.now() < token.expiresAt - renewalMarginMs(token.expiresAt - token.obtainedAt)) return token;
+    return this.renew();
+  }
+
+  /** The token in use, if any (for `status`: when it expires). */
+  get currentToken(): AccessToken | undefined {
+    return this.current;
+  }
+
+  /** Zendesk refused this token (401): the next `token()` obtains a new one, unless another call already did. */
+  refused(token: AccessToken): void {
+    if (this.current?.value === token.value) this.current = undefined;
+  }
+
+  private renew(): Promise<AccessToken> {
+    this.inFlight ??= this.request().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async request(): Promise<AccessToken> {
+    const { origin, credentials, http, timeoutMs } = this.options;
+    const what = `POST ${origin}/oauth/tokens (OAuth client ${credentials.clientId})`;
+    const waitMs = this.notBefore - this.now();
+    if (waitMs > 0) {
+      throw new ZendeskTransientError(
+        `${what}: not asked again for ${Math.ceil(waitMs / 1000)} s after its last failure`,
+        undefined,
+        Math.ceil(waitMs / 1000),
+      );
+    }
+    let response;
+    try {
+      response = await http.post<string>('/oauth/tokens', {
+        grant_type: 'client_credentials',
+        client_id: credentials.clientId,
+        client_secret: credentials.clientSecret,
+        scope: credentials.scope,
+        expires_in: credentials.tokenTtlSeconds,
+      });
+    } catch (err) {
+      this.notBefore = this.now() + TOKEN_RETRY_GAP_MS;
+      const timedOut = axios.isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT');
+      const reason = timedOut
+        ? `no answer within ${timeoutMs} ms (timeout)`
+        : axios.isAxiosError(err) && err.code
+          ? `network error ${err.code}`
+          : 'network error';
+      throw new ZendeskTransientError(`${what} failed: ${reason}`);
+    }
+    return this.accept(what, response.status, String(response.data ?? ''), response.headers['retry-after']);
+  }
+
+  private accept(what: string, status: number, body: string, retryAfterHeader: unknown): AccessToken {
+    const answer = parseJson(body);
+    const oauthError = typeof answer?.error === 'string' ? answer.error : undefined;
+    const reason = [oauthError, typeof answer?.error_description === 'string' ? answer.error_description : undefined]
+      .filter(Boolean)
+      .join(': ')
+      .slice(0, 200);
+    const said = reason ? ` (${reason})` : '';
+    if (status === 200) {
+      const value = answer?.access_token;
+      if (typeof value !== 'string' || value === '') {
+        this.notBefore = this.now() + TOKEN_RETRY_GAP_MS;
+        throw new ZendeskTransientError(`${what}: 200 without an access_token in the answer`, status);
+      }
+      this.options.onToken?.(value);
+      const obtainedAt = this.now();
+      const expiresIn = typeof answer?.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : undefined;
+      const lifetimeSeconds = expiresIn ?? this.options.credentials.tokenTtlSeconds;
+      const scope = typeof answer?.scope === 'string' ? answer.scope : this.options.credentials.scope;
+      this.current = { value, scope, obtainedAt, expiresAt: obtainedAt + lifetimeSeconds * 1000 };
+      return this.current;
+    }
+    if (status === 429 || status >= 500) {
+      const retryAfter =
+        typeof retryAfterHeader === 'string' ? parseRetryAfter(retryAfterHeader, this.now()) : undefined;
+      const waitSeconds = retryAfter?.seconds ?? (status === 429 ? 60 : TOKEN_RETRY_GAP_MS / 1000);
+      this.notBefore = this.now() + waitSeconds * 1000;
+      throw new ZendeskTransientError(`${what}: ${status}${said}`, status, waitSeconds);
+    }
+    if (status === 400 || status === 401 || oauthError === 'invalid_client') {
+      throw new ZendeskPermanentError(
+        `${what}: ${status}${said}: Zendesk refused the client; check ZENDESK_OAUTH_CLIENT_ID and ` +
+          'ZENDESK_OAUTH_CLIENT_SECRET (a confidential client, client credentials grant), then `client resume`',
+        status,
+      );
+    }
+    throw new ZendeskPermanentError(`${what}: ${status}${said}`, status);
+  }
+}
+
+function parseJson(body: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(body) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
