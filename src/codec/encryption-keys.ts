@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import { EncryptionKey, encryptionKey } from './encryption-codec';
+
+export interface EncryptionEnv {
+  PAYLOAD_ENCRYPTION?: string;
+  PAYLOAD_ENCRYPTION_KEY?: string;
+  PAYLOAD_ENCRYPTION_KEY_FILE?: string;
+  PAYLOAD_ENCRYPTION_OLD_KEYS?: string;
+}
+
+/** The keys a process encrypts and decrypts with; `off`: explicitly none. */
+export type EncryptionSettings = { off: true } | { off: false; current?: EncryptionKey; previous: EncryptionKey[] };
+
+/**
+ * Reads the payload encryption keys: `PAYLOAD_ENCRYPTION_KEY` (base64 of 32 bytes) or `PAYLOAD_ENCRYPTION_KEY_FILE`
+ * (a file holding that text), earlier keys for decryption only in `PAYLOAD_ENCRYPTION_OLD_KEYS` (comma-separated), or
+ * `PAYLOAD_ENCRYPTION=off`. Problems are added to `problems`, naming the variable and never echoing a key.
+ */
+export function readEncryptionSettings(env: EncryptionEnv, problems: string[]): EncryptionSettings {
+  const mode = env.PAYLOAD_ENCRYPTION?.trim().toLowerCase();
+  if (mode !== undefined && mode !== '' && mode !== 'off' && mode !== 'on') {
+    problems.push('PAYLOAD_ENCRYPTION: "off" or "on" (the default: on when a key is set)');
+  }
+  const keyText = env.PAYLOAD_ENCRYPTION_KEY?.trim() || undefined;
+  const keyFile = env.PAYLOAD_ENCRYPTION_KEY_FILE?.trim() || undefined;
+  if (mode === 'off') {
+    if (keyText || keyFile) problems.push('PAYLOAD_ENCRYPTION=off and a PAYLOAD_ENCRYPTION_KEY*: set one or the other');
+    return { off: true };
+  }
+  if (keyText && keyFile) {
+    problems.push('PAYLOAD_ENCRYPTION_KEY and PAYLOAD_ENCRYPTION_KEY_FILE: set one or the other');
+  }
+  let current: EncryptionKey | undefined;
+  if (keyText) current = parseKey(keyText, 'PAYLOAD_ENCRYPTION_KEY', problems);
+  else if (keyFile) {
+    let content: string | undefined;
+    try {
+      content = fs.readFileSync(keyFile, 'utf8').trim();
+    } catch (err) {
+      problems.push(`PAYLOAD_ENCRYPTION_KEY_FILE: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code})`);
+    }
+    if (content !== undefined) current = parseKey(content, `PAYLOAD_ENCRYPTION_KEY_FILE (${keyFile})`, problems);
+  }
+  const previous = (env.PAYLOAD_ENCRYPTION_OLD_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map((k, i) => parseKey(k, `PAYLOAD_ENCRYPTION_OLD_KEYS[${i}]`, problems))
+    .filter((k): k is EncryptionKey => k !== undefined);
+  if (mode === 'on' && !current) problems.push('PAYLOAD_ENCRYPTION=on needs PAYLOAD_ENCRYPTION_KEY or _KEY_FILE');
+  return { off: false, current, previous };
+}
+
+function parseKey(text: string, where: string, problems: string[]): EncryptionKey | undefined {
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  if (!bytes || bytes.length !== 32) {
+    problems.push(`${where}: the base64 of 32 random bytes (e.g. \`openssl rand -base64 32\`)`);
+    return undefined;
+  }
+  return encryptionKey(bytes);
+}
