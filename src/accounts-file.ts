@@ -3,6 +3,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { accountFor, EXPORT_APIS, ExportApi } from './shared';
+import { isLoopback } from './temporal-connection';
 import {
   API_TOKEN_END_DATE,
   DEFAULT_OAUTH_SCOPE,
@@ -59,7 +60,41 @@ const FILE_MODES =
   'oauthClientIdEnv and oauthClientSecretEnv (OAuth client credentials), oauthAccessTokenEnv (a pre-issued OAuth ' +
   `access token), or email and apiTokenEnv (an API token, accepted until ${API_TOKEN_END_DATE})`;
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+/**
+ * This process's own settings: never a Zendesk credential, or an accounts file could send the Temporal API key, the
+ * sink's password or the payload key to the host it names.
+ */
+const OWN_SETTINGS = /^(TEMPORAL_.*|SINK_URL|PAYLOAD_ENCRYPTION(_.*)?|CODEC_SERVER_.*|ZENDESK_HTTPS_PROXY)$/i;
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
+  .refine(
+    (v) => !OWN_SETTINGS.test(v),
+    (v) => ({
+      message:
+        `${v} is one of this worker's own settings (TEMPORAL_*, SINK_URL, PAYLOAD_ENCRYPTION_*, CODEC_SERVER_*, ` +
+        'ZENDESK_HTTPS_PROXY), not a Zendesk credential: name a variable of its own',
+    }),
+  );
+
+/**
+ * Credentials never travel in plaintext: an http:// base URL is for this machine only (the emulator). The problem,
+ * naming the host, or undefined.
+ */
+export function plainHttpProblem(baseUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' || isLoopback(url.host)) return undefined;
+  return (
+    `http:// would send credentials in plaintext to ${url.hostname}: use https://, or http:// only for a loopback ` +
+    'host (127.0.0.1, ::1, localhost)'
+  );
+}
 
 /** Zendesk's `expires_in` bounds (both exclusive), in whole seconds. */
 export function validTokenTtl(seconds: number): boolean {
@@ -100,6 +135,8 @@ const entrySchema = z
       .refine((v) => /^https?:\/\//.test(v), 'must be an http(s) URL')
       .transform((v) => v.replace(/\/+$/, ''))
       .optional(),
+    // http:// to a host that is not loopback, on purpose: an emulator on a private network (compose's demo profile).
+    plainHttp: z.literal(true, { errorMap: () => ({ message: 'must be true when given' }) }).optional(),
     oauthClientId: z.string().trim().min(1, 'must not be empty').optional(),
     oauthClientIdEnv: envName.optional(),
     oauthClientSecretEnv: envName.optional(),
@@ -208,6 +245,8 @@ function parseEntry(item: unknown, where: string, problems: string[]): AccountEn
   const e = parsed.data;
   const before = problems.length;
   if (!e.subdomain && !e.baseUrl) problems.push(`${where}: subdomain or baseUrl is required`);
+  const plain = e.baseUrl && !e.plainHttp ? plainHttpProblem(e.baseUrl) : undefined;
+  if (plain) problems.push(`${where}.baseUrl: ${plain}`);
   const auth = authSourceOf(e, where, problems);
   if (problems.length > before || !auth) return [];
   const baseUrl = e.baseUrl ?? `https://${e.subdomain}.zendesk.com`;

@@ -5,16 +5,19 @@ import {
   credentialsFor,
   oauthScope,
   passwordRefusal,
+  plainHttpProblem,
   readAccountsFile,
   TTL_MESSAGE,
   validTokenTtl,
 } from './accounts-file';
+import { isLoopbackHost } from './loopback';
 import { ConfigError } from './config-error';
 import {
   connectionSettingsFrom,
   flag,
   TemporalConnectionEnv,
   TemporalConnectionSettings,
+  plaintextApiKeyProblems,
   temporalConnectionEnv,
   tlsFileProblems,
 } from './temporal-connection';
@@ -107,8 +110,29 @@ const temporalEnv = z.object({
 
 const accountEnv = z.object({
   ZENDESK_SUBDOMAIN: subdomain.optional(),
-  ZENDESK_BASE_URL: httpUrl.optional(),
+  ZENDESK_BASE_URL: httpUrl
+    .superRefine((v, ctx) => {
+      const problem = plainHttpProblem(v);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .optional(),
   ZENDESK_ACCOUNTS_FILE: z.string().trim().optional(),
+});
+
+/** The worker's way out to Zendesk: direct, or through an explicit proxy (never HTTP_PROXY/HTTPS_PROXY). */
+const zendeskHttpEnv = z.object({
+  ZENDESK_HTTPS_PROXY: z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        const url = new URL(v);
+        return url.protocol === 'http:' && url.hostname !== '' && (url.pathname === '/' || url.pathname === '');
+      } catch {
+        return false;
+      }
+    }, 'must be an http:// proxy URL such as http://proxy.internal:3128 (calls to Zendesk tunnel through it with CONNECT)')
+    .optional(),
 });
 
 const port = z
@@ -208,9 +232,53 @@ const sinkEnv = z.object({
     .default('8234')
     .refine((v) => v === 'off' || (/^\d+$/.test(v) && Number(v) <= 65535), 'must be a port number or "off"')
     .transform((v) => (v === 'off' ? undefined : Number(v))),
-  // Loopback by default: the endpoint hands out decoded tickets without authentication. 0.0.0.0 in a container.
+  // Loopback by default: the endpoint hands out decoded tickets. Anywhere else (0.0.0.0 in a container) needs a token.
   CODEC_SERVER_HOST: z.string().trim().default('127.0.0.1'),
+  CODEC_SERVER_TOKEN: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. the output of openssl rand -hex 32)')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
+  CODEC_SERVER_UNAUTHENTICATED: z
+    .enum(['allow'], { errorMap: () => ({ message: 'must be "allow" when set' }) })
+    .optional(),
+  CODEC_SERVER_CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.length > 0 && origins.every(isOrigin), {
+      message: 'must be a comma-separated list of origins such as https://temporal.example.com (no path, no *)',
+    })
+    .optional(),
 });
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+/** The codec endpoint serves decoded tickets: off loopback, only to callers with the token. */
+function codecServerProblems(sink: z.infer<typeof sinkEnv>): string[] {
+  if (sink.CODEC_SERVER_PORT === undefined || sink.CODEC_SERVER_TOKEN || isLoopbackHost(sink.CODEC_SERVER_HOST)) {
+    return [];
+  }
+  // A container's interface behind a port published on the host's loopback (compose): said on purpose, and logged.
+  if (sink.CODEC_SERVER_UNAUTHENTICATED === 'allow') return [];
+  return [
+    `CODEC_SERVER_TOKEN: required when CODEC_SERVER_HOST (${sink.CODEC_SERVER_HOST}) is not a loopback address, ` +
+      'since the codec endpoint serves decoded tickets (or set CODEC_SERVER_PORT=off, or ' +
+      'CODEC_SERVER_UNAUTHENTICATED=allow where only a loopback-published port reaches it)',
+  ];
+}
 
 /** Where Temporal is and how to reach it (TLS, API key): the same for the worker and the client. */
 export interface TemporalSettings extends TemporalConnectionSettings {
@@ -226,6 +294,8 @@ export interface ZendeskSettings {
   /** How the worker signs in: OAuth client credentials, a pre-issued OAuth token, or an API token. */
   auth: ZendeskAuth;
   timeoutMs: number;
+  /** ZENDESK_HTTPS_PROXY: https calls tunnel through this proxy (CONNECT); undefined: direct, whatever HTTP(S)_PROXY say. */
+  httpsProxy?: string;
 }
 
 export interface WorkerConfig {
@@ -240,6 +310,12 @@ export interface WorkerConfig {
   /** The Web UI's remote codec endpoint, served by the worker; undefined: off. */
   codecServerPort?: number;
   codecServerHost?: string;
+  /** Bearer token the codec endpoint requires; required when its host is not loopback. */
+  codecServerToken?: string;
+  /** CODEC_SERVER_UNAUTHENTICATED=allow: off loopback without a token, said on purpose (a container, a local port). */
+  codecServerUnauthenticated?: boolean;
+  /** Browser origins allowed to call it; undefined: http://localhost:* and http://127.0.0.1:*. */
+  codecServerCorsOrigins?: string[];
 }
 
 export interface ExportDefaults {
@@ -401,8 +477,13 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     oauth: oauthEnv,
     sink: sinkEnv,
     metrics: metricsEnv,
+    zendeskHttp: zendeskHttpEnv,
   });
   if (values.connection) problems.push(...tlsFileProblems(values.connection));
+  if (values.connection && values.temporal) {
+    problems.push(...plaintextApiKeyProblems(values.temporal.TEMPORAL_ADDRESS, values.connection));
+  }
+  if (values.sink) problems.push(...codecServerProblems(values.sink));
   const entries = resolveAccounts(values.account, problems) ?? [];
   const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
   const credentials = values.credentials;
@@ -421,6 +502,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       baseUrl: entry.baseUrl,
       auth,
       timeoutMs: values.sink.ZENDESK_TIMEOUT_SECONDS * 1000,
+      ...(values.zendeskHttp?.ZENDESK_HTTPS_PROXY !== undefined && {
+        httpsProxy: values.zendeskHttp.ZENDESK_HTTPS_PROXY,
+      }),
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -431,6 +515,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,
     codecServerHost: values.sink.CODEC_SERVER_HOST,
+    codecServerToken: values.sink.CODEC_SERVER_TOKEN,
+    codecServerUnauthenticated: values.sink.CODEC_SERVER_UNAUTHENTICATED === 'allow' ? true : undefined,
+    codecServerCorsOrigins: values.sink.CODEC_SERVER_CORS_ORIGINS,
     metrics:
       values.metrics.METRICS_PORT !== undefined
         ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
@@ -446,6 +533,9 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     export: exportEnv,
   });
   if (values.connection) problems.push(...tlsFileProblems(values.connection));
+  if (values.connection && values.temporal) {
+    problems.push(...plaintextApiKeyProblems(values.temporal.TEMPORAL_ADDRESS, values.connection));
+  }
   const entries = resolveAccounts(values.account, problems);
   if (problems.length > 0 || !entries) throw new ConfigError(problems);
   const defaults = values.export;

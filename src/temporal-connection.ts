@@ -3,6 +3,9 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
+import { isLoopback } from './loopback';
+
+export { isLoopback };
 
 export interface TemporalConnectionSettings {
   address: string;
@@ -136,13 +139,18 @@ export function clientConnectionOptions(settings: TemporalConnectionSettings): C
   };
 }
 
-/** Whether `host:port` is this machine (a dev server): `localhost`, 127.0.0.0/8 or `[::1]`. */
-export function isLoopback(address: string): boolean {
-  const host = address
-    .replace(/:\d+$/, '')
-    .replace(/^\[(.*)\]$/, '$1')
-    .toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+/**
+ * An API key is a credential: in plaintext (TEMPORAL_TLS=false) it may go to a loopback server only, as a Zendesk
+ * credential may go over http:// only to a loopback host.
+ */
+export function plaintextApiKeyProblems(address: string, env: TemporalConnectionEnv): string[] {
+  const settings = connectionSettingsFrom(address, env);
+  if (settings.apiKey === undefined || settings.tls || isLoopback(address)) return [];
+  return [
+    `TEMPORAL_API_KEY: TEMPORAL_TLS is false, so the key would travel in plaintext to ${address.replace(/:\d+$/, '')}, ` +
+      'which is not this machine; turn TLS on (unset TEMPORAL_TLS), or send an API key without TLS only to a loopback ' +
+      'server (127.0.0.1, ::1, localhost)',
+  ];
 }
 
 /** For logs: how the connection is secured, never the key or file contents. */

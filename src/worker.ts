@@ -19,6 +19,7 @@ import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, Worke
 import { errorMessage } from './error-message';
 import { ensureSearchAttributes, mayRegister, reportCheck } from './search-attributes';
 import { openSink } from './sinks/open';
+import { redactUrl, redactUrlSecrets } from './redact-url';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
 import { TicketSink } from './sinks/sink';
 import { describeAuth } from './zendesk/auth';
@@ -80,9 +81,9 @@ async function run() {
     await clientConnection.close();
     process.exit(2);
   }
-  const sink = await openSink(config.sinkUrl);
+  const sink = await openingSink(config.sinkUrl, () => openSink(config.sinkUrl));
   // Payloads too big for history go next to the tickets: the SQLite file, or PostgreSQL that every worker shares.
-  const blobStore = await openBlobStore(config.sinkUrl);
+  const blobStore = await openingSink(config.sinkUrl, () => openBlobStore(config.sinkUrl));
   const purge = startBlobPurge(
     blobStore,
     new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
@@ -94,9 +95,20 @@ async function run() {
           codecs: createDataConverter(blobStore).payloadCodecs ?? [],
           port: config.codecServerPort,
           host: config.codecServerHost,
+          token: config.codecServerToken,
+          allowUnauthenticated: config.codecServerUnauthenticated,
+          allowedOrigins: config.codecServerCorsOrigins,
         })
       : undefined;
-  if (codecServer) logger.info('Codec server for the Web UI', { url: codecServer.url });
+  if (codecServer) {
+    const auth = config.codecServerToken ? 'bearer token' : 'none (loopback only)';
+    logger.info('Codec server for the Web UI', { url: codecServer.url, auth });
+    if (!config.codecServerToken && config.codecServerUnauthenticated) {
+      logger.warn('The codec endpoint serves decoded tickets without a token (CODEC_SERVER_UNAUTHENTICATED=allow)', {
+        host: config.codecServerHost,
+      });
+    }
+  }
   const connection = await NativeConnection.connect(nativeOptions);
   try {
     const worker = await createExportWorker({ config, connection, sink, blobStore });
@@ -104,7 +116,7 @@ async function run() {
       accounts: config.accounts.map((a) => `${a.account} (${new URL(a.baseUrl).origin})`).join(', '),
       taskQueue: config.temporal.taskQueue,
       temporal: `${describeConnection(config.temporal)}, namespace ${config.temporal.namespace}`,
-      sink: config.sinkUrl.startsWith('sqlite:') ? config.sinkUrl : config.sinkUrl.replace(/\/\/[^@]*@/, '//***@'),
+      sink: redactUrl(config.sinkUrl),
       metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
     });
     // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.
@@ -120,6 +132,16 @@ async function run() {
     await connection.close();
     await blobStore.close();
     await sink.close();
+  }
+}
+
+/** Opens the sink or its blob store; an error names SINK_URL without its password. */
+export async function openingSink<T>(sinkUrl: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const message = redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl);
+    throw new Error(`cannot open the sink ${redactUrl(sinkUrl)}: ${message}`);
   }
 }
 

@@ -49,6 +49,9 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       if ('sideloads' in outcome && outcome.sideloads) result.sideloads = outcome.sideloads;
       return result;
     } catch (err) {
+      // Cancelled: the SDK reports the cancellation itself, from the reason the signal carries.
+      const cancellation = Context.current().cancellationSignal;
+      if (cancellation.aborted) throw cancellation.reason ?? err;
       const failure = toApplicationFailure(err, { minGapMs: input.minGapMs ?? 0, requestedAt });
       metrics.apiCall(
         input.account,
@@ -60,16 +63,19 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
   };
 }
 
+/** One call, aborted when the activity is cancelled (the workflow's pause or reset, a timeout, a worker shutdown). */
 async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
   const request = { perPage: input.perPage, include: input.include, excludeDeleted: input.excludeDeleted };
+  const call = { signal: Context.current().cancellationSignal };
   switch (input.api ?? 'exports') {
     case 'exports':
-      return zendesk.fetchExportPage(input.startTime);
+      return zendesk.fetchExportPage(input.startTime, 'export', call);
     case 'incremental':
-      return zendesk.fetchTimeBasedPage({ ...request, startTime: input.startTime });
+      return zendesk.fetchTimeBasedPage({ ...request, startTime: input.startTime }, call);
     case 'cursor':
       return zendesk.fetchCursorPage(
         input.cursor !== undefined ? { ...request, cursor: input.cursor } : { ...request, startTime: input.startTime },
+        call,
       );
   }
 }

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import type { ExportStateName } from '../shared';
 import type { ExportStatus } from '../workflows/messages';
-import { duration } from '../workflows/details';
+import { duration, printable } from '../workflows/details';
 import { API_TOKEN_END_DATE, AuthState } from '../zendesk/auth';
 import { exportLagSeconds, isoSeconds } from '../workflows/pacing';
 
@@ -85,7 +85,7 @@ function describeRetry(retry: PendingRetry, nowMs: number): string {
   const next = retry.nextAttemptAt
     ? `, next attempt in ${Math.max(0, Math.ceil((Date.parse(retry.nextAttemptAt) - nowMs) / 1000))} s`
     : '';
-  return `${retry.activity} attempt ${retry.attempt}${next}: ${retry.lastFailure}`;
+  return `${retry.activity} attempt ${retry.attempt}${next}: ${printable(retry.lastFailure)}`;
 }
 
 function describeNextCall(status: StatusView, nowMs: number): string {
@@ -152,11 +152,11 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
     `every ${status.pollIntervalSeconds} s, start_time at least ${status.minStartAgeSeconds} s old`,
   ]);
   if (status.auth) lines.push(['sign-in', describeSignIn(status.auth, nowMs)]);
-  lines.push(['last error', status.lastError ? c.red(status.lastError) : '—']);
+  lines.push(['last error', status.lastError ? c.red(printable(status.lastError)) : '—']);
   if (status.retrying) lines.push(['retrying', c.yellow(describeRetry(status.retrying, nowMs))]);
   lines.push([
     'warnings',
-    status.warnings.length === 0 ? '—' : status.warnings.map((w) => c.yellow(w)).join('\n' + ' '.repeat(12)),
+    status.warnings.length === 0 ? '—' : status.warnings.map((w) => c.yellow(printable(w))).join('\n' + ' '.repeat(12)),
   ]);
   return lines.map(([k, v]) => `${c.dim(k.padEnd(11))} ${v}`).join('\n');
 }
@@ -208,7 +208,7 @@ export function formatStatusTable(rows: StatusRow[], options: FormatOptions = {}
         String(s.calls),
         String(s.rateLimited),
         next,
-        s.lastError ?? (s.retrying ? `retrying: ${s.retrying.lastFailure}` : '—'),
+        printable(s.lastError ?? (s.retrying ? `retrying: ${s.retrying.lastFailure}` : '—')),
       ],
     };
   });

@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { blobTooLarge } from './limits';
 
 /** Out-of-history storage for claim-checked payloads. Ids are content hashes, so the same data always has the same id. */
 export interface BlobStore {
   /** Idempotent for the same id; storing an existing id again refreshes its age. */
   put(id: string, data: Uint8Array): Promise<void>;
-  get(id: string): Promise<Uint8Array | undefined>;
+  /** Throws PayloadTooLargeError, without loading it, for a blob above `maxBytes`. */
+  get(id: string, maxBytes?: number): Promise<Uint8Array | undefined>;
   /** Deletes blobs created before `olderThan`, except those in `keep`; returns how many. */
   deleteOlderThan(olderThan: Date, keep?: ReadonlySet<string>): Promise<number>;
   close(): Promise<void>;
@@ -35,7 +37,7 @@ export class SqliteBlobStore implements BlobStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly upsert: Database.Statement<[string, Buffer, number, string]>;
-  private readonly select: Database.Statement<[string]>;
+  private readonly select: Database.Statement<[number, string]>;
   private readonly idsBefore: Database.Statement<[string]>;
   private readonly deleteOne: Database.Statement<[string]>;
 
@@ -56,7 +58,9 @@ export class SqliteBlobStore implements BlobStore {
     this.upsert = this.db.prepare(`
       INSERT INTO payload_blobs (id, data, size, created_at) VALUES (?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at WHERE excluded.created_at > created_at`);
-    this.select = this.db.prepare('SELECT data FROM payload_blobs WHERE id = ?');
+    this.select = this.db.prepare(
+      'SELECT length(data) AS size, CASE WHEN length(data) <= ? THEN data END AS data FROM payload_blobs WHERE id = ?',
+    );
     this.idsBefore = this.db.prepare('SELECT id FROM payload_blobs WHERE created_at < ?');
     this.deleteOne = this.db.prepare('DELETE FROM payload_blobs WHERE id = ?');
   }
@@ -66,9 +70,11 @@ export class SqliteBlobStore implements BlobStore {
     this.upsert.run(id, buffer, data.byteLength, new Date(this.now()).toISOString());
   }
 
-  async get(id: string): Promise<Uint8Array | undefined> {
-    const row = this.select.get(id) as { data: Buffer } | undefined;
-    return row ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : undefined;
+  async get(id: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array | undefined> {
+    const row = this.select.get(maxBytes, id) as { size: number; data: Buffer | null } | undefined;
+    if (!row) return undefined;
+    if (!row.data) throw blobTooLarge(id, row.size, maxBytes);
+    return new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
   }
 
   async deleteOlderThan(olderThan: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {

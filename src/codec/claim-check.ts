@@ -1,8 +1,10 @@
-import { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { DataConverter, defaultPayloadConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createHash } from 'node:crypto';
 import type { BlobStore } from './blob-store';
+import { undecodablePayload } from '../shared';
 import { GzipPayloadCodec } from './gzip-codec';
+import { blobTooLarge, MAX_DECODED_PAYLOAD_BYTES, PayloadTooLargeError } from './limits';
 
 /** Loaded by clients and activities, and bundled into the workflow code: see payload-converter.ts. */
 export const PAYLOAD_CONVERTER_PATH = require.resolve('./payload-converter');
@@ -13,7 +15,14 @@ const ENCODING_BYTES = new TextEncoder().encode(CLAIM_CHECK_ENCODING);
 export interface ClaimCheckOptions {
   /** Payloads whose serialized size is above this go to the store. */
   thresholdBytes?: number;
+  /** Blobs above this are refused on decode, without loading them. */
+  maxDecodedBytes?: number;
+  /** false: encoding a payload above the threshold throws BlobStoreRefusedError instead of writing a blob. */
+  storeBlobs?: boolean;
 }
+
+/** Encoding would write a blob, and this codec may not (the codec endpoint for an unauthenticated caller). */
+export class BlobStoreRefusedError extends Error {}
 
 interface ClaimCheckReference {
   id: string;
@@ -44,12 +53,26 @@ function parseReference(payload: Payload): ClaimCheckReference {
  */
 export class ClaimCheckCodec implements PayloadCodec {
   private readonly thresholdBytes: number;
+  private readonly maxDecodedBytes: number;
+  private readonly storeBlobs: boolean;
 
   constructor(
     private readonly store: BlobStore,
-    { thresholdBytes = 256 * 1024 }: ClaimCheckOptions = {},
+    {
+      thresholdBytes = 256 * 1024,
+      maxDecodedBytes = MAX_DECODED_PAYLOAD_BYTES,
+      storeBlobs = true,
+    }: ClaimCheckOptions = {},
   ) {
     this.thresholdBytes = thresholdBytes;
+    this.maxDecodedBytes = maxDecodedBytes;
+    this.storeBlobs = storeBlobs;
+  }
+
+  /** The same codec, except that encode never writes a blob. */
+  withoutStoring(): ClaimCheckCodec {
+    const { thresholdBytes, maxDecodedBytes } = this;
+    return new ClaimCheckCodec(this.store, { thresholdBytes, maxDecodedBytes, storeBlobs: false });
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -57,6 +80,12 @@ export class ClaimCheckCodec implements PayloadCodec {
       payloads.map(async (payload) => {
         const bytes = temporal.api.common.v1.Payload.encode(payload).finish();
         if (bytes.length <= this.thresholdBytes) return payload;
+        if (!this.storeBlobs) {
+          throw new BlobStoreRefusedError(
+            `a payload of ${bytes.length} bytes is above the claim-check threshold (${this.thresholdBytes}) and this ` +
+              'caller may not store blobs',
+          );
+        }
         const reference: ClaimCheckReference = { id: sha256Hex(bytes), size: bytes.length };
         await this.store.put(reference.id, bytes);
         return { metadata: { encoding: ENCODING_BYTES }, data: new TextEncoder().encode(JSON.stringify(reference)) };
@@ -69,18 +98,30 @@ export class ClaimCheckCodec implements PayloadCodec {
       payloads.map(async (payload) => {
         const encoding = payload.metadata?.encoding;
         if (!encoding || new TextDecoder().decode(encoding) !== CLAIM_CHECK_ENCODING) return payload;
-        const { id } = parseReference(payload);
-        const bytes = await this.store.get(id);
-        if (!bytes) {
-          throw new Error(
-            `claim-check blob ${id} is gone from the blob store (deleted by the retention purge, or never stored ` +
-              'in this store): the payload that references it cannot be decoded',
-          );
+        const { id, size } = parseReference(payload);
+        try {
+          return await this.fetch(id, size);
+        } catch (err) {
+          // Like a gzip bomb: a marker that the workflow sets aside, not a task failure on every replay.
+          if (err instanceof PayloadTooLargeError)
+            return defaultPayloadConverter.toPayload(undecodablePayload(err.message));
+          throw err;
         }
-        if (sha256Hex(bytes) !== id) throw new Error(`claim-check blob ${id} is corrupt: its sha256 does not match`);
-        return temporal.api.common.v1.Payload.decode(bytes);
       }),
     );
+  }
+
+  private async fetch(id: string, size: number): Promise<Payload> {
+    if (size > this.maxDecodedBytes) throw blobTooLarge(id, size, this.maxDecodedBytes);
+    const bytes = await this.store.get(id, this.maxDecodedBytes);
+    if (!bytes) {
+      throw new Error(
+        `claim-check blob ${id} is gone from the blob store (deleted by the retention purge, or never stored ` +
+          'in this store): the payload that references it cannot be decoded',
+      );
+    }
+    if (sha256Hex(bytes) !== id) throw new Error(`claim-check blob ${id} is corrupt: its sha256 does not match`);
+    return temporal.api.common.v1.Payload.decode(bytes);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { migrateSchema } from '../sinks/postgres';
 import type { BlobStore } from './blob-store';
+import { blobTooLarge } from './limits';
 
 export interface PostgresBlobStoreOptions {
   /** Clock for `created_at`; tests pass a fake one. */
@@ -43,10 +44,16 @@ export class PostgresBlobStore implements BlobStore {
     );
   }
 
-  async get(id: string): Promise<Uint8Array | undefined> {
-    const { rows } = await this.pool.query<{ data: Buffer }>('SELECT data FROM payload_blobs WHERE id = $1', [id]);
-    const data = rows[0]?.data;
-    return data ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
+  async get(id: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array | undefined> {
+    const { rows } = await this.pool.query<{ size: number; data: Buffer | null }>(
+      `SELECT octet_length(data) AS size, CASE WHEN octet_length(data) <= $2::bigint THEN data END AS data
+       FROM payload_blobs WHERE id = $1`,
+      [id, maxBytes],
+    );
+    if (rows.length === 0) return undefined;
+    const { size, data } = rows[0];
+    if (!data) throw blobTooLarge(id, size, maxBytes);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
 
   async deleteOlderThan(olderThan: Date, keep: ReadonlySet<string> = new Set()): Promise<number> {

@@ -9,11 +9,25 @@ import type { SideloadRecord } from '../sinks/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
 import { AccessToken, OAuthTokenSource, renewalMarginMs } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
+import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
+import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
+
+export { MAX_RESPONSE_BYTES };
 
 export interface ZendeskClientOptions {
   baseUrl: string;
+  /** The deadline of a whole call (connect, headers and body), not only of an idle socket. */
   timeoutMs?: number;
   auth: ZendeskAuth;
+  /** An answer larger than this (after decompression) is refused as a transient error; default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
+  /** ZENDESK_HTTPS_PROXY: an http:// proxy that https calls tunnel through (CONNECT); undefined: no proxy at all. */
+  httpsProxy?: string;
+}
+
+/** Optional per-call settings: the activity's cancellation aborts the request. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 export type ExportEndpoint = 'export' | 'sample';
@@ -124,15 +138,26 @@ export class ZendeskClient {
   constructor(private readonly options: ZendeskClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
     this.secrets = new Redactor(staticSecrets(options.auth));
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    const agentOptions = { keepAlive: true, maxSockets: 4 };
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
-      timeout: options.timeoutMs ?? 60_000,
+      // An idle socket; the whole call has its own deadline (send()).
+      timeout: timeoutMs,
       maxRedirects: 0,
+      // Read as it arrives and dropped past the cap, never buffered whole.
+      maxContentLength: maxResponseBytes,
+      maxBodyLength: maxResponseBytes,
+      // Never HTTP_PROXY/HTTPS_PROXY from the environment: a proxy only when ZENDESK_HTTPS_PROXY says so.
+      proxy: false,
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4 }),
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: options.httpsProxy
+        ? new ConnectProxyAgent(options.httpsProxy, timeoutMs, agentOptions)
+        : new https.Agent(agentOptions),
       headers: { Accept: 'application/json', 'User-Agent': 'zendesk-temporal-export' },
     });
     if (options.auth.mode === 'oauth_client_credentials') {
@@ -140,7 +165,8 @@ export class ZendeskClient {
         origin: this.origin,
         credentials: options.auth,
         http: this.http,
-        timeoutMs: options.timeoutMs ?? 60_000,
+        timeoutMs,
+        maxResponseBytes,
         onToken: (token) => this.secrets.addTransient(token),
       });
     }
@@ -187,8 +213,12 @@ export class ZendeskClient {
     }
   }
 
-  async fetchExportPage(startTime: number, endpoint: ExportEndpoint = 'export'): Promise<ExportOutcome> {
-    const answer = await this.get(`${PATHS[endpoint]}?start_time=${startTime}`);
+  async fetchExportPage(
+    startTime: number,
+    endpoint: ExportEndpoint = 'export',
+    call: CallOptions = {},
+  ): Promise<ExportOutcome> {
+    const answer = await this.get(`${PATHS[endpoint]}?start_time=${startTime}`, call);
     // Without the incremental flag, get() answers no gateway_timeout or cursor_rejected.
     if (answer.kind !== 'body') return answer as RateLimitedOutcome | TooRecentOutcome;
     const page = this.parse(answer, exportPageSchema);
@@ -206,8 +236,11 @@ export class ZendeskClient {
   }
 
   /** Time-based incremental export: start_time → end_time, end_of_stream. */
-  async fetchTimeBasedPage(request: IncrementalRequest & { startTime: number }): Promise<IncrementalOutcome> {
-    const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, request);
+  async fetchTimeBasedPage(
+    request: IncrementalRequest & { startTime: number },
+    call: CallOptions = {},
+  ): Promise<IncrementalOutcome> {
+    const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, call, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, timeBasedPageSchema);
     const outcome: IncrementalPageOutcome = {
@@ -223,8 +256,8 @@ export class ZendeskClient {
   }
 
   /** Cursor-based incremental export: start_time for the first call, then the after_cursor. */
-  async fetchCursorPage(request: IncrementalRequest): Promise<IncrementalOutcome> {
-    const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, request);
+  async fetchCursorPage(request: IncrementalRequest, call: CallOptions = {}): Promise<IncrementalOutcome> {
+    const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, call, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, cursorPageSchema);
     const outcome: IncrementalPageOutcome = {
@@ -246,13 +279,14 @@ export class ZendeskClient {
    */
   private async get(
     path: string,
+    call: CallOptions,
     incremental?: IncrementalRequest,
   ): Promise<RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome | Body> {
     const what = `GET ${path}`;
-    let response = await this.send(what, path);
+    let response = await this.send(what, path, call);
     if (response.status === 401 && this.tokens) {
       // A token Zendesk no longer takes (revoked, or expired on its clock): one new token, one more try.
-      response = await this.send(what, path);
+      response = await this.send(what, path, call);
       if (response.status === 401) {
         throw new ZendeskPermanentError(
           `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
@@ -315,21 +349,28 @@ export class ZendeskClient {
       return { kind: 'body', what, json: JSON.parse(body) as unknown, ...clock };
     } catch (err) {
       throw new ZendeskTransientError(
-        `${what}: unreadable JSON (${(err as Error).message}) in ${body.length} bytes`,
+        `${what}: unreadable JSON (${jsonErrorWithoutText(err)}) in ${body.length} bytes`,
         status,
       );
     }
   }
 
   /** One GET with the current credentials; a token Zendesk refuses is dropped, so the next try gets a new one. */
-  private async send(what: string, path: string) {
+  private async send(what: string, path: string, call: CallOptions) {
     const authorization = await this.authorization();
+    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
-      const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header } });
+      const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
       if (response.status === 401 && authorization.token) this.tokens!.refused(authorization.token);
       return response;
     } catch (err) {
-      throw new ZendeskTransientError(`${what} failed: ${describeNetworkError(err, this.options.timeoutMs ?? 60_000)}`);
+      if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
+      const reason = deadline.aborted
+        ? `no complete answer within ${timeoutMs} ms (timeout of the whole call)`
+        : describeNetworkError(err, timeoutMs, this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
+      throw new ZendeskTransientError(`${what} failed: ${reason}`);
     }
   }
 
@@ -463,8 +504,23 @@ class Redactor {
   }
 }
 
-function describeNetworkError(err: unknown, timeoutMs: number): string {
+/**
+ * What JSON.parse said, without the text it quotes: V8 puts a snippet of the body in the message, and a body may hold
+ * anything (an echoed credential, a ticket).
+ */
+export function jsonErrorWithoutText(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const position = /position (\d+)/.exec(message);
+  if (/end of JSON input|Unterminated/i.test(message)) return 'the body ends mid-value';
+  return position ? `invalid JSON at position ${position[1]}` : 'invalid JSON';
+}
+
+export function describeNetworkError(err: unknown, timeoutMs: number, maxResponseBytes = MAX_RESPONSE_BYTES): string {
   if (axios.isAxiosError(err)) {
+    if (/maxContentLength/.test(err.message)) {
+      return `the answer is larger than the ${describeBytes(maxResponseBytes)} cap on a response (not read further)`;
+    }
+    if (err.code === PROXY_ERROR) return err.message;
     if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT') return `no answer within ${timeoutMs} ms (timeout)`;
     if (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message)) return 'connection reset by the server';
     if (err.code === 'ECONNREFUSED') return 'connection refused';

@@ -1,6 +1,7 @@
 import axios, { AxiosInstance } from 'axios';
 import { ZendeskPermanentError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
+import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
 
 export interface AccessToken {
   value: string;
@@ -20,8 +21,12 @@ export interface ClientCredentials {
 export interface TokenSourceOptions {
   origin: string;
   credentials: ClientCredentials;
+  /** The client's axios instance: no proxy unless configured, and its cap on the answer's size. */
   http: AxiosInstance;
+  /** The deadline of the whole token request. */
   timeoutMs: number;
+  /** The cap on the answer's size, for the message when it is exceeded. */
+  maxResponseBytes?: number;
   /** Called with every token obtained, so that error text can blank it. */
   onToken?: (token: string) => void;
   now?: () => number;
@@ -85,22 +90,32 @@ export class OAuthTokenSource {
       );
     }
     let response;
+    // One request serves every fetch that waits for it: a deadline of its own, no caller's cancellation.
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      response = await http.post<string>('/oauth/tokens', {
-        grant_type: 'client_credentials',
-        client_id: credentials.clientId,
-        client_secret: credentials.clientSecret,
-        scope: credentials.scope,
-        expires_in: credentials.tokenTtlSeconds,
-      });
+      response = await http.post<string>(
+        '/oauth/tokens',
+        {
+          grant_type: 'client_credentials',
+          client_id: credentials.clientId,
+          client_secret: credentials.clientSecret,
+          scope: credentials.scope,
+          expires_in: credentials.tokenTtlSeconds,
+        },
+        { signal: deadline },
+      );
     } catch (err) {
       this.notBefore = this.now() + TOKEN_RETRY_GAP_MS;
-      const timedOut = axios.isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT');
+      const timedOut =
+        deadline.aborted || (axios.isAxiosError(err) && (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT'));
+      const tooLarge = axios.isAxiosError(err) && /maxContentLength/.test(err.message);
       const reason = timedOut
         ? `no answer within ${timeoutMs} ms (timeout)`
-        : axios.isAxiosError(err) && err.code
-          ? `network error ${err.code}`
-          : 'network error';
+        : tooLarge
+          ? `the answer is larger than the ${describeBytes(this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES)} cap`
+          : axios.isAxiosError(err) && err.code
+            ? `network error ${err.code}`
+            : 'network error';
       throw new ZendeskTransientError(`${what} failed: ${reason}`);
     }
     return this.accept(what, response.status, String(response.data ?? ''), response.headers['retry-after']);

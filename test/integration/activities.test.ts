@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  CancelledFailure,
   DefaultFailureConverter,
   defaultPayloadConverter,
   type MetricMeter,
@@ -285,6 +286,24 @@ describe('fetchPage', () => {
       expectTransient(failure, /timeout/);
       expect(failure.message).toContain('1000 ms');
       expect(Date.now() - started).toBeLessThan(2400);
+    });
+
+    test("the activity's cancellation aborts a slow request at once", async () => {
+      emulator.injectFaults([{ kind: 'slow', delayMs: 20_000 }]);
+      // Its own environment: once cancelled, an environment cancels every later run too.
+      const cancellable = new MockActivityEnvironment(undefined, {
+        logger: new DefaultLogger('TRACE', (entry) => logs.push(entry)),
+      });
+      const slow = activitiesWith(client({ timeoutMs: 60_000 }));
+      const started = Date.now();
+      const run = cancellable.run(slow.fetchPage, { account, startTime: 0 }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      setTimeout(() => cancellable.cancel(), 300);
+      const error = await run;
+      expect(error).toBeInstanceOf(CancelledFailure);
+      expect(Date.now() - started).toBeLessThan(2_000);
     });
 
     test('a slow answer within the timeout is fine', async () => {

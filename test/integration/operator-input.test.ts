@@ -309,7 +309,7 @@ describe('bad operator input', () => {
     }
 
     // Both account sources at once, and an accounts file that is not there.
-    const both = await cli(['status'], { ...base, ZENDESK_ACCOUNTS_FILE: accountsFile, ZENDESK_BASE_URL: 'http://x' });
+    const both = await cli(['status'], { ...base, ZENDESK_ACCOUNTS_FILE: accountsFile, ZENDESK_BASE_URL: 'https://x' });
     expect(both.code).toBe(2);
     expect(both.err).toMatch(/ZENDESK_ACCOUNTS_FILE and ZENDESK_SUBDOMAIN\/ZENDESK_BASE_URL: set one or the other/);
     const missing = await cli(['pause', '--all'], { ...base, ZENDESK_ACCOUNTS_FILE: `${accountsFile}.nope` });
@@ -612,7 +612,7 @@ describe('bad operator input', () => {
       ],
       [
         'accounts file and base URL',
-        { ZENDESK_SUBDOMAIN: '', ZENDESK_BASE_URL: 'http://x', ZENDESK_ACCOUNTS_FILE: '/nonexistent.yaml' },
+        { ZENDESK_SUBDOMAIN: '', ZENDESK_BASE_URL: 'https://x', ZENDESK_ACCOUNTS_FILE: '/nonexistent.yaml' },
         /^ZENDESK_ACCOUNTS_FILE and ZENDESK_SUBDOMAIN\/ZENDESK_BASE_URL: set one or the other, not both$/,
       ],
       [

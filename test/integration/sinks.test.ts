@@ -381,7 +381,11 @@ describe('PostgreSQL errors', () => {
         () => undefined,
         (err: { code?: string }) => err,
       );
-      while ((await db.query(waiting)).rowCount === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      const deadline = Date.now() + 10_000;
+      while ((await db.query(waiting)).rowCount === 0) {
+        if (Date.now() > deadline) throw new Error('the page never waited for the locked checkpoint');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await db.query(`SELECT pg_terminate_backend(pid) FROM (${waiting}) AS w`);
       expect((await failure)?.code).toBe('57P01');
       await db.query('ROLLBACK');

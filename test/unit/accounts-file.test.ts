@@ -390,4 +390,69 @@ accounts:
       'ZENDESK_ACCOUNTS_FILE and ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL: set one or the other, not both',
     ]);
   });
+
+  test("a credential variable cannot be one of the worker's own settings", () => {
+    const TEMPORAL_KEY = 'tmprl-key-0c7d1e9a';
+    const own = [
+      ['apiTokenEnv', 'TEMPORAL_API_KEY'],
+      ['oauthAccessTokenEnv', 'SINK_URL'],
+      ['oauthClientSecretEnv', 'PAYLOAD_ENCRYPTION_KEY'],
+      ['apiTokenEnv', 'CODEC_SERVER_TOKEN'],
+      ['oauthAccessTokenEnv', 'ZENDESK_HTTPS_PROXY'],
+      ['emailEnv', 'temporal_address'],
+    ];
+    const file = accountsFile(
+      own
+        .map(([field, variable], i) => {
+          const rest =
+            field === 'oauthClientSecretEnv'
+              ? 'oauthClientId: c'
+              : field === 'emailEnv'
+                ? 'apiTokenEnv: ACME_TOKEN'
+                : field === 'apiTokenEnv'
+                  ? 'email: ops@acme.test'
+                  : '';
+          return `- name: a${i}\n  subdomain: a${i}\n  ${field}: ${variable}\n${rest ? `  ${rest}\n` : ''}`;
+        })
+        .join(''),
+    );
+    const problems = problemsOf(() =>
+      loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, TEMPORAL_API_KEY: TEMPORAL_KEY, ACME_TOKEN: 't' }),
+    );
+    own.forEach(([field, variable], i) =>
+      expect(problems).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `accounts\\[${i}\\]\\.${field}: ${variable} is one of this worker's own settings .*not a Zendesk credential`,
+          ),
+        ),
+      ),
+    );
+    expect(problems.join('\n')).not.toContain(TEMPORAL_KEY);
+  });
+
+  test('an http:// baseUrl is refused unless its host is loopback, naming the host', () => {
+    const file = accountsFile(`
+- { name: plain, baseUrl: "http://zendesk.internal.example:8080", email: a@b.test, apiTokenEnv: T }
+- { name: v4, baseUrl: "http://127.0.0.2:8080", email: a@b.test, apiTokenEnv: T }
+- { name: v6, baseUrl: "http://[::1]:8080", email: a@b.test, apiTokenEnv: T }
+- { name: name, baseUrl: "http://localhost:8080", email: a@b.test, apiTokenEnv: T }
+- { name: tls, baseUrl: "https://zendesk.internal.example", email: a@b.test, apiTokenEnv: T }
+`);
+    expect(problemsOf(() => loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, T: 't' }))).toEqual([
+      expect.stringMatching(
+        /accounts\[0\]\.baseUrl: http:\/\/ would send credentials in plaintext to zendesk\.internal\.example: use https:\/\//,
+      ),
+    ]);
+    const loopbackOnly = accountsFile(`
+- { name: v4, baseUrl: "http://127.0.0.2:8080", email: a@b.test, apiTokenEnv: T }
+- { name: v6, baseUrl: "http://[::1]:8080", email: a@b.test, apiTokenEnv: T }
+- { name: name, baseUrl: "http://localhost:8080", email: a@b.test, apiTokenEnv: T }
+`);
+    expect(loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: loopbackOnly, T: 't' }).accounts.map((a) => a.baseUrl)).toEqual([
+      'http://127.0.0.2:8080',
+      'http://[::1]:8080',
+      'http://localhost:8080',
+    ]);
+  });
 });

@@ -7,12 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import {
+  BlobStoreRefusedError,
   CLAIM_CHECK_ENCODING,
   ClaimCheckCodec,
   createDataConverter,
   purgeExpiredBlobs,
 } from '../../src/codec/claim-check';
 import { GZIP_ENCODING } from '../../src/codec/gzip-codec';
+import { PayloadTooLargeError } from '../../src/codec/limits';
+import { payloadConverter } from '../../src/codec/payload-converter';
+import { undecodableReason } from '../../src/shared';
 
 const HISTORY_LIMIT = 256 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
@@ -177,6 +181,47 @@ describe('claim check', () => {
       data: Buffer.from('{"id":1}'),
     };
     await expect(codec.decode([bad])).rejects.toThrow(/sha256 hex "id"/);
+  });
+
+  test('a blob above the decode limit becomes the marker with its reason, and is never loaded', async () => {
+    const [encoded] = await new ClaimCheckCodec(store, { thresholdBytes: 1000 }).encode([
+      binaryPayload(randomBytes(5000)),
+    ]);
+    const { id, size } = JSON.parse(Buffer.from(encoded.data!).toString());
+    const small = new ClaimCheckCodec(store, { thresholdBytes: 1000, maxDecodedBytes: 4096 });
+    const loads: (number | undefined)[] = [];
+    const get = store.get.bind(store);
+    store.get = async (blobId, maxBytes) => {
+      loads.push(maxBytes);
+      return get(blobId, maxBytes);
+    };
+
+    const [decoded] = await small.decode([encoded]);
+    expect(undecodableReason(payloadConverter.fromPayload(decoded))).toBe(
+      `claim-check blob ${id} refused: ${size} bytes, above the limit of 4096`,
+    );
+    expect(loads).toEqual([]);
+
+    // A reference that understates the size: the store checks the stored length before reading the blob.
+    const lying = { ...encoded, data: Buffer.from(JSON.stringify({ id, size: 100 })) };
+    const [refused] = await small.decode([lying]);
+    expect(undecodableReason(payloadConverter.fromPayload(refused))).toMatch(
+      /refused: \d+ bytes, above the limit of 4096$/,
+    );
+    expect(loads).toEqual([4096]);
+    await expect(get(id, 4096)).rejects.toBeInstanceOf(PayloadTooLargeError);
+    expect((await get(id, size))!.length).toBe(size);
+  });
+
+  test('withoutStoring: small payloads encode as before, a big one is refused and writes nothing', async () => {
+    const codec = new ClaimCheckCodec(store).withoutStoring();
+    const small = defaultPayloadConverter.toPayload({ kind: 'small' });
+    expect(await codec.encode([small])).toEqual([small]);
+    await expect(codec.encode([binaryPayload(randomBytes(300_000))])).rejects.toBeInstanceOf(BlobStoreRefusedError);
+    expect(await store.deleteOlderThan(new Date(Date.now() + DAY))).toBe(0);
+
+    const [reference] = await new ClaimCheckCodec(store).encode([binaryPayload(randomBytes(300_000))]);
+    expect(encoding((await codec.decode([reference]))[0])).toBe('binary/plain');
   });
 
   test('purgeExpiredBlobs deletes only blobs older than the retention; a repeated put refreshes the age', async () => {

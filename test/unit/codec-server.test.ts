@@ -1,9 +1,13 @@
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import { once } from 'node:events';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
 import { CodecServer, startCodecServer } from '../../src/codec/codec-server';
@@ -51,6 +55,61 @@ function encodingOf(payload: JsonPayload): string {
 }
 
 const UI = 'http://localhost:8233';
+const TOKEN = 'c0dec-5erver-t0ken-for-tests';
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
+const MiB = 1024 * 1024;
+
+function blobCount(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM payload_blobs').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+/** A codec whose decode waits until released: requests pile up in the server. */
+function stalledCodec() {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const codec: PayloadCodec = { encode: async (p) => p, decode: async (p) => released.then(() => p) };
+  return { codec, release };
+}
+
+/** Sends headers claiming `declared` bytes, then body bytes until the server answers; resolves with what happened. */
+function uploadUntilAnswered(url: string, declared: number) {
+  return new Promise<{ status: number; sentBytes: number; closedBy: 'server' | 'timeout' }>((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    let sentBytes = 0;
+    let reply = '';
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const timer = setTimeout(() => finish('timeout'), 3000);
+    const pump = () => {
+      while (!socket.destroyed && sentBytes < declared && socket.write(chunk)) sentBytes += chunk.length;
+    };
+    function finish(closedBy: 'server' | 'timeout') {
+      clearTimeout(timer);
+      socket.destroy();
+      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(reply)?.[1] ?? 0);
+      resolve({ status, sentBytes, closedBy });
+    }
+    socket.on('connect', () => {
+      socket.write(
+        `POST /decode HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+          `Content-Length: ${declared}\r\n\r\n`,
+      );
+      pump();
+    });
+    socket.on('drain', pump);
+    socket.on('data', (data: Buffer) => (reply += data.toString('latin1')));
+    socket.on('end', () => finish('server'));
+    socket.on('close', () => finish('server'));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err),
+    );
+  });
+}
 
 describe('codec server', () => {
   let dir: string;
@@ -61,7 +120,7 @@ describe('codec server', () => {
     const reply = await call(
       `${server.url}${endpoint}`,
       'POST',
-      { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...headers },
+      { 'Content-Type': 'application/json', 'X-Namespace': 'default', ...AUTH, ...headers },
       JSON.stringify({ payloads }),
     );
     return { ...reply, json: reply.status === 200 ? (JSON.parse(reply.body) as { payloads: JsonPayload[] }) : null };
@@ -70,7 +129,7 @@ describe('codec server', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-codec-server-'));
     store = new SqliteBlobStore(path.join(dir, 'tickets.db'));
-    server = await startCodecServer({ codecs: createDataConverter(store).payloadCodecs! });
+    server = await startCodecServer({ codecs: createDataConverter(store).payloadCodecs!, token: TOKEN });
   });
 
   afterAll(async () => {
@@ -154,15 +213,20 @@ describe('codec server', () => {
   });
 
   test('bad JSON is a 400 with a message', async () => {
-    const reply = await call(`${server.url}/decode`, 'POST', { 'Content-Type': 'application/json' }, '{"payloads": [');
+    const reply = await call(
+      `${server.url}/decode`,
+      'POST',
+      { 'Content-Type': 'application/json', ...AUTH },
+      '{"payloads": [',
+    );
     expect(reply.status).toBe(400);
     expect(reply.body).toMatch(/^invalid JSON/);
 
-    const notPayloads = await call(`${server.url}/decode`, 'POST', {}, '{"payloads": {"data": "AA=="}}');
+    const notPayloads = await call(`${server.url}/decode`, 'POST', AUTH, '{"payloads": {"data": "AA=="}}');
     expect(notPayloads.status).toBe(400);
     expect(notPayloads.body).toMatch(/payloads/);
 
-    const badBytes = await call(`${server.url}/decode`, 'POST', {}, '{"payloads": [{"data": 42}]}');
+    const badBytes = await call(`${server.url}/decode`, 'POST', AUTH, '{"payloads": [{"data": 42}]}');
     expect(badBytes.status).toBe(400);
     expect(badBytes.body).toMatch(/invalid payload at index 0/);
   });
@@ -187,7 +251,7 @@ describe('codec server', () => {
   });
 
   test('unknown paths are 404, wrong methods 405, health is ok', async () => {
-    expect((await call(`${server.url}/nope`, 'POST', {}, '{}')).status).toBe(404);
+    expect((await call(`${server.url}/nope`, 'POST', AUTH, '{}')).status).toBe(404);
     expect((await call(`${server.url}/decode`, 'GET')).status).toBe(405);
     const health = await call(`${server.url}/health`, 'GET');
     expect(health.status).toBe(200);
@@ -206,5 +270,170 @@ describe('codec server', () => {
     expect(reply.body).toContain(id);
     expect(reply.body).toMatch(/gone/);
     expect(reply.body).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('codec server against hostile callers', () => {
+  let dir: string;
+  let dbFile: string;
+  let store: SqliteBlobStore;
+  const servers: CodecServer[] = [];
+
+  async function start(options: Partial<Parameters<typeof startCodecServer>[0]> = {}) {
+    const server = await startCodecServer({ codecs: createDataConverter(store).payloadCodecs!, ...options });
+    servers.push(server);
+    return server;
+  }
+
+  function body(payloads: Payload[]): string {
+    return JSON.stringify({ payloads: payloads.map(toJson) });
+  }
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-codec-hostile-'));
+    dbFile = path.join(dir, 'tickets.db');
+    store = new SqliteBlobStore(dbFile);
+  });
+
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('with a token, /encode and /decode without it (or with another) are 401 and write nothing', async () => {
+    const server = await start({ token: TOKEN });
+    const big = body([{ metadata: { encoding: Buffer.from('binary/plain') }, data: randomBytes(400_000) }]);
+    for (const endpoint of ['/encode', '/decode', '/default/encode']) {
+      for (const headers of [
+        {},
+        { Authorization: 'Bearer wrong-token-of-some-length' },
+        { Authorization: TOKEN },
+      ] as Record<string, string>[]) {
+        const reply = await call(`${server.url}${endpoint}`, 'POST', headers, big);
+        expect(reply.status).toBe(401);
+        expect(reply.headers['www-authenticate']).toBe('Bearer');
+      }
+    }
+    expect(blobCount(dbFile)).toBe(0);
+    const ok = await call(`${server.url}/encode`, 'POST', { Authorization: `bearer ${TOKEN}` }, big);
+    expect(ok.status).toBe(200);
+    expect(blobCount(dbFile)).toBe(1);
+    // The browser's preflight carries no credentials and must still pass.
+    const preflight = await call(`${server.url}/decode`, 'OPTIONS', { Origin: UI });
+    expect(preflight.status).toBe(204);
+  });
+
+  test('without a token every caller is anonymous: /encode of a big payload is refused and stores no blob', async () => {
+    const server = await start();
+    const small = await call(
+      `${server.url}/encode`,
+      'POST',
+      {},
+      body([defaultPayloadConverter.toPayload('x'.repeat(5000))]),
+    );
+    expect(small.status).toBe(200);
+    expect(encodingOf(JSON.parse(small.body).payloads[0])).toBe(GZIP_ENCODING);
+
+    const big = body([{ metadata: { encoding: Buffer.from('binary/plain') }, data: randomBytes(400_000) }]);
+    const reply = await call(`${server.url}/encode`, 'POST', {}, big);
+    expect(reply.status).toBe(403);
+    expect(reply.body).toMatch(/may not store blobs.*CODEC_SERVER_TOKEN/);
+    expect(blobCount(dbFile)).toBe(0);
+  });
+
+  test('listening anywhere but loopback needs a token', async () => {
+    await expect(start({ host: '0.0.0.0' })).rejects.toThrow(/0\.0\.0\.0 requires a token \(CODEC_SERVER_TOKEN\)/);
+    const server = await start({ host: '0.0.0.0', token: TOKEN });
+    const reply = await call(`http://127.0.0.1:${server.port}/decode`, 'POST', {}, body([]));
+    expect(reply.status).toBe(401);
+    for (const host of ['127.0.0.1', 'localhost']) await start({ host });
+  });
+
+  test('the default body cap is a few MiB: a 5 MiB body is a 413', async () => {
+    const server = await start({ token: TOKEN });
+    const payload = { metadata: { encoding: Buffer.from('binary/plain') }, data: randomBytes(4 * MiB) };
+    const reply = await call(`${server.url}/decode`, 'POST', AUTH, body([payload]));
+    expect(reply.status).toBe(413);
+    expect(reply.body).toBe(`request body above ${4 * MiB} bytes`);
+  });
+
+  test('an endless body is answered 413 and the connection closed, not read to its end', async () => {
+    const server = await start({ token: TOKEN });
+    const declared = await uploadUntilAnswered(server.url, 1024 * MiB);
+    expect(declared).toMatchObject({ status: 413, closedBy: 'server' });
+    expect(declared.sentBytes).toBeLessThan(256 * MiB);
+
+    // Chunked, so the size is only known while reading: the server stops at the cap.
+    const chunked = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = http.request(`${server.url}/decode`, { method: 'POST', headers: AUTH }, (res) => {
+        resolve({ status: res.statusCode! });
+        req.destroy();
+      });
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err),
+      );
+      const chunk = Buffer.alloc(256 * 1024, 'a');
+      const pump = () => {
+        while (!req.destroyed && req.write(chunk));
+      };
+      req.on('drain', pump);
+      pump();
+    });
+    expect(chunked.status).toBe(413);
+  });
+
+  test('past 4 requests at once: 503 with Retry-After; the slots come back', async () => {
+    const { codec, release } = stalledCodec();
+    const server = await startCodecServer({ codecs: [codec] });
+    servers.push(server);
+    const stalled = Array.from({ length: 4 }, () => call(`${server.url}/decode`, 'POST', {}, body([])));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const fifth = await Promise.race([
+      call(`${server.url}/decode`, 'POST', {}, body([])),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the fifth request waited')), 2000).unref()),
+    ]);
+    expect(fifth.status).toBe(503);
+    expect(fifth.headers['retry-after']).toBe('1');
+    release();
+    expect((await Promise.all(stalled)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect((await call(`${server.url}/decode`, 'POST', {}, body([]))).status).toBe(200);
+  });
+
+  test('an upload abandoned halfway gives its slot back', async () => {
+    const server = await start({ maxConcurrentRequests: 1 });
+    const socket = net.connect(server.port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /decode HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"payl');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await call(`${server.url}/decode`, 'POST', {}, body([]))).status).toBe(200);
+  });
+
+  test('malformed bodies are 400, and the server keeps serving', async () => {
+    const server = await start();
+    for (const text of [
+      '[]',
+      '[{"data": "AA=="}]',
+      'null',
+      '{"payloads": [null]}',
+      '\u0000\u00ff',
+      '{"payloads":'.repeat(5000),
+    ]) {
+      const reply = await call(`${server.url}/decode`, 'POST', {}, text);
+      expect({ text: text.slice(0, 20), status: reply.status }).toEqual({ text: text.slice(0, 20), status: 400 });
+    }
+    expect((await call(`${server.url}/health`, 'GET')).status).toBe(200);
+  });
+
+  test('a gzip bomb sent to /decode comes back as the marker, not a 256 MiB answer', async () => {
+    const server = await start();
+    const bomb = zlib.gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
+    const payload = { metadata: { encoding: Buffer.from(GZIP_ENCODING) }, data: bomb };
+    const reply = await call(`${server.url}/decode`, 'POST', {}, body([payload]));
+    expect(reply.status).toBe(200);
+    const [decoded] = JSON.parse(reply.body).payloads as JsonPayload[];
+    expect(Buffer.from(decoded.data!, 'base64').toString()).toMatch(/"undecodablePayload":"gzip payload refused/);
   });
 });

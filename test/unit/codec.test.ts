@@ -1,6 +1,10 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { once } from 'node:events';
+import zlib from 'node:zlib';
+import { createDataConverter } from '../../src/codec/claim-check';
 import { GZIP_ENCODING, GzipPayloadCodec } from '../../src/codec/gzip-codec';
+import { MAX_DECODED_PAYLOAD_BYTES } from '../../src/codec/limits';
 import { payloadConverter } from '../../src/codec/payload-converter';
 import { undecodableReason } from '../../src/shared';
 import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
@@ -152,5 +156,115 @@ describe('GzipPayloadCodec', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+const MiB = 1024 * 1024;
+
+/** A real gzip bomb: `inflatedBytes` of zeros, compressed as one stream (~1000:1) without ever holding them. */
+async function gzipBomb(inflatedBytes: number): Promise<Buffer> {
+  const gzip = zlib.createGzip({ level: 9 });
+  const chunks: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const zeros = Buffer.alloc(MiB);
+  for (let written = 0; written < inflatedBytes; written += zeros.length) {
+    if (!gzip.write(zeros)) await once(gzip, 'drain');
+  }
+  gzip.end();
+  await once(gzip, 'end');
+  return Buffer.concat(chunks);
+}
+
+function gzipPayload(data: Uint8Array): Payload {
+  return { metadata: { encoding: new TextEncoder().encode(GZIP_ENCODING) }, data };
+}
+
+/** How much rss and ArrayBuffer memory `work` leaves behind (its garbage included: no GC in between). */
+async function memoryGrowth(work: () => Promise<unknown>): Promise<{ rss: number; arrayBuffers: number }> {
+  const before = process.memoryUsage();
+  await work();
+  const after = process.memoryUsage();
+  return { rss: after.rss - before.rss, arrayBuffers: after.arrayBuffers - before.arrayBuffers };
+}
+
+describe('hostile payloads', () => {
+  let bomb: Buffer;
+
+  beforeAll(async () => {
+    bomb = await gzipBomb(256 * MiB);
+  });
+
+  test('a 256 MiB gzip bomb is refused with its reason, and decoding it leaves memory as it was', async () => {
+    expect(bomb.length).toBeLessThan(400 * 1024);
+    const codecs = createDataConverter().payloadCodecs!;
+    let decoded: Payload[] = [];
+    const growth = await memoryGrowth(async () => {
+      decoded = await codecs[0].decode([gzipPayload(bomb)]);
+    });
+    expect(growth.arrayBuffers).toBeLessThan(4 * MiB);
+    expect(growth.rss).toBeLessThan(8 * MiB);
+    // A signal, an update or an activity result carrying it: the workflow sees the marker, the worker goes on.
+    expect(undecodableReason(payloadConverter.fromPayload(decoded[0]))).toBe(
+      `gzip payload refused: it inflates to ${256 * MiB} bytes, above the limit of ${MAX_DECODED_PAYLOAD_BYTES}`,
+    );
+  });
+
+  test('a bomb whose trailer lies about its size stops at the size it claims', async () => {
+    const forged = Buffer.from(bomb);
+    forged.writeUInt32LE(1000, forged.length - 4);
+    let decoded: Payload[] = [];
+    const growth = await memoryGrowth(async () => {
+      decoded = await new GzipPayloadCodec().decode([gzipPayload(forged)]);
+    });
+    expect(growth.arrayBuffers).toBeLessThan(4 * MiB);
+    expect(growth.rss).toBeLessThan(8 * MiB);
+    expect(undecodableReason(payloadConverter.fromPayload(decoded[0]))).toMatch(
+      /^gzip payload refused: it inflates past 1000 bytes \(its trailer claims 1000, the limit is 33554432\)$/,
+    );
+  });
+
+  test('a bomb followed by a small gzip member (whose trailer is the one read) stops at that size', async () => {
+    const multiMember = Buffer.concat([bomb, zlib.gzipSync(Buffer.from('tiny'))]);
+    const growth = await memoryGrowth(async () => {
+      const [decoded] = await new GzipPayloadCodec().decode([gzipPayload(multiMember)]);
+      expect(undecodableReason(payloadConverter.fromPayload(decoded))).toMatch(
+        /^gzip payload refused: it inflates past 4 bytes \(its trailer claims 4, /,
+      );
+    });
+    expect(growth.arrayBuffers).toBeLessThan(4 * MiB);
+  });
+
+  test('the limit holds for all the payloads of one call: many payloads just under it are not many times the limit', async () => {
+    const payload = defaultPayloadConverter.toPayload('x'.repeat(5000));
+    const [encoded] = await new GzipPayloadCodec().encode([payload]);
+    const size = temporal.api.common.v1.Payload.encode(payload).finish().length;
+    const decoded = await new GzipPayloadCodec(1024, 2 * size + 10).decode([encoded, encoded, encoded]);
+    const values = decoded.map((p) => payloadConverter.fromPayload(p));
+    expect(values.slice(0, 2)).toEqual(['x'.repeat(5000), 'x'.repeat(5000)]);
+    expect(undecodableReason(values[2])).toBe(
+      `gzip payload refused: it inflates to ${size} bytes, above the limit of 10 left of ${2 * size + 10} for the ` +
+        'payloads decoded with it',
+    );
+  });
+
+  test('a legitimate payload far above the largest page still round-trips under the default limit', async () => {
+    const rows = Array.from({ length: 6000 }, (_, id) => ({ id, description: `ticket ${id} `.repeat(100) }));
+    const payload = defaultPayloadConverter.toPayload({ rows });
+    expect(payload.data!.length).toBeGreaterThan(6 * MiB);
+    const codec = new GzipPayloadCodec();
+    const [decoded] = await codec.decode(await codec.encode([payload]));
+    expect(defaultPayloadConverter.fromPayload(decoded)).toEqual({ rows });
+  });
+
+  test('the limit is exact: a payload one byte above it is refused, one at it decodes', async () => {
+    const payload = defaultPayloadConverter.toPayload('x'.repeat(5000));
+    const [encoded] = await new GzipPayloadCodec().encode([payload]);
+    const size = temporal.api.common.v1.Payload.encode(payload).finish().length;
+    const [atLimit] = await new GzipPayloadCodec(1024, size).decode([encoded]);
+    expect(defaultPayloadConverter.fromPayload(atLimit)).toBe('x'.repeat(5000));
+    const [above] = await new GzipPayloadCodec(1024, size - 1).decode([encoded]);
+    expect(undecodableReason(payloadConverter.fromPayload(above))).toBe(
+      `gzip payload refused: it inflates to ${size} bytes, above the limit of ${size - 1}`,
+    );
   });
 });

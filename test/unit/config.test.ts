@@ -490,3 +490,64 @@ describe('loadClientConfig', () => {
     ]);
   });
 });
+
+describe('plaintext credentials and the way out', () => {
+  test('an http:// ZENDESK_BASE_URL is refused unless its host is loopback, naming the host', () => {
+    const error = configError(() => loadWorkerConfig({ ...WORKER_ENV, ZENDESK_BASE_URL: 'http://zendesk.corp:8080' }));
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^ZENDESK_BASE_URL: http:\/\/ would send credentials in plaintext to zendesk\.corp: /),
+    ]);
+    expect(configError(() => loadClientConfig({ ZENDESK_BASE_URL: 'http://10.0.0.5' })).problems).toEqual([
+      expect.stringMatching(/^ZENDESK_BASE_URL: .* plaintext to 10\.0\.0\.5/),
+    ]);
+    for (const url of ['http://127.0.0.1:8080', 'http://127.8.0.1', 'http://[::1]:8080', 'http://localhost:1234']) {
+      expect(loadWorkerConfig({ ...WORKER_ENV, ZENDESK_BASE_URL: url }).accounts[0].baseUrl).toBe(url);
+    }
+    expect(loadWorkerConfig({ ...WORKER_ENV, ZENDESK_BASE_URL: 'https://zendesk.corp' }).accounts[0].baseUrl).toBe(
+      'https://zendesk.corp',
+    );
+  });
+
+  test('ZENDESK_HTTPS_PROXY: an http:// proxy, passed to every account; nothing else', () => {
+    expect(loadWorkerConfig(WORKER_ENV).accounts[0].httpsProxy).toBeUndefined();
+    // The conventional variables are not read: a proxy only when configured for this worker.
+    expect(
+      loadWorkerConfig({ ...WORKER_ENV, HTTPS_PROXY: 'http://p:3128', HTTP_PROXY: 'http://p:3128' }).accounts[0]
+        .httpsProxy,
+    ).toBeUndefined();
+    expect(loadWorkerConfig({ ...WORKER_ENV, ZENDESK_HTTPS_PROXY: 'http://proxy.corp:3128' }).accounts[0]).toEqual(
+      expect.objectContaining({ httpsProxy: 'http://proxy.corp:3128' }),
+    );
+    for (const bad of ['proxy.corp:3128', 'socks5://proxy.corp:1080', 'https://proxy.corp', 'http://proxy.corp/path']) {
+      expect(configError(() => loadWorkerConfig({ ...WORKER_ENV, ZENDESK_HTTPS_PROXY: bad })).problems).toEqual([
+        expect.stringMatching(/^ZENDESK_HTTPS_PROXY: must be an http:\/\/ proxy URL/),
+      ]);
+    }
+  });
+
+  test('TEMPORAL_API_KEY without TLS is refused unless TEMPORAL_ADDRESS is loopback', () => {
+    const key = 'tmprl-key-6b0f2c1e9d';
+    const plaintext = { TEMPORAL_API_KEY: key, TEMPORAL_TLS: 'false' };
+    for (const load of [
+      () => loadWorkerConfig({ ...WORKER_ENV, ...plaintext, TEMPORAL_ADDRESS: 'temporal.corp:7233' }),
+      () => loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ...plaintext, TEMPORAL_ADDRESS: 'temporal.corp:7233' }),
+    ]) {
+      const error = configError(load);
+      expect(error.problems).toEqual([
+        expect.stringMatching(
+          /^TEMPORAL_API_KEY: TEMPORAL_TLS is false, so the key would travel in plaintext to temporal\.corp,/,
+        ),
+      ]);
+      expect(everything(error)).not.toContain(key);
+    }
+    for (const address of ['127.0.0.1:7233', 'localhost:7233', '[::1]:7233']) {
+      expect(loadWorkerConfig({ ...WORKER_ENV, ...plaintext, TEMPORAL_ADDRESS: address }).temporal).toEqual(
+        expect.objectContaining({ apiKey: key, address }),
+      );
+    }
+    // With TLS (the default with a key) any address is fine.
+    expect(
+      loadWorkerConfig({ ...WORKER_ENV, TEMPORAL_API_KEY: key, TEMPORAL_ADDRESS: 'temporal.corp:7233' }).temporal.tls,
+    ).toEqual({});
+  });
+});

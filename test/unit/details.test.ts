@@ -62,3 +62,18 @@ describe('explainNextCall: which pacing rule a wait is for', () => {
     expect(explainNextCall({ ...base, lastCallAt: null })).toEqual({ at: NOW, rule: 'now' });
   });
 });
+
+describe('text from Zendesk in the Web UI', () => {
+  const HOSTILE =
+    '500 \u001b[2J\u001b[31mred\u001b[0m \u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007 \u009b1;1H' +
+    'bell\u0007 nul\u0000 line\r\nbreak \u202eright-to-left\u202c \u001bP+q\u001b\\ \u001bc end';
+
+  test('control characters and terminal escape sequences are removed from the last error', () => {
+    const now = currentDetails(input({ lastError: HOSTILE })).split('\n\n')[2];
+    expect(now).toBe(
+      'waiting: next call 2026-11-27 10:06Z · last error: 500 red click bell nul line break right-to-left   end',
+    );
+    // eslint-disable-next-line no-control-regex
+    expect(now).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+  });
+});

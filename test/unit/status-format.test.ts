@@ -89,3 +89,27 @@ describe('status view', () => {
     expect(table[2]).toMatch(/^globex\s+not started(\s+—)+$/);
   });
 });
+
+describe('text from Zendesk in status', () => {
+  const HOSTILE = 'bad \u001b[2J\u001b]0;owned\u0007title\u009b31m x\r\n\u0008y\u001b[?1049h';
+
+  test('control characters and escape sequences are removed from the last error, retries and warnings', () => {
+    const view = status({
+      lastError: HOSTILE,
+      warnings: [`warn ${HOSTILE}`],
+      retrying: { activity: 'fetchPage', attempt: 2, lastFailure: HOSTILE, nextAttemptAt: null },
+    });
+    const text = formatStatus(view, { nowMs: NOW, color: false });
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(text).toContain('bad title x y');
+    expect(text).toContain('warn bad title x y');
+    const table = formatStatusTable([{ account: 'acme', state: 'running', status: view }], {
+      nowMs: NOW,
+      color: false,
+    });
+    // eslint-disable-next-line no-control-regex
+    expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(table).toContain('bad title x y');
+  });
+});
