@@ -7,7 +7,7 @@ import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { WorkerConfig, ZendeskSettings } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
-import { workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
+import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
 import { PostgresSink } from '../../src/sinks/postgres';
 import { TicketSink } from '../../src/sinks/sink';
 import { SqliteSink } from '../../src/sinks/sqlite';
@@ -211,6 +211,39 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (options.worker !== false) await harness.startWorker();
   if (options.start !== false) await harness.startWorkflow();
   return harness;
+}
+
+/**
+ * A case of the fault suites: the emulator without rate limits or start-age rules of its own, the export paced at
+ * 0.5 s and 600 calls a minute, not started yet (the case queues its faults first).
+ */
+export function exportCaseOptions(
+  api: ExportApi,
+  tickets: number,
+  extra: Partial<HarnessOptions> = {},
+): HarnessOptions {
+  return {
+    start: false,
+    ...extra,
+    emulator: {
+      ticketCount: tickets,
+      windowSeconds: 0,
+      incrementalRequestsPerMinute: 0,
+      incrementalMinStartAgeSeconds: 1,
+      ...extra.emulator,
+    },
+    input: { api, pollIntervalSeconds: 0.5, minStartAgeSeconds: 1, requestsPerMinute: 600, ...extra.input },
+  };
+}
+
+/** A harness for the length of `body`, closed whatever happens. */
+export async function withHarness(options: HarnessOptions, body: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await startHarness(options);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+  }
 }
 
 /** Timer durations (ms) in the order the workflow started them, across the current run. */

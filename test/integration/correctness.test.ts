@@ -3,7 +3,9 @@ import { FaultSpec } from '../../src/emulator';
 import { groupById, organizationById, userById } from '../../src/emulator/data';
 import { ExportApi } from '../../src/shared';
 import { pauseSignal, resetCursorUpdate, resumeSignal } from '../../src/workflows/messages';
-import { Harness, HarnessOptions, sleepMs, startHarness, timerDurations, waitFor } from '../helpers/harness';
+import { exportCaseOptions, HarnessOptions, sleepMs, timerDurations, waitFor, withHarness } from '../helpers/harness';
+
+const options = (api: ExportApi, extra: Partial<HarnessOptions> = {}) => exportCaseOptions(api, 1200, extra);
 import { SinkOutage } from '../helpers/outage';
 
 /*
@@ -18,30 +20,6 @@ const NORMAL_ANSWER: FaultSpec = { kind: 'slow', delayMs: 0 };
  * the interval by the first call's latency on a busy machine.
  */
 const ARRIVAL_JITTER_MS = 250;
-
-function options(api: ExportApi, extra: Partial<HarnessOptions> = {}): HarnessOptions {
-  return {
-    start: false,
-    ...extra,
-    emulator: {
-      ticketCount: 1200,
-      windowSeconds: 0,
-      incrementalRequestsPerMinute: 0,
-      incrementalMinStartAgeSeconds: 1,
-      ...extra.emulator,
-    },
-    input: { api, pollIntervalSeconds: 0.5, minStartAgeSeconds: 1, requestsPerMinute: 600, ...extra.input },
-  };
-}
-
-async function withHarness(options: HarnessOptions, body: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startHarness(options);
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-  }
-}
 
 describe('an operator reset while the export waits between calls', () => {
   test.concurrent('the next call asks for the reset, and the sink checkpoint holds it for the next start', () =>

@@ -8,7 +8,15 @@ import {
 import { ExportApi } from '../../src/shared';
 import { Checkpoint } from '../../src/sinks/sink';
 import { ExportStatus } from '../../src/workflows/messages';
-import { Harness, HarnessOptions, sleepMs, startHarness, timerDurations, waitFor } from '../helpers/harness';
+import {
+  exportCaseOptions,
+  Harness,
+  HarnessOptions,
+  sleepMs,
+  timerDurations,
+  waitFor,
+  withHarness,
+} from '../helpers/harness';
 
 /*
  * The fault matrix, end to end: every case runs the real workflow (an in-process worker) against the emulator and
@@ -25,35 +33,12 @@ import { Harness, HarnessOptions, sleepMs, startHarness, timerDurations, waitFor
 
 const HOUR_MS = 3_600_000;
 const TICKETS = 1200;
+const options = (api: ExportApi, extra: Partial<HarnessOptions> = {}) => exportCaseOptions(api, TICKETS, extra);
 const PAGE = 1000;
 /** A normal answer, as a fault: the `slow` kind with no delay. The fault queued behind it hits the second call. */
 const NORMAL_ANSWER: FaultSpec = { kind: 'slow', delayMs: 0 };
 
 type Row = { id: number; generated_timestamp: number } & Record<string, unknown>;
-
-function options(api: ExportApi, extra: Partial<HarnessOptions> = {}): HarnessOptions {
-  return {
-    start: false,
-    ...extra,
-    emulator: {
-      ticketCount: TICKETS,
-      windowSeconds: 0,
-      incrementalRequestsPerMinute: 0,
-      incrementalMinStartAgeSeconds: 1,
-      ...extra.emulator,
-    },
-    input: { api, pollIntervalSeconds: 0.5, minStartAgeSeconds: 1, requestsPerMinute: 600, ...extra.input },
-  };
-}
-
-async function withHarness(options: HarnessOptions, body: (h: Harness) => Promise<void>): Promise<void> {
-  const h = await startHarness(options);
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-  }
-}
 
 /** Every ticket's current version in the endpoint's shape, in stream order: (generated_timestamp, id). */
 function inStreamOrder(h: Harness, api: ExportApi): Row[] {
