@@ -368,7 +368,7 @@ export class ZendeskClient {
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
       const reason = deadline.aborted
-        ? `no complete answer within ${timeoutMs} ms (timeout of the whole call)`
+        ? `no complete answer within ${timeoutMs} ms (timeout)`
         : describeNetworkError(err, timeoutMs, this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
       throw new ZendeskTransientError(`${what} failed: ${reason}`);
     }
@@ -521,7 +521,8 @@ export function describeNetworkError(err: unknown, timeoutMs: number, maxRespons
       return `the answer is larger than the ${describeBytes(maxResponseBytes)} cap on a response (not read further)`;
     }
     if (err.code === PROXY_ERROR) return err.message;
-    if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT') return `no answer within ${timeoutMs} ms (timeout)`;
+    if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT')
+      return `no complete answer within ${timeoutMs} ms (timeout)`;
     if (err.code === 'ECONNRESET' || /socket hang up/i.test(err.message)) return 'connection reset by the server';
     if (err.code === 'ECONNREFUSED') return 'connection refused';
     if (err.code === 'ENOTFOUND') return 'host not found';

@@ -368,7 +368,7 @@ const BAD_ANSWERS: BadAnswer[] = [
   {
     name: 'timeout: no answer within the client timeout',
     fault: () => ({ kind: 'slow', delayMs: 2000 }),
-    failure: /no answer within 800 ms \(timeout\)/,
+    failure: /no complete answer within 800 ms \(timeout\)/,
     zendeskTimeoutMs: 800,
   },
   { name: 'connection reset', fault: () => ({ kind: 'reset' }), failure: /connection reset by the server/ },
