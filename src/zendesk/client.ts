@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
 import type { SideloadRecord } from '../sinks/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
-import { AccessToken, OAuthTokenSource, renewalMarginMs } from './oauth';
+import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
@@ -134,21 +134,23 @@ export class ZendeskClient {
   private readonly http: AxiosInstance;
   private readonly secrets: Redactor;
   private readonly tokens?: OAuthTokenSource;
+  private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
 
   constructor(private readonly options: ZendeskClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
     this.secrets = new Redactor(staticSecrets(options.auth));
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     const agentOptions = { keepAlive: true, maxSockets: 4 };
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       // An idle socket; the whole call has its own deadline (send()).
-      timeout: timeoutMs,
+      timeout: this.timeoutMs,
       maxRedirects: 0,
       // Read as it arrives and dropped past the cap, never buffered whole.
-      maxContentLength: maxResponseBytes,
-      maxBodyLength: maxResponseBytes,
+      maxContentLength: this.maxResponseBytes,
+      maxBodyLength: this.maxResponseBytes,
       // Never HTTP_PROXY/HTTPS_PROXY from the environment: a proxy only when ZENDESK_HTTPS_PROXY says so.
       proxy: false,
       responseType: 'text',
@@ -156,7 +158,7 @@ export class ZendeskClient {
       validateStatus: () => true,
       httpAgent: new http.Agent(agentOptions),
       httpsAgent: options.httpsProxy
-        ? new ConnectProxyAgent(options.httpsProxy, timeoutMs, agentOptions)
+        ? new ConnectProxyAgent(options.httpsProxy, this.timeoutMs, agentOptions)
         : new https.Agent(agentOptions),
       headers: { Accept: 'application/json', 'User-Agent': 'zendesk-temporal-export' },
     });
@@ -165,8 +167,8 @@ export class ZendeskClient {
         origin: this.origin,
         credentials: options.auth,
         http: this.http,
-        timeoutMs,
-        maxResponseBytes,
+        timeoutMs: this.timeoutMs,
+        maxResponseBytes: this.maxResponseBytes,
         onToken: (token) => this.secrets.addTransient(token),
       });
     }
@@ -183,7 +185,7 @@ export class ZendeskClient {
     const lifetimeMs = token.expiresAt - token.obtainedAt;
     return (
       `OAuth client ${auth.clientId}: token obtained, scope "${token.scope}", lives ${Math.round(lifetimeMs / 1000)} s, ` +
-      `renewed ${Math.round(renewalMarginMs(lifetimeMs) / 1000)} s before it expires`
+      `renewed ${Math.round((token.expiresAt - renewsAt(token)) / 1000)} s before it expires`
     );
   }
 
@@ -191,11 +193,7 @@ export class ZendeskClient {
   authState(): AuthState {
     const token = this.tokens?.currentToken;
     if (!token) return { mode: this.options.auth.mode };
-    return {
-      mode: this.options.auth.mode,
-      tokenExpiresAt: token.expiresAt,
-      tokenRenewsAt: token.expiresAt - renewalMarginMs(token.expiresAt - token.obtainedAt),
-    };
+    return { mode: this.options.auth.mode, tokenExpiresAt: token.expiresAt, tokenRenewsAt: renewsAt(token) };
   }
 
   /** The Authorization header for the next call, and the token it carries (client credentials). */
@@ -358,8 +356,7 @@ export class ZendeskClient {
   /** One GET with the current credentials; a token Zendesk refuses is dropped, so the next try gets a new one. */
   private async send(what: string, path: string, call: CallOptions) {
     const authorization = await this.authorization();
-    const timeoutMs = this.options.timeoutMs ?? 60_000;
-    const deadline = AbortSignal.timeout(timeoutMs);
+    const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
       const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
@@ -368,8 +365,8 @@ export class ZendeskClient {
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
       const reason = deadline.aborted
-        ? `no complete answer within ${timeoutMs} ms (timeout)`
-        : describeNetworkError(err, timeoutMs, this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES);
+        ? `no complete answer within ${this.timeoutMs} ms (timeout)`
+        : describeNetworkError(err, this.timeoutMs, this.maxResponseBytes);
       throw new ZendeskTransientError(`${what} failed: ${reason}`);
     }
   }

@@ -37,6 +37,11 @@ export function renewalMarginMs(lifetimeMs: number): number {
   return Math.min(60_000, lifetimeMs * 0.2);
 }
 
+/** When a token is renewed: once the margin of its lifetime is all that is left (worker clock, ms). */
+export function renewsAt(token: AccessToken): number {
+  return token.expiresAt - renewalMarginMs(token.expiresAt - token.obtainedAt);
+}
+
 /** Without a Retry-After, a failed token request is not repeated sooner than this. */
 const TOKEN_RETRY_GAP_MS = 5_000;
 
@@ -59,7 +64,7 @@ export class OAuthTokenSource {
   /** A token that is good for a while yet. */
   async token(): Promise<AccessToken> {
     const token = this.current;
-    if (token && this.now() < token.expiresAt - renewalMarginMs(token.expiresAt - token.obtainedAt)) return token;
+    if (token && this.now() < renewsAt(token)) return token;
     return this.renew();
   }
 
