@@ -63,7 +63,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
   };
 }
 
-/** One call, aborted when the activity is cancelled (the workflow's pause or reset, a timeout, a worker shutdown). */
+/** One call, aborted when the activity is cancelled (a heartbeat timeout, a worker shutdown, the workflow cancelled). */
 async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
   const request = { perPage: input.perPage, include: input.include, excludeDeleted: input.excludeDeleted };
   const call = { signal: Context.current().cancellationSignal };
