@@ -11,6 +11,7 @@ import {
   validTokenTtl,
 } from './accounts-file';
 import { isLoopbackHost } from './loopback';
+import { EncryptionSettings, encryptionProblems, readEncryptionSettings } from './codec/encryption-keys';
 import { ConfigError } from './config-error';
 import {
   connectionSettingsFrom,
@@ -305,6 +306,8 @@ export interface WorkerConfig {
   /** The Prometheus endpoint (SDK and exporter metrics); undefined: off. */
   metrics?: { host: string; port: number };
   sinkUrl: string;
+  /** The payload encryption keys; undefined: none (a worker built by tests, on a loopback server). */
+  encryption?: EncryptionSettings;
   /** Claim-checked payloads are purged this long after they were stored. */
   blobRetentionDays: number;
   /** The Web UI's remote codec endpoint, served by the worker; undefined: off. */
@@ -335,6 +338,8 @@ export interface ClientAccount {
 
 export interface ClientConfig {
   temporal: TemporalSettings;
+  /** The same keys as the worker's: the CLI encodes what it sends and decodes what it reads with them. */
+  encryption: EncryptionSettings;
   accounts: ClientAccount[];
   /** Whether the accounts come from ZENDESK_ACCOUNTS_FILE (a list) or from ZENDESK_SUBDOMAIN/ZENDESK_BASE_URL. */
   accountsFile?: string;
@@ -484,6 +489,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     problems.push(...plaintextApiKeyProblems(values.temporal.TEMPORAL_ADDRESS, values.connection));
   }
   if (values.sink) problems.push(...codecServerProblems(values.sink));
+  const encryption = readEncryptionSettings(env, problems);
+  if (values.temporal) problems.push(...encryptionProblems(encryption, values.temporal.TEMPORAL_ADDRESS));
   const entries = resolveAccounts(values.account, problems) ?? [];
   const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
   const credentials = values.credentials;
@@ -512,6 +519,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     temporal: temporalSettings(values.temporal, values.connection),
     accounts,
     sinkUrl: values.sink.SINK_URL,
+    encryption,
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,
     codecServerHost: values.sink.CODEC_SERVER_HOST,
@@ -536,11 +544,14 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
   if (values.connection && values.temporal) {
     problems.push(...plaintextApiKeyProblems(values.temporal.TEMPORAL_ADDRESS, values.connection));
   }
+  const encryption = readEncryptionSettings(env, problems);
+  if (values.temporal) problems.push(...encryptionProblems(encryption, values.temporal.TEMPORAL_ADDRESS));
   const entries = resolveAccounts(values.account, problems);
   if (problems.length > 0 || !entries) throw new ConfigError(problems);
   const defaults = values.export;
   return {
     temporal: temporalSettings(values.temporal, values.connection),
+    encryption,
     accountsFile: values.account.ZENDESK_ACCOUNTS_FILE,
     accounts: entries.map((entry) => {
       const o = entry.exportOverrides;

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import logUpdate from 'log-update';
 import net from 'node:net';
 import path from 'node:path';
-import { dataConverter } from './codec/data-converter';
+import { createDataConverter } from './codec/claim-check';
+import { encryptionCodecOf, ensureKeyFile, readEncryptionSettings } from './codec/encryption-keys';
 import { formatStatus } from './cli/format';
 import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
 import { DEFAULT_OAUTH_CLIENT, Emulator, startEmulator } from './emulator';
@@ -94,6 +95,11 @@ async function run() {
         '(a real account: 300 s and 300 s). Nothing else differs from production.',
     );
 
+    // The history holds ciphertext; the Web UI shows tickets decoded (and decrypted) by the worker's codec endpoint.
+    const keyFile = ensureKeyFile(path.join(DATA_DIR, 'payload-encryption.key'));
+    const encryption = readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY_FILE: keyFile }, []);
+    console.log(`Payloads: encrypted in the history with the key in ${path.relative(ROOT, keyFile)}`);
+
     const workerLog = fs.openSync(path.join(DATA_DIR, 'demo-worker.log'), 'w');
     started.worker = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/worker.ts')], {
       cwd: ROOT,
@@ -111,6 +117,9 @@ async function run() {
         ZENDESK_EMAIL: '',
         ZENDESK_API_TOKEN: '',
         ZENDESK_PASSWORD: '',
+        PAYLOAD_ENCRYPTION: '',
+        PAYLOAD_ENCRYPTION_KEY: '',
+        PAYLOAD_ENCRYPTION_KEY_FILE: keyFile,
         TEMPORAL_ADDRESS: address,
         TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
         SINK_URL: `sqlite:${path.join(DATA_DIR, 'tickets.db')}`,
@@ -126,7 +135,10 @@ async function run() {
     console.log('Worker: started (log in .data/demo-worker.log)');
 
     const connection = await Connection.connect({ address });
-    const client = new Client({ connection, dataConverter });
+    const client = new Client({
+      connection,
+      dataConverter: createDataConverter(undefined, encryptionCodecOf(encryption)),
+    });
     const workflowId = workflowIdFor(account);
     const handle = client.workflow.getHandle(workflowId);
     // The emulator's data is new each time, so a previous demo's export (and cursor) is replaced.

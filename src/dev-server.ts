@@ -3,6 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ensureKeyFile } from './codec/encryption-keys';
 import { cliTypeName } from './search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from './shared';
 
@@ -123,6 +124,13 @@ async function run() {
   console.log(`Temporal dev server on ${server.address}, Web UI on http://localhost:${ui}, state in ${dbFilename}`);
   console.log('Search attributes registered: ' + SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', '));
   console.log(`Web UI codec endpoint: ${codecEndpoint} (served by the worker: npm run worker)`);
+  const keyFile = ensureKeyFile(
+    process.env.PAYLOAD_ENCRYPTION_KEY_FILE ?? path.join(ROOT, '.data/payload-encryption.key'),
+  );
+  console.log(
+    `Payload encryption key: ${keyFile}; give it to the worker and the client, so the history holds ciphertext:\n` +
+      `  export PAYLOAD_ENCRYPTION_KEY_FILE=${keyFile}`,
+  );
   const stop = () => void server.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -13,6 +13,7 @@ import { BlobStore } from './codec/blob-store';
 import { openBlobStore } from './codec/open-blob-store';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
+import { describeEncryption, encryptionCodecOf } from './codec/encryption-keys';
 import { WORKFLOW_SOURCES } from './workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
@@ -43,7 +44,7 @@ export async function createExportWorker({ config, connection, sink, blobStore, 
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(workflowBundle),
     activities: createActivities({ zendesk, sink }),
-    dataConverter: createDataConverter(blobStore),
+    dataConverter: createDataConverter(blobStore, encryptionCodecOf(config.encryption)),
     shutdownGraceTime: '10 seconds',
   });
 }
@@ -92,7 +93,9 @@ async function run() {
   const codecServer =
     config.codecServerPort !== undefined
       ? await startCodecServer({
-          codecs: createDataConverter(blobStore).payloadCodecs ?? [],
+          // A payload under a key this worker lacks shows as a marker naming the key, rather than failing the request.
+          codecs:
+            createDataConverter(blobStore, encryptionCodecOf(config.encryption).withMarkers()).payloadCodecs ?? [],
           port: config.codecServerPort,
           host: config.codecServerHost,
           token: config.codecServerToken,
@@ -117,9 +120,11 @@ async function run() {
       taskQueue: config.temporal.taskQueue,
       temporal: `${describeConnection(config.temporal)}, namespace ${config.temporal.namespace}`,
       sink: redactUrl(config.sinkUrl),
+      payloadEncryption: describeEncryption(config.encryption),
       metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
     });
     // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.
+    if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`);
     for (const account of config.accounts) {
       logger.info(`Zendesk account ${account.account}: ${describeAuth(account.auth)}`);
       if (account.auth.mode === 'api_token') logger.warn(apiTokenWarning(account.account));

@@ -9,7 +9,9 @@ import {
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import logUpdate from 'log-update';
 import { parseArgs } from 'node:util';
-import { dataConverter } from '../codec/data-converter';
+import { createDataConverter } from '../codec/claim-check';
+import { redactUrlSecrets } from '../redact-url';
+import { encryptionCodecOf } from '../codec/encryption-keys';
 import {
   apiTokenWarning,
   ClientAccount,
@@ -134,6 +136,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     let args = accounts.map((account) => commandArgs(command, options, account));
     const connection = await Connection.connect(clientConnectionOptions(config.temporal));
     try {
+      const dataConverter = createDataConverter(undefined, encryptionCodecOf(config.encryption));
       const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
       if (command === 'status') return await status(accounts, options, client, io);
       if (command === 'start') {
@@ -193,12 +196,19 @@ async function withSearchAttributes(
   return hasStateAttribute(check) ? inputs : inputs.map((input) => ({ ...input, stateSearchAttribute: false }));
 }
 
-/** A server's or proxy's error may echo what it was sent: the values of secret variables are blanked. */
-function withoutSecrets(text: string, env: CliIo['env']): string {
+/**
+ * A server's or proxy's error may echo what it was sent: the values of secret variables are blanked, and so are the
+ * passwords of the URLs that may carry one (the sink, the proxy).
+ */
+export function withoutSecrets(text: string, env: CliIo['env']): string {
   const secrets = Object.entries(env)
-    .filter(([name, value]) => /(_KEY|TOKEN|SECRET|PASSWORD)$/.test(name) && value && value.trim().length >= 4)
-    .map(([, value]) => value!.trim());
-  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+    .filter(([name, value]) => /(_KEYS?|TOKEN|SECRET|PASSWORD)$/.test(name) && value && value.trim().length >= 4)
+    .flatMap(([, value]) => value!.split(',').map((part) => part.trim()))
+    .filter((secret) => secret.length >= 4);
+  const blanked = secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return [env.SINK_URL, env.ZENDESK_HTTPS_PROXY]
+    .filter((url): url is string => Boolean(url?.trim()))
+    .reduce((out, url) => redactUrlSecrets(out, url.trim()), blanked);
 }
 
 function wholeNumber(name: string, raw: string | boolean | undefined, { min, max }: { min: number; max?: number }) {

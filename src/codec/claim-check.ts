@@ -3,6 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { createHash } from 'node:crypto';
 import type { BlobStore } from './blob-store';
 import { undecodablePayload } from '../shared';
+import { EncryptionCodec } from './encryption-codec';
 import { GzipPayloadCodec } from './gzip-codec';
 import { blobTooLarge, MAX_DECODED_PAYLOAD_BYTES, PayloadTooLargeError } from './limits';
 
@@ -33,16 +34,20 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+class MalformedReferenceError extends Error {}
+
 function parseReference(payload: Payload): ClaimCheckReference {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(payload.data ?? new Uint8Array()));
   } catch {
-    throw new Error('claim-check payload: the reference is not valid JSON');
+    throw new MalformedReferenceError('claim-check payload: the reference is not valid JSON');
   }
   const { id, size } = (parsed ?? {}) as Partial<ClaimCheckReference>;
   if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id) || typeof size !== 'number') {
-    throw new Error('claim-check payload: the reference needs a sha256 hex "id" and a numeric "size"');
+    throw new MalformedReferenceError(
+      'claim-check payload: the reference needs a sha256 hex "id" and a numeric "size"',
+    );
   }
   return { id, size };
 }
@@ -98,12 +103,13 @@ export class ClaimCheckCodec implements PayloadCodec {
       payloads.map(async (payload) => {
         const encoding = payload.metadata?.encoding;
         if (!encoding || new TextDecoder().decode(encoding) !== CLAIM_CHECK_ENCODING) return payload;
-        const { id, size } = parseReference(payload);
         try {
+          const { id, size } = parseReference(payload);
           return await this.fetch(id, size);
         } catch (err) {
-          // Like a gzip bomb: a marker that the workflow sets aside, not a task failure on every replay.
-          if (err instanceof PayloadTooLargeError)
+          // Like a gzip bomb or a forged reference: a marker that the workflow sets aside, not a task failure on every
+          // replay. A blob the store cannot give now (a database down) still fails, so the task is retried.
+          if (err instanceof PayloadTooLargeError || err instanceof MalformedReferenceError)
             return defaultPayloadConverter.toPayload(undecodablePayload(err.message));
           throw err;
         }
@@ -127,12 +133,17 @@ export class ClaimCheckCodec implements PayloadCodec {
 
 /**
  * Worker, client and codec server must all use the same chain. Codecs encode in array order and decode in reverse,
- * so a payload is gzipped first and claim-checked only if it is still too big.
+ * so a payload is gzipped (ciphertext does not compress), then encrypted, then claim-checked if it is still too big:
+ * a blob in the store holds ciphertext too. Without `encryption`, a codec without keys: it writes plaintext and names
+ * the key of any encrypted payload it is given.
  */
-export function createDataConverter(store?: BlobStore): DataConverter {
+export function createDataConverter(
+  store?: BlobStore,
+  encryption: EncryptionCodec = new EncryptionCodec(),
+): DataConverter {
   return {
     payloadConverterPath: PAYLOAD_CONVERTER_PATH,
-    payloadCodecs: [new GzipPayloadCodec(), ...(store ? [new ClaimCheckCodec(store)] : [])],
+    payloadCodecs: [new GzipPayloadCodec(), encryption, ...(store ? [new ClaimCheckCodec(store)] : [])],
   };
 }
 

@@ -26,6 +26,22 @@ export function encryptionKey(key: Buffer): EncryptionKey {
 const text = new TextEncoder();
 const METADATA = { encoding: text.encode(ENCRYPTED_ENCODING), [CIPHER_METADATA]: text.encode(CIPHER) };
 
+export interface EncryptionCodecOptions {
+  /** Encrypts with it; undefined: payloads are written as they are (PAYLOAD_ENCRYPTION=off, or no key on loopback). */
+  current?: EncryptionKey;
+  /** Earlier keys, for decryption only. */
+  previous?: EncryptionKey[];
+  /**
+   * A payload under a key this process lacks. `fail` (worker, CLI): decoding throws, naming the key id, so the
+   * workflow task fails and is retried until a worker with the key takes it, instead of the workflow acting on a
+   * payload it could not read. `marker` (codec endpoint): the payload shows as the undecodable marker with the reason.
+   */
+  onMissingKey?: 'fail' | 'marker';
+}
+
+/** A payload under a key this process does not have: a worker given that key can read it. */
+export class MissingEncryptionKeyError extends Error {}
+
 /**
  * AES-256-GCM over each whole payload (its metadata included), with a fresh 96-bit nonce per payload: what reaches
  * the Temporal server, its history and the claim-check store is ciphertext. Decryption takes the current key and any
@@ -33,22 +49,35 @@ const METADATA = { encoding: text.encode(ENCRYPTED_ENCODING), [CIPHER_METADATA]:
  * passes through unchanged, so older histories stay readable.
  */
 export class EncryptionCodec implements PayloadCodec {
+  private readonly current?: EncryptionKey;
   private readonly byId: Map<string, EncryptionKey>;
+  private readonly onMissingKey: 'fail' | 'marker';
 
-  constructor(
-    private readonly current: EncryptionKey,
-    previous: EncryptionKey[] = [],
-  ) {
-    this.byId = new Map([...previous, current].map((k) => [k.id, k]));
+  constructor({ current, previous = [], onMissingKey = 'fail' }: EncryptionCodecOptions = {}) {
+    this.current = current;
+    this.byId = new Map([...previous, ...(current ? [current] : [])].map((k) => [k.id, k]));
+    this.onMissingKey = onMissingKey;
+  }
+
+  /** The same keys, showing a payload under a missing key as a marker (the codec endpoint's view). */
+  withMarkers(): EncryptionCodec {
+    return new EncryptionCodec({ current: this.current, previous: [...this.byId.values()], onMissingKey: 'marker' });
+  }
+
+  /** The id of the key new payloads are encrypted with; undefined: they are not. */
+  get currentKeyId(): string | undefined {
+    return this.current?.id;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
+    const current = this.current;
+    if (!current) return payloads;
     return payloads.map((payload) => {
       const nonce = randomBytes(NONCE_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);
+      const cipher = createCipheriv('aes-256-gcm', current.key, nonce);
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { ...METADATA, [KEY_ID_METADATA]: text.encode(this.current.id) }, data: sealed };
+      return { metadata: { ...METADATA, [KEY_ID_METADATA]: text.encode(current.id) }, data: sealed };
     });
   }
 
@@ -59,7 +88,9 @@ export class EncryptionCodec implements PayloadCodec {
       try {
         return this.open(payload);
       } catch (err) {
-        // A marker, not an exception: thrown here it would fail every workflow task that carries this payload.
+        if (err instanceof MissingEncryptionKeyError && this.onMissingKey === 'fail') throw err;
+        // Altered or forged: no key will ever read it, and thrown here it would fail every workflow task that carries
+        // it (a signal stays in history for good). The marker gets a signal ignored and an update rejected.
         return defaultPayloadConverter.toPayload(undecodablePayload((err as Error).message));
       }
     });
@@ -67,12 +98,15 @@ export class EncryptionCodec implements PayloadCodec {
 
   private open(payload: Payload): Payload {
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
-    const keyId = keyIdBytes ? new TextDecoder().decode(keyIdBytes) : '(none)';
+    // Not written by this codec: no key will ever read it, so it is not a missing key.
+    if (!keyIdBytes) throw new Error(`encrypted payload without the ${KEY_ID_METADATA} metadata`);
+    const keyId = new TextDecoder().decode(keyIdBytes);
     const key = this.byId.get(keyId);
     if (!key) {
-      throw new Error(
-        `payload encrypted with key ${keyId}, which this process does not have (it has ${[...this.byId.keys()].join(', ')}): ` +
-          'add that key to PAYLOAD_ENCRYPTION_OLD_KEYS',
+      const has = this.byId.size > 0 ? `it has ${[...this.byId.keys()].join(', ')}` : 'it has no key';
+      throw new MissingEncryptionKeyError(
+        `payload encrypted with key ${keyId}, which this process does not have (${has}): give it that key ` +
+          '(PAYLOAD_ENCRYPTION_KEY, or PAYLOAD_ENCRYPTION_OLD_KEYS once a newer key is current)',
       );
     }
     const sealed = Buffer.from(payload.data ?? new Uint8Array());

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
-import { EncryptionKey, encryptionKey } from './encryption-codec';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { isLoopback } from '../loopback';
+import { EncryptionCodec, EncryptionKey, encryptionKey } from './encryption-codec';
 
 export interface EncryptionEnv {
   PAYLOAD_ENCRYPTION?: string;
@@ -58,4 +61,45 @@ function parseKey(text: string, where: string, problems: string[]): EncryptionKe
     return undefined;
   }
   return encryptionKey(bytes);
+}
+
+/** The codec of these settings; without a key it writes plaintext but still names the key of a payload it cannot read. */
+export function encryptionCodecOf(settings: EncryptionSettings | undefined): EncryptionCodec {
+  if (!settings || settings.off) return new EncryptionCodec();
+  return new EncryptionCodec({ current: settings.current, previous: settings.previous });
+}
+
+/**
+ * Secure by default: tickets cross the history, so a process talking to a Temporal server that is not on this
+ * machine must encrypt, unless told otherwise on purpose.
+ */
+export function encryptionProblems(settings: EncryptionSettings, temporalAddress: string): string[] {
+  if (settings.off || settings.current || isLoopback(temporalAddress)) return [];
+  return [
+    `PAYLOAD_ENCRYPTION_KEY or PAYLOAD_ENCRYPTION_KEY_FILE: required when TEMPORAL_ADDRESS (${temporalAddress}) is ` +
+      'not a loopback address, since every page of tickets passes through the Temporal history (create one with ' +
+      '`openssl rand -base64 32`; PAYLOAD_ENCRYPTION=off runs without, on purpose)',
+  ];
+}
+
+/** One line for the start-up log: how payloads are protected, never a key. */
+export function describeEncryption(settings: EncryptionSettings | undefined): string {
+  if (!settings || settings.off) return 'off (PAYLOAD_ENCRYPTION=off): tickets are readable in the Temporal history';
+  if (!settings.current) return 'off (no key; allowed on a loopback Temporal server only)';
+  const older = settings.previous.length > 0 ? `, ${settings.previous.length} older for decryption` : '';
+  return `AES-256-GCM, key ${settings.current.id}${older}`;
+}
+
+/**
+ * The key file of the demo and the dev server: created with a fresh random key (readable by its owner only) on first
+ * use, so that the Web UI shows tickets decoded through the codec endpoint and the history holds ciphertext.
+ */
+export function ensureKeyFile(file: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return file;
 }

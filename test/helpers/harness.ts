@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { createDataConverter } from '../../src/codec/claim-check';
+import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { WorkerConfig, ZendeskSettings } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
 import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
@@ -78,6 +79,8 @@ export interface HarnessOptions {
   start?: boolean;
   /** The sink the worker writes to, around the real one (an outage); `Harness.sink` stays the real one. */
   workerSink?: (sink: TicketSink) => TicketSink;
+  /** Payload encryption keys of the worker and of `Harness.client`; default: none (plaintext, loopback). */
+  encryption?: EncryptionSettings;
 }
 
 export interface Harness {
@@ -130,10 +133,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ],
     sinkUrl: options.sink === 'postgres' ? postgresUrl : `sqlite:${dbFile}`,
     blobRetentionDays: 7,
+    encryption: options.encryption,
   };
   const blobStore = new SqliteBlobStore(dbFile);
   const clientConnection = await Connection.connect({ address });
-  const client = new Client({ connection: clientConnection, dataConverter: createDataConverter(blobStore) });
+  const dataConverter = createDataConverter(blobStore, encryptionCodecOf(options.encryption));
+  const client = new Client({ connection: clientConnection, dataConverter });
   const workflowId = workflowIdFor(account);
   const handle = client.workflow.getHandle(workflowId);
   let nativeConnection: NativeConnection | undefined;
@@ -301,6 +306,19 @@ export function spawnWorker(h: Harness, extraEnv: Record<string, string> = {}): 
     ...authEnv(h.config.accounts[0].auth),
     TEMPORAL_TASK_QUEUE: h.taskQueue,
     SINK_URL: h.config.sinkUrl,
+    ...encryptionEnv(h.config.encryption),
     ...extraEnv,
   });
+}
+
+/** The variables that give a process these payload encryption keys. */
+export function encryptionEnv(settings: EncryptionSettings | undefined): Record<string, string> {
+  if (!settings) return {};
+  if (settings.off) return { PAYLOAD_ENCRYPTION: 'off' };
+  return {
+    ...(settings.current && { PAYLOAD_ENCRYPTION_KEY: settings.current.key.toString('base64') }),
+    ...(settings.previous.length > 0 && {
+      PAYLOAD_ENCRYPTION_OLD_KEYS: settings.previous.map((k) => k.key.toString('base64')).join(','),
+    }),
+  };
 }

@@ -13,6 +13,7 @@ import {
   createDataConverter,
   purgeExpiredBlobs,
 } from '../../src/codec/claim-check';
+import { EncryptionCodec, ENCRYPTED_ENCODING, encryptionKey } from '../../src/codec/encryption-codec';
 import { GZIP_ENCODING } from '../../src/codec/gzip-codec';
 import { PayloadTooLargeError } from '../../src/codec/limits';
 import { payloadConverter } from '../../src/codec/payload-converter';
@@ -174,13 +175,30 @@ describe('claim check', () => {
     await expect(codec.decode([encoded])).rejects.toThrow(new RegExp(`claim-check blob ${id} is gone.*retention`));
   });
 
-  test('a malformed reference fails decode clearly', async () => {
+  test('a malformed or forged reference becomes the marker with its reason, never an exception', async () => {
     const codec = new ClaimCheckCodec(store);
-    const bad = {
+    const reference = (text: string) => ({
       metadata: { encoding: new TextEncoder().encode(CLAIM_CHECK_ENCODING) },
-      data: Buffer.from('{"id":1}'),
-    };
-    await expect(codec.decode([bad])).rejects.toThrow(/sha256 hex "id"/);
+      data: Buffer.from(text),
+    });
+    const [wrongShape, notJson] = await codec.decode([reference('{"id":1}'), reference('{not json')]);
+    expect(undecodableReason(payloadConverter.fromPayload(wrongShape))).toMatch(/sha256 hex "id"/);
+    expect(undecodableReason(payloadConverter.fromPayload(notJson))).toMatch(/not valid JSON/);
+  });
+
+  test('with encryption, a claim-checked blob holds ciphertext: no ticket text in the store', async () => {
+    const tickets = fakeTickets(300, true);
+    const encryption = new EncryptionCodec({ current: encryptionKey(randomBytes(32)) });
+    const codecs = createDataConverter(store, encryption).payloadCodecs!;
+    const [encoded] = await encodeChain(codecs, [defaultPayloadConverter.toPayload(tickets)]);
+    expect(encoding(encoded)).toBe(CLAIM_CHECK_ENCODING);
+    const { id } = JSON.parse(Buffer.from(encoded.data!).toString());
+    const stored = Buffer.from((await store.get(id))!);
+    expect(encoding(temporal.api.common.v1.Payload.decode(stored))).toBe(ENCRYPTED_ENCODING);
+    expect(stored.includes('user7@example.com')).toBe(false);
+    expect(stored.includes('Printer on floor')).toBe(false);
+    const [decoded] = await decodeChain(codecs, [encoded]);
+    expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(tickets);
   });
 
   test('a blob above the decode limit becomes the marker with its reason, and is never loaded', async () => {

@@ -38,6 +38,9 @@ function configError(load: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
+const PAYLOAD_KEY = Buffer.alloc(32, 7).toString('base64');
+const ENCRYPTED = { PAYLOAD_ENCRYPTION_KEY: PAYLOAD_KEY };
+
 describe('loadWorkerConfig', () => {
   test('defaults', () => {
     expect(loadWorkerConfig(WORKER_ENV)).toEqual({
@@ -54,6 +57,7 @@ describe('loadWorkerConfig', () => {
       blobRetentionDays: 7,
       codecServerPort: 8234,
       codecServerHost: '127.0.0.1',
+      encryption: { off: false, current: undefined, previous: [] },
       metrics: undefined,
     });
   });
@@ -62,6 +66,7 @@ describe('loadWorkerConfig', () => {
     const config = loadWorkerConfig({
       ...WORKER_ENV,
       TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      PAYLOAD_ENCRYPTION_KEY: PAYLOAD_KEY,
       TEMPORAL_NAMESPACE: 'exports',
       TEMPORAL_TASK_QUEUE: 'zd',
       SINK_URL: 'postgres://user@db/tickets',
@@ -344,6 +349,7 @@ describe('loadClientConfig', () => {
   test('defaults', () => {
     expect(loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme' })).toEqual({
       temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'zendesk-export' },
+      encryption: { off: false, current: undefined, previous: [] },
       accountsFile: undefined,
       accounts: [
         {
@@ -527,7 +533,7 @@ describe('plaintext credentials and the way out', () => {
 
   test('TEMPORAL_API_KEY without TLS is refused unless TEMPORAL_ADDRESS is loopback', () => {
     const key = 'tmprl-key-6b0f2c1e9d';
-    const plaintext = { TEMPORAL_API_KEY: key, TEMPORAL_TLS: 'false' };
+    const plaintext = { TEMPORAL_API_KEY: key, TEMPORAL_TLS: 'false', PAYLOAD_ENCRYPTION: 'off' };
     for (const load of [
       () => loadWorkerConfig({ ...WORKER_ENV, ...plaintext, TEMPORAL_ADDRESS: 'temporal.corp:7233' }),
       () => loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ...plaintext, TEMPORAL_ADDRESS: 'temporal.corp:7233' }),
@@ -547,7 +553,41 @@ describe('plaintext credentials and the way out', () => {
     }
     // With TLS (the default with a key) any address is fine.
     expect(
-      loadWorkerConfig({ ...WORKER_ENV, TEMPORAL_API_KEY: key, TEMPORAL_ADDRESS: 'temporal.corp:7233' }).temporal.tls,
+      loadWorkerConfig({ ...WORKER_ENV, ...ENCRYPTED, TEMPORAL_API_KEY: key, TEMPORAL_ADDRESS: 'temporal.corp:7233' })
+        .temporal.tls,
     ).toEqual({});
+  });
+});
+
+describe('payload encryption: secure by default', () => {
+  const remote = { TEMPORAL_ADDRESS: 'acme.a1b2c.tmprl.cloud:7233', TEMPORAL_API_KEY: 'tmprl-key-0a1b2c3d' };
+
+  test('worker and client refuse a Temporal server off this machine without a key, naming the way out', () => {
+    for (const load of [
+      () => loadWorkerConfig({ ...WORKER_ENV, ...remote }),
+      () => loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ...remote }),
+    ]) {
+      expect(configError(load).problems).toEqual([
+        expect.stringMatching(
+          /^PAYLOAD_ENCRYPTION_KEY or PAYLOAD_ENCRYPTION_KEY_FILE: required when TEMPORAL_ADDRESS \(acme\.a1b2c\.tmprl\.cloud:7233\) is not a loopback address.*PAYLOAD_ENCRYPTION=off runs without, on purpose/,
+        ),
+      ]);
+    }
+  });
+
+  test('with a key, or PAYLOAD_ENCRYPTION=off said on purpose, they start; the key is read, never echoed', () => {
+    const worker = loadWorkerConfig({ ...WORKER_ENV, ...remote, ...ENCRYPTED });
+    expect(worker.encryption).toMatchObject({ off: false, current: { id: expect.stringMatching(/^[0-9a-f]{16}$/) } });
+    expect(loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ...remote, ...ENCRYPTED }).encryption).toEqual(
+      worker.encryption,
+    );
+    expect(loadWorkerConfig({ ...WORKER_ENV, ...remote, PAYLOAD_ENCRYPTION: 'off' }).encryption).toEqual({ off: true });
+    const error = configError(() => loadWorkerConfig({ ...WORKER_ENV, PAYLOAD_ENCRYPTION_KEY: 'c2hvcnQ=' }));
+    expect(error.problems).toEqual([expect.stringMatching(/^PAYLOAD_ENCRYPTION_KEY: the base64 of 32 random bytes/)]);
+    expect(everything(error)).not.toContain('c2hvcnQ=');
+  });
+
+  test('a loopback server runs without a key (the dev server, tests)', () => {
+    expect(loadWorkerConfig(WORKER_ENV).encryption).toEqual({ off: false, current: undefined, previous: [] });
   });
 });

@@ -3,8 +3,18 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EncryptionCodec, encryptionKey, KEY_ID_METADATA } from '../../src/codec/encryption-codec';
-import { readEncryptionSettings } from '../../src/codec/encryption-keys';
+import {
+  EncryptionCodec,
+  encryptionKey,
+  KEY_ID_METADATA,
+  MissingEncryptionKeyError,
+} from '../../src/codec/encryption-codec';
+import {
+  describeEncryption,
+  encryptionProblems,
+  ensureKeyFile,
+  readEncryptionSettings,
+} from '../../src/codec/encryption-keys';
 import { undecodableReason } from '../../src/shared';
 
 const TICKET = { id: 42, subject: 'Refund for order 9921 — Jane Doe <jane@example.com>', description: 'x'.repeat(500) };
@@ -21,7 +31,7 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
   const key = encryptionKey(randomBytes(32));
 
   test('round trip; the encoded payload holds no plaintext and names the key id, not the key', async () => {
-    const codec = new EncryptionCodec(key);
+    const codec = new EncryptionCodec({ current: key });
     const [encoded] = await codec.encode([payloadOf(TICKET)]);
     const bytes = Buffer.from(encoded.data!);
     expect(bytes.includes(Buffer.from('jane@example.com'))).toBe(false);
@@ -32,7 +42,7 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
   });
 
   test('a fresh nonce per payload: the same value twice encrypts differently', async () => {
-    const codec = new EncryptionCodec(key);
+    const codec = new EncryptionCodec({ current: key });
     const [a, b] = await codec.encode([payloadOf(TICKET), payloadOf(TICKET)]);
     expect(Buffer.from(a.data!).equals(Buffer.from(b.data!))).toBe(false);
     expect(Buffer.from(a.data!).subarray(0, 12).equals(Buffer.from(b.data!).subarray(0, 12))).toBe(false);
@@ -40,28 +50,37 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
 
   test('payloads written before encryption pass through unchanged (old histories stay readable)', async () => {
     const plain = payloadOf(TICKET);
-    expect(await new EncryptionCodec(key).decode([plain])).toEqual([plain]);
+    expect(await new EncryptionCodec({ current: key }).decode([plain])).toEqual([plain]);
   });
 
   test('rotation: a payload under the old key decodes with the new key current; new payloads use the new key', async () => {
     const newKey = encryptionKey(randomBytes(32));
-    const [old] = await new EncryptionCodec(key).encode([payloadOf(TICKET)]);
-    const rotated = new EncryptionCodec(newKey, [key]);
+    const [old] = await new EncryptionCodec({ current: key }).encode([payloadOf(TICKET)]);
+    const rotated = new EncryptionCodec({ current: newKey, previous: [key] });
     expect(valueOf((await rotated.decode([old]))[0])).toEqual(TICKET);
     const [fresh] = await rotated.encode([payloadOf(TICKET)]);
     expect(new TextDecoder().decode(fresh.metadata![KEY_ID_METADATA])).toBe(newKey.id);
   });
 
-  test('a key this process does not have: a marker naming the key id, never an exception', async () => {
-    const [sealed] = await new EncryptionCodec(key).encode([payloadOf(TICKET)]);
-    const other = new EncryptionCodec(encryptionKey(randomBytes(32)));
-    const reason = undecodableReason(valueOf((await other.decode([sealed]))[0]));
-    expect(reason).toMatch(new RegExp(`encrypted with key ${key.id}, which this process does not have`));
+  test('a key this process does not have: an error naming the key id (worker, CLI), a marker (codec endpoint)', async () => {
+    const [sealed] = await new EncryptionCodec({ current: key }).encode([payloadOf(TICKET)]);
+    const other = new EncryptionCodec({ current: encryptionKey(randomBytes(32)) });
+    const expected = new RegExp(`encrypted with key ${key.id}, which this process does not have`);
+    await expect(other.decode([sealed])).rejects.toThrow(MissingEncryptionKeyError);
+    await expect(other.decode([sealed])).rejects.toThrow(expected);
+    const reason = undecodableReason(valueOf((await other.withMarkers().decode([sealed]))[0]));
+    expect(reason).toMatch(expected);
     expect(reason).toMatch(/PAYLOAD_ENCRYPTION_OLD_KEYS/);
+    await expect(new EncryptionCodec().decode([sealed])).rejects.toThrow(/it has no key/);
+  });
+
+  test('without a key, payloads are written as they are', async () => {
+    const plain = payloadOf(TICKET);
+    expect(await new EncryptionCodec().encode([plain])).toEqual([plain]);
   });
 
   test('altered ciphertext fails authentication, as a marker', async () => {
-    const codec = new EncryptionCodec(key);
+    const codec = new EncryptionCodec({ current: key });
     const [sealed] = await codec.encode([payloadOf(TICKET)]);
     const data = Buffer.from(sealed.data!);
     data[20] ^= 0xff;
@@ -119,4 +138,43 @@ describe('readEncryptionSettings', () => {
     readEncryptionSettings({ PAYLOAD_ENCRYPTION: 'off', PAYLOAD_ENCRYPTION_KEY: keyText }, problems);
     expect(problems).toEqual(['PAYLOAD_ENCRYPTION=off and a PAYLOAD_ENCRYPTION_KEY*: set one or the other']);
   });
+});
+
+describe('secure by default', () => {
+  const key = randomBytes(32).toString('base64');
+
+  test('a Temporal server off this machine needs a key, or PAYLOAD_ENCRYPTION=off said on purpose', () => {
+    const none = readEncryptionSettings({}, []);
+    expect(encryptionProblems(none, 'temporal:7233')).toEqual([expect.stringMatching(/^PAYLOAD_ENCRYPTION_KEY or/)]);
+    expect(encryptionProblems(none, 'acme.tmprl.cloud:7233')).toHaveLength(1);
+    expect(encryptionProblems(none, '127.0.0.1:7233')).toEqual([]);
+    expect(encryptionProblems(none, 'localhost:7233')).toEqual([]);
+    expect(encryptionProblems(readEncryptionSettings({ PAYLOAD_ENCRYPTION: 'off' }, []), 'temporal:7233')).toEqual([]);
+    const keyed = readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY: key }, []);
+    expect(encryptionProblems(keyed, 'temporal:7233')).toEqual([]);
+  });
+
+  test('the start-up line names the key id, never the key', () => {
+    const keyed = readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY: key, PAYLOAD_ENCRYPTION_OLD_KEYS: key }, []);
+    const line = describeEncryption(keyed);
+    expect(line).toMatch(/^AES-256-GCM, key [0-9a-f]{16}, 1 older for decryption$/);
+    expect(line).not.toContain(key);
+    expect(describeEncryption({ off: true })).toMatch(/readable in the Temporal history/);
+  });
+
+  test('the demo key file: created once, owner-only, then reused', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zte-key-')), 'sub', 'payload-encryption.key');
+    ensureKeyFile(file);
+    const first = fs.readFileSync(file, 'utf8');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY_FILE: file }, [])).toMatchObject({ off: false });
+    ensureKeyFile(file);
+    expect(fs.readFileSync(file, 'utf8')).toBe(first);
+  });
+});
+
+test('an encrypted payload without a key id was not written by this codec: a marker, not a missing key', async () => {
+  const forged = { metadata: { encoding: Buffer.from('binary/encrypted') }, data: Buffer.from('x') };
+  const [decoded] = await new EncryptionCodec().decode([forged]);
+  expect(undecodableReason(defaultPayloadConverter.fromPayload(decoded))).toMatch(/without the encryption-key-id/);
 });

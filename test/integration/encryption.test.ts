@@ -1,0 +1,250 @@
+import { temporal } from '@temporalio/proto';
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import zlib from 'node:zlib';
+import { fetchRunHistories, replayHistories } from '../../bench/support/histories';
+import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
+import { ENCRYPTED_ENCODING, EncryptionCodec, encryptionKey, KEY_ID_METADATA } from '../../src/codec/encryption-codec';
+import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
+import { startCodecServer } from '../../src/codec/codec-server';
+import { FullTicket } from '../../src/emulator';
+import { undecodableReason } from '../../src/shared';
+import { Harness, startHarness, testEnv, waitFor } from '../helpers/harness';
+
+jest.setTimeout(240_000);
+
+const FAST = { windowSeconds: 0, incrementalRequestsPerMinute: 0, incrementalMinStartAgeSeconds: 1 };
+
+function keys(current: Buffer, ...previous: Buffer[]): EncryptionSettings {
+  return { off: false, current: encryptionKey(current), previous: previous.map((k) => encryptionKey(k)) };
+}
+
+function text(bytes: Uint8Array | null | undefined): string {
+  return Buffer.from(bytes ?? []).toString('utf8');
+}
+
+interface WirePayload {
+  metadata?: Record<string, Uint8Array> | null;
+  data?: Uint8Array | null;
+}
+
+/** Every payload object in a history (or any proto tree): objects with a `data` byte array and a `metadata` map. */
+function payloadsIn(value: unknown, found: WirePayload[] = []): WirePayload[] {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
+  if (Array.isArray(value)) {
+    for (const item of value) payloadsIn(item, found);
+    return found;
+  }
+  const record = value as Record<string, unknown>;
+  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') {
+    found.push(record as WirePayload);
+    return found;
+  }
+  for (const child of Object.values(record)) payloadsIn(child, found);
+  return found;
+}
+
+/** A byte string as every reader could see it: as is, base64-decoded, and inflated where it is gzip. */
+function readings(bytes: Buffer): string[] {
+  const out = [bytes.toString('utf8'), bytes.toString('base64')];
+  for (const candidate of [bytes, Buffer.from(bytes.toString('utf8'), 'base64')]) {
+    try {
+      out.push(zlib.gunzipSync(candidate).toString('utf8'));
+    } catch {
+      // not gzip
+    }
+  }
+  return out;
+}
+
+/** Pieces of ticket text that would give a ticket away: subjects and a stretch of each description. */
+function ticketNeedles(tickets: FullTicket[]): string[] {
+  const needles = new Set<string>();
+  for (const ticket of tickets.slice(0, 200)) {
+    needles.add(ticket.description.slice(100, 160));
+    needles.add(ticket.description.slice(-60, -1));
+  }
+  return [...needles].filter((n) => n.length >= 40);
+}
+
+function keyIdsOf(payloads: WirePayload[]): Set<string> {
+  return new Set(payloads.map((p) => text(p.metadata?.[KEY_ID_METADATA])).filter(Boolean));
+}
+
+describe('payload encryption through the workflow', () => {
+  let h: Harness | undefined;
+
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  test('after continue-as-new and claim-checked pages, no ticket text is readable in any history or blob', async () => {
+    const key = randomBytes(32);
+    h = await startHarness({
+      emulator: { ...FAST, ticketCount: 3500, descriptionBytes: [9000, 12000] },
+      input: { api: 'cursor', perPage: 1000, pagesPerRun: 2, requestsPerMinute: 600, pollIntervalSeconds: 0.5 },
+      encryption: keys(key),
+    });
+    await h.waitForTruth(120_000);
+    const runs = await fetchRunHistories(h.client, h.workflowId);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+
+    const needles = ticketNeedles(h.emulator.truthFull());
+    expect(needles.length).toBeGreaterThan(100);
+    const haystacks: string[] = [];
+    const payloads: WirePayload[] = [];
+    for (const run of runs) {
+      haystacks.push(run.json);
+      for (const payload of payloadsIn(run.history)) {
+        payloads.push(payload);
+        haystacks.push(...readings(Buffer.from(payload.data ?? [])));
+      }
+    }
+    const db = new Database(h.dbFile, { readonly: true });
+    const blobs = db.prepare('SELECT data FROM payload_blobs').all() as { data: Buffer }[];
+    db.close();
+    for (const blob of blobs) haystacks.push(...readings(blob.data));
+
+    const encodings = payloads.map((p) => text(p.metadata?.encoding));
+    const encrypted = encodings.filter((e) => e === ENCRYPTED_ENCODING).length;
+    const claimChecked = encodings.filter((e) => e === CLAIM_CHECK_ENCODING).length;
+    console.log(
+      `${runs.length} runs, ${payloads.length} payloads (${encrypted} encrypted, ${claimChecked} claim-checked), ` +
+        `${blobs.length} blobs, ${needles.length} needles`,
+    );
+    expect(claimChecked).toBeGreaterThan(0);
+    expect(blobs.length).toBeGreaterThan(0);
+    // What the server holds in the clear: search attributes (the account's host, the state, times) and the SDK's patch
+    // markers, never a ticket.
+    const clear = payloads.filter(
+      (p) => ![ENCRYPTED_ENCODING, CLAIM_CHECK_ENCODING].includes(text(p.metadata?.encoding)),
+    );
+    const patchMarker = (p: WirePayload) => /^\{"id":"[a-z0-9-]+","deprecated":(true|false)\}$/.test(text(p.data));
+    expect(clear.filter((p) => !text(p.metadata?.type) && !patchMarker(p))).toEqual([]);
+    for (const blob of blobs) {
+      expect(text(temporal.api.common.v1.Payload.decode(blob.data).metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+    }
+    const leaks = needles.filter((needle) => haystacks.some((haystack) => haystack.includes(needle)));
+    expect(leaks).toEqual([]);
+
+    // The positive control: decrypted with the key, the same payloads do hold the tickets.
+    const codecs = createDataConverter(h.blobStore, encryptionCodecOf(keys(key))).payloadCodecs!;
+    const decoded: string[] = [];
+    for (const payload of payloads.filter((p) => text(p.metadata?.encoding) === CLAIM_CHECK_ENCODING).slice(0, 2)) {
+      let chain = [payload as temporal.api.common.v1.IPayload];
+      for (const codec of [...codecs].reverse()) chain = await codec.decode(chain);
+      decoded.push(text(chain[0].data));
+    }
+    expect(needles.filter((needle) => decoded.some((d) => d.includes(needle))).length).toBeGreaterThan(0);
+
+    // Every run replays with the key, and only with it.
+    const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json }));
+    const { bundlePath } = testEnv();
+    await replayHistories(named, {
+      bundlePath,
+      dataConverter: createDataConverter(h.blobStore, encryptionCodecOf(keys(key))),
+    });
+    await expect(
+      replayHistories(named, { bundlePath, dataConverter: createDataConverter(h.blobStore) }),
+    ).rejects.toThrow(new RegExp(`encrypted with key ${encryptionKey(key).id}, which this process does not have`));
+  });
+
+  test('rotation: a worker with a new key continues open runs written under the old one, new payloads use the new key', async () => {
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    h = await startHarness({
+      emulator: { ...FAST, ticketCount: 3000 },
+      input: { api: 'cursor', perPage: 100, pagesPerRun: 1000, requestsPerMinute: 120, pollIntervalSeconds: 0.5 },
+      encryption: keys(oldKey),
+    });
+    const harness = h;
+    await waitFor('a few pages under the old key', async () => (await harness.status()).pages >= 4, 60_000);
+    await h.stopWorker();
+    const before = (await h.handle.fetchHistory()).events?.length ?? 0;
+    h.config.encryption = keys(newKey, oldKey);
+    await h.startWorker();
+    const rotatedClient = new EncryptionCodec({ current: encryptionKey(newKey), previous: [encryptionKey(oldKey)] });
+    await h.waitForTruth(120_000);
+
+    const events = (await h.handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
+    const oldIds = keyIdsOf(payloadsIn(events.slice(0, before)));
+    const newIds = keyIdsOf(payloadsIn(events.slice(before)));
+    expect([...oldIds]).toEqual([encryptionKey(oldKey).id]);
+    // The client's signals and queries after the rotation still use the old key (it was not told): only what the
+    // rotated worker wrote is under the new key, and it reads both.
+    expect(newIds.has(encryptionKey(newKey).id)).toBe(true);
+    expect(rotatedClient.currentKeyId).toBe(encryptionKey(newKey).id);
+
+    const runs = await fetchRunHistories(h.client, h.workflowId);
+    await replayHistories(
+      runs.map((run, i) => ({ name: `rotated-${i}`, json: run.json })),
+      { bundlePath: testEnv().bundlePath, dataConverter: createDataConverter(h.blobStore, rotatedClient) },
+    );
+  });
+
+  test('a worker without the key: the task fails naming the key id, the worker keeps running, the right key heals it', async () => {
+    const key = randomBytes(32);
+    const stranger = randomBytes(32);
+    h = await startHarness({
+      emulator: { ...FAST, ticketCount: 2000 },
+      input: { api: 'cursor', perPage: 100, requestsPerMinute: 120, pollIntervalSeconds: 0.5 },
+      encryption: keys(key),
+    });
+    const harness = h;
+    await waitFor('a few pages', async () => (await harness.status()).pages >= 3, 60_000);
+    await h.stopWorker();
+    h.config.encryption = keys(stranger);
+    await h.startWorker();
+    const keyId = encryptionKey(key).id;
+    const failure = await waitFor(
+      'a workflow task failure naming the key',
+      async () => {
+        // A new signal makes the server hand the run to this worker now rather than at the next timer.
+        await harness.handle.signal('pollNow').catch(() => undefined);
+        const events = (await harness.handle.fetchHistory()).events ?? [];
+        return events.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure
+          ?.message;
+      },
+      60_000,
+      1000,
+    );
+    expect(failure).toMatch(new RegExp(`payload encrypted with key ${keyId}, which this process does not have`));
+    expect(failure).not.toContain(key.toString('base64'));
+
+    // The codec endpoint of such a worker shows the same reason in place of the payload, and answers 200.
+    const events = (await h.handle.fetchHistory()).events ?? [];
+    const sealed = payloadsIn(events).find((p) => text(p.metadata?.encoding) === ENCRYPTED_ENCODING)!;
+    const server = await startCodecServer({
+      codecs: createDataConverter(h.blobStore, encryptionCodecOf(keys(stranger)).withMarkers()).payloadCodecs!,
+    });
+    try {
+      const response = await fetch(`${server.url}/decode`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          payloads: [
+            {
+              metadata: Object.fromEntries(
+                Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+              ),
+              data: Buffer.from(sealed.data ?? []).toString('base64'),
+            },
+          ],
+        }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { payloads: { data: string }[] };
+      const marker = JSON.parse(Buffer.from(body.payloads[0].data, 'base64').toString('utf8'));
+      expect(undecodableReason(marker)).toMatch(new RegExp(`key ${keyId}`));
+    } finally {
+      await server.close();
+    }
+
+    await h.stopWorker();
+    h.config.encryption = keys(stranger, key);
+    await h.startWorker();
+    await h.waitForTruth(120_000);
+  });
+});
