@@ -1,14 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium, Locator, Page } from 'playwright-core';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { CodecServer, startCodecServer } from '../../src/codec/codec-server';
-import { dataConverter } from '../../src/codec/data-converter';
-import { GZIP_ENCODING } from '../../src/codec/gzip-codec';
+import { ENCRYPTED_ENCODING, encryptionKey } from '../../src/codec/encryption-codec';
+import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { DevServer, freePort, ROOT, startDevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { workflowIdFor } from '../../src/shared';
@@ -103,6 +103,8 @@ async function storedResultEncoding(connection: Connection, workflowId: string, 
   return encoding ? new TextDecoder().decode(encoding) : '';
 }
 
+const ENCRYPTION: EncryptionSettings = { off: false, current: encryptionKey(randomBytes(32)), previous: [] };
+
 describe('the Temporal Web UI', () => {
   let devServer: DevServer | undefined;
   let codecServer: CodecServer | undefined;
@@ -131,8 +133,10 @@ describe('the Temporal Web UI', () => {
     const sinkFile = path.join(tmpDir, `web-ui-${randomUUID()}.db`);
     sink = new SqliteSink(sinkFile);
     blobStore = new SqliteBlobStore(sinkFile);
+    // As the demo runs it: the history holds ciphertext, the codec endpoint decrypts it for the UI.
+    const encryption = encryptionCodecOf(ENCRYPTION);
     codecServer = await startCodecServer({
-      codecs: createDataConverter(blobStore).payloadCodecs ?? [],
+      codecs: createDataConverter(blobStore, encryption.withMarkers()).payloadCodecs ?? [],
       allowedOrigins: uiOrigins,
     });
     devServer = await startDevServer({
@@ -153,6 +157,7 @@ describe('the Temporal Web UI', () => {
         accounts: [{ account, baseUrl: emulator.url, auth: apiTokenCredentials(), timeoutMs: 3000 }],
         sinkUrl: `sqlite:${sinkFile}`,
         blobRetentionDays: 7,
+        encryption: ENCRYPTION,
       },
       connection: nativeConnection,
       sink,
@@ -162,7 +167,10 @@ describe('the Temporal Web UI', () => {
     workerRunning = worker.run();
 
     clientConnection = await Connection.connect({ address: devServer.address });
-    const client = new Client({ connection: clientConnection, dataConverter });
+    const client = new Client({
+      connection: clientConnection,
+      dataConverter: createDataConverter(undefined, encryption),
+    });
     const input = { account, startTime: 0, pollIntervalSeconds: 1, minStartAgeSeconds: 1 };
     await client.workflow.start('ticketExportWorkflow', exportStartOptions(input, taskQueue));
     await waitFor('every ticket in the sink', async () => (await sink!.countTickets(account)) >= TICKET_COUNT);
@@ -250,10 +258,11 @@ describe('the Temporal Web UI', () => {
       await page.getByRole('button', { name: 'Descending' }).click();
       const rows = page.getByTestId('event-summary-row');
       expect(await textContaining(rows.first(), 'Workflow Execution Started')).toContain('Workflow Execution Started');
-      // The first activity of the run fetches the first page: a thousand tickets, far above the gzip threshold.
+      // The first activity of the run fetches the first page: a thousand tickets.
       const firstCompletion = rows.filter({ hasText: 'Activity Task Completed' }).first();
       const eventId = Number(await firstCompletion.getAttribute('data-eventid'));
-      expect(await storedResultEncoding(clientConnection!, workflowId, eventId)).toBe(GZIP_ENCODING);
+      // What the server holds is ciphertext (of the gzipped page): the UI shows it only through the codec endpoint.
+      expect(await storedResultEncoding(clientConnection!, workflowId, eventId)).toBe(ENCRYPTED_ENCODING);
       await firstCompletion.click();
 
       const expanded = page.getByTestId('event-summary-row-expanded');

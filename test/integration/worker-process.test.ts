@@ -1,5 +1,9 @@
 import { fetchRunHistories, replayAll } from '../helpers/histories';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
+import { randomBytes } from 'node:crypto';
+import { createDataConverter } from '../../src/codec/claim-check';
+import { encryptionKey } from '../../src/codec/encryption-codec';
+import { encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { Harness, secretsOf, sleepMs, spawnWorker, startHarness, waitFor } from '../helpers/harness';
 
 describe('the worker process', () => {
@@ -11,6 +15,7 @@ describe('the worker process', () => {
       worker: false,
       emulator: { ticketCount: 9000, windowSeconds: 0, mutations: { intervalMs: 200, perTick: 2 } },
       input: { pollIntervalSeconds: 0.5 },
+      encryption: { off: false, current: encryptionKey(randomBytes(32)), previous: [] },
     });
     let worker = spawnWorker(h);
     for (let kill = 1; kill <= 3; kill++) {
@@ -38,10 +43,32 @@ describe('the worker process', () => {
     expect(worker.output()).toContain(`Zendesk account ${h.account}: API token of ${DEFAULT_CREDENTIALS.email}`);
     expect(worker.output()).toMatch(/signs in with an API token, which Zendesk turns off on 2027-04-30/);
     for (const secret of secretsOf(h.config.accounts[0].auth)) expect(worker.output()).not.toContain(secret);
+    // How payloads are protected: the key's id, never the key.
+    const key = h.config.encryption?.off === false ? h.config.encryption.current! : undefined;
+    expect(worker.output()).toContain(`AES-256-GCM, key ${key!.id}`);
+    expect(worker.output()).not.toContain(key!.key.toString('base64'));
 
-    // The history written across kills and sticky-queue timeouts replays cleanly.
+    // The history written across kills and sticky-queue timeouts replays cleanly (with the key).
     const histories = await fetchRunHistories(h.client, h.workflowId);
-    await replayAll(histories.map((x) => ({ name: x.runId, json: x.json })));
+    const converter = createDataConverter(h.blobStore, encryptionCodecOf(h.config.encryption));
+    await replayAll(
+      histories.map((x) => ({ name: x.runId, json: x.json })),
+      converter,
+    );
+  });
+
+  test('secure by default: no key against a Temporal server off this machine is refused; off on purpose is logged', async () => {
+    h = await startHarness({ worker: false, start: false });
+    const refused = spawnWorker(h, { TEMPORAL_ADDRESS: 'temporal.example.com:7233' });
+    expect(await refused.exited).toBe(2);
+    expect(refused.output()).toMatch(
+      /PAYLOAD_ENCRYPTION_KEY or PAYLOAD_ENCRYPTION_KEY_FILE: required when TEMPORAL_ADDRESS \(temporal\.example\.com:7233\) is not a loopback address/,
+    );
+    const off = spawnWorker(h, { PAYLOAD_ENCRYPTION: 'off' });
+    await waitFor('the worker ready', () => off.output().includes('Worker ready'), 60_000);
+    off.child.kill('SIGTERM');
+    expect(await off.exited).toBe(0);
+    expect(off.output()).toMatch(/WARN.*Payload encryption: off \(PAYLOAD_ENCRYPTION=off\): tickets are readable/);
   });
 
   test('bad configuration: one message naming every problem, exit code 2', async () => {
