@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
@@ -6,7 +6,9 @@ import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
 import { fetchRetryDelayMs, MAX_ACTIVITY_RETRY_DELAY_MS } from '../workflows/pacing';
 import { withHeartbeat } from './heartbeat';
 import { activityMetrics } from './metrics';
+import { withPlaceholders } from './set-aside';
 import { FetchPageInput, FetchPageResult } from './types';
+import { SetAsideTicket, ticketIdText } from '../sinks/sink';
 
 export interface FetchPageDeps {
   /** The accounts this worker holds credentials for, by account name. */
@@ -37,7 +39,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
         kind: 'page',
         requestedAt,
         completedAt: Date.now(),
-        rows: outcome.rows,
+        rows: withPlaceholders(outcome.rows, outcome.setAside ?? [], input.startTime),
         endTime: outcome.endTime,
         fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},
       };
@@ -47,6 +49,7 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       if ('endOfStream' in outcome) result.endOfStream = outcome.endOfStream;
       if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;
       if ('sideloads' in outcome && outcome.sideloads) result.sideloads = outcome.sideloads;
+      if (outcome.setAside) logSetAside(input.account, outcome.setAside);
       return result;
     } catch (err) {
       // Cancelled: the SDK reports the cancellation itself, from the reason the signal carries.
@@ -61,6 +64,14 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       throw failure;
     }
   };
+}
+
+/** The reasons in the worker's log too (the workflow's warning counts them; rejected_tickets keeps them). */
+function logSetAside(account: string, setAside: SetAsideTicket[]): void {
+  for (const { row, reason } of setAside.slice(0, 3)) {
+    log.warn('Ticket set aside: a value cannot be true', { account, ticketId: ticketIdText(row.id), reason });
+  }
+  if (setAside.length > 3) log.warn(`${setAside.length - 3} more tickets of the page set aside`, { account });
 }
 
 /** One call, aborted when the activity is cancelled (a heartbeat timeout, a worker shutdown, the workflow cancelled). */

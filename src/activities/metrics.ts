@@ -25,7 +25,11 @@ export function activityMetrics() {
     },
     ticketsRejected(account: string, tickets: number) {
       meter
-        .createCounter('zendesk_tickets_rejected', '', 'Tickets the sink cannot store, set aside in rejected_tickets')
+        .createCounter(
+          'zendesk_tickets_rejected',
+          '',
+          'Tickets set aside in rejected_tickets: refused by the database, or with a value that cannot be true',
+        )
         .add(tickets, { account });
     },
   };

@@ -1,15 +1,19 @@
 import { TicketSink } from '../sinks/sink';
 import type { ExportApi } from '../shared';
 import { withHeartbeat } from './heartbeat';
+import { separatePlaceholders } from './set-aside';
 import { activityMetrics } from './metrics';
 import { PersistInput, PersistOutput, StoredCheckpoint } from './types';
 
 export function createPersist({ sink }: { sink: TicketSink }) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
-    const output = await withHeartbeat(() => sink.persistPage(input));
+    // Tickets fetchPage did not trust travel as placeholder rows: they go to rejected_tickets, in the same transaction.
+    const { rows, setAside } = separatePlaceholders(input.rows);
+    const page = setAside.length > 0 ? { ...input, rows, setAside } : input;
+    const output = await withHeartbeat(() => sink.persistPage(page));
     const metrics = activityMetrics();
     // No rows: a checkpoint only (an operator's reset), not a page.
-    if (input.rows.length > 0) metrics.pageStored(input.account, input.rows.length);
+    if (input.rows.length > 0) metrics.pageStored(input.account, rows.length);
     if (output.rejected > 0) metrics.ticketsRejected(input.account, output.rejected);
     return { ...output, completedAt: Date.now() };
   };

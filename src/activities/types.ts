@@ -32,6 +32,7 @@ export type FetchPageResult = ZendeskClock &
         requestedAt: number;
         /** When the answer was read (worker clock, ms). */
         completedAt?: number;
+        /** The tickets, then a placeholder per ticket set aside for a value that cannot be true (set-aside.ts). */
         rows: TicketRow[];
         endTime: number | null;
         fieldHeaders: Record<string, string>;
@@ -49,6 +50,7 @@ export type FetchPageResult = ZendeskClock &
 
 export interface PersistInput {
   account: string;
+  /** A page's rows as fetchPage returned them: placeholders go to rejected_tickets. */
   rows: TicketRow[];
   fieldHeaders: Record<string, string>;
   cursor: number;

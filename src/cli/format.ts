@@ -3,7 +3,7 @@ import type { ExportStateName } from '../shared';
 import type { ExportStatus } from '../workflows/messages';
 import { duration, printable } from '../workflows/details';
 import { API_TOKEN_END_DATE, AuthState } from '../zendesk/auth';
-import { exportLagSeconds, isoSeconds } from '../workflows/pacing';
+import { exportLagSeconds, isoMillis, isoSeconds } from '../workflows/pacing';
 
 /** An activity that failed and waits for its next attempt (from the server's description of the workflow). */
 export interface PendingRetry {
@@ -127,7 +127,12 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
     `${status.ticketsStored.toLocaleString('en-US')} tickets in ${status.pages} pages (last page ${status.lastPageSize} rows)`,
   ]);
   if (status.ticketsRejected > 0) {
-    lines.push(['rejected', c.yellow(`${status.ticketsRejected} tickets the sink could not store (rejected_tickets)`)]);
+    lines.push([
+      'rejected',
+      c.yellow(
+        `${status.ticketsRejected} tickets set aside (rejected_tickets: the database refused them, or a value could not be true)`,
+      ),
+    ]);
   }
   if (status.api !== 'exports') lines.push(['per_page', String(status.perPage)]);
   lines.push([
@@ -236,5 +241,6 @@ function describeSignIn(auth: AuthState, nowMs: number): string {
   if (auth.tokenRenewsAt === undefined) return mode;
   const inSeconds = Math.round((auth.tokenRenewsAt - nowMs) / 1000);
   const when = inSeconds > 0 ? `in ${duration(inSeconds)}` : 'at the next call';
-  return `${mode} · token renews ${when} (${new Date(auth.tokenRenewsAt).toISOString().slice(11, 19)}Z)`;
+  const at = isoMillis(auth.tokenRenewsAt);
+  return `${mode} · token renews ${when}${at ? ` (${at.slice(11, 19)}Z)` : ''}`;
 }

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import fs from 'node:fs';
-import path from 'node:path';
+import { prepareSqliteFile } from '../sinks/sqlite-file';
 import { blobTooLarge } from './limits';
 
 /** Out-of-history storage for claim-checked payloads. Ids are content hashes, so the same data always has the same id. */
@@ -45,7 +44,8 @@ export class SqliteBlobStore implements BlobStore {
     readonly filename: string,
     { now = Date.now }: SqliteBlobStoreOptions = {},
   ) {
-    if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+    // Owner-only, like the ticket sink's file it normally is (0600, in a 0700 directory when created here).
+    prepareSqliteFile(filename);
     this.now = now;
     this.db = new Database(filename);
     this.db.pragma('journal_mode = WAL');

@@ -187,7 +187,8 @@ export class PostgresSink implements TicketSink {
     return this.transaction(async (db) => {
       const storedAt = new Date().toISOString();
       const tickets = await storeOrSetAside(db, rows, (batch) => upsertTickets(db, input.account, storedAt, batch));
-      await setAside(db, input.account, storedAt, tickets.refused);
+      const untrusted = (input.setAside ?? []).map(({ row, reason }) => ({ item: row, error: reason }));
+      await setAside(db, input.account, storedAt, [...tickets.refused, ...untrusted]);
       const refusedSideloads = await storeSideloads(db, input.account, storedAt, sideloads.entries);
       const headers = Object.entries(input.fieldHeaders);
       if (headers.length > 0) {
@@ -208,7 +209,7 @@ export class PostgresSink implements TicketSink {
       return {
         written: tickets.stored,
         ignoredOlder: input.rows.length - tickets.stored - rejected,
-        rejected,
+        rejected: rejected + untrusted.length,
         rejectedSideloads: sideloads.skipped + refusedSideloads,
       };
     });
@@ -424,7 +425,12 @@ async function upsertTickets(db: PoolClient, account: string, storedAt: string, 
   return result.rowCount ?? 0;
 }
 
-async function setAside(db: PoolClient, account: string, rejectedAt: string, refused: Refused<TicketRow>[]) {
+async function setAside(
+  db: PoolClient,
+  account: string,
+  rejectedAt: string,
+  refused: Refused<Record<string, unknown>>[],
+) {
   if (refused.length === 0) return;
   // One statement cannot touch a row twice: one entry per ticket_id.
   const byId = new Map(refused.map(({ item, error }) => [ticketIdText(item.id), { row: item, error }]));

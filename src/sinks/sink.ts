@@ -16,6 +16,14 @@ export interface PersistPageInput {
   afterCursor?: string | null;
   /** The arrays next to `tickets` in the answer, by name (`users`, `groups`, `organizations`, `metric_sets`, …). */
   sideloads?: Record<string, SideloadRecord[]>;
+  /** Tickets of the page the export did not trust: written to rejected_tickets in the same transaction. */
+  setAside?: SetAsideTicket[];
+}
+
+/** A ticket with a value that cannot be true (a negative id, a timestamp in milliseconds…), as received, and why. */
+export interface SetAsideTicket {
+  row: Record<string, unknown>;
+  reason: string;
 }
 
 export interface Checkpoint {
@@ -30,8 +38,8 @@ export interface PersistResult {
   /** Rows older than the version already stored. */
   ignoredOlder: number;
   /**
-   * Rows the database refuses the same way every time, set aside in rejected_tickets (written + ignoredOlder +
-   * rejected = rows.length).
+   * Rows the database refuses the same way every time and the input's setAside tickets, all in rejected_tickets
+   * (written + ignoredOlder + rejected = rows.length + setAside.length).
    */
   rejected: number;
   /** Sideload records skipped: no usable id, or a value the database refuses. */
@@ -53,7 +61,7 @@ export interface RejectedTicket {
   generatedTimestamp: number | null;
   /** The ticket JSON exactly as received. */
   data: string;
-  /** Why the database refused it. */
+  /** Why the database refused it, or why the export did not trust it. */
   error: string;
 }
 
@@ -67,8 +75,8 @@ export interface StoredSideload {
 export interface TicketSink {
   /**
    * One transaction: upsert every row by (account, id) keeping the newest generated_timestamp (ties: this write
-   * wins), set aside the rows the database can never store, upsert the sideloads by (account, id) keeping the newest
-   * updated_at, store the field headers, write the checkpoint.
+   * wins), set aside the rows the database can never store and the input's setAside tickets, upsert the sideloads by
+   * (account, id) keeping the newest updated_at, store the field headers, write the checkpoint.
    */
   persistPage(input: PersistPageInput): Promise<PersistResult>;
   readCheckpoint(account: string): Promise<number | undefined>;

@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   Checkpoint,
   normalizedStatus,
@@ -20,6 +18,7 @@ import {
   updatedAt,
   zendeskTimestamp,
 } from './sink';
+import { prepareSqliteFile } from './sqlite-file';
 
 // updated_at of a sideload is isoTimestamp text (fixed width), so comparing the text compares the time.
 const sideloadTable = (table: string) => `
@@ -89,7 +88,8 @@ export class SqliteSink implements TicketSink {
   private readonly writePage: (input: PersistPageInput) => PersistResult;
 
   constructor(readonly filename: string) {
-    if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+    // Owner-only (0600, in a 0700 directory when created here) before SQLite opens it; see prepareSqliteFile.
+    prepareSqliteFile(filename);
     this.db = new Database(filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -129,10 +129,12 @@ export class SqliteSink implements TicketSink {
         if (changes === undefined) rejected++;
         else written += changes;
       }
+      for (const { row, reason } of input.setAside ?? []) this.setAside(input.account, row, reason, storedAt);
       const rejectedSideloads = this.storeSideloads(input, storedAt);
       for (const [key, name] of Object.entries(input.fieldHeaders)) this.upsertHeader.run(input.account, key, name);
       this.upsertCheckpoint.run(input.account, input.cursor, storedAt, input.api ?? null, input.afterCursor ?? null);
-      return { written, ignoredOlder: input.rows.length - written - rejected, rejected, rejectedSideloads };
+      const ignoredOlder = input.rows.length - written - rejected;
+      return { written, ignoredOlder, rejected: rejected + (input.setAside?.length ?? 0), rejectedSideloads };
     });
   }
 
@@ -229,16 +231,26 @@ export class SqliteSink implements TicketSink {
       }).changes;
     } catch (err) {
       if (!isSqliteDataError(err)) throw err;
-      this.upsertRejected.run({
-        account,
-        ticketId: ticketIdText(row.id),
-        generatedTimestamp: safeTimestamp(row.generated_timestamp),
-        data,
-        error: shortError(err),
-        rejectedAt: storedAt,
-      });
+      this.setAside(account, row, shortError(err), storedAt, data);
       return undefined;
     }
+  }
+
+  private setAside(
+    account: string,
+    row: Record<string, unknown>,
+    error: string,
+    at: string,
+    data = JSON.stringify(row),
+  ) {
+    this.upsertRejected.run({
+      account,
+      ticketId: ticketIdText(row.id),
+      generatedTimestamp: safeTimestamp(row.generated_timestamp),
+      data,
+      error,
+      rejectedAt: at,
+    });
   }
 
   /** Upserts the page's sideloads; returns how many records were skipped. */

@@ -142,8 +142,17 @@ export function resetCursorProblem(request: unknown, nowMs: number): string | un
   return undefined;
 }
 
+/** The furthest instant from 1970 a Date holds (ms): beyond it toISOString throws a RangeError. */
+const MAX_DATE_MS = 8.64e15;
+
+/** `new Date(ms).toISOString()`, or undefined for a time no Date holds (not finite, or beyond ±275,760 years). */
+export function isoMillis(ms: number): string | undefined {
+  return Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : undefined;
+}
+
+/** Epoch seconds as text for warnings, summaries and status; a value no Date holds is shown as the number. */
 export function isoSeconds(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z');
+  return isoMillis(epochSeconds * 1000)?.replace('.000Z', 'Z') ?? `${epochSeconds} s (not a date)`;
 }
 
 /** Epoch seconds the sink is known to hold every change up to. */

@@ -5,12 +5,19 @@ import { ZendeskPermanentError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
 import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
-import type { SideloadRecord } from '../sinks/sink';
+import type { SetAsideTicket, SideloadRecord } from '../sinks/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
 import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
+import {
+  afterCursorProblem,
+  countProblem,
+  endTimeProblem,
+  PlausibilityContext,
+  separateImplausible,
+} from './plausibility';
 
 export { MAX_RESPONSE_BYTES };
 
@@ -37,7 +44,12 @@ interface ClockReading {
   zendeskClockOffsetMs?: number;
 }
 
-export interface ExportPageOutcome extends ClockReading {
+/** Tickets with a value that cannot be true (plausibility.ts): left out of `rows`, to be set aside by the caller. */
+interface SetAsideReading {
+  setAside?: SetAsideTicket[];
+}
+
+export interface ExportPageOutcome extends ClockReading, SetAsideReading {
   kind: 'page';
   rows: ExportRow[];
   /** The newest time in the page, and so the next start_time; null on an empty page. */
@@ -81,7 +93,7 @@ export interface IncrementalRequest {
   excludeDeleted?: boolean;
 }
 
-export interface IncrementalPageOutcome extends ClockReading {
+export interface IncrementalPageOutcome extends ClockReading, SetAsideReading {
   kind: 'page';
   rows: ExportRow[];
   /** Time-based: the next start_time (null when the body had none). Always null on the cursor endpoint. */
@@ -113,6 +125,8 @@ interface Body extends ClockReading {
   kind: 'body';
   what: string;
   json: unknown;
+  /** When the answer came, on Zendesk's clock when its Date header is believable, else on the worker's (ms). */
+  answeredAt: number;
 }
 
 function incrementalQuery(request: IncrementalRequest): string {
@@ -220,10 +234,12 @@ export class ZendeskClient {
     // Without the incremental flag, get() answers no gateway_timeout or cursor_rejected.
     if (answer.kind !== 'body') return answer as RateLimitedOutcome | TooRecentOutcome;
     const page = this.parse(answer, exportPageSchema);
+    const context = plausibilityContext(answer, startTime);
+    this.refuseImplausible(answer, [page.end_time != null ? endTimeProblem(page.end_time, context) : undefined]);
     const outcome: ExportPageOutcome = {
       kind: 'page',
       // The objects as parsed from the body, not zod's copies (which reorder keys): stored as received.
-      rows: (answer.json as { results: ExportRow[] }).results,
+      ...trustedRows((answer.json as { results: ExportRow[] }).results, context),
       endTime: page.end_time ?? null,
       fieldHeaders: page.field_headers ?? {},
       options: page.options ?? {},
@@ -241,9 +257,14 @@ export class ZendeskClient {
     const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, call, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, timeBasedPageSchema);
+    const context = plausibilityContext(answer, request.startTime);
+    this.refuseImplausible(answer, [
+      page.end_time != null ? endTimeProblem(page.end_time, context) : undefined,
+      page.count != null ? countProblem(page.count) : undefined,
+    ]);
     const outcome: IncrementalPageOutcome = {
       kind: 'page',
-      rows: (answer.json as { tickets: ExportRow[] }).tickets,
+      ...trustedRows((answer.json as { tickets: ExportRow[] }).tickets, context),
       endTime: page.end_time ?? null,
       endOfStream: page.end_of_stream ?? page.tickets.length < (request.perPage ?? 1000),
       zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
@@ -258,9 +279,11 @@ export class ZendeskClient {
     const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, call, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, cursorPageSchema);
+    const context = plausibilityContext(answer);
+    this.refuseImplausible(answer, [page.after_cursor != null ? afterCursorProblem(page.after_cursor) : undefined]);
     const outcome: IncrementalPageOutcome = {
       kind: 'page',
-      rows: (answer.json as { tickets: ExportRow[] }).tickets,
+      ...trustedRows((answer.json as { tickets: ExportRow[] }).tickets, context),
       endTime: null,
       afterCursor: page.after_cursor ?? null,
       endOfStream: page.end_of_stream,
@@ -299,7 +322,8 @@ export class ZendeskClient {
     const contentType = String(response.headers['content-type'] ?? '');
     const zendeskNow = Date.parse(String(response.headers['date'] ?? ''));
     const clock: ClockReading = Number.isFinite(zendeskNow) ? { zendeskClockOffsetMs: zendeskNow - receivedAt } : {};
-    // An HTTP-date Retry-After is a time on Zendesk's clock, unless its Date header is not believable.
+    // An HTTP-date Retry-After and the bounds of plausibility.ts are times on Zendesk's clock, unless its Date header
+    // is not believable.
     const retryAfterNow =
       Number.isFinite(zendeskNow) && plausibleClockOffset(zendeskNow - receivedAt) ? zendeskNow : receivedAt;
     const snippet = (text: string) => shorten(this.secrets.redact(text));
@@ -344,7 +368,7 @@ export class ZendeskClient {
       );
     }
     try {
-      return { kind: 'body', what, json: JSON.parse(body) as unknown, ...clock };
+      return { kind: 'body', what, json: JSON.parse(body) as unknown, answeredAt: retryAfterNow, ...clock };
     } catch (err) {
       throw new ZendeskTransientError(
         `${what}: unreadable JSON (${jsonErrorWithoutText(err)}) in ${body.length} bytes`,
@@ -386,6 +410,13 @@ export class ZendeskClient {
     return parsed.data;
   }
 
+  /** A page-level value that cannot be true makes the answer a bad one, like a body that does not match the format. */
+  private refuseImplausible(answer: Body, problems: (string | undefined)[]): void {
+    const found = problems.filter((problem) => problem !== undefined);
+    if (found.length === 0) return;
+    throw new ZendeskTransientError(`${answer.what}: the body holds an implausible value: ${found.join('; ')}`, 200);
+  }
+
   /** A next-page URL on another origin is reported on the outcome, never followed. */
   private noteForeignUrl(outcome: { foreignNextPage?: string }, url: string | null | undefined): void {
     if (url && !this.isOwnOrigin(url)) outcome.foreignNextPage = url.slice(0, 200);
@@ -398,6 +429,20 @@ export class ZendeskClient {
       return false;
     }
   }
+}
+
+function plausibilityContext(answer: Body, startTime?: number): PlausibilityContext {
+  const nowSeconds = Math.floor(answer.answeredAt / 1000);
+  return startTime === undefined ? { nowSeconds } : { nowSeconds, startTime };
+}
+
+/** The tickets whose id and generated_timestamp can be true; the others apart, with the reason. */
+function trustedRows(
+  rows: ExportRow[],
+  context: PlausibilityContext,
+): { rows: ExportRow[]; setAside?: SetAsideTicket[] } {
+  const separated = separateImplausible(rows, context);
+  return separated.setAside.length > 0 ? separated : { rows: separated.rows };
 }
 
 /** Zendesk's error code for a cursor it no longer accepts, or a plain-text answer that says so. */

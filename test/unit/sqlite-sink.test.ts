@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { PersistPageInput, TicketRow } from '../../src/sinks/sink';
 import { openSink } from '../../src/sinks/open';
 import { isSqliteDataError, SqliteSink } from '../../src/sinks/sqlite';
+import { SqliteBlobStore } from '../../src/codec/blob-store';
 
 const ACCOUNT = 'acme';
 
@@ -343,6 +344,76 @@ describe('SqliteSink', () => {
     const sink = open(file);
     await sink.persistPage(page([ticket(1, 1)], 1));
     expect(fs.existsSync(file)).toBe(true);
+  });
+});
+
+describe('file modes: the tickets are readable by their owner only', () => {
+  const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+  let emitWarning: jest.SpyInstance;
+  const warnings = () => emitWarning.mock.calls.map((args: unknown[]) => String(args[0]));
+  beforeEach(() => {
+    emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    emitWarning.mockRestore();
+  });
+
+  // A umask of 022 (the usual one) would leave a plainly created file at 0644.
+  let umask: number;
+  beforeAll(() => {
+    umask = process.umask(0o022);
+  });
+  afterAll(() => {
+    process.umask(umask);
+  });
+
+  test('a new file is 0600, its -wal and -shm too, in a directory created 0700', async () => {
+    const parent = path.join(dir, 'modes-new');
+    const file = path.join(parent, 'data', 'tickets.db');
+    const sink = open(file);
+    await sink.persistPage(page([ticket(1, 1)], 1));
+    expect(modeOf(file)).toBe(0o600);
+    for (const companion of [`${file}-wal`, `${file}-shm`]) {
+      expect({ companion, exists: fs.existsSync(companion) }).toEqual({ companion, exists: true });
+      expect({ companion, mode: modeOf(companion) }).toEqual({ companion, mode: 0o600 });
+    }
+    expect(modeOf(parent)).toBe(0o700);
+    expect(modeOf(path.dirname(file))).toBe(0o700);
+    expect(warnings()).toEqual([]);
+  });
+
+  test('an existing file readable by others is tightened to 0600, with a warning', async () => {
+    const file = newFile();
+    new Database(file).close();
+    fs.chmodSync(file, 0o644);
+    const sink = open(file);
+    await sink.persistPage(page([ticket(1, 1)], 1));
+    expect(modeOf(file)).toBe(0o600);
+    expect(modeOf(`${file}-wal`)).toBe(0o600);
+    expect(warnings()).toEqual([expect.stringContaining('mode changed from 0644 to 0600')]);
+  });
+
+  test('an existing directory keeps its mode; only the file is ours to set', async () => {
+    const parent = path.join(dir, 'modes-existing');
+    fs.mkdirSync(parent, { mode: 0o755 });
+    fs.chmodSync(parent, 0o755);
+    const file = path.join(parent, 'tickets.db');
+    open(file);
+    expect(modeOf(parent)).toBe(0o755);
+    expect(modeOf(file)).toBe(0o600);
+  });
+
+  test('the claim-check blob store opens its file (the same one, normally) the same way', async () => {
+    const file = path.join(dir, 'modes-blobs', 'tickets.db');
+    const store = new SqliteBlobStore(file);
+    try {
+      await store.put('id', new Uint8Array([1, 2, 3]));
+      expect(modeOf(file)).toBe(0o600);
+      expect(modeOf(`${file}-wal`)).toBe(0o600);
+      expect(modeOf(path.dirname(file))).toBe(0o700);
+    } finally {
+      await store.close();
+    }
   });
 });
 
