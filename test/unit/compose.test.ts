@@ -3,14 +3,17 @@
 // Nothing here needs Docker: the files are read as data.
 import { SearchAttributeType } from '@temporalio/common';
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import ts from 'typescript';
 import YAML from 'yaml';
 import { AccountEntry, AuthSource, readAccountsFile } from '../../src/accounts-file';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { startCodecServer } from '../../src/codec/codec-server';
-import { loadWorkerConfig, WorkerConfig } from '../../src/config';
+import type { EncryptionSettings } from '../../src/codec/encryption-keys';
+import { loadClientConfig, loadWorkerConfig, WorkerConfig } from '../../src/config';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { ZendeskAuth } from '../../src/zendesk/auth';
 import { DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTE_KEYS } from '../../src/shared';
@@ -30,6 +33,7 @@ interface VolumeObject {
   source?: string;
   target: string;
 }
+type SecretReference = string | { source: string; target?: string };
 interface Service {
   image?: string;
   build?: unknown;
@@ -41,16 +45,31 @@ interface Service {
   command?: string | string[];
   entrypoint?: string | string[];
   healthcheck?: { test?: string | string[] };
+  secrets?: SecretReference[];
 }
 interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
 }
 
 // `merge`: compose resolves YAML merge keys (`<<: *anchor`), which YAML 1.2 leaves to the application.
 const compose = YAML.parse(read('docker-compose.yml'), { merge: true }) as ComposeFile;
 const services = compose.services;
 const EXAMPLE_ACCOUNTS = path.join(ROOT, 'deploy/accounts.example.yaml');
+
+// The passwords compose requires (`${VAR:?...}`, no default) and the payload encryption key file the compose secret
+// reads, as the shell that runs compose would set them; every test starts from this shell. The key is a throwaway one
+// in a temporary directory: deploy/secrets/ holds the operator's own, never committed.
+const KEY_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-compose-key-'));
+const KEY_FILE = path.join(KEY_DIR, 'payload-encryption.key');
+fs.writeFileSync(KEY_FILE, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+afterAll(() => fs.rmSync(KEY_DIR, { recursive: true, force: true }));
+const REQUIRED_SHELL: Env = {
+  POSTGRES_PASSWORD: 'temporal-db-pw',
+  SINK_DB_PASSWORD: 'sink-db-pw',
+  PAYLOAD_ENCRYPTION_KEY_FILE_HOST: KEY_FILE,
+};
 
 function service(name: string): Service {
   const found = services[name];
@@ -98,14 +117,41 @@ function rawEnvironment(name: string): Record<string, string | null> {
   return Object.fromEntries(entries);
 }
 
-/** A service's environment as its container sees it, compose run from a shell with `env`. */
-function environmentOf(name: string, env: Env = {}): Env {
+/**
+ * A service's environment as its container sees it, compose run from a shell with `env` on top of `base` (the
+ * variables compose requires).
+ */
+function environmentOf(name: string, env: Env = {}, base: Env = REQUIRED_SHELL): Env {
+  const shell = { ...base, ...env };
   const resolved: Env = {};
   for (const [key, value] of Object.entries(rawEnvironment(name))) {
-    if (value !== null) resolved[key] = interpolate(value, env);
-    else if (env[key] !== undefined) resolved[key] = env[key]; // `KEY:` alone passes the shell's value through
+    if (value !== null) resolved[key] = interpolate(value, shell);
+    else if (shell[key] !== undefined) resolved[key] = shell[key]; // `KEY:` alone passes the shell's value through
   }
   return resolved;
+}
+
+/** The compose secrets a service mounts: its name and the path the container reads it at. */
+function secretsOf(name: string): { source: string; target: string }[] {
+  return (service(name).secrets ?? []).map((secret) => {
+    const { source, target } = typeof secret === 'string' ? { source: secret, target: undefined } : secret;
+    // Short syntax, or no target: /run/secrets/<name>; a relative target is under /run/secrets too.
+    return { source, target: path.posix.resolve('/run/secrets', target ?? source) };
+  });
+}
+
+/** The host file of a top-level file secret, compose run from a shell with `env`. */
+function secretHostFile(secret: string, env: Env = {}): string {
+  const file = compose.secrets?.[secret]?.file;
+  if (file === undefined) throw new Error(`docker-compose.yml has no file secret "${secret}"`);
+  return path.resolve(ROOT, interpolate(file, { ...REQUIRED_SHELL, ...env }));
+}
+
+/** The host file behind a path a service reads under /run/secrets. */
+function hostSecretFile(name: string, inContainer: string, env: Env = {}): string {
+  const secret = secretsOf(name).find((s) => s.target === inContainer);
+  if (!secret) throw new Error(`${name}: no compose secret is mounted at ${inContainer}`);
+  return secretHostFile(secret.source, env);
 }
 
 interface PortMapping {
@@ -202,9 +248,32 @@ function hostAccountsFile(name: string, env: Env = {}): string {
   return path.resolve(ROOT, mount.source);
 }
 
-/** The worker's environment with ZENDESK_ACCOUNTS_FILE pointing at the host file, as loadWorkerConfig reads it. */
+/**
+ * A service's environment with the files it reads at paths compose mounts (ZENDESK_ACCOUNTS_FILE, a volume;
+ * PAYLOAD_ENCRYPTION_KEY_FILE, a secret) pointing at their host files, as the configuration loaders read it here.
+ */
+function hostEnvironmentOf(name: string, env: Env = {}): Env {
+  const resolved: Env = { ...environmentOf(name, env), ZENDESK_ACCOUNTS_FILE: hostAccountsFile(name, env) };
+  if (resolved.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined) {
+    resolved.PAYLOAD_ENCRYPTION_KEY_FILE = hostSecretFile(name, resolved.PAYLOAD_ENCRYPTION_KEY_FILE, env);
+  }
+  return resolved;
+}
+
 function workerConfigOf(name: string, env: Env = {}): WorkerConfig {
-  return loadWorkerConfig({ ...environmentOf(name, env), ZENDESK_ACCOUNTS_FILE: hostAccountsFile(name, env) });
+  return loadWorkerConfig(hostEnvironmentOf(name, env));
+}
+
+/** The role and database of the worker's SINK_URL. */
+function sinkAccount(env: Env = {}): { user: string; database: string } {
+  const url = new URL(environmentOf('worker', env).SINK_URL);
+  return { user: decodeURIComponent(url.username), database: decodeURIComponent(url.pathname.slice(1)) };
+}
+
+/** The databases the Temporal server uses (its config template's defaults when unset). */
+function temporalDatabases(env: Env = {}): string[] {
+  const temporal = environmentOf('temporal', env);
+  return [temporal.DBNAME ?? 'temporal', temporal.VISIBILITY_DBNAME ?? 'temporal_visibility'];
 }
 
 /** The file `tsc` (npm run build) writes for a source file, from the real tsconfig (rootDir, outDir, extends). */
@@ -280,14 +349,23 @@ describe('docker-compose.yml', () => {
       });
       expect(svc.image).not.toMatch(/:latest$/);
     }
-    expect(service('temporal').image).toMatch(/^temporalio\/auto-setup:1\.2\d\.\d+$/);
+    // The plain server: auto-setup (schema and namespace set up by the server container at each start) is meant
+    // for development only, and nothing here runs it.
+    expect(service('temporal').image).toMatch(/^temporalio\/server:1\.2\d\.\d+$/);
+    for (const [name, svc] of Object.entries(services)) {
+      expect({ name, image: svc.image ?? '' }).not.toEqual({ name, image: expect.stringMatching(/auto-setup/) });
+    }
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:2\.\d+\.\d+$/);
     expect(service('postgresql').image).toMatch(/^postgres:16(\.\d+)?$/);
-    // admin-tools releases follow the server's: same version, so its CLI speaks the server's API.
+    // admin-tools releases follow the server's: same version, so its CLI speaks the server's API and its schema
+    // files are the ones this server expects.
     const serverVersion = (service('temporal').image as string).split(':')[1];
-    expect(service('temporal-admin').image).toMatch(
-      new RegExp(`^temporalio/admin-tools:${serverVersion.replace(/\./g, '\\.')}(-|$)`),
-    );
+    for (const job of ['temporal-schema', 'temporal-admin']) {
+      expect({ job, image: service(job).image }).toEqual({
+        job,
+        image: expect.stringMatching(new RegExp(`^temporalio/admin-tools:${serverVersion.replace(/\./g, '\\.')}(-|$)`)),
+      });
+    }
   });
 
   test('depends_on names existing services, and a service every `up` starts never waits for a profile-only one', () => {
@@ -317,6 +395,13 @@ describe('docker-compose.yml', () => {
       temporal: 'service_healthy',
       'temporal-admin': 'service_completed_successfully',
     });
+    // The server starts on schemas the one-shot job has brought to its version, and only if that job succeeded.
+    expect(dependenciesOf('temporal')).toEqual({
+      postgresql: 'service_healthy',
+      'temporal-schema': 'service_completed_successfully',
+    });
+    expect(dependenciesOf('temporal-schema')).toEqual({ postgresql: 'service_healthy' });
+    expect(service('temporal-schema').profiles ?? []).toEqual([]);
   });
 
   test('named volumes are declared and bind-mounted files exist', () => {
@@ -391,12 +476,12 @@ describe('docker-compose.yml', () => {
     });
 
     test.each([
-      ['the defaults', {}],
+      ['the required variables only', {}],
       [
-        'POSTGRES_USER and POSTGRES_PASSWORD set in the shell',
-        { POSTGRES_USER: 'exporter', POSTGRES_PASSWORD: 'Other-pw-42' },
+        'POSTGRES_USER and both passwords set in the shell',
+        { POSTGRES_USER: 'temporal_admin', POSTGRES_PASSWORD: 'Other-pw-42', SINK_DB_PASSWORD: 'Sink-pw-42' },
       ],
-    ])('SINK_URL is the postgresql service, its user, password and database (%s)', (_label, shell: Env) => {
+    ])("SINK_URL is the postgresql service, as the sink's own role in its own database (%s)", (_label, shell: Env) => {
       const sink = new URL(workerConfigOf('worker', shell).sinkUrl);
       const postgres = environmentOf('postgresql', shell);
       const temporal = environmentOf('temporal', shell);
@@ -404,11 +489,11 @@ describe('docker-compose.yml', () => {
       expect(sink.hostname).toBe('postgresql');
       expect(Object.keys(services)).toContain(sink.hostname);
       expect(sink.port).toBe('5432');
-      expect(decodeURIComponent(sink.username)).toBe(postgres.POSTGRES_USER);
-      expect(decodeURIComponent(sink.password)).toBe(postgres.POSTGRES_PASSWORD);
-      expect(sink.pathname).toBe(`/${postgres.POSTGRES_DB}`);
-      if (shell.POSTGRES_PASSWORD) expect(sink.password).toBe(shell.POSTGRES_PASSWORD);
-      // Temporal's persistence is the same server and role.
+      // The shell's SINK_DB_PASSWORD, the one the postgresql service gives its init script for the sink role.
+      const password = decodeURIComponent(sink.password);
+      expect(password).toBe({ ...REQUIRED_SHELL, ...shell }.SINK_DB_PASSWORD);
+      expect(postgres.SINK_DB_PASSWORD).toBe(password);
+      // Temporal's persistence: the same server, with the superuser the image creates, in databases of its own.
       expect(temporal).toEqual(
         expect.objectContaining({
           DB: 'postgres12',
@@ -418,11 +503,56 @@ describe('docker-compose.yml', () => {
           POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
         }),
       );
-      // The healthcheck the worker waits for asks the sink's database over TCP.
+      if (shell.POSTGRES_PASSWORD) expect(temporal.POSTGRES_PWD).toBe(shell.POSTGRES_PASSWORD);
+      // ...which the sink's role is not, and does not own.
+      const sinkUser = decodeURIComponent(sink.username);
+      const sinkDatabase = decodeURIComponent(sink.pathname.replace(/^\//, ''));
+      expect(sinkUser).not.toBe(temporal.POSTGRES_USER);
+      expect(sinkUser).not.toBe(postgres.POSTGRES_USER);
+      expect(password).not.toBe(temporal.POSTGRES_PWD);
+      expect(temporalDatabases(shell)).not.toContain(sinkDatabase);
+      expect(sinkDatabase).not.toBe(postgres.POSTGRES_DB ?? postgres.POSTGRES_USER);
+      // The healthcheck the worker waits for asks the server over TCP.
       const healthcheck = interpolate(words(service('postgresql').healthcheck?.test).join(' '), shell);
       expect(healthcheck).toMatch(/pg_isready/);
       expect(healthcheck).toMatch(/-h 127\.0\.0\.1/);
       expect(healthcheck).toContain(`-p ${sink.port}`);
+    });
+
+    test("the postgresql init script makes the sink's role, owner of the sink's database and of nothing of Temporal's", () => {
+      const { user, database } = sinkAccount();
+      const mounts = mountsOf('postgresql').filter((m) => m.target.startsWith('/docker-entrypoint-initdb.d/'));
+      expect(mounts).toEqual([
+        { source: expect.stringMatching(/^\.\/deploy\//), target: expect.stringMatching(/\.sh$/), readOnly: true },
+      ]);
+      const file = path.resolve(ROOT, mounts[0].source);
+      // Executed, not sourced into the image's entrypoint, when executable.
+      expect(fs.statSync(file).mode & 0o111).not.toBe(0);
+      const script = fs.readFileSync(file, 'utf8');
+      expect(script).toMatch(/^#!\/usr\/bin\/env bash\n/);
+      // The role: a login, nothing more, with SINK_DB_PASSWORD passed as a psql variable (never spliced by the shell).
+      expect(script).toContain(`CREATE ROLE ${user}'`);
+      expect(script).toMatch(
+        new RegExp(
+          `ALTER ROLE ${user} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'(\\w+)'`,
+        ),
+      );
+      const variable = /PASSWORD :'(\w+)'/.exec(script)?.[1];
+      expect(script).toContain(`--set=${variable}="$SINK_DB_PASSWORD"`);
+      // Its database, closed to other roles...
+      expect(script).toContain(`CREATE DATABASE ${database} OWNER ${user}'`);
+      expect(script).toContain(`ALTER DATABASE ${database} OWNER TO ${user};`);
+      expect(script).toContain(`REVOKE ALL ON DATABASE ${database} FROM PUBLIC;`);
+      // ...and Temporal's, made by Temporal's role (POSTGRES_USER, which runs the script) and closed to the sink's.
+      const names = temporalDatabases();
+      expect(script).toContain(`VALUES ${names.map((n) => `('${n}')`).join(', ')}`);
+      expect(script).toContain(`REVOKE ALL ON DATABASE ${names.join(', ')} FROM PUBLIC;`);
+      expect(script).not.toMatch(/\bGRANT\b/);
+      // It refuses to run with no password, and when Temporal's role would have the sink's name.
+      expect(script).toMatch(/if \[ -z "\$\{SINK_DB_PASSWORD:-\}" \]; then[^]*?exit 1/);
+      expect(script).toContain(`if [ "\${POSTGRES_USER:-postgres}" = ${user} ]; then`);
+      // The server creates no database of its own (POSTGRES_DB=postgres): the script makes each one, with its owner.
+      expect(environmentOf('postgresql').POSTGRES_DB).toBe('postgres');
     });
 
     test('publishes the metrics port it serves, on loopback, and its healthcheck asks that port', () => {
@@ -512,13 +642,125 @@ describe('docker-compose.yml', () => {
     // It waits until the frontend accepts a query on each of them before the worker may start.
     const probe = /temporal workflow list[^\n]*(?:\\\n[^\n]*)*--query '([^']*)'/.exec(script);
     for (const key of SEARCH_ATTRIBUTE_KEYS) expect(probe?.[1]).toContain(key.name);
-    // ...and auto-setup adds no test attributes of its own.
-    expect(environmentOf('temporal').SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES).toBe('true');
+    // The namespace itself: made here, since the plain server image (unlike auto-setup) creates none.
+    expect(script).toMatch(new RegExp(`temporal operator namespace create --namespace ${namespace} --retention \\S+`));
+  });
+
+  test("the schema job creates and migrates both of Temporal's databases, with the server's connection settings", () => {
+    const temporal = environmentOf('temporal');
+    expect(environmentOf('temporal-schema')).toEqual({
+      SQL_PLUGIN: temporal.DB,
+      SQL_HOST: temporal.POSTGRES_SEEDS,
+      SQL_PORT: temporal.DB_PORT,
+      SQL_USER: temporal.POSTGRES_USER,
+      SQL_PASSWORD: temporal.POSTGRES_PWD,
+    });
+    expect(temporal.DB).toBe('postgres12');
+    const script = interpolate(words(service('temporal-schema').command).join('\n'));
+    // A failed step fails the job, and the server, which waits for its success, does not start.
+    expect(words(service('temporal-schema').entrypoint)).toEqual(['/bin/bash', '-c']);
+    expect(script.trim().split('\n')[0]).toBe('set -euo pipefail');
+    const steps = [...script.matchAll(/^\s*temporal-sql-tool\s+(.*)$/gm)].map((m) => {
+      const args = m[1].trim().split(/\s+/);
+      const command = args.find((a) => ['create-database', 'setup-schema', 'update-schema'].includes(a));
+      const step: Record<string, string | undefined> = { db: flagValue(args, '--db'), command };
+      if (command === 'setup-schema') step.version = flagValue(args, '-v');
+      if (command === 'update-schema') step.dir = flagValue(args, '-d');
+      return step;
+    });
+    // The schema files of the postgres12 plugin, in the admin-tools image of the server's version.
+    const [main, visibility] = temporalDatabases();
+    const expected = [
+      [main, 'temporal'],
+      [visibility, 'visibility'],
+    ].flatMap(([db, kind]) => [
+      { db, command: 'create-database' },
+      { db, command: 'setup-schema', version: '0.0' },
+      { db, command: 'update-schema', dir: `/etc/temporal/schema/postgresql/v12/${kind}/versioned` },
+    ]);
+    expect(steps).toEqual(expected);
+  });
+
+  test('no default password: compose refuses to start without POSTGRES_PASSWORD and SINK_DB_PASSWORD', () => {
+    const text = read('docker-compose.yml');
+    const references = [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}/g)].map((m) => ({
+      variable: m[1],
+      rest: m[2],
+    }));
+    const passwords = references.filter((r) => /PASSWORD|PASSWD|PWD/.test(r.variable));
+    expect(new Set(passwords.map((r) => r.variable))).toEqual(new Set(['POSTGRES_PASSWORD', 'SINK_DB_PASSWORD']));
+    // `:?`: required, and an empty value refused too; no `:-` or `-` default anywhere.
+    for (const reference of passwords) {
+      expect({ ...reference, required: reference.rest.startsWith(':?') }).toEqual({ ...reference, required: true });
+    }
+    // Nor a bare $VARIABLE, which cannot say so ($$ is a literal dollar for the container's shell).
+    expect(text.replace(/\$\$/g, '')).not.toMatch(/\$(POSTGRES_PASSWORD|SINK_DB_PASSWORD)\b/);
+    // Each service that needs one fails to interpolate without it, or with it empty, naming the variable.
+    const users: [string, string[]][] = [
+      ['POSTGRES_PASSWORD', ['postgresql', 'temporal-schema', 'temporal']],
+      ['SINK_DB_PASSWORD', ['postgresql', 'worker', 'worker-extra', 'client']],
+    ];
+    for (const [variable, names] of users) {
+      const { [variable]: _, ...without } = REQUIRED_SHELL;
+      for (const name of names) {
+        expect(() => environmentOf(name, {}, without)).toThrow(new RegExp(`^${variable}: set ${variable}\\b`));
+        expect(() => environmentOf(name, { [variable]: '' })).toThrow(new RegExp(`^${variable}: `));
+      }
+    }
+  });
+
+  describe('the payload encryption key', () => {
+    const SECRET = 'payload_encryption_key';
+    const IN_CONTAINER = `/run/secrets/${SECRET}`;
+    const readers = ['worker', 'worker-extra', 'client'];
+
+    test('is a compose secret from a git-ignored file, never an environment value', () => {
+      expect(compose.secrets?.[SECRET]).toEqual({ file: expect.any(String) });
+      // By default deploy/secrets/payload-encryption.key, in a directory git ignores except for its .gitignore...
+      const byDefault = path.relative(ROOT, secretHostFile(SECRET, { PAYLOAD_ENCRYPTION_KEY_FILE_HOST: '' }));
+      expect(byDefault).toBe('deploy/secrets/payload-encryption.key');
+      const ignored = read(path.join(path.dirname(byDefault), '.gitignore'))
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('#'));
+      expect(ignored).toEqual(['*', '!.gitignore']);
+      // ...made as the header of docker-compose.yml says, or anywhere PAYLOAD_ENCRYPTION_KEY_FILE_HOST names.
+      expect(read('docker-compose.yml')).toContain(`openssl rand -base64 32 > ${byDefault}`);
+      expect(secretHostFile(SECRET)).toBe(KEY_FILE);
+      // No process gets a key, or turns encryption off, through its environment; no key is written in the file.
+      for (const name of Object.keys(services)) {
+        const raw = rawEnvironment(name);
+        for (const key of ['PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_OLD_KEYS', 'PAYLOAD_ENCRYPTION']) {
+          expect({ name, key, value: raw[key] }).toEqual({ name, key, value: undefined });
+        }
+      }
+      expect(read('docker-compose.yml')).not.toMatch(/[A-Za-z0-9+/]{43}=/);
+    });
+
+    test.each(readers)('%s mounts it and reads it through PAYLOAD_ENCRYPTION_KEY_FILE', (name) => {
+      expect(secretsOf(name)).toEqual([{ source: SECRET, target: IN_CONTAINER }]);
+      expect(environmentOf(name).PAYLOAD_ENCRYPTION_KEY_FILE).toBe(IN_CONTAINER);
+    });
+
+    test('the worker and the client load it, and the worker refuses to start without it', () => {
+      const key = Buffer.from(fs.readFileSync(KEY_FILE, 'utf8').trim(), 'base64');
+      const loaded = (settings: EncryptionSettings | undefined) =>
+        settings?.off === false ? settings.current?.key : undefined;
+      expect(loaded(workerConfigOf('worker').encryption)?.equals(key)).toBe(true);
+      expect(loaded(workerConfigOf('worker-extra').encryption)?.equals(key)).toBe(true);
+      expect(loaded(loadClientConfig(hostEnvironmentOf('client')).encryption)?.equals(key)).toBe(true);
+      // Temporal is not on loopback here: without the key, or with its file missing, no worker.
+      const { PAYLOAD_ENCRYPTION_KEY_FILE: _, ...withoutKey } = hostEnvironmentOf('worker');
+      expect(() => loadWorkerConfig(withoutKey)).toThrow(/PAYLOAD_ENCRYPTION_KEY/);
+      const missing = { PAYLOAD_ENCRYPTION_KEY_FILE_HOST: path.join(KEY_DIR, 'missing.key') };
+      expect(() => workerConfigOf('worker', missing)).toThrow(/PAYLOAD_ENCRYPTION_KEY_FILE/);
+    });
   });
 
   test('no credential is written in the compose file or the example accounts file', () => {
     const secretKey = /TOKEN|PASSWORD|PASSWD|PWD|SECRET|API_KEY|CREDENTIAL/i;
-    const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}$/;
+    // `${NAME}`, `${NAME:-default}` or `${NAME:?message}` (required: no default at all).
+    const reference = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*)|:?\?[^}]*)?\}$/;
     const demo = readAccountsFile(EXAMPLE_ACCOUNTS).filter((a) => new URL(a.baseUrl).hostname === 'emulator');
     const demoVariables = demo.flatMap((a) => credentialVariables(a.auth).secret);
     // What the emulator accepts when the shell sets nothing: its built-in token, or the clients compose gives it.
@@ -526,7 +768,6 @@ describe('docker-compose.yml', () => {
       DEFAULT_CREDENTIALS.apiToken,
       ...emulatorClients(environmentOf('emulator')).map((c) => c.clientSecret),
     ];
-    const databaseVariables = ['POSTGRES_PASSWORD', 'POSTGRES_PWD'];
     for (const name of Object.keys(services)) {
       for (const [key, value] of Object.entries(rawEnvironment(name))) {
         if (value !== null && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
@@ -538,29 +779,25 @@ describe('docker-compose.yml', () => {
             expect({ name, key, password }).toEqual({ name, key, password: expect.stringMatching(/^from-shell-/) });
         }
         if (!secretKey.test(key) || value === null) continue;
-        // Overridable from the shell, and empty by default...
+        // From the shell (a YAML alias, like the database passwords of Temporal's jobs, repeats its value), and
+        // required or empty by default...
         const match = reference.exec(value);
         expect({ name, key, value, fromShell: match !== null }).toEqual({ name, key, value, fromShell: true });
         const fallback = match?.[2] ?? '';
         if (fallback === '') continue;
-        if (demoVariables.includes(key) || (name === 'emulator' && key.startsWith('EMULATOR_'))) {
-          // ...except what the emulator accepts (a public test fixture of the demo, not a secret),
-          expect({ name, key, fallback, emulatorAccepts: emulatorSecrets.includes(fallback) }).toEqual({
-            name,
-            key,
-            fallback,
-            emulatorAccepts: true,
-          });
-        } else {
-          // ...and the local trial's database password, for a database no port publishes outside compose.
-          expect({ name, key }).toEqual({
-            name,
-            key: expect.stringMatching(new RegExp(`^(${databaseVariables.join('|')})$`)),
-          });
-          expect(service('postgresql').ports ?? []).toEqual([]);
-        }
+        // ...except what the emulator accepts (a public test fixture of the demo, not a secret).
+        const demoFixture = demoVariables.includes(key) || (name === 'emulator' && key.startsWith('EMULATOR_'));
+        expect({ name, key, fallback, demoFixture }).toEqual({ name, key, fallback, demoFixture: true });
+        expect({ name, key, fallback, emulatorAccepts: emulatorSecrets.includes(fallback) }).toEqual({
+          name,
+          key,
+          fallback,
+          emulatorAccepts: true,
+        });
       }
     }
+    // The database is reachable inside the compose network only.
+    expect(service('postgresql').ports ?? []).toEqual([]);
     // The emulator's token is only the demo's default: only emulator accounts name it, and only demo runs it.
     expect(service('emulator').profiles).toEqual(['demo']);
     // Nothing token-like anywhere else in the two files (ids, keys, passwords with digits and letters).
@@ -688,8 +925,16 @@ describe('Dockerfile', () => {
   const runtime = stages[stages.length - 1];
   const build = stages[0];
 
-  test('builds on Node 20 with npm ci and npm run build, and prunes dev dependencies', () => {
-    for (const stage of stages) expect(stage[0].args).toMatch(/^node:20(\.\d+)*-[a-z]+(-slim)?(\s+AS\s+\S+)?$/i);
+  test('builds on Node 24 or later (the current LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
+    const bases = stages.map((stage) => stage[0].args.split(/\s+/)[0]);
+    for (const base of bases) {
+      // A Debian slim variant, pinned to a minor version at least.
+      expect(base).toMatch(/^node:\d+\.\d+(\.\d+)?-[a-z]+-slim$/);
+      expect({ base, major: Number(/^node:(\d+)/.exec(base)?.[1]) }).toEqual({ base, major: expect.any(Number) });
+      expect(Number(/^node:(\d+)/.exec(base)?.[1])).toBeGreaterThanOrEqual(24);
+    }
+    // Build and runtime on the same Node: the native better-sqlite3 module is built for one ABI.
+    expect(new Set(bases).size).toBe(1);
     const runs = argsOf(build, 'RUN').join('\n');
     expect(runs).toMatch(/\bnpm ci\b/);
     expect(runs).toMatch(/\bnpm run build\b/);
