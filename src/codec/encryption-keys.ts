@@ -9,6 +9,7 @@ export interface EncryptionEnv {
   PAYLOAD_ENCRYPTION_KEY?: string;
   PAYLOAD_ENCRYPTION_KEY_FILE?: string;
   PAYLOAD_ENCRYPTION_OLD_KEYS?: string;
+  PAYLOAD_ENCRYPTION_OLD_KEYS_FILE?: string;
 }
 
 /** The keys a process encrypts and decrypts with; `off`: explicitly none. */
@@ -44,14 +45,33 @@ export function readEncryptionSettings(env: EncryptionEnv, problems: string[]): 
     }
     if (content !== undefined) current = parseKey(content, `PAYLOAD_ENCRYPTION_KEY_FILE (${keyFile})`, problems);
   }
-  const previous = (env.PAYLOAD_ENCRYPTION_OLD_KEYS ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean)
-    .map((k, i) => parseKey(k, `PAYLOAD_ENCRYPTION_OLD_KEYS[${i}]`, problems))
-    .filter((k): k is EncryptionKey => k !== undefined);
+  const previous = [
+    ...oldKeys(env.PAYLOAD_ENCRYPTION_OLD_KEYS ?? '', 'PAYLOAD_ENCRYPTION_OLD_KEYS', problems),
+    ...oldKeysFromFile(env.PAYLOAD_ENCRYPTION_OLD_KEYS_FILE?.trim(), problems),
+  ];
   if (mode === 'on' && !current) problems.push('PAYLOAD_ENCRYPTION=on needs PAYLOAD_ENCRYPTION_KEY or _KEY_FILE');
   return { off: false, current, previous };
+}
+
+/** Earlier keys, separated by commas or line breaks. */
+function oldKeys(text: string, where: string, problems: string[]): EncryptionKey[] {
+  return text
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map((k, i) => parseKey(k, `${where}[${i}]`, problems))
+    .filter((k): k is EncryptionKey => k !== undefined);
+}
+
+/** PAYLOAD_ENCRYPTION_OLD_KEYS_FILE: the old keys as a secret file (one per line), not an environment literal. */
+function oldKeysFromFile(file: string | undefined, problems: string[]): EncryptionKey[] {
+  if (!file) return [];
+  try {
+    return oldKeys(fs.readFileSync(file, 'utf8'), `PAYLOAD_ENCRYPTION_OLD_KEYS_FILE (${file})`, problems);
+  } catch (err) {
+    problems.push(`PAYLOAD_ENCRYPTION_OLD_KEYS_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+    return [];
+  }
 }
 
 function parseKey(text: string, where: string, problems: string[]): EncryptionKey | undefined {

@@ -113,6 +113,21 @@ describe('readEncryptionSettings', () => {
     expect(settings.off === false && settings.current?.key.toString('base64')).toBe(keyText);
   });
 
+  test('old keys from a file, one per line (a secret rather than an environment literal)', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zte-key-')), 'old-keys');
+    const olds = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    fs.writeFileSync(file, `${olds.join('\n')}\n`, { mode: 0o600 });
+    const problems: string[] = [];
+    const settings = readEncryptionSettings(
+      { PAYLOAD_ENCRYPTION_KEY: keyText, PAYLOAD_ENCRYPTION_OLD_KEYS_FILE: file },
+      problems,
+    );
+    expect(problems).toEqual([]);
+    expect(settings.off === false && settings.previous.map((k) => k.key.toString('base64'))).toEqual(olds);
+    readEncryptionSettings({ PAYLOAD_ENCRYPTION_OLD_KEYS_FILE: '/nonexistent/old' }, problems);
+    expect(problems).toEqual(['PAYLOAD_ENCRYPTION_OLD_KEYS_FILE: cannot read /nonexistent/old (ENOENT)']);
+  });
+
   test('bad values are named, never echoed', () => {
     const problems: string[] = [];
     const short = randomBytes(16).toString('base64');
