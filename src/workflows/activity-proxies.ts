@@ -1,0 +1,24 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { PERMANENT_FAILURE } from '../shared';
+
+// The activities heartbeat every 2 s: a worker that dies mid-call is noticed in 15 s, not after start-to-close.
+export const { fetchPage } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [PERMANENT_FAILURE],
+  },
+});
+
+// A few quick attempts; past them the workflow waits for the sink with its own backoff, which an operator's message
+// cuts short (a database that is down must not keep pause, reset or continue-as-new waiting).
+export const { persist, loadCheckpoint } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+});

@@ -1,0 +1,119 @@
+import type { FetchPageInput, FetchPageResult } from '../activities/types';
+import type { ExportApi } from '../shared';
+import type { ExportInput, ExportState } from './messages';
+import { advanceCursor, isoSeconds, pageEnd } from './pacing';
+
+/**
+ * The cursor rules of the three endpoint families, as pure functions of the export's state: which request comes
+ * next, and where the export stands once a page is stored.
+ */
+
+export type FetchedPage = Extract<FetchPageResult, { kind: 'page' }>;
+export type PageRequest = FetchPageInput & { perPage?: number };
+
+/** What the export needs to know to build a request. */
+export type RequestContext = Pick<ExportInput, 'account' | 'include' | 'excludeDeleted'>;
+type CursorState = Pick<ExportState, 'cursor' | 'afterCursor' | 'trap' | 'perPage'>;
+
+export function nextRequest(api: ExportApi, state: CursorState, input: RequestContext, perPage: number): PageRequest {
+  if (api === 'exports') return { account: input.account, startTime: state.cursor };
+  const common = {
+    account: input.account,
+    perPage: state.perPage ?? perPage,
+    ...(input.include?.length ? { include: input.include } : {}),
+    ...(input.excludeDeleted ? { excludeDeleted: true } : {}),
+  };
+  if (api === 'incremental' && state.trap) {
+    const { startTime, afterCursor } = state.trap;
+    return { ...common, api: 'cursor', startTime, ...(afterCursor ? { cursor: afterCursor } : {}) };
+  }
+  if (api === 'cursor' && state.afterCursor) {
+    return { ...common, api, startTime: state.cursor, cursor: state.afterCursor };
+  }
+  return { ...common, api, startTime: state.cursor };
+}
+
+/** Where the export stands once a page is stored, the flags the page decides, and what is worth a warning. */
+export interface PageOutcome {
+  cursor: number;
+  afterCursor: string | null;
+  /** The flags to set now (a key left out stays as it is). */
+  flags: Partial<Pick<ExportState, 'caughtUp' | 'trap'>>;
+  warnings: string[];
+}
+
+export function afterPage(
+  api: ExportApi,
+  state: CursorState & Pick<ExportState, 'caughtUp'>,
+  request: FetchPageInput & { perPage?: number },
+  page: FetchedPage,
+  sizes: { pageSize: number; perPage: number },
+): PageOutcome {
+  const warnings: string[] = [];
+  const newest = page.rows.reduce((max, row) => Math.max(max, row.generated_timestamp), 0);
+  const outcome = (cursor: number, afterCursor: string | null, flags: PageOutcome['flags'] = {}): PageOutcome => ({
+    cursor,
+    afterCursor,
+    flags,
+    warnings,
+  });
+
+  if (api === 'exports') {
+    const advance = advanceCursor({
+      startTime: request.startTime,
+      endTime: page.endTime,
+      rowCount: page.rows.length,
+      pageSize: sizes.pageSize,
+      newest,
+    });
+    if (advance.warning) warnings.push(advance.warning);
+    return outcome(advance.cursor, null);
+  }
+
+  const caughtUp = page.endOfStream ?? false;
+  if (api === 'cursor') {
+    const previous = state.afterCursor ?? null;
+    const afterCursor = page.afterCursor ?? previous;
+    if (previous !== null && afterCursor === previous && page.rows.length > 0 && !caughtUp) {
+      warnings.push(
+        `after_cursor did not advance with ${page.rows.length} tickets still coming: waiting the poll interval`,
+      );
+      return outcome(Math.max(state.cursor, newest), afterCursor, { caughtUp: true });
+    }
+    return outcome(Math.max(state.cursor, newest), afterCursor, { caughtUp });
+  }
+
+  if (state.trap) {
+    // Inside a crowded second, paged by cursor: back to start_time once a later second shows up.
+    const trap = { ...state.trap, afterCursor: page.afterCursor ?? state.trap.afterCursor };
+    if (newest > trap.startTime) return outcome(newest, null, { caughtUp, trap: null });
+    return outcome(state.cursor, null, { caughtUp, trap });
+  }
+  const perPage = request.perPage ?? sizes.perPage;
+  const end = page.rows.length > 0 ? pageEnd(page.endTime, newest) : { endTime: page.endTime };
+  if (end.warning) warnings.push(end.warning);
+  const endTime = end.endTime;
+  if (page.rows.length >= perPage && endTime === request.startTime) {
+    warnings.push(
+      `a full page of ${page.rows.length} tickets shares generated_timestamp ${request.startTime} ` +
+        `(${isoSeconds(request.startTime)}): reading that second through the cursor endpoint`,
+    );
+    return outcome(state.cursor, null, { caughtUp: false, trap: { startTime: request.startTime, afterCursor: null } });
+  }
+  if (page.rows.length === 0 || endTime === null) return outcome(request.startTime, null, { caughtUp });
+  if (endTime < request.startTime) {
+    warnings.push(`end_time ${endTime} is before start_time ${request.startTime}: cursor kept`);
+    return outcome(request.startTime, null, { caughtUp });
+  }
+  return outcome(endTime, null, { caughtUp });
+}
+
+/** The sink's checkpoint once a page is stored: the cursor, and for the incremental endpoints the after_cursor. */
+export function checkpointAt(api: ExportApi, next: { cursor: number; afterCursor: string | null }) {
+  return api === 'exports' ? { cursor: next.cursor } : { ...next, api };
+}
+
+/** Whether a page reached the end of what Zendesk has now. */
+export function reachedEnd(api: ExportApi, page: FetchedPage, pageSize: number): boolean {
+  return api === 'exports' ? page.rows.length < pageSize : page.endOfStream === true;
+}

@@ -1,0 +1,501 @@
+import { allHandlersFinished, condition, continueAsNew, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import type { PersistOutput, StoredCheckpoint } from '../activities/types';
+import { undecodableReason } from '../shared';
+import { fetchPage, loadCheckpoint, persist } from './activity-proxies';
+import { seconds } from './details';
+import {
+  afterPage,
+  checkpointAt,
+  FetchedPage,
+  nextRequest,
+  PageOutcome,
+  PageRequest,
+  reachedEnd,
+} from './endpoint-rules';
+import { ExportView, readPublishedSearchAttributes } from './export-view';
+import { describeFailure, isPermanent, retryNotBefore } from './failures';
+import type { ExportInput, ResetCursorRequest } from './messages';
+import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
+import {
+  completeThrough,
+  explainNextCall,
+  exportLagSeconds,
+  failureBackoffMs,
+  isoSeconds,
+  nextCallAt,
+  perPageAfterGoodPage,
+  resetCursorProblem,
+  sinkBackoffMs,
+} from './pacing';
+import { describeRequest, waitSummary } from './summaries';
+
+const BLOCKED_RETRY = '1 hour';
+const MIN_TIMER_MS = 1;
+const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
+
+/**
+ * One run of an account's export: its state (carried over continue-as-new), what operators' messages do to it, and
+ * the loop's steps. The workflow function (ticket-export.ts) wires the messages and runs the steps in order.
+ *
+ * `interruptible`: runs started after the 'operator-interrupts' patch. Operator messages cut every wait short (the
+ * request is built after the wait), a reset is written to the sink's checkpoint, a persist that keeps failing gives way
+ * to pause, reset and continue-as-new, a failed checkpoint read is waited out, resume ends a failure backoff, per_page
+ * grows back gradually after a 504. Decided once per run, so a run that began on older code keeps its behaviour.
+ */
+export class ExportRun extends ExportView {
+  // ---- operators' messages ----
+
+  pause(): void {
+    this.state.paused = true;
+    this.operatorMessages++;
+    this.publishSearchAttributes();
+  }
+
+  resume(): void {
+    this.state.paused = false;
+    this.state.blocked = false;
+    // An operator's resume ends a backoff after failures (never a Retry-After, which is Zendesk's).
+    if (this.interruptible) this.state.notBefore = 0;
+    this.operatorMessages++;
+    this.publishSearchAttributes();
+  }
+
+  pollNow(): void {
+    this.state.pollNowPending = true;
+  }
+
+  /** The reason a reset request cannot be taken, or undefined. */
+  resetProblem(request: unknown): string | undefined {
+    return resetCursorProblem(request, this.zendeskNow());
+  }
+
+  resetBySignal(request: ResetCursorRequest): void {
+    const problem = this.resetProblem(request);
+    if (problem) this.addWarning(`resetCursor signal ignored: ${problem}`);
+    else this.reset(request.startTime);
+  }
+
+  /**
+   * An operator's reset; returns the cursor it replaces. One that arrives while the cursor is being worked on (first
+   * load, a fetch) is applied afterwards, so it wins over that page's cursor.
+   */
+  reset(startTime: number): number {
+    const previous = this.pendingReset ?? this.state.cursor;
+    if (this.cursorBusy) this.pendingReset = startTime;
+    else this.moveCursor(startTime);
+    this.operatorMessages++;
+    this.publishSearchAttributes();
+    return previous;
+  }
+
+  /** A signal name this workflow does not know (a typo in `temporal workflow signal`): reported, not dropped silently. */
+  unknownSignal(name: string): void {
+    this.addWarning(`unknown signal "${name}" ignored`);
+  }
+
+  // ---- the loop's steps ----
+
+  /** The first cursor: the input's start time, else the sink's checkpoint, else the default. */
+  async start(): Promise<void> {
+    const { input, state } = this;
+    if (!input.state) {
+      this.cursorBusy = true;
+      const checkpoint = input.startTime === undefined ? await this.loadStoredCheckpoint() : null;
+      state.cursor = input.startTime ?? checkpoint?.cursor ?? input.defaultStartTime ?? 0;
+      state.progressFrom = { cursor: state.cursor, atMs: Date.now(), tickets: 0 };
+      // A cursor of one endpoint means nothing to another: only the same export resumes from its after_cursor.
+      if (checkpoint?.api === this.api && this.api === 'cursor') state.afterCursor = checkpoint.afterCursor;
+      this.cursorBusy = false;
+      this.applyPendingReset();
+    }
+    this.published = readPublishedSearchAttributes();
+    this.publishSearchAttributes();
+    recordBlocked(input.account, state.blocked);
+  }
+
+  /** An operator's reset written to the checkpoint, a pause or a block held: true when the loop should re-decide. */
+  async holdForOperator(): Promise<boolean> {
+    const { state } = this;
+    recordProgress(this.input.account, exportLagSeconds(this.zendeskNow(), completeThrough(state)));
+    if (state.resetToSave) await this.saveResetCheckpoint();
+    if (state.paused) {
+      this.phase = 'paused';
+      this.nextCall = null;
+      this.publishSearchAttributes();
+      this.showDetails('until resumed');
+      await condition(() => !state.paused || state.resetToSave === true);
+      return true;
+    }
+    if (state.blocked) {
+      this.phase = 'blocked';
+      this.nextCall = Date.now() + 3_600_000;
+      this.publishSearchAttributes();
+      const summary = `blocked: retry in ${BLOCKED_RETRY} unless resumed`;
+      this.showDetails(summary);
+      const seen = this.operatorMessages;
+      const cleared = await condition(
+        () => !state.blocked || state.paused || (this.interruptible && this.operatorMessages !== seen),
+        BLOCKED_RETRY,
+        { summary },
+      );
+      if (!cleared) state.blocked = false;
+      if (!state.blocked) recordBlocked(this.input.account, false);
+      return true;
+    }
+    return false;
+  }
+
+  /** Continue-as-new after `pagesPerRun` pages or when the server suggests it: the history stays bounded. */
+  async continueAsNewIfLong(): Promise<void> {
+    if (this.pagesThisRun < this.settings.pagesPerRun && !workflowInfo().continueAsNewSuggested) return;
+    this.phase = 'continuing_as_new';
+    this.showDetails();
+    await condition(allHandlersFinished);
+    await continueAsNew<(input: ExportInput) => Promise<void>>({ ...this.input, state: this.state });
+  }
+
+  /**
+   * Waits until the API allows the next call: the idle interval of a caught-up incremental export, the pacing, a
+   * Retry-After, a failure backoff. Returns the request to send, or undefined when an operator's message (or a pause
+   * or block) ended the wait and the loop should re-decide.
+   */
+  async waitForNextCall(): Promise<PageRequest | undefined> {
+    const { state, settings, api } = this;
+    if (api !== 'exports' && state.caughtUp && !(await this.idleUntilNextPoll())) return undefined;
+
+    let request = this.nextRequest();
+    const notBefore = state.notBefore ?? 0;
+    const pacing = {
+      lastCallAt: state.lastCallAt,
+      pollIntervalMs: this.pacingIntervalMs(),
+      // A cursor call has no start_time, so no minimum age.
+      cursor: request.cursor === undefined ? request.startTime : 0,
+      minStartAgeMs: settings.minStartAgeMs,
+      notBefore: Math.max(notBefore, state.retryAfterUntil ?? 0),
+      zendeskClockOffsetMs: state.zendeskClockOffsetMs,
+    };
+    const { at: callAt, rule } = explainNextCall({ ...pacing, nowMs: Date.now() });
+    // Whether the next command is a timer or an activity must not hinge on a workflow-task timestamp, which can
+    // differ between a live run and a replay after a workflow task timed out. So: no timer only when every rule
+    // was already met when the last page was stored, a time its activities recorded; else a timer, and no clock
+    // comparison after it fires. (A timer costs the server's timer granularity, about a second on the dev server.)
+    const waitOver =
+      state.pageDoneAt !== undefined && nextCallAt({ ...pacing, nowMs: state.pageDoneAt }) <= state.pageDoneAt;
+    if (!waitOver) {
+      // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
+      // timer granularity to every 429.
+      if ((state.retryAfterUntil ?? 0) >= callAt) this.phase = 'rate_limited';
+      else this.phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
+      this.nextCall = callAt;
+      const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now()));
+      const summary = waitSummary(this.phase, rule, pacing.pollIntervalMs, waitMs);
+      this.publishSearchAttributes();
+      this.showDetails(summary);
+      if (this.interruptible) {
+        // An operator's message ends the wait; the next turn decides again (a Retry-After still holds then).
+        const seen = this.operatorMessages;
+        if (await condition(() => this.operatorMessages !== seen, waitMs, { summary })) return undefined;
+      } else await sleep(waitMs, { summary });
+      if (state.paused || state.blocked) return undefined;
+    }
+    state.pageDoneAt = undefined;
+    // Older runs built the request before the wait, so a reset during the wait was undone by the old request's page.
+    if (this.interruptible) request = this.nextRequest();
+    return request;
+  }
+
+  /**
+   * Calls Zendesk. Returns the page, or undefined for every other outcome (a 429, nothing new yet, a 504, a rejected
+   * cursor, a failure), each already accounted for.
+   */
+  async fetch(request: PageRequest): Promise<FetchedPage | undefined> {
+    const { state } = this;
+    this.phase = 'fetching';
+    this.nextCall = null;
+    this.cursorBusy = true;
+    let result;
+    try {
+      const summary = describeRequest(request);
+      this.showDetails(summary);
+      result = await fetchPage.executeWithOptions({ summary }, [{ ...request, minGapMs: this.pacingIntervalMs() }]);
+    } catch (err) {
+      this.cursorBusy = false;
+      state.lastCallAt = Date.now();
+      this.applyPendingReset();
+      this.recordFailure(err);
+      return undefined;
+    }
+    // Our own worker wrote it, so this cannot happen short of a corrupted history: fail the task, as without the marker.
+    const unreadable = undecodableReason(result);
+    if (unreadable !== undefined) throw new Error(`fetchPage result: ${unreadable}`);
+    state.calls++;
+    state.lastCallAt = result.requestedAt;
+    if (result.auth) state.auth = result.auth;
+    this.noteZendeskClock(result.zendeskClockOffsetMs);
+    if (result.kind === 'page') return result;
+    this.cursorBusy = false;
+    if (result.kind === 'rate_limited') {
+      this.applyPendingReset();
+      state.rateLimited++;
+      if (result.note) this.addWarning(result.note);
+      const retryAfterMs = result.retryAfterSeconds * 1000;
+      recordRetryAfterWait(this.input.account, result.retryAfterSeconds);
+      if (patched(ONE_TIMER_AFTER_429)) {
+        state.retryAfterUntil = Date.now() + retryAfterMs;
+        return undefined;
+      }
+      // Histories recorded before the patch: the Retry-After timer, then the pacing timer.
+      this.phase = 'rate_limited';
+      this.nextCall = Date.now() + retryAfterMs;
+      await sleep(retryAfterMs);
+      return undefined;
+    }
+    if (result.kind === 'too_recent') {
+      // "Nothing new yet": the pacing (and, on the incremental endpoints, the idle interval) is the wait.
+      if (this.api !== 'exports') state.caughtUp = true;
+    } else if (result.kind === 'gateway_timeout') {
+      state.perPage = Math.max(1, Math.floor(request.perPage! / 2));
+      state.goodPagesAtPerPage = 0;
+      this.addWarning(`504 from Zendesk at per_page=${request.perPage}: asking for ${state.perPage} next`);
+    } else {
+      this.addWarning(`the cursor was rejected (${result.message}): restarting from start_time ${state.cursor}`);
+      if (state.trap) state.trap.afterCursor = null;
+      else state.afterCursor = null;
+    }
+    this.applyPendingReset();
+    return undefined;
+  }
+
+  /**
+   * Stores the page with the checkpoint it leads to; returns where the export then stands, or undefined when the
+   * page was given up for an operator's message or continue-as-new (it is fetched again later).
+   */
+  async persist(request: PageRequest, page: FetchedPage): Promise<PageOutcome | undefined> {
+    const { state } = this;
+    // The flags the page decides are set now, as status and search attributes show them while it is stored; a page
+    // given up before it is stored leaves them as they were.
+    const flagsBefore = { caughtUp: state.caughtUp, trap: state.trap ? { ...state.trap } : state.trap };
+    const next = afterPage(this.api, state, request, page, this.settings);
+    Object.assign(state, next.flags);
+    for (const warning of next.warnings) this.addWarning(warning);
+    if (page.foreignNextPage) {
+      this.addWarning(`next page URL points to another origin and was ignored: ${page.foreignNextPage}`);
+    }
+    if (state.progressFrom && state.progressFrom.firstTicketAt === undefined && page.rows.length > 0) {
+      state.progressFrom.firstTicketAt = page.rows.reduce(
+        (min, row) => Math.min(min, row.generated_timestamp),
+        Number.MAX_SAFE_INTEGER,
+      );
+    }
+    if (page.rows.length === 0) {
+      state.pageDoneAt = page.completedAt;
+      return next;
+    }
+    this.phase = 'persisting';
+    const stored = await this.persistUntilStored(page, next);
+    if (stored === undefined) {
+      Object.assign(state, flagsBefore);
+      this.cursorBusy = false;
+      this.applyPendingReset();
+      return undefined;
+    }
+    state.ticketsStored += stored.written;
+    if (stored.rejected) {
+      state.ticketsRejected = (state.ticketsRejected ?? 0) + stored.rejected;
+      this.addWarning(
+        `${stored.rejected} ticket${stored.rejected === 1 ? '' : 's'} of the page before cursor ` +
+          `${isoSeconds(next.cursor)} could not be stored: set aside in rejected_tickets with the error`,
+      );
+    }
+    state.pages++;
+    this.pagesThisRun++;
+    state.pageDoneAt = stored.completedAt;
+    return next;
+  }
+
+  /** The page is stored: the cursor moves to where it leads. */
+  advance(page: FetchedPage, next: PageOutcome): void {
+    const { state } = this;
+    state.cursor = next.cursor;
+    if (reachedEnd(this.api, page, this.settings.pageSize)) {
+      state.completeThroughMs = page.requestedAt + (state.zendeskClockOffsetMs ?? 0);
+    }
+    if (this.api === 'cursor') state.afterCursor = next.afterCursor;
+    state.lastPageSize = page.rows.length;
+    state.lastError = null;
+    state.consecutiveFailures = 0;
+    state.notBefore = 0;
+    if (this.api !== 'exports') this.growPerPage();
+    this.cursorBusy = false;
+    this.applyPendingReset();
+    this.publishSearchAttributes();
+  }
+
+  // ---- the steps' parts ----
+
+  /** Incremental endpoints, caught up: the idle interval, which pollNow cuts short. False: re-decide. */
+  private async idleUntilNextPoll(): Promise<boolean> {
+    const { state, settings } = this;
+    this.phase = 'idle';
+    const pollAt = (state.lastCallAt ?? 0) + settings.idleGapMs;
+    this.nextCall = pollAt;
+    const summary = `caught up: next poll after ${seconds(settings.idleGapMs / 1000)}`;
+    this.showDetails(summary);
+    const seen = this.operatorMessages;
+    const interrupted = () => state.paused || state.blocked || (this.interruptible && this.operatorMessages !== seen);
+    await condition(
+      () => state.pollNowPending === true || interrupted(),
+      Math.max(MIN_TIMER_MS, Math.ceil(pollAt - Date.now())),
+      { summary },
+    );
+    state.pollNowPending = false;
+    return !interrupted();
+  }
+
+  private nextRequest(): PageRequest {
+    return nextRequest(this.api, this.state, this.input, this.settings.perPage);
+  }
+
+  /** The gap the pacing keeps after a call. */
+  private pacingIntervalMs(): number {
+    const { api, state, settings } = this;
+    if (api !== 'exports') return 60_000 / settings.requestsPerMinute;
+    return state.lastPageSize < settings.pageSize ? settings.idleGapMs : settings.pollIntervalMs;
+  }
+
+  private recordFailure(err: unknown): void {
+    const { state } = this;
+    if (isPermanent(err)) {
+      state.blocked = true;
+      state.lastError = describeFailure(err);
+      recordBlocked(this.input.account, true);
+      this.publishSearchAttributes();
+      log.error('Export blocked: waiting for resume', { account: this.input.account, error: state.lastError });
+      return;
+    }
+    state.consecutiveFailures++;
+    state.lastError = describeFailure(err);
+    state.notBefore = Math.max(
+      Date.now() + failureBackoffMs(state.consecutiveFailures, this.settings.idleGapMs),
+      retryNotBefore(err),
+    );
+    this.phase = 'backoff';
+  }
+
+  /** The page stays in workflow memory until a persist succeeds: the cursor never passes unstored rows. */
+  private async persistUntilStored(page: FetchedPage, next: PageOutcome): Promise<PersistOutput | undefined> {
+    const { rows } = page;
+    const tickets = `${rows.length.toLocaleString('en-US')} ticket${rows.length === 1 ? '' : 's'}`;
+    const summary = `persist ${tickets}, then cursor ${isoSeconds(next.cursor)}`;
+    const write = {
+      account: this.input.account,
+      rows,
+      fieldHeaders: page.fieldHeaders,
+      ...checkpointAt(this.api, next),
+      ...(page.sideloads ? { sideloads: page.sideloads } : {}),
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.showDetails(summary);
+        return await persist.executeWithOptions({ summary }, [write]);
+      } catch (err) {
+        this.state.lastError = `persist failed: ${describeFailure(err)}`;
+        this.phase = 'backoff';
+        const backoffMs = this.interruptible
+          ? sinkBackoffMs(attempt)
+          : failureBackoffMs(attempt, this.settings.idleGapMs);
+        this.nextCall = Date.now() + backoffMs;
+        const backoff = `persist failed: retry in ${seconds(backoffMs / 1000)}`;
+        this.showDetails(backoff);
+        if (this.interruptible) {
+          const givesWay = () =>
+            this.state.paused || this.pendingReset !== undefined || workflowInfo().continueAsNewSuggested;
+          if (givesWay()) return undefined;
+          const seen = this.operatorMessages;
+          await condition(() => this.operatorMessages !== seen, backoffMs, { summary: backoff });
+          if (givesWay()) return undefined;
+        } else await sleep(backoffMs, { summary: backoff });
+        this.phase = 'persisting';
+      }
+    }
+  }
+
+  /** Writes an operator's reset to the sink's checkpoint, so a stop and a start right after it resume from there. */
+  private async saveResetCheckpoint(): Promise<void> {
+    const { state } = this;
+    state.resetToSave = false;
+    const summary = `checkpoint the reset: cursor ${isoSeconds(state.cursor)}`;
+    this.showDetails(summary);
+    try {
+      await persist.executeWithOptions({ summary }, [
+        {
+          account: this.input.account,
+          rows: [],
+          fieldHeaders: {},
+          ...checkpointAt(this.api, { cursor: state.cursor, afterCursor: null }),
+        },
+      ]);
+    } catch (err) {
+      this.addWarning(
+        `the reset's checkpoint could not be written (${describeFailure(err)}): the next stored page writes it`,
+      );
+    }
+  }
+
+  /** The first cursor's recovery point: waits for a sink that is down, unless an operator's reset gives the cursor. */
+  private async loadStoredCheckpoint(): Promise<StoredCheckpoint | null> {
+    if (!this.interruptible) return loadCheckpoint(this.input.account);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const checkpoint = await loadCheckpoint(this.input.account);
+        this.state.lastError = null;
+        return checkpoint;
+      } catch (err) {
+        this.state.lastError = `reading the checkpoint failed: ${describeFailure(err)}`;
+        this.phase = 'backoff';
+        const backoffMs = sinkBackoffMs(attempt);
+        this.nextCall = Date.now() + backoffMs;
+        const summary = `checkpoint read failed: retry in ${seconds(backoffMs / 1000)}`;
+        this.showDetails(summary);
+        const seen = this.operatorMessages;
+        await condition(() => this.operatorMessages !== seen, backoffMs, { summary });
+        if (this.pendingReset !== undefined) return null;
+        this.phase = 'starting';
+      }
+    }
+  }
+
+  /** After a good page: per_page back towards the configured size (a 504 halved it). */
+  private growPerPage(): void {
+    const { state, settings } = this;
+    if (!this.interruptible) {
+      state.perPage = settings.perPage;
+      return;
+    }
+    const grown = perPageAfterGoodPage(
+      state.perPage ?? settings.perPage,
+      settings.perPage,
+      state.goodPagesAtPerPage ?? 0,
+    );
+    state.perPage = grown.perPage;
+    state.goodPagesAtPerPage = grown.goodPages;
+  }
+
+  private moveCursor(startTime: number): void {
+    const { state } = this;
+    if (this.interruptible) state.resetToSave = true;
+    state.cursor = startTime;
+    state.progressFrom = { cursor: startTime, atMs: Date.now(), tickets: state.ticketsStored };
+    state.completeThroughMs = undefined;
+    state.afterCursor = null;
+    state.trap = null;
+    state.caughtUp = false;
+  }
+
+  private applyPendingReset(): void {
+    if (this.pendingReset === undefined) return;
+    this.moveCursor(this.pendingReset);
+    this.pendingReset = undefined;
+    this.publishSearchAttributes();
+  }
+}
