@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
+import { OPERATOR_RANGES } from './workflows/settings';
 import { accountFor, EXPORT_APIS, ExportApi } from './shared';
 import { isLoopback } from './temporal-connection';
 import {
@@ -119,6 +120,12 @@ function wholeNumber(min: number, message: string) {
   return z.number({ invalid_type_error: message }).int(message).min(min, message);
 }
 
+function atLeast(min: number, unit: string) {
+  return z.number().min(min, `must be a number of ${unit} >= ${min}`).optional();
+}
+
+const PER_PAGE_MESSAGE = `must be a whole number from ${OPERATOR_RANGES.perPage.min} to ${OPERATOR_RANGES.perPage.max}`;
+
 const entrySchema = z
   .object({
     name: z
@@ -150,11 +157,11 @@ const entrySchema = z
     passwordEnv: envName.optional(),
     api: z.enum(EXPORT_APIS, { errorMap: () => ({ message: `must be one of ${EXPORT_APIS.join(', ')}` }) }).optional(),
     startTime: wholeNumber(0, 'must be a whole number of epoch seconds >= 0').optional(),
-    pollIntervalSeconds: z.number().min(0.1, 'must be a number of seconds >= 0.1').optional(),
-    minStartAgeSeconds: z.number().min(0, 'must be a number of seconds >= 0').optional(),
-    requestsPerMinute: z.number().min(0.1, 'must be a number of requests per minute >= 0.1').optional(),
-    perPage: wholeNumber(1, 'must be a whole number from 1 to 1000')
-      .max(1000, 'must be a whole number from 1 to 1000')
+    pollIntervalSeconds: atLeast(OPERATOR_RANGES.pollIntervalSeconds.min, 'seconds'),
+    minStartAgeSeconds: atLeast(OPERATOR_RANGES.minStartAgeSeconds.min, 'seconds'),
+    requestsPerMinute: atLeast(OPERATOR_RANGES.requestsPerMinute.min, 'requests per minute'),
+    perPage: wholeNumber(OPERATOR_RANGES.perPage.min, PER_PAGE_MESSAGE)
+      .max(OPERATOR_RANGES.perPage.max, PER_PAGE_MESSAGE)
       .optional(),
   })
   .strict();

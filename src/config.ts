@@ -11,6 +11,7 @@ import {
   validTokenTtl,
 } from './accounts-file';
 import { isLoopbackHost } from './loopback';
+import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, OPERATOR_RANGES } from './workflows/settings';
 import { EncryptionSettings, encryptionProblems, readEncryptionSettings } from './codec/encryption-keys';
 import { ConfigError } from './config-error';
 import {
@@ -203,17 +204,23 @@ export function apiTokenWarning(account: string): string {
 
 const exportEnv = z.object({
   EXPORT_START_TIME: epochSeconds.optional(),
-  EXPORT_POLL_INTERVAL_SECONDS: seconds(300, { min: 0.1 }),
-  EXPORT_MIN_START_AGE_SECONDS: numberOf('seconds', 0).optional(),
+  EXPORT_POLL_INTERVAL_SECONDS: seconds(EXPORT_DEFAULTS.pollIntervalSeconds, OPERATOR_RANGES.pollIntervalSeconds),
+  EXPORT_MIN_START_AGE_SECONDS: numberOf('seconds', OPERATOR_RANGES.minStartAgeSeconds.min).optional(),
   ZENDESK_EXPORT_API: z
     .enum(EXPORT_APIS, { errorMap: () => ({ message: `must be one of ${EXPORT_APIS.join(', ')}` }) })
     .default('exports'),
-  EXPORT_REQUESTS_PER_MINUTE: z.string().default('10').pipe(numberOf('requests per minute', 0.1)),
+  EXPORT_REQUESTS_PER_MINUTE: z
+    .string()
+    .default(String(EXPORT_DEFAULTS.requestsPerMinute))
+    .pipe(numberOf('requests per minute', OPERATOR_RANGES.requestsPerMinute.min)),
   EXPORT_PER_PAGE: z
     .string()
     .trim()
-    .default('1000')
-    .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000, 'must be a whole number from 1 to 1000')
+    .default(String(EXPORT_DEFAULTS.perPage))
+    .refine(
+      (v) => /^\d+$/.test(v) && Number(v) >= OPERATOR_RANGES.perPage.min && Number(v) <= OPERATOR_RANGES.perPage.max,
+      `must be a whole number from ${OPERATOR_RANGES.perPage.min} to ${OPERATOR_RANGES.perPage.max}`,
+    )
     .transform(Number),
 });
 
@@ -565,7 +572,7 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
           pollIntervalSeconds: o.pollIntervalSeconds ?? defaults.EXPORT_POLL_INTERVAL_SECONDS,
           // The incremental endpoints accept a start_time one minute old; the specified one, five.
           minStartAgeSeconds:
-            o.minStartAgeSeconds ?? defaults.EXPORT_MIN_START_AGE_SECONDS ?? (api === 'exports' ? 300 : 60),
+            o.minStartAgeSeconds ?? defaults.EXPORT_MIN_START_AGE_SECONDS ?? defaultMinStartAgeSeconds(api),
           requestsPerMinute: o.requestsPerMinute ?? defaults.EXPORT_REQUESTS_PER_MINUTE,
           perPage: o.perPage ?? defaults.EXPORT_PER_PAGE,
         },

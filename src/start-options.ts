@@ -1,3 +1,4 @@
+import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS } from './workflows/settings';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import { workflowIdFor, ZENDESK_ACCOUNT, ZENDESK_STATE } from './shared';
 import type { ticketExportWorkflow } from './workflows';
@@ -16,9 +17,11 @@ export function exportStartOptions(
   const api = input.api ?? 'exports';
   const from = input.startTime === undefined ? 'the stored checkpoint' : isoSeconds(input.startTime);
   const pacing =
-    `${input.pollIntervalSeconds ?? 300} s between calls` +
-    (api === 'exports' ? '' : `, ${input.requestsPerMinute ?? 10}/min while catching up`) +
-    `, start_time ≥ ${input.minStartAgeSeconds ?? (api === 'exports' ? 300 : 60)} s old`;
+    `${input.pollIntervalSeconds ?? EXPORT_DEFAULTS.pollIntervalSeconds} s between calls` +
+    (api === 'exports'
+      ? ''
+      : `, ${input.requestsPerMinute ?? EXPORT_DEFAULTS.requestsPerMinute}/min while catching up`) +
+    `, start_time ≥ ${input.minStartAgeSeconds ?? defaultMinStartAgeSeconds(api)} s old`;
   return {
     taskQueue,
     workflowId: workflowIdFor(input.account),

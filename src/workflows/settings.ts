@@ -31,6 +31,9 @@ export const EXPORT_RANGES = {
   perPage: { min: 1, max: 1000 },
 } as const;
 
+/** What an operator may set (environment, accounts file, CLI flags): calls at least 0.1 s apart. */
+export const OPERATOR_RANGES = { ...EXPORT_RANGES, pollIntervalSeconds: { min: 0.1 } } as const;
+
 /** Caught up, or after a failure: at least this long between calls, whatever the interval (0 included). */
 export const MIN_IDLE_GAP_MS = 100;
 
