@@ -1,0 +1,169 @@
+import { Command, Option } from 'commander';
+import { EXPORT_APIS, ExportApi } from '../shared';
+import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './io';
+import { OPERATOR_RANGES } from '../workflows/settings';
+import { commaList, decimal, epochSeconds, exportApi, ValueParser, wholeNumber } from './option-values';
+
+export type AccountOptions = {
+  account?: string;
+  all?: boolean;
+};
+
+export type StartOptions = AccountOptions & {
+  api?: ExportApi;
+  startTime?: number;
+  pollInterval?: number;
+  minStartAge?: number;
+  pagesPerRun?: number;
+  requestsPerMinute?: number;
+  perPage?: number;
+  include?: string[];
+  excludeDeleted?: boolean;
+};
+
+export type ResetOptions = AccountOptions & { startTime: number };
+
+export type StatusOptions = AccountOptions & {
+  json?: boolean;
+  watch?: boolean;
+  interval?: number;
+  frames?: number;
+};
+
+/** A command line that parsed: the command and its options, read and checked. */
+export type Invocation =
+  | { command: 'start'; options: StartOptions }
+  | { command: 'reset'; options: ResetOptions }
+  | { command: 'status'; options: StatusOptions }
+  | { command: 'pause' | 'resume' | 'poll-now' | 'check' | 'stop'; options: AccountOptions };
+
+export const WATCH_INTERVAL_SECONDS = 2;
+
+const EPILOGUE = `
+Every command acts on the one account configured. When ZENDESK_ACCOUNTS_FILE
+lists several, pass --account NAME, or --all for every account (all commands
+but reset). \`npm run client -- <command> --help\` lists a command's options.
+
+Exit codes: ${EXIT_OK} ok, ${EXIT_FAILED} the operation failed, ${EXIT_BAD_INPUT} bad input.`;
+
+/**
+ * The operator CLI's commands. Commander parses the command line, checks it and writes `--help` from these
+ * declarations; a command that parsed is handed to `choose`, and nothing here runs it.
+ */
+export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => void): Command {
+  const program = new Command('npm run client --')
+    .usage('<command> [options]')
+    .description('Operates the Zendesk ticket export workflows.')
+    .addHelpText('after', EPILOGUE)
+    .exitOverride()
+    .allowExcessArguments(false)
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+      // Errors are reported by readCommandLine, in this CLI's words.
+      outputError: () => undefined,
+    });
+
+  command(program, 'start', { all: true })
+    .description('start the export (already running: reported, exit 0)')
+    .addOption(
+      valueOption('--api <name>', `endpoint: ${EXPORT_APIS.join(', ')} (default: ZENDESK_EXPORT_API)`, exportApi),
+    )
+    .addOption(valueOption('--start-time <n>', 'first cursor, epoch seconds (wins over the checkpoint)', epochSeconds))
+    .addOption(
+      valueOption(
+        '--poll-interval <s>',
+        'minimum seconds between two calls to Zendesk',
+        decimal(OPERATOR_RANGES.pollIntervalSeconds.min),
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--min-start-age <s>',
+        'seconds a start_time must be in the past',
+        decimal(OPERATOR_RANGES.minStartAgeSeconds.min),
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--pages-per-run <n>',
+        'continue-as-new after this many pages',
+        wholeNumber(OPERATOR_RANGES.pagesPerRun),
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--requests-per-minute <n>',
+        'incremental, cursor: calls per minute while catching up',
+        decimal(OPERATOR_RANGES.requestsPerMinute.min, 'requests per minute'),
+      ),
+    )
+    .addOption(
+      valueOption('--per-page <n>', 'incremental, cursor: tickets per page', wholeNumber(OPERATOR_RANGES.perPage)),
+    )
+    .addOption(valueOption('--include <a,b>', 'incremental, cursor: sideloads (users, groups…)', commaList))
+    .option('--exclude-deleted', 'incremental, cursor: leave deleted tickets out')
+    .action((options: StartOptions) => choose({ command: 'start', options }));
+
+  command(program, 'pause', { all: true })
+    .description('stop calling Zendesk until resume')
+    .action((options: AccountOptions) => choose({ command: 'pause', options }));
+
+  command(program, 'resume', { all: true })
+    .description('continue after pause, or retry now after a blocking error')
+    .action((options: AccountOptions) => choose({ command: 'resume', options }));
+
+  command(program, 'poll-now', { all: true })
+    .description('incremental endpoints: end the idle wait now (the rate limit still holds)')
+    .action((options: AccountOptions) => choose({ command: 'poll-now', options }));
+
+  command(program, 'reset', { all: false })
+    .description('move the cursor to epoch second N (prints the previous cursor)')
+    .usage('--start-time <n> [options]')
+    .addOption(valueOption('--start-time <n>', 'the new cursor, epoch seconds', epochSeconds))
+    .hook('preAction', (reset) => {
+      if (reset.opts<ResetOptions>().startTime === undefined) reset.error('--start-time N is required (epoch seconds)');
+    })
+    .action((options: ResetOptions) => choose({ command: 'reset', options }));
+
+  command(program, 'status', { all: true })
+    .description('where the export is, how far it has come and what it waits for')
+    .option('--json', 'as JSON (with --watch: one object per line; with --all: one row per account)')
+    .option('--watch', 'show it again every --interval seconds, until Ctrl-C or --frames')
+    .addOption(valueOption('--interval <s>', `with --watch (default: ${WATCH_INTERVAL_SECONDS})`, decimal(0.5)))
+    .addOption(valueOption('--frames <n>', 'with --watch: stop after N frames', wholeNumber({ min: 1 })))
+    .hook('preAction', (status) => {
+      const { watch, interval, frames } = status.opts<StatusOptions>();
+      if (!watch && (interval !== undefined || frames !== undefined)) {
+        status.error('--interval and --frames go with --watch');
+      }
+    })
+    .action((options: StatusOptions) => choose({ command: 'status', options }));
+
+  command(program, 'check', { all: true })
+    .description('how it signs in (an OAuth token obtained now), and which export endpoints answer')
+    .action((options: AccountOptions) => choose({ command: 'check', options }));
+
+  command(program, 'stop', { all: true })
+    .description('cancel the export workflow (the sink keeps the checkpoint)')
+    .action((options: AccountOptions) => choose({ command: 'stop', options }));
+
+  return program;
+}
+
+/** A command with the account selection every command has: --account NAME, and --all where it makes sense. */
+function command(program: Command, name: string, { all }: { all: boolean }): Command {
+  const account = new Option('--account <name>', 'the account of ZENDESK_ACCOUNTS_FILE to act on');
+  const command = program.command(name).addOption(account);
+  if (all) {
+    account.conflicts('all');
+    command.option('--all', 'every account of ZENDESK_ACCOUNTS_FILE');
+  }
+  return command;
+}
+
+/** An option with a value that `parse` reads, its messages naming the option. */
+function valueOption<T>(flags: string, description: string, parse: ValueParser<T>): Option {
+  const option = new Option(flags, description);
+  return option.argParser((raw: string) => parse(raw, option.long ?? flags));
+}

@@ -1,0 +1,83 @@
+import { defaultMinStartAgeSeconds } from '../workflows/settings';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { ClientAccount, TemporalSettings } from '../config';
+import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../search-attributes';
+import { workflowIdFor, WORKFLOW_TYPE } from '../shared';
+import { exportStartOptions } from '../start-options';
+import type { ExportInput } from '../workflows/messages';
+import type { StartOptions } from './commands';
+import { CliIo, EXIT_OK, UsageError } from './io';
+
+/** The options of the incremental endpoints, which the export endpoint does not take. */
+const INCREMENTAL_ONLY: [keyof StartOptions, string][] = [
+  ['requestsPerMinute', '--requests-per-minute'],
+  ['perPage', '--per-page'],
+  ['include', '--include'],
+  ['excludeDeleted', '--exclude-deleted'],
+];
+
+/** The workflow input of `start` for one account: the account's defaults, overridden by the options given. */
+export function exportInput(options: StartOptions, { account, exportDefaults: defaults }: ClientAccount): ExportInput {
+  const api = options.api ?? defaults.api;
+  const input: ExportInput = {
+    account,
+    api,
+    defaultStartTime: defaults.startTime ?? 0,
+    pollIntervalSeconds: options.pollInterval ?? defaults.pollIntervalSeconds,
+    // The env default follows ZENDESK_EXPORT_API; an --api flag brings its own endpoint's default.
+    minStartAgeSeconds:
+      options.minStartAge ?? (api === defaults.api ? defaults.minStartAgeSeconds : defaultMinStartAgeSeconds(api)),
+  };
+  if (api === 'exports') {
+    const misplaced = INCREMENTAL_ONLY.find(([key]) => options[key] !== undefined);
+    if (misplaced) throw new UsageError(`${misplaced[1]} applies to --api incremental or cursor only`);
+  } else {
+    input.requestsPerMinute = options.requestsPerMinute ?? defaults.requestsPerMinute;
+    input.perPage = options.perPage ?? defaults.perPage;
+    if (options.include) input.include = options.include;
+    if (options.excludeDeleted) input.excludeDeleted = true;
+  }
+  if (options.startTime !== undefined) input.startTime = options.startTime;
+  if (options.pagesPerRun !== undefined) input.pagesPerRun = options.pagesPerRun;
+  return input;
+}
+
+/**
+ * The namespace's search attributes first, the missing ones registered where the server allows it. Returns the
+ * inputs to start (without ZendeskState, the workflow does not upsert it), or undefined when none may start.
+ */
+export async function withSearchAttributes(
+  connection: Connection,
+  temporal: TemporalSettings,
+  inputs: ExportInput[],
+  io: CliIo,
+): Promise<ExportInput[] | undefined> {
+  const check = await ensureSearchAttributes(connection, {
+    namespace: temporal.namespace,
+    register: mayRegister(temporal),
+  });
+  const report = reportCheck(check);
+  if (report.info) io.out(report.info);
+  if (report.error) {
+    io.err(report.error);
+    return undefined;
+  }
+  if (report.warning) io.err(`Warning: ${report.warning}`);
+  return hasStateAttribute(check) ? inputs : inputs.map((input) => ({ ...input, stateSearchAttribute: false }));
+}
+
+/** Starts one account's export; one already running is reported, and is no failure (start is idempotent). */
+export async function startExport(client: Client, input: ExportInput, taskQueue: string, io: CliIo): Promise<number> {
+  const workflowId = workflowIdFor(input.account);
+  try {
+    await client.workflow.start(WORKFLOW_TYPE, {
+      ...exportStartOptions(input, taskQueue),
+      workflowIdConflictPolicy: 'FAIL',
+    });
+    io.out(`Started ${workflowId} on task queue ${taskQueue}.`);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    io.out(`${workflowId} is already running; nothing to do.`);
+  }
+  return EXIT_OK;
+}
