@@ -32,6 +32,8 @@ import { describeRequest, waitSummary } from './summaries';
 const BLOCKED_RETRY = '1 hour';
 const MIN_TIMER_MS = 1;
 const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
+/** Runs that record a failed call's Retry-After apart from the backoff, so that resume keeps it. */
+const RESUME_KEEPS_RETRY_AFTER = 'resume-keeps-retry-after';
 
 /**
  * One run of an account's export: its state (carried over continue-as-new), what operators' messages do to it, and
@@ -55,7 +57,7 @@ export class ExportRun extends ExportView {
     this.state.paused = false;
     this.state.blocked = false;
     // An operator's resume ends a backoff after failures (never a Retry-After, which is Zendesk's).
-    if (this.interruptible) this.state.notBefore = 0;
+    if (this.interruptible) this.state.notBefore = this.state.retryNotBefore ?? 0;
     this.operatorMessages++;
     this.publishSearchAttributes();
   }
@@ -325,6 +327,7 @@ export class ExportRun extends ExportView {
     state.lastError = null;
     state.consecutiveFailures = 0;
     state.notBefore = 0;
+    state.retryNotBefore = undefined;
     if (this.api !== 'exports') this.growPerPage();
     this.cursorBusy = false;
     this.applyPendingReset();
@@ -375,10 +378,13 @@ export class ExportRun extends ExportView {
     }
     state.consecutiveFailures++;
     state.lastError = describeFailure(err);
+    const askedFor = retryNotBefore(err);
     state.notBefore = Math.max(
       Date.now() + failureBackoffMs(state.consecutiveFailures, this.settings.idleGapMs),
-      retryNotBefore(err),
+      askedFor,
     );
+    // Resume ends our backoff but not what Zendesk (a 503's Retry-After) or the pacing asked for.
+    if (patched(RESUME_KEEPS_RETRY_AFTER)) state.retryNotBefore = askedFor;
     this.phase = 'backoff';
   }
 

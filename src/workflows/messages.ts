@@ -68,6 +68,8 @@ export interface ExportState {
   goodPagesAtPerPage?: number;
   /** No call before this instant (worker clock, ms): the backoff after failures, carried over continue-as-new. */
   notBefore?: number;
+  /** The part of `notBefore` a failed call's answer or the pacing asked for (a 503's Retry-After): resume keeps it. */
+  retryNotBefore?: number;
   /** A pollNow signal not yet acted on, carried over continue-as-new. */
   pollNowPending?: boolean;
   /** An operator's reset whose cursor the sink's checkpoint does not hold yet. */

@@ -1,0 +1,188 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Activities } from '../../src/activities';
+import type {
+  FetchPageInput,
+  FetchPageResult,
+  PersistInput,
+  PersistOutput,
+  StoredCheckpoint,
+} from '../../src/activities/types';
+import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
+import type { TicketRow } from '../../src/sinks/sink';
+
+// Stand-ins for the three activities of the export loop: plain functions that answer from a script and record every
+// input, with the time (worker clock, ms) and the workflow run that called them. No HTTP, no sink.
+
+type Without<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A fetchPage outcome as a test writes it: the stub adds requestedAt (and completedAt for a page). */
+export type FetchReply = Without<FetchPageResult, 'requestedAt' | 'completedAt'>;
+/** One answer of a script: a value, an error to throw, or a function of the input giving either. */
+export type Scripted<I, O> = O | Error | ((input: I) => O | Error | Promise<O | Error>);
+export type FetchScript = Scripted<FetchPageInput, FetchReply>;
+/** A persist answer: the output to return (completedAt is added), or an error. */
+export type PersistScript = Scripted<PersistInput, Omit<PersistOutput, 'completedAt'>>;
+
+export interface Call<I> {
+  input: I;
+  /** When the activity was called (ms). */
+  at: number;
+  /** The workflow run that called it: a continue-as-new starts a new one. */
+  runId: string;
+}
+
+export class StubActivities {
+  readonly fetches: Call<FetchPageInput>[] = [];
+  readonly persists: Call<PersistInput>[] = [];
+  readonly checkpointReads: Call<string>[] = [];
+  /** What loadCheckpoint returns: the sink's recovery point. */
+  checkpoint: StoredCheckpoint | null = null;
+  /** fetchPage's answer once the script is used up: an empty page, "nothing new". */
+  fetchWhenDone: FetchScript = (input) => emptyPage(input);
+  /** persist's answer once the script is used up: every row written. */
+  persistWhenDone: PersistScript = (input) => ({ written: input.rows.length, ignoredOlder: 0 });
+
+  private readonly fetchScript: FetchScript[] = [];
+  private readonly persistScript: PersistScript[] = [];
+  private readonly gates: Gate[] = [];
+
+  /** The next answers of fetchPage, in order. */
+  onFetch(...replies: FetchScript[]): this {
+    this.fetchScript.push(...replies);
+    return this;
+  }
+
+  /** The next answers of persist, in order. */
+  onPersist(...replies: PersistScript[]): this {
+    this.persistScript.push(...replies);
+    return this;
+  }
+
+  /** A gate an answer can wait on (an activity in flight); every gate opens when the test ends. */
+  gate(): Gate {
+    const gate = new Gate();
+    this.gates.push(gate);
+    return gate;
+  }
+
+  openGates(): void {
+    for (const gate of this.gates) gate.open();
+  }
+
+  readonly activities: Activities = {
+    fetchPage: async (input) => {
+      const call = record(this.fetches, input);
+      const reply = await answer(this.fetchScript.shift() ?? this.fetchWhenDone, input);
+      const result = { ...reply, requestedAt: call.at } as FetchPageResult;
+      if (result.kind === 'page') result.completedAt = Date.now();
+      return result;
+    },
+    persist: async (input) => {
+      record(this.persists, input);
+      const output = await answer(this.persistScript.shift() ?? this.persistWhenDone, input);
+      return { ...output, completedAt: Date.now() };
+    },
+    loadCheckpoint: async (account) => {
+      record(this.checkpointReads, account);
+      return this.checkpoint;
+    },
+  };
+
+  /** Resolves with the first `count` fetchPage calls once there are that many. */
+  async fetched(count: number, timeoutMs = 10_000): Promise<Call<FetchPageInput>[]> {
+    await until(`${count} fetchPage calls`, () => this.fetches.length >= count, timeoutMs);
+    return this.fetches.slice(0, count);
+  }
+
+  /** Resolves with the first `count` persist calls once there are that many. */
+  async persisted(count: number, timeoutMs = 10_000): Promise<Call<PersistInput>[]> {
+    await until(`${count} persist calls`, () => this.persists.length >= count, timeoutMs);
+    return this.persists.slice(0, count);
+  }
+}
+
+export class Gate {
+  private release!: () => void;
+  readonly opened = new Promise<void>((resolve) => (this.release = resolve));
+
+  open(): void {
+    this.release();
+  }
+}
+
+function record<I>(calls: Call<I>[], input: I): Call<I> {
+  const call = { input, at: Date.now(), runId: Context.current().info.workflowExecution?.runId ?? '' };
+  calls.push(call);
+  return call;
+}
+
+async function answer<I, O>(script: Scripted<I, O>, input: I): Promise<O> {
+  const reply =
+    typeof script === 'function' ? await (script as (input: I) => O | Error | Promise<O | Error>)(input) : script;
+  if (reply instanceof Error) throw reply;
+  return reply;
+}
+
+/** Polls `probe` every 20 ms until it holds. */
+export async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+// ---- answers ----
+
+/** `count` tickets, ids from `firstId`, at `timestamp` (a number, or one per index). */
+export function tickets(count: number, timestamp: number | ((i: number) => number), firstId = 1): TicketRow[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: firstId + i,
+    generated_timestamp: typeof timestamp === 'number' ? timestamp : timestamp(i),
+    status: 'open',
+  }));
+}
+
+export function page(
+  rows: TicketRow[],
+  fields: { endTime?: number | null; endOfStream?: boolean; afterCursor?: string | null } = {},
+): FetchReply {
+  return { kind: 'page', rows, endTime: fields.endTime ?? null, fieldHeaders: {}, ...omitUndefined(fields) };
+}
+
+/** What Zendesk answers when nothing changed: no rows, no end_time; on the incremental endpoints, end of stream. */
+export function emptyPage(input: FetchPageInput): FetchReply {
+  if ((input.api ?? 'exports') === 'exports') return page([]);
+  return page([], { endTime: input.startTime, endOfStream: true, afterCursor: input.cursor ?? null });
+}
+
+export function rateLimited(retryAfterSeconds: number): FetchReply {
+  return { kind: 'rate_limited', retryAfterSeconds };
+}
+
+/** A 401/403/404, as fetchPage reports it: no retry, the export blocks until resumed. */
+export function permanentFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: PERMANENT_FAILURE, nonRetryable: true });
+}
+
+/**
+ * A transient failure the activity stopped retrying (its next retry was further away than an activity waits): the
+ * workflow's backoff takes over.
+ */
+export function transientFailure(message: string, retryNotBefore = 0): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type: TRANSIENT_FAILURE,
+    nonRetryable: true,
+    details: [{ retryNotBefore }],
+  });
+}
+
+/** A sink that refuses a write: failed at once, without the activity's own retries (they only add seconds). */
+export function sinkFailure(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: 'SinkUnavailable', nonRetryable: true });
+}
+
+function omitUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
