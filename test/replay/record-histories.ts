@@ -186,6 +186,11 @@ async function recordOperator() {
       const s = await h.status();
       return s.ticketsStored >= 2500 && s.lastPageSize < 1000 && s.lastError === null;
     });
+    // A 503 whose Retry-After is beyond the activity's retries: the workflow waits it out, and a resume keeps it.
+    h.emulator.injectFaults([{ kind: 'status', status: 503, retryAfter: '40' }]);
+    await step('the 503 waited out by the workflow', async () => /503/.test((await h.status()).lastError ?? ''));
+    await h.handle.signal(resumeSignal);
+    await step('a call after the Retry-After', async () => (await h.status()).lastError === null);
     await save(h, 'operator');
   } finally {
     await h.close();

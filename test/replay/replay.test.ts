@@ -57,6 +57,15 @@ describe('determinism', () => {
       before: interruptsBefore.length > 0 && !interruptsBefore.some(has('operator-interrupts')),
       after: interruptsAfter.length >= 4 && interruptsAfter.every(has('operator-interrupts')),
     }).toEqual({ before: true, after: true });
+    // And of resume-keeps-retry-after (a resume keeps a 503's Retry-After): everything but operator-run-* was recorded
+    // before it (v3-operator-run-* is the operator scenario's earlier recording); operator-run-* holds a 503 and a
+    // resume after it.
+    const keepsBefore = files.filter((f) => !f.startsWith('operator-run-'));
+    const keepsAfter = files.filter((f) => f.startsWith('operator-run-'));
+    expect({
+      before: !keepsBefore.some(has('resume-keeps-retry-after')),
+      after: keepsAfter.some(has('resume-keeps-retry-after')),
+    }).toEqual({ before: true, after: true });
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
