@@ -28,7 +28,7 @@ export default tseslint.config(
           patterns: [
             { group: ['axios', 'better-sqlite3', 'zod'], message: 'Workflow code must stay deterministic.' },
             {
-              group: ['../activities', '../activities/*', '../sinks/*', '../zendesk/*', '../emulator/*'],
+              group: ['../activities', '../activities/*', '../storage/*', '../zendesk/*', '../emulator/*'],
               allowTypeImports: true,
               message: 'Workflows may import only types from activity-side modules.',
             },

@@ -19,10 +19,10 @@ import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
 import { errorMessage } from './error-message';
 import { ensureSearchAttributes, mayRegister, reportCheck } from './search-attributes';
-import { openSink } from './sinks/open';
+import { openSink } from './storage/open';
 import { redactUrl, redactUrlSecrets } from './redact-url';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
-import { TicketSink } from './sinks/sink';
+import { TicketSink } from './storage/sink';
 import { describeAuth } from './zendesk/auth';
 import { ZendeskClient } from './zendesk/client';
 

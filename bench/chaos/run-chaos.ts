@@ -11,7 +11,7 @@ import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import { freePort, startDevServer, DevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
-import { PostgresSink } from '../../src/sinks/postgres';
+import { PostgresSink } from '../../src/storage/postgres';
 import { ExportInput, pauseSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { compareSinkWithTruth, diffSinkWithTruth, spawnWorkerProcess, WorkerProcess } from '../support/processes';
 import { PrivatePostgres, startPrivatePostgres } from './private-postgres';

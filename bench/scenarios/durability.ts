@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
-import { openSink } from '../../src/sinks/open';
+import { openSink } from '../../src/storage/open';
 import { ZendeskClient } from '../../src/zendesk/client';
 import {
   BenchEnv,

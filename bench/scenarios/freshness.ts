@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { MutationRecord, startEmulator } from '../../src/emulator';
-import { openSink } from '../../src/sinks/open';
+import { openSink } from '../../src/storage/open';
 import { BenchEnv, startBenchWorker, startExport, stopExport, waitForTickets } from '../support/pipeline';
 import { quantile, round } from '../support/stats';
 

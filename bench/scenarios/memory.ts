@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { openSink } from '../../src/sinks/open';
+import { openSink } from '../../src/storage/open';
 import {
   BenchEnv,
   rssMb,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_OAUTH_CLIENT, startEmulator } from '../../src/emulator';
-import { openSink } from '../../src/sinks/open';
+import { openSink } from '../../src/storage/open';
 import { compareSinkWithTruth } from '../support/processes';
 import { BenchEnv, startBenchWorker, startExport, stopExport, waitUntil } from '../support/pipeline';
 

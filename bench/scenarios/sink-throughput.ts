@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
-import { openSink } from '../../src/sinks/open';
-import { TicketRow } from '../../src/sinks/sink';
+import { openSink } from '../../src/storage/open';
+import { TicketRow } from '../../src/storage/sink';
 import { ZendeskClient } from '../../src/zendesk/client';
 import { round } from '../support/stats';
 

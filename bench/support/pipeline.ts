@@ -8,8 +8,8 @@ import { dataConverter } from '../../src/codec/data-converter';
 import { DevServer, freePort, ROOT, startDevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { workflowIdFor, WORKFLOW_TYPE } from '../../src/shared';
-import { openSink } from '../../src/sinks/open';
-import { TicketSink } from '../../src/sinks/sink';
+import { openSink } from '../../src/storage/open';
+import { TicketSink } from '../../src/storage/sink';
 import { bundleWorkflows } from '../../src/workflow-bundle';
 import type { ExportInput } from '../../src/workflows/messages';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ROOT } from '../../src/dev-server';
 import type { Emulator } from '../../src/emulator';
 import type { ExportApi } from '../../src/shared';
-import type { TicketSink } from '../../src/sinks/sink';
+import type { TicketSink } from '../../src/storage/sink';
 
 export interface WorkerProcess {
   child: ChildProcess;

@@ -8,7 +8,7 @@ import { withHeartbeat } from './heartbeat';
 import { activityMetrics } from './metrics';
 import { withPlaceholders } from './set-aside';
 import { FetchPageInput, FetchPageResult } from './types';
-import { SetAsideTicket, ticketIdText } from '../sinks/sink';
+import { SetAsideTicket, ticketIdText } from '../storage/sink';
 
 export interface FetchPageDeps {
   /** The accounts this worker holds credentials for, by account name. */
@@ -83,11 +83,13 @@ async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
       return zendesk.fetchExportPage(input.startTime, 'export', call);
     case 'incremental':
       return zendesk.fetchTimeBasedPage({ ...request, startTime: input.startTime }, call);
-    case 'cursor':
+    case 'cursor': {
+      const afterCursor = input.afterCursor ?? input.cursor;
       return zendesk.fetchCursorPage(
-        input.cursor !== undefined ? { ...request, cursor: input.cursor } : { ...request, startTime: input.startTime },
+        afterCursor !== undefined ? { ...request, afterCursor } : { ...request, startTime: input.startTime },
         call,
       );
+    }
   }
 }
 

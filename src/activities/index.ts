@@ -1,4 +1,4 @@
-import { TicketSink } from '../sinks/sink';
+import { TicketSink } from '../storage/sink';
 import { ZendeskClient } from '../zendesk/client';
 import { createFetchPage } from './fetch-page';
 import { createLoadCheckpoint, createPersist } from './persist';

@@ -1,4 +1,4 @@
-import { TicketSink } from '../sinks/sink';
+import { TicketSink } from '../storage/sink';
 import type { ExportApi } from '../shared';
 import { withHeartbeat } from './heartbeat';
 import { separatePlaceholders } from './set-aside';

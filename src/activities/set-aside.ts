@@ -1,4 +1,4 @@
-import type { SetAsideTicket, TicketRow } from '../sinks/sink';
+import type { SetAsideTicket, TicketRow } from '../storage/sink';
 
 /** The key of a placeholder row that carries a set-aside ticket from fetchPage to persist. */
 export const SET_ASIDE_KEY = 'set_aside';

@@ -1,6 +1,6 @@
 import type { ExportApi } from '../shared';
 import type { AuthState } from '../zendesk/auth';
-import type { SideloadRecord, TicketRow } from '../sinks/sink';
+import type { SideloadRecord, TicketRow } from '../storage/sink';
 
 export interface FetchPageInput {
   account: string;
@@ -8,7 +8,9 @@ export interface FetchPageInput {
   api?: ExportApi;
   /** The start_time of a time-based call, or of the first call of a cursor export. */
   startTime: number;
-  /** Cursor-based: continue after this cursor instead of from startTime. */
+  /** Cursor-based: continue after this after_cursor (Zendesk's opaque string) instead of from startTime. */
+  afterCursor?: string;
+  /** The same, as workflows before the rename send it; read until no such run is open. */
   cursor?: string;
   perPage?: number;
   include?: string[];

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { prepareSqliteFile } from '../sinks/sqlite-file';
+import { prepareSqliteFile } from '../storage/sqlite-file';
 import { blobTooLarge } from './limits';
 
 /** Out-of-history storage for claim-checked payloads. Ids are content hashes, so the same data always has the same id. */

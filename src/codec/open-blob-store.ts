@@ -1,4 +1,4 @@
-import { sqliteFilename } from '../sinks/open';
+import { sqliteFilename } from '../storage/open';
 import { BlobStore, SqliteBlobStore } from './blob-store';
 import { PostgresBlobStore } from './postgres-blob-store';
 

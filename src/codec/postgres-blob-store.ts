@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { migrateSchema } from '../sinks/postgres';
+import { migrateSchema } from '../storage/postgres';
 import type { BlobStore } from './blob-store';
 import { blobTooLarge } from './limits';
 

@@ -25,10 +25,10 @@ export function nextRequest(api: ExportApi, state: CursorState, input: RequestCo
   };
   if (api === 'incremental' && state.trap) {
     const { startTime, afterCursor } = state.trap;
-    return { ...common, api: 'cursor', startTime, ...(afterCursor ? { cursor: afterCursor } : {}) };
+    return { ...common, api: 'cursor', startTime, ...(afterCursor ? { afterCursor } : {}) };
   }
   if (api === 'cursor' && state.afterCursor) {
-    return { ...common, api, startTime: state.cursor, cursor: state.afterCursor };
+    return { ...common, api, startTime: state.cursor, afterCursor: state.afterCursor };
   }
   return { ...common, api, startTime: state.cursor };
 }

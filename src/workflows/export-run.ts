@@ -170,8 +170,8 @@ export class ExportRun extends ExportView {
     const pacing = {
       lastCallAt: state.lastCallAt,
       pollIntervalMs: this.pacingIntervalMs(),
-      // A cursor call has no start_time, so no minimum age.
-      cursor: request.cursor === undefined ? request.startTime : 0,
+      // A call by after_cursor has no start_time, so no minimum age.
+      startTime: request.afterCursor === undefined ? request.startTime : 0,
       minStartAgeMs: settings.minStartAgeMs,
       notBefore: Math.max(notBefore, state.retryAfterUntil ?? 0),
       zendeskClockOffsetMs: state.zendeskClockOffsetMs,

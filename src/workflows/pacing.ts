@@ -6,7 +6,8 @@ export interface PacingInput {
   nowMs: number;
   lastCallAt: number | null;
   pollIntervalMs: number;
-  cursor: number;
+  /** The start_time the call sends (epoch seconds); 0 for a call by after_cursor, which has no minimum age. */
+  startTime: number;
   minStartAgeMs: number;
   /** No call before this instant (backoff after failures, a Retry-After); 0 when none. */
   notBefore?: number;
@@ -26,7 +27,7 @@ export function explainNextCall(input: PacingInput): { at: number; rule: PacingR
   const candidates: [number, PacingRule][] = [
     [input.nowMs, 'now'],
     [input.lastCallAt === null ? 0 : input.lastCallAt + input.pollIntervalMs, 'interval'],
-    [input.cursor * 1000 + input.minStartAgeMs - (input.zendeskClockOffsetMs ?? 0), 'start_age'],
+    [input.startTime * 1000 + input.minStartAgeMs - (input.zendeskClockOffsetMs ?? 0), 'start_age'],
     [input.notBefore ?? 0, 'not_before'],
   ];
   // The first of the latest: a wait already over is "now".

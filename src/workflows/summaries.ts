@@ -23,6 +23,8 @@ export function waitSummary(phase: ExportPhase, rule: PacingRule, intervalMs: nu
 /** A fetchPage's summary: the request it sends. */
 export function describeRequest(request: FetchPageInput): string {
   const endpoint = request.api ?? 'exports';
-  if (request.cursor !== undefined) return `fetch ${endpoint} after_cursor ${request.cursor.slice(0, 24)}…`;
+  if (request.afterCursor !== undefined) {
+    return `fetch ${endpoint} after_cursor ${request.afterCursor.slice(0, 24)}…`;
+  }
   return `fetch ${endpoint} start_time=${request.startTime} (${isoSeconds(request.startTime)})`;
 }

@@ -5,7 +5,7 @@ import { ZendeskPermanentError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
 import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
-import type { SetAsideTicket, SideloadRecord } from '../sinks/sink';
+import type { SetAsideTicket, SideloadRecord } from '../storage/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
 import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
@@ -87,7 +87,8 @@ const TOO_RECENT = /too recent|StartTimeTooRecent/i;
 
 export interface IncrementalRequest {
   startTime?: number;
-  cursor?: string;
+  /** Zendesk's opaque after_cursor (sent as `cursor=`). */
+  afterCursor?: string;
   perPage?: number;
   include?: string[];
   excludeDeleted?: boolean;
@@ -131,7 +132,7 @@ interface Body extends ClockReading {
 
 function incrementalQuery(request: IncrementalRequest): string {
   const query = new URLSearchParams();
-  if (request.cursor !== undefined) query.set('cursor', request.cursor);
+  if (request.afterCursor !== undefined) query.set('cursor', request.afterCursor);
   else query.set('start_time', String(request.startTime ?? 0));
   if (request.perPage !== undefined) query.set('per_page', String(request.perPage));
   if (request.include && request.include.length > 0) query.set('include', request.include.join(','));
@@ -336,7 +337,7 @@ export class ZendeskClient {
       return { kind: 'too_recent', message: snippet(body), ...clock };
     }
     // Only a request that sent a cursor can have it rejected; any other 400 is refused for good (blocked).
-    if (incremental?.cursor !== undefined && status === 400 && isCursorError(body)) {
+    if (incremental?.afterCursor !== undefined && status === 400 && isCursorError(body)) {
       return { kind: 'cursor_rejected', message: snippet(body), ...clock };
     }
     if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body), ...clock };

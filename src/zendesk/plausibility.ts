@@ -2,7 +2,7 @@
 // that drives the cursor (end_time, count, after_cursor) and fails is a bad answer (retried, nothing stored); a ticket
 // whose id or generated_timestamp fails is set aside, so that one broken row never stalls an export.
 
-import type { SetAsideTicket } from '../sinks/sink';
+import type { SetAsideTicket } from '../storage/sink';
 import { isoMillis } from '../workflows/pacing';
 
 /** 2007-01-01T00:00:00Z: Zendesk was founded in 2007, so no export can end before then. */

@@ -9,9 +9,9 @@ import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryptio
 import { WorkerConfig, ZendeskSettings } from '../../src/config';
 import { DEFAULT_CREDENTIALS, Emulator, EmulatorOptions, startEmulator } from '../../src/emulator';
 import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
-import { PostgresSink } from '../../src/sinks/postgres';
-import { TicketSink } from '../../src/sinks/sink';
-import { SqliteSink } from '../../src/sinks/sqlite';
+import { PostgresSink } from '../../src/storage/postgres';
+import { TicketSink } from '../../src/storage/sink';
+import { SqliteSink } from '../../src/storage/sqlite';
 import { createExportWorker } from '../../src/worker';
 import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
 import { ZendeskAuth } from '../../src/zendesk/auth';

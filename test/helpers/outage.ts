@@ -1,4 +1,4 @@
-import { TicketSink } from '../../src/sinks/sink';
+import { TicketSink } from '../../src/storage/sink';
 
 /**
  * A real sink behind a switch: while `down` (or for the next `failNext` calls of an operation), its calls fail as a

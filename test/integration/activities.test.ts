@@ -14,7 +14,7 @@ import { inspect } from 'node:util';
 import { createActivities, type Activities, type FetchPageResult } from '../../src/activities';
 import { DEFAULT_CREDENTIALS, startEmulator, type Emulator, type FaultSpec } from '../../src/emulator';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
-import { SqliteSink } from '../../src/sinks/sqlite';
+import { SqliteSink } from '../../src/storage/sqlite';
 import { ZendeskClient } from '../../src/zendesk/client';
 
 const { email, apiToken, password } = DEFAULT_CREDENTIALS;

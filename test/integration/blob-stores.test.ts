@@ -9,7 +9,7 @@ import { BlobStore, SqliteBlobStore } from '../../src/codec/blob-store';
 import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
 import { openBlobStore } from '../../src/codec/open-blob-store';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
-import { migrateSchema, PostgresSink } from '../../src/sinks/postgres';
+import { migrateSchema, PostgresSink } from '../../src/storage/postgres';
 
 // The machine's PostgreSQL (trust auth). These tests never skip: a server that cannot be reached fails them.
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

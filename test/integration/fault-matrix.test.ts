@@ -6,7 +6,7 @@ import {
   FaultSpec,
 } from '../../src/emulator';
 import { ExportApi } from '../../src/shared';
-import { Checkpoint } from '../../src/sinks/sink';
+import { Checkpoint } from '../../src/storage/sink';
 import { ExportStatus } from '../../src/workflows/messages';
 import {
   exportCaseOptions,

@@ -11,7 +11,7 @@ import type { StatusRow } from '../../src/cli/format';
 import { freePort } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { workflowIdFor } from '../../src/shared';
-import { PostgresSink } from '../../src/sinks/postgres';
+import { PostgresSink } from '../../src/storage/postgres';
 import { fetchRunHistories, replayAll } from '../helpers/histories';
 import {
   compareSinkWithTruth,

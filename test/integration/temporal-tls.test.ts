@@ -16,7 +16,7 @@ import {
 } from '../../src/temporal-connection';
 import { runCli } from '../../src/cli/main';
 import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
-import { SqliteSink } from '../../src/sinks/sqlite';
+import { SqliteSink } from '../../src/storage/sqlite';
 import { quietRuntime, spawnWorkerProcess, testEnv, waitFor } from '../helpers/harness';
 
 const OPENSSL = '/usr/bin/openssl';

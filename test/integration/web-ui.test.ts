@@ -12,7 +12,7 @@ import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryptio
 import { DevServer, freePort, ROOT, startDevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { workflowIdFor } from '../../src/shared';
-import { SqliteSink } from '../../src/sinks/sqlite';
+import { SqliteSink } from '../../src/storage/sqlite';
 import { exportStartOptions } from '../../src/start-options';
 import { createExportWorker } from '../../src/worker';
 import { ZendeskAuth } from '../../src/zendesk/auth';

@@ -51,10 +51,10 @@ describe("the Web UI's current details", () => {
 });
 
 describe('explainNextCall: which pacing rule a wait is for', () => {
-  const base = { nowMs: NOW, lastCallAt: NOW - 100_000, pollIntervalMs: 300_000, cursor: 0, minStartAgeMs: 300_000 };
+  const base = { nowMs: NOW, lastCallAt: NOW - 100_000, pollIntervalMs: 300_000, startTime: 0, minStartAgeMs: 300_000 };
   test('each rule, and "now" when every wait is over', () => {
     expect(explainNextCall(base)).toEqual({ at: NOW + 200_000, rule: 'interval' });
-    expect(explainNextCall({ ...base, cursor: Math.floor(NOW / 1000) })).toEqual({
+    expect(explainNextCall({ ...base, startTime: Math.floor(NOW / 1000) })).toEqual({
       at: NOW + 300_000,
       rule: 'start_age',
     });

@@ -1,4 +1,4 @@
-import type { TicketRow } from '../../src/sinks/sink';
+import type { TicketRow } from '../../src/storage/sink';
 import { afterPage, checkpointAt, FetchedPage, nextRequest, reachedEnd } from '../../src/workflows/endpoint-rules';
 import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, resolveSettings } from '../../src/workflows/settings';
 
@@ -37,7 +37,7 @@ describe('nextRequest', () => {
     expect(nextRequest('incremental', trapped, input, 100)).toMatchObject({ api: 'cursor', startTime: T0 + 5 });
     expect(nextRequest('incremental', trapped, input, 100)).not.toHaveProperty('cursor');
     const paging = { cursor: T0, trap: { startTime: T0 + 5, afterCursor: 'abc' } };
-    expect(nextRequest('incremental', paging, input, 100)).toMatchObject({ api: 'cursor', cursor: 'abc' });
+    expect(nextRequest('incremental', paging, input, 100)).toMatchObject({ api: 'cursor', afterCursor: 'abc' });
   });
 
   test('cursor: the after_cursor once there is one, start_time before', () => {
@@ -47,7 +47,7 @@ describe('nextRequest', () => {
       startTime: T0,
       perPage: 100,
     });
-    expect(nextRequest('cursor', { cursor: T0, afterCursor: 'xyz' }, input, 100)).toMatchObject({ cursor: 'xyz' });
+    expect(nextRequest('cursor', { cursor: T0, afterCursor: 'xyz' }, input, 100)).toMatchObject({ afterCursor: 'xyz' });
   });
 });
 

@@ -22,7 +22,7 @@ function pacing(overrides: Partial<PacingInput> = {}): PacingInput {
     nowMs: NOW,
     lastCallAt: null,
     pollIntervalMs: 300_000,
-    cursor: NOW_S - 86_400,
+    startTime: NOW_S - 86_400,
     minStartAgeMs: 300_000,
     ...overrides,
   };
@@ -40,12 +40,12 @@ describe('nextCallAt', () => {
   });
 
   test('waits until the cursor is older than the minimum start age', () => {
-    expect(nextCallAt(pacing({ cursor: NOW_S - 60 }))).toBe(NOW + 240_000);
-    expect(nextCallAt(pacing({ cursor: NOW_S - 300 }))).toBe(NOW);
+    expect(nextCallAt(pacing({ startTime: NOW_S - 60 }))).toBe(NOW + 240_000);
+    expect(nextCallAt(pacing({ startTime: NOW_S - 300 }))).toBe(NOW);
   });
 
   test('a cursor in the future still waits for its age', () => {
-    expect(nextCallAt(pacing({ cursor: NOW_S + 10, minStartAgeMs: 0 }))).toBe(NOW + 10_000);
+    expect(nextCallAt(pacing({ startTime: NOW_S + 10, minStartAgeMs: 0 }))).toBe(NOW + 10_000);
   });
 
   test('waits for notBefore', () => {
@@ -55,14 +55,14 @@ describe('nextCallAt', () => {
   });
 
   test('takes the latest of every rule', () => {
-    const base = { lastCallAt: NOW - 250_000, cursor: NOW_S - 200 }; // interval: +50 s, age: +100 s
+    const base = { lastCallAt: NOW - 250_000, startTime: NOW_S - 200 }; // interval: +50 s, age: +100 s
     expect(nextCallAt(pacing(base))).toBe(NOW + 100_000);
     expect(nextCallAt(pacing({ ...base, notBefore: NOW + 150_000 }))).toBe(NOW + 150_000);
     expect(nextCallAt(pacing({ ...base, pollIntervalMs: 600_000 }))).toBe(NOW + 350_000);
   });
 
   test("the start_time's age is judged on Zendesk's clock", () => {
-    const young = { cursor: NOW_S - 60 }; // 240 s short of the minimum age on the worker's clock
+    const young = { startTime: NOW_S - 60 }; // 240 s short of the minimum age on the worker's clock
     expect(nextCallAt(pacing({ ...young, zendeskClockOffsetMs: 0 }))).toBe(NOW + 240_000);
     // Zendesk an hour ahead: the start_time is already old there, so no wait (not an hour of idling).
     expect(nextCallAt(pacing({ ...young, zendeskClockOffsetMs: 3_600_000 }))).toBe(NOW);
@@ -74,7 +74,7 @@ describe('nextCallAt', () => {
   });
 
   test('never returns a time in the past', () => {
-    expect(nextCallAt(pacing({ lastCallAt: 0, cursor: 0, minStartAgeMs: 0, pollIntervalMs: 0 }))).toBe(NOW);
+    expect(nextCallAt(pacing({ lastCallAt: 0, startTime: 0, minStartAgeMs: 0, pollIntervalMs: 0 }))).toBe(NOW);
   });
 });
 

@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PersistPageInput, TicketRow } from '../../src/sinks/sink';
-import { openSink } from '../../src/sinks/open';
-import { isSqliteDataError, SqliteSink } from '../../src/sinks/sqlite';
+import type { PersistPageInput, TicketRow } from '../../src/storage/sink';
+import { openSink } from '../../src/storage/open';
+import { isSqliteDataError, SqliteSink } from '../../src/storage/sqlite';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 
 const ACCOUNT = 'acme';

@@ -93,12 +93,12 @@ describe('workflow loop: endpoint rules', () => {
     };
     await runLoop(server, stubs, input, async (loop) => {
       const calls = await stubs.fetched(4);
-      const requests = calls.map(({ input: { api, startTime, cursor } }) => ({ api, startTime, cursor }));
+      const requests = calls.map(({ input: { api, startTime, afterCursor } }) => ({ api, startTime, afterCursor }));
       expect(requests).toEqual([
-        { api: 'incremental', startTime: s, cursor: undefined },
-        { api: 'cursor', startTime: s, cursor: undefined },
-        { api: 'cursor', startTime: s, cursor: 'c1' },
-        { api: 'incremental', startTime: s + 4, cursor: undefined },
+        { api: 'incremental', startTime: s, afterCursor: undefined },
+        { api: 'cursor', startTime: s, afterCursor: undefined },
+        { api: 'cursor', startTime: s, afterCursor: 'c1' },
+        { api: 'incremental', startTime: s + 4, afterCursor: undefined },
       ]);
       expect(stubs.persists.map((p) => [p.input.cursor, p.input.afterCursor, p.input.api])).toEqual([
         [s, null, 'incremental'],
@@ -130,7 +130,7 @@ describe('workflow loop: endpoint rules', () => {
     await runLoop(server, stubs, input, async (loop) => {
       const calls = await stubs.fetched(4, 6000);
       expect(stubs.checkpointReads.map((r) => r.input)).toEqual([loop.account]);
-      expect(calls.map(({ input: { startTime, cursor } }) => [startTime, cursor])).toEqual([
+      expect(calls.map(({ input: { startTime, afterCursor } }) => [startTime, afterCursor])).toEqual([
         [c, 'saved'],
         [c + 1, 'a1'],
         [c + 1, 'a2'],

@@ -8,7 +8,7 @@ import type {
   StoredCheckpoint,
 } from '../../src/activities/types';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
-import type { TicketRow } from '../../src/sinks/sink';
+import type { TicketRow } from '../../src/storage/sink';
 
 // Stand-ins for the three activities of the export loop: plain functions that answer from a script and record every
 // input, with the time (worker clock, ms) and the workflow run that called them. No HTTP, no sink.

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { PostgresSink } from '../../src/sinks/postgres';
-import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/sinks/sink';
-import { SqliteSink } from '../../src/sinks/sqlite';
+import { PostgresSink } from '../../src/storage/postgres';
+import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/storage/sink';
+import { SqliteSink } from '../../src/storage/sqlite';
 
 // The machine's PostgreSQL (trust auth). A missing server fails these tests: .ci/run starts it when it is down.
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
