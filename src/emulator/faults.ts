@@ -1,3 +1,8 @@
+import * as http from 'node:http';
+import { HTML_TYPE, JSON_TYPE, TEXT_TYPE, type Reply } from './http';
+import { EmulatorInputError } from './options';
+import { RATE_LIMIT_ERROR, tooManyRequests } from './rate-limits';
+
 export type FaultSpec =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string; count?: number }
   | { kind: 'rateLimit'; retryAfter?: string | null; count?: number }
@@ -21,9 +26,6 @@ const FAULT_KINDS: readonly FaultKind[] = [
   'body',
   'date',
 ];
-
-/** Bad input from a caller of the emulator (HTTP test endpoints answer it with 400). */
-export class EmulatorInputError extends Error {}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -147,4 +149,95 @@ export function retryAfterExpiry(value: string, issuedAtMs: number): number | un
   }
   const date = Date.parse(trimmed);
   return Number.isFinite(date) ? date : undefined;
+}
+
+const HTML_ERROR_PAGE =
+  '<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>' +
+  '<body><h1>We are experiencing technical difficulties</h1><p>Please try again in a few minutes.</p></body></html>\n';
+
+/** How an endpoint's answers look, as far as a fault needs to know. */
+export interface FaultTarget {
+  /** the answer to a 401 status fault without a body of its own */
+  unauthorized: { body: string; challenge?: string };
+  /** the answer to a rateLimit fault; the Retry-After is `retryAfterSeconds` unless the fault says otherwise */
+  rateLimit: { body: string; retryAfterSeconds: number };
+  /** the answer without the fault (the truncated fault cuts its body in half) */
+  whole(): Reply;
+}
+
+/** What a fault does to one request. */
+export type FaultPlan =
+  /** this answer instead of the normal one */
+  | { reply: Reply }
+  /** drop the connection */
+  | { reset: true }
+  /** the normal answer, after a delay or with another Date header */
+  | { delayMs: number }
+  | { date: string };
+
+export function planFault(fault: FaultSpec, target: FaultTarget): FaultPlan {
+  switch (fault.kind) {
+    case 'status':
+      return { reply: statusFaultReply(fault, target.unauthorized) };
+    case 'rateLimit': {
+      const { body, retryAfterSeconds } = target.rateLimit;
+      const retryAfter =
+        fault.retryAfter === undefined ? String(Math.max(1, Math.ceil(retryAfterSeconds))) : fault.retryAfter;
+      return { reply: tooManyRequests(body, retryAfter) };
+    }
+    case 'truncated': {
+      const { status, body, headers } = target.whole();
+      return { reply: { status, body: body.slice(0, Math.floor(body.length / 2)), headers } };
+    }
+    case 'reset':
+      return { reset: true };
+    case 'slow':
+      return { delayMs: fault.delayMs };
+    case 'date':
+      return { date: fault.date };
+    case 'html200':
+      return { reply: { status: 200, body: HTML_ERROR_PAGE, headers: { 'Content-Type': HTML_TYPE } } };
+    case 'body':
+      return { reply: { status: 200, body: fault.body, headers: { 'Content-Type': fault.contentType ?? JSON_TYPE } } };
+  }
+}
+
+function statusFaultReply(
+  fault: Extract<FaultSpec, { kind: 'status' }>,
+  unauthorized: FaultTarget['unauthorized'],
+): Reply {
+  const body = fault.body ?? (fault.status === 401 ? unauthorized.body : defaultErrorBody(fault.status));
+  const headers: Record<string, string> = {
+    'Content-Type': fault.body === undefined || looksLikeJson(body) ? JSON_TYPE : TEXT_TYPE,
+  };
+  if (fault.retryAfter !== undefined) headers['Retry-After'] = fault.retryAfter;
+  if (fault.status === 401 && unauthorized.challenge !== undefined) {
+    headers['WWW-Authenticate'] = unauthorized.challenge;
+  }
+  return { status: fault.status, body, headers };
+}
+
+function looksLikeJson(body: string): boolean {
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function defaultErrorBody(status: number): string {
+  switch (status) {
+    case 403:
+      return JSON.stringify({
+        error: 'Forbidden',
+        description: 'You do not have access to this page. Please contact the account owner of this help desk.',
+      });
+    case 404:
+      return JSON.stringify({ error: 'InvalidEndpoint', description: 'Not found' });
+    case 429:
+      return RATE_LIMIT_ERROR;
+    default:
+      return JSON.stringify({ error: http.STATUS_CODES[status] ?? 'Error' });
+  }
 }

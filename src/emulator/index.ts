@@ -1,28 +1,34 @@
+export { startEmulator } from './server';
+export type { Emulator } from './emulator';
 export {
-  startEmulator,
   DEFAULT_CREDENTIALS,
-  DEFAULT_OAUTH_CLIENT,
-  EXPORT_PATH,
-  SAMPLE_PATH,
-  INCREMENTAL_PATH,
-  CURSOR_PATH,
-  OAUTH_TOKENS_PATH,
+  EmulatorInputError,
   type ConfigurePatch,
-  type CursorTicketsPage,
-  type Emulator,
   type EmulatorCredentials,
-  type EmulatorLogEntry,
-  type EmulatorOAuthClient,
   type EmulatorOptions,
-  type EmulatorStats,
-  type Endpoint,
-  type EndpointFamily,
-  type IncrementalTicketsPage,
   type MutationSpec,
   type ResolvedEmulatorOptions,
-  type TokenLogEntry,
-} from './server';
-export { canReadTickets, DEFAULT_TOKEN_SECONDS, EXPIRES_IN_MAX, EXPIRES_IN_MIN, TokenAuthority } from './oauth';
+} from './options';
+export {
+  CURSOR_PATH,
+  EXPORT_PATH,
+  INCREMENTAL_PATH,
+  OAUTH_TOKENS_PATH,
+  SAMPLE_PATH,
+  type Endpoint,
+  type EndpointFamily,
+} from './endpoints';
+export type { CursorTicketsPage, IncrementalTicketsPage } from './incremental-endpoints';
+export type { EmulatorLogEntry, EmulatorStats, TokenLogEntry } from './stats';
+export {
+  canReadTickets,
+  DEFAULT_OAUTH_CLIENT,
+  DEFAULT_TOKEN_SECONDS,
+  EXPIRES_IN_MAX,
+  EXPIRES_IN_MIN,
+  TokenAuthority,
+  type EmulatorOAuthClient,
+} from './oauth';
 export {
   FIELD_HEADERS,
   mulberry32,
@@ -41,7 +47,6 @@ export {
   type ZendeskUser,
 } from './data';
 export {
-  EmulatorInputError,
   FaultQueue,
   retryAfterExpiry,
   validateFaultSpec,

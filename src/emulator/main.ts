@@ -1,36 +1,41 @@
 import { parseArgs } from 'node:util';
-import { startEmulator, type EmulatorOptions } from './server';
+import { DEFAULT_TOKEN_SECONDS, type EmulatorOAuthClient } from './oauth';
+import { DEFAULT_MUTATION_SPEC, EMULATOR_DEFAULTS as DEFAULTS, type EmulatorOptions } from './options';
+import { startEmulator } from './server';
+
+/** The library's default port is 0 (a free one, for tests); a person starting the emulator wants a known one. */
+const CLI_PORT = 8080;
 
 const USAGE = `Usage: npm run emulator -- [options]
 
-  --port N                    listen port (EMULATOR_PORT, default 8080; 0 = any free port)
-  --host HOST                 listen address (EMULATOR_HOST, default 127.0.0.1)
-  --seed N                    data seed (EMULATOR_SEED, default 1)
-  --tickets N                 seeded tickets (EMULATOR_TICKETS, default 3000)
-  --range-seconds N           spread of seeded timestamps (EMULATOR_RANGE_SECONDS, default 30 days)
-  --window-seconds N          one export call per window, 0 = unlimited (EMULATOR_WINDOW_SECONDS, default 300)
-  --sample-window-seconds N   the same for the sample endpoint (EMULATOR_SAMPLE_WINDOW_SECONDS, default 0)
-  --min-start-age-seconds N   younger start_time is "too recent" (EMULATOR_MIN_START_AGE_SECONDS, default 300)
-  --page-size N               rows per page (EMULATOR_PAGE_SIZE, default 1000)
+  --port N                    listen port (EMULATOR_PORT, default ${CLI_PORT}; 0 = any free port)
+  --host HOST                 listen address (EMULATOR_HOST, default ${DEFAULTS.host})
+  --seed N                    data seed (EMULATOR_SEED, default ${DEFAULTS.seed})
+  --tickets N                 seeded tickets (EMULATOR_TICKETS, default ${DEFAULTS.ticketCount})
+  --range-seconds N           spread of seeded timestamps (EMULATOR_RANGE_SECONDS, default ${DEFAULTS.rangeSeconds / 86400} days)
+  --window-seconds N          one export call per window, 0 = unlimited (EMULATOR_WINDOW_SECONDS, default ${DEFAULTS.windowSeconds})
+  --sample-window-seconds N   the same for the sample endpoint (EMULATOR_SAMPLE_WINDOW_SECONDS, default ${DEFAULTS.sampleWindowSeconds})
+  --min-start-age-seconds N   younger start_time is "too recent" (EMULATOR_MIN_START_AGE_SECONDS, default ${DEFAULTS.minStartAgeSeconds})
+  --page-size N               rows per page (EMULATOR_PAGE_SIZE, default ${DEFAULTS.pageSize})
   --requests-per-minute N     incremental endpoints (time-based and cursor together): calls per sliding minute,
-                              0 = unlimited (EMULATOR_REQUESTS_PER_MINUTE, default 10)
+                              0 = unlimited (EMULATOR_REQUESTS_PER_MINUTE, default ${DEFAULTS.incrementalRequestsPerMinute})
   --incremental-min-start-age-seconds N
                               the same as --min-start-age-seconds for the incremental endpoints
-                              (EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS, default 60)
+                              (EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS, default ${DEFAULTS.incrementalMinStartAgeSeconds})
   --max-page-bytes N          incremental pages larger than this get 504, 0 = unlimited
-                              (EMULATOR_MAX_PAGE_BYTES, default 0)
-  --description-bytes MIN,MAX size range of a full ticket's description (EMULATOR_DESCRIPTION_BYTES, default 600,3000)
+                              (EMULATOR_MAX_PAGE_BYTES, default ${DEFAULTS.maxPageBytes})
+  --description-bytes MIN,MAX size range of a full ticket's description (EMULATOR_DESCRIPTION_BYTES, default ${DEFAULTS.descriptionBytes.join(',')})
   --burst SIZE[@TIMESTAMP]    extra tickets sharing one generated_timestamp; repeatable
                               (EMULATOR_BURSTS, comma-separated)
   --mutations-per-tick N      live mutations per tick, 0 = none (EMULATOR_MUTATIONS_PER_TICK)
-  --mutation-interval-ms N    tick interval (EMULATOR_MUTATION_INTERVAL_MS, default 1000)
+  --mutation-interval-ms N    tick interval (EMULATOR_MUTATION_INTERVAL_MS, default ${DEFAULT_MUTATION_SPEC.intervalMs})
   --email, --api-token, --password
                               the fake credentials to accept (EMULATOR_EMAIL, EMULATOR_API_TOKEN, EMULATOR_PASSWORD)
   --oauth-client ID:SECRET    OAuth mode: POST /oauth/tokens grants this confidential client tokens (client
                               credentials), and the exports accept only Bearer tokens; repeatable
                               (EMULATOR_OAUTH_CLIENTS, comma-separated)
   --oauth-token-ttl S         tokens live min(requested expires_in, S) seconds; default: the requested expires_in,
-                              or 1800 (EMULATOR_OAUTH_TOKEN_TTL)
+                              or ${DEFAULT_TOKEN_SECONDS} (EMULATOR_OAUTH_TOKEN_TTL)
 `;
 
 interface Source {
@@ -87,14 +92,15 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
   }
 
   const errors: string[] = [];
-  const int = (flag: string, env: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  /** The flag's (or else the variable's) integer; undefined when neither is set, or it is not valid. */
+  const int = (flag: string, env: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
     const src = source(values, flag, env);
-    if (src.value === undefined) return fallback;
+    if (src.value === undefined) return undefined;
     const n = /^\d+$/.test(src.value.trim()) ? Number(src.value.trim()) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
       const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
       errors.push(`${describe(src)}: expected an integer ${range}, got '${src.value}'`);
-      return fallback;
+      return undefined;
     }
     return n;
   };
@@ -104,24 +110,24 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
     return src.value;
   };
 
+  // What is left undefined takes the emulator's default.
   const options: EmulatorOptions = {
-    port: int('port', 'EMULATOR_PORT', 8080, 0, 65535),
-    host: text('host', 'EMULATOR_HOST') ?? '127.0.0.1',
-    seed: int('seed', 'EMULATOR_SEED', 1, 0, 0xffffffff),
-    ticketCount: int('tickets', 'EMULATOR_TICKETS', 3000, 0, 20_000_000),
-    rangeSeconds: int('range-seconds', 'EMULATOR_RANGE_SECONDS', 30 * 24 * 3600, 0),
-    windowSeconds: int('window-seconds', 'EMULATOR_WINDOW_SECONDS', 300, 0),
-    sampleWindowSeconds: int('sample-window-seconds', 'EMULATOR_SAMPLE_WINDOW_SECONDS', 0, 0),
-    minStartAgeSeconds: int('min-start-age-seconds', 'EMULATOR_MIN_START_AGE_SECONDS', 300, 0),
-    pageSize: int('page-size', 'EMULATOR_PAGE_SIZE', 1000, 1),
-    incrementalRequestsPerMinute: int('requests-per-minute', 'EMULATOR_REQUESTS_PER_MINUTE', 10, 0),
+    port: int('port', 'EMULATOR_PORT', 0, 65535) ?? CLI_PORT,
+    host: text('host', 'EMULATOR_HOST'),
+    seed: int('seed', 'EMULATOR_SEED', 0, 0xffffffff),
+    ticketCount: int('tickets', 'EMULATOR_TICKETS', 0, 20_000_000),
+    rangeSeconds: int('range-seconds', 'EMULATOR_RANGE_SECONDS', 0),
+    windowSeconds: int('window-seconds', 'EMULATOR_WINDOW_SECONDS', 0),
+    sampleWindowSeconds: int('sample-window-seconds', 'EMULATOR_SAMPLE_WINDOW_SECONDS', 0),
+    minStartAgeSeconds: int('min-start-age-seconds', 'EMULATOR_MIN_START_AGE_SECONDS', 0),
+    pageSize: int('page-size', 'EMULATOR_PAGE_SIZE', 1),
+    incrementalRequestsPerMinute: int('requests-per-minute', 'EMULATOR_REQUESTS_PER_MINUTE', 0),
     incrementalMinStartAgeSeconds: int(
       'incremental-min-start-age-seconds',
       'EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS',
-      60,
       0,
     ),
-    maxPageBytes: int('max-page-bytes', 'EMULATOR_MAX_PAGE_BYTES', 0, 0),
+    maxPageBytes: int('max-page-bytes', 'EMULATOR_MAX_PAGE_BYTES', 0),
   };
 
   const descriptionBytes = source(values, 'description-bytes', 'EMULATOR_DESCRIPTION_BYTES');
@@ -147,8 +153,10 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
     options.bursts.push(match[2] === undefined ? { size } : { size, timestamp: Number(match[2]) });
   }
 
-  const perTick = int('mutations-per-tick', 'EMULATOR_MUTATIONS_PER_TICK', 0, 0, 1_000_000);
-  const intervalMs = int('mutation-interval-ms', 'EMULATOR_MUTATION_INTERVAL_MS', 1000, 1, 24 * 3600 * 1000);
+  const perTick = int('mutations-per-tick', 'EMULATOR_MUTATIONS_PER_TICK', 0, 1_000_000) ?? 0;
+  const intervalMs =
+    int('mutation-interval-ms', 'EMULATOR_MUTATION_INTERVAL_MS', 1, 24 * 3600 * 1000) ??
+    DEFAULT_MUTATION_SPEC.intervalMs;
   if (perTick > 0) options.mutations = { intervalMs, perTick };
 
   const email = text('email', 'EMULATOR_EMAIL');
@@ -162,7 +170,7 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
   const clientValues =
     values['oauth-client'] ?? process.env.EMULATOR_OAUTH_CLIENTS?.split(',').filter((c) => c.trim() !== '') ?? [];
   const clientLabel = values['oauth-client'] ? '--oauth-client' : '--oauth-client (from EMULATOR_OAUTH_CLIENTS)';
-  const clients: NonNullable<EmulatorOptions['oauthClients']> = [];
+  const clients: EmulatorOAuthClient[] = [];
   for (const raw of clientValues) {
     const colon = raw.indexOf(':');
     const clientId = raw.slice(0, colon).trim();
@@ -181,7 +189,7 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
   if (clients.length > 0) options.oauthClients = clients;
   const ttl = source(values, 'oauth-token-ttl', 'EMULATOR_OAUTH_TOKEN_TTL');
   if (ttl.value !== undefined) {
-    options.oauthTokenTtlSeconds = int('oauth-token-ttl', 'EMULATOR_OAUTH_TOKEN_TTL', 1800, 1);
+    options.oauthTokenTtlSeconds = int('oauth-token-ttl', 'EMULATOR_OAUTH_TOKEN_TTL', 1);
     if (clientValues.length === 0) errors.push(`${describe(ttl)}: needs --oauth-client`);
   }
 

@@ -6,6 +6,12 @@ export interface EmulatorOAuthClient {
   clientSecret: string;
 }
 
+/** The demo's confidential client (a public test fixture that only the emulator accepts, not a secret). */
+export const DEFAULT_OAUTH_CLIENT: Readonly<EmulatorOAuthClient> = Object.freeze({
+  clientId: 'zte-demo-client',
+  clientSecret: 'zte-demo-secret-7c1e9a4f2b8d6e3a5c0f9b1d4e7a2c6f',
+});
+
 /** Zendesk's bounds for a requested expires_in, in seconds; both are exclusive. */
 export const EXPIRES_IN_MIN = 300;
 export const EXPIRES_IN_MAX = 172_800;

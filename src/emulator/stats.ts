@@ -1,0 +1,122 @@
+import { familyOf, type Endpoint, type EndpointFamily } from './endpoints';
+import { retryAfterExpiry, type FaultKind } from './faults';
+
+export interface EmulatorLogEntry {
+  at: number;
+  endpoint: Endpoint;
+  startTime: number | null;
+  /** the cursor parameter of a cursor-based call */
+  cursor?: string;
+  status: number | string;
+  rows: number;
+  retryAfter?: string;
+  /** the fault that shaped this answer, if any */
+  fault?: FaultKind;
+}
+
+export interface TokenLogEntry {
+  at: number;
+  status: number | string;
+  fault?: FaultKind;
+}
+
+export interface EmulatorStats {
+  /** calls to the four export endpoints, all outcomes */
+  calls: number;
+  byStatus: Record<string, number>;
+  /** the incremental endpoints' keys appear with their first call */
+  byEndpoint: Record<'export' | 'sample', number> & Partial<Record<'incremental' | 'cursor', number>>;
+  /** 429s and 503s that carried a Retry-After header */
+  retryAfterIssued: number;
+  /** calls that arrived before the latest Retry-After of their endpoint family had expired */
+  callsBeforeRetryAfter: number;
+  rowsServed: number;
+  /** the last LOG_LIMIT calls */
+  log: EmulatorLogEntry[];
+  /** POST /oauth/tokens answered 200 with a whole grant (a token delivered) */
+  tokenGrants: number;
+  /** POST /oauth/tokens answered anything else: a refusal, a fault, a reset */
+  tokenErrors: number;
+  /** export calls that carried an access token which had expired */
+  expiredTokenCalls: number;
+  /** export calls answered 401, for whatever reason */
+  unauthenticatedCalls: number;
+  /** the last LOG_LIMIT calls to POST /oauth/tokens (not in calls or log) */
+  tokenLog: TokenLogEntry[];
+}
+
+const LOG_LIMIT = 1000;
+/** a 429 without a usable Retry-After: a careful client waits a minute */
+const IMPLIED_RETRY_MS = 60_000;
+
+function emptyStats(): EmulatorStats {
+  return {
+    calls: 0,
+    byStatus: {},
+    byEndpoint: { export: 0, sample: 0 },
+    retryAfterIssued: 0,
+    callsBeforeRetryAfter: 0,
+    rowsServed: 0,
+    log: [],
+    tokenGrants: 0,
+    tokenErrors: 0,
+    expiredTokenCalls: 0,
+    unauthenticatedCalls: 0,
+    tokenLog: [],
+  };
+}
+
+function pushLimited<T>(log: T[], entry: T): void {
+  log.push(entry);
+  if (log.length > LOG_LIMIT) log.shift();
+}
+
+/** Counts and logs every call; the control API and the tests read it. */
+export class StatsRecorder {
+  private data = emptyStats();
+  /** per endpoint family, when the latest Retry-After (or implied 60 s of a bare 429) expires, in ms */
+  private retryUntil: Partial<Record<EndpointFamily, number>> = {};
+
+  arrive(endpoint: Endpoint, at: number): void {
+    this.data.calls += 1;
+    this.data.byEndpoint[endpoint] = (this.data.byEndpoint[endpoint] ?? 0) + 1;
+    const until = this.retryUntil[familyOf(endpoint)];
+    if (until !== undefined && at < until) this.data.callsBeforeRetryAfter += 1;
+  }
+
+  finish(entry: EmulatorLogEntry): void {
+    const key = String(entry.status);
+    this.data.byStatus[key] = (this.data.byStatus[key] ?? 0) + 1;
+    if (entry.status === 200) this.data.rowsServed += entry.rows;
+    if (entry.status === 401) this.data.unauthenticatedCalls += 1;
+    if (entry.status === 429 || entry.status === 503) {
+      if (entry.retryAfter !== undefined) {
+        this.data.retryAfterIssued += 1;
+        this.retryUntil[familyOf(entry.endpoint)] =
+          retryAfterExpiry(entry.retryAfter, entry.at) ?? entry.at + IMPLIED_RETRY_MS;
+      } else if (entry.status === 429) {
+        this.retryUntil[familyOf(entry.endpoint)] = entry.at + IMPLIED_RETRY_MS;
+      }
+    }
+    pushLimited(this.data.log, entry);
+  }
+
+  expiredToken(): void {
+    this.data.expiredTokenCalls += 1;
+  }
+
+  token(entry: TokenLogEntry, granted: boolean): void {
+    if (granted) this.data.tokenGrants += 1;
+    else this.data.tokenErrors += 1;
+    pushLimited(this.data.tokenLog, entry);
+  }
+
+  snapshot(): EmulatorStats {
+    return structuredClone(this.data);
+  }
+
+  reset(): void {
+    this.data = emptyStats();
+    this.retryUntil = {};
+  }
+}
