@@ -15,14 +15,14 @@ import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, OPERATOR_RANGES } from './w
 import { EncryptionSettings, encryptionProblems, readEncryptionSettings } from './codec/encryption-keys';
 import { ConfigError } from './config-error';
 import {
+  connectionProblems,
   connectionSettingsFrom,
   flag,
   TemporalConnectionEnv,
   TemporalConnectionSettings,
-  plaintextApiKeyProblems,
   temporalConnectionEnv,
-  tlsFileProblems,
 } from './temporal-connection';
+import { loadTemporalProfile } from './temporal-profile';
 import { accountFor, DEFAULT_TASK_QUEUE, EXPORT_APIS, ExportApi } from './shared';
 import {
   API_TOKEN_END_DATE,
@@ -103,9 +103,10 @@ const epochSeconds = z
     return n;
   });
 
+// Unset: the profile's value (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), else 127.0.0.1:7233 and default.
 const temporalEnv = z.object({
-  TEMPORAL_ADDRESS: z.string().trim().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_ADDRESS: z.string().trim().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULT_TASK_QUEUE),
   TEMPORAL_REGISTER_SEARCH_ATTRIBUTES: flag,
 });
@@ -469,15 +470,31 @@ function singleAccountAuth(
   }
 }
 
-function temporalSettings(env: z.infer<typeof temporalEnv>, connection: TemporalConnectionEnv): TemporalSettings {
-  return {
-    ...connectionSettingsFrom(env.TEMPORAL_ADDRESS, connection),
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    ...(env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES !== undefined && {
-      registerSearchAttributes: env.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES,
+/**
+ * Where Temporal is and how to reach it: each TEMPORAL_* variable over the config-file profile's value, with every
+ * problem of them. Undefined: a problem leaves even the address unknown. Used only if `problems` stays empty.
+ */
+function temporalSettings(
+  env: Env,
+  temporal: z.infer<typeof temporalEnv> | undefined,
+  connection: TemporalConnectionEnv | undefined,
+  problems: string[],
+): TemporalSettings | undefined {
+  const loaded = loadTemporalProfile(env);
+  problems.push(...loaded.problems);
+  if (!temporal || loaded.problems.length > 0) return undefined;
+  const { profile } = loaded;
+  const settings: TemporalSettings = {
+    // With a bad TLS variable (already a problem), still the address, for the checks that depend on it.
+    ...connectionSettingsFrom(temporal.TEMPORAL_ADDRESS, connection ?? {}, profile),
+    namespace: temporal.TEMPORAL_NAMESPACE ?? profile?.values.namespace ?? 'default',
+    taskQueue: temporal.TEMPORAL_TASK_QUEUE,
+    ...(temporal.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES !== undefined && {
+      registerSearchAttributes: temporal.TEMPORAL_REGISTER_SEARCH_ATTRIBUTES,
     }),
   };
+  if (connection) problems.push(...connectionProblems(settings));
+  return settings;
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -491,13 +508,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     metrics: metricsEnv,
     zendeskHttp: zendeskHttpEnv,
   });
-  if (values.connection) problems.push(...tlsFileProblems(values.connection));
-  if (values.connection && values.temporal) {
-    problems.push(...plaintextApiKeyProblems(values.temporal.TEMPORAL_ADDRESS, values.connection));
-  }
+  const temporal = temporalSettings(env, values.temporal, values.connection, problems);
   if (values.sink) problems.push(...codecServerProblems(values.sink));
   const encryption = readEncryptionSettings(env, problems);
-  if (values.temporal) problems.push(...encryptionProblems(encryption, values.temporal.TEMPORAL_ADDRESS));
+  if (temporal) problems.push(...encryptionProblems(encryption, temporal.address));
   const entries = resolveAccounts(values.account, problems) ?? [];
   const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
   const credentials = values.credentials;
@@ -521,9 +535,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       }),
     });
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !temporal) throw new ConfigError(problems);
   return {
-    temporal: temporalSettings(values.temporal, values.connection),
+    temporal,
     accounts,
     sinkUrl: values.sink.SINK_URL,
     encryption,
@@ -547,17 +561,14 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     account: accountEnv,
     export: exportEnv,
   });
-  if (values.connection) problems.push(...tlsFileProblems(values.connection));
-  if (values.connection && values.temporal) {
-    problems.push(...plaintextApiKeyProblems(values.temporal.TEMPORAL_ADDRESS, values.connection));
-  }
+  const temporal = temporalSettings(env, values.temporal, values.connection, problems);
   const encryption = readEncryptionSettings(env, problems);
-  if (values.temporal) problems.push(...encryptionProblems(encryption, values.temporal.TEMPORAL_ADDRESS));
+  if (temporal) problems.push(...encryptionProblems(encryption, temporal.address));
   const entries = resolveAccounts(values.account, problems);
-  if (problems.length > 0 || !entries) throw new ConfigError(problems);
+  if (problems.length > 0 || !entries || !temporal) throw new ConfigError(problems);
   const defaults = values.export;
   return {
-    temporal: temporalSettings(values.temporal, values.connection),
+    temporal,
     encryption,
     accountsFile: values.account.ZENDESK_ACCOUNTS_FILE,
     accounts: entries.map((entry) => {

@@ -26,6 +26,8 @@ export function spawnWorkerProcess(
       WORKFLOW_BUNDLE_PATH: bundlePath,
       CODEC_SERVER_PORT: 'off',
       LOG_LEVEL: 'INFO',
+      // No Temporal profile of the user's (~/.config/temporalio/temporal.toml): an empty file holds none.
+      TEMPORAL_CONFIG_FILE: '/dev/null',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

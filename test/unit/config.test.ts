@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { apiTokenWarning, ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
 
 const TOKEN = 'tok-3f9a1c77e0d24b6b';
@@ -589,5 +592,130 @@ describe('payload encryption: secure by default', () => {
 
   test('a loopback server runs without a key (the dev server, tests)', () => {
     expect(loadWorkerConfig(WORKER_ENV).encryption).toEqual({ off: false, current: undefined, previous: [] });
+  });
+});
+
+describe('Temporal from a config-file profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE)', () => {
+  const PROFILE_KEY = 'tmprl-profile-key-9c4e27b0a1d3';
+  const CLOUD = 'acme.a1b2c.tmprl.cloud:7233';
+  let dir: string;
+  let file: string;
+  let ca: string;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-profile-'));
+    ca = path.join(dir, 'ca.pem');
+    fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    file = path.join(dir, 'temporal.toml');
+    fs.writeFileSync(
+      file,
+      [
+        '[profile.default]',
+        'address = "127.0.0.1:7233"',
+        'namespace = "dev"',
+        '[profile.cloud]',
+        `address = "${CLOUD}"`,
+        'namespace = "acme.a1b2c"',
+        `api_key = "${PROFILE_KEY}"`,
+        '[profile.cloud.tls]',
+        `server_ca_cert_path = "${ca}"`,
+        '[profile.broken.tls]',
+        `server_ca_cert_path = "${path.join(dir, 'missing.pem')}"`,
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const cloud = () => ({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' });
+
+  test('worker and client take the address, namespace, API key and TLS files from the profile', () => {
+    const expected = {
+      address: CLOUD,
+      namespace: 'acme.a1b2c',
+      taskQueue: 'zendesk-export',
+      apiKey: PROFILE_KEY,
+      tls: { serverCaCertPath: ca },
+      profile: expect.objectContaining({ name: 'cloud', file }),
+    };
+    expect(loadWorkerConfig({ ...WORKER_ENV, ...ENCRYPTED, ...cloud() }).temporal).toEqual(expected);
+    expect(loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', ...ENCRYPTED, ...cloud() }).temporal).toEqual(expected);
+  });
+
+  test("each variable overrides the profile's value", () => {
+    const key = 'tmprl-env-key-31f0c2';
+    const temporal = loadWorkerConfig({
+      ...WORKER_ENV,
+      ...ENCRYPTED,
+      ...cloud(),
+      TEMPORAL_ADDRESS: 'eu.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'acme.eu',
+      TEMPORAL_API_KEY: key,
+    }).temporal;
+    expect(temporal).toMatchObject({ address: 'eu.tmprl.cloud:7233', namespace: 'acme.eu', apiKey: key });
+    expect(temporal.tls).toEqual({ serverCaCertPath: ca });
+  });
+
+  test('the default profile of the default file applies with no variable set; the variables still win', () => {
+    const home = path.join(dir, 'home');
+    fs.mkdirSync(path.join(home, '.config', 'temporalio'), { recursive: true });
+    fs.copyFileSync(file, path.join(home, '.config', 'temporalio', 'temporal.toml'));
+    expect(loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', HOME: home }).temporal).toMatchObject({
+      address: '127.0.0.1:7233',
+      namespace: 'dev',
+    });
+    expect(
+      loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', HOME: home, TEMPORAL_NAMESPACE: 'x' }).temporal.namespace,
+    ).toBe('x');
+  });
+
+  test("the profile's address decides whether payload encryption is required", () => {
+    expect(configError(() => loadWorkerConfig({ ...WORKER_ENV, ...cloud() })).problems).toEqual([
+      expect.stringMatching(
+        /^PAYLOAD_ENCRYPTION_KEY or PAYLOAD_ENCRYPTION_KEY_FILE: required when .*tmprl\.cloud:7233/,
+      ),
+    ]);
+  });
+
+  test('a missing profile or file is a configuration problem naming it, reported with the others', () => {
+    const error = configError(() =>
+      loadWorkerConfig({ ...WORKER_ENV, TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', METRICS_PORT: 'x' }),
+    );
+    expect(error.problems).toEqual([
+      'METRICS_PORT: must be a port number (1-65535)',
+      `TEMPORAL_PROFILE: no profile "prod" in ${file} (its profiles: default, cloud, broken)`,
+    ]);
+    const missing = path.join(dir, 'nowhere.toml');
+    expect(
+      configError(() => loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', TEMPORAL_CONFIG_FILE: missing })).problems,
+    ).toEqual([`TEMPORAL_CONFIG_FILE: cannot read ${missing} (ENOENT)`]);
+    expect(
+      configError(() =>
+        loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'broken' }),
+      ).problems,
+    ).toEqual([
+      `profile.broken.tls.server_ca_cert_path in ${file}: cannot read ${path.join(dir, 'missing.pem')} (ENOENT)`,
+    ]);
+  });
+
+  test('a bad TLS variable does not hide the problems that depend on the address', () => {
+    expect(configError(() => loadWorkerConfig({ ...WORKER_ENV, ...cloud(), TEMPORAL_TLS: 'yes' })).problems).toEqual([
+      'TEMPORAL_TLS: must be true or false, got "yes"',
+      expect.stringMatching(
+        /^PAYLOAD_ENCRYPTION_KEY or PAYLOAD_ENCRYPTION_KEY_FILE: required when .*tmprl\.cloud:7233/,
+      ),
+    ]);
+  });
+
+  test("the profile's API key never appears in a problem, even when it is the one refused", () => {
+    const error = configError(() =>
+      loadWorkerConfig({ ...WORKER_ENV, ...cloud(), TEMPORAL_TLS: 'false', PAYLOAD_ENCRYPTION: 'off' }),
+    );
+    expect(error.problems).toEqual([
+      expect.stringMatching(
+        /^profile\.cloud\.api_key in .*: TEMPORAL_TLS is false, so the key would travel in plaintext to acme\.a1b2c\.tmprl\.cloud,/,
+      ),
+    ]);
+    expect(everything(error)).not.toContain(PROFILE_KEY);
   });
 });
