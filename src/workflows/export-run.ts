@@ -34,6 +34,8 @@ const MIN_TIMER_MS = 1;
 const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
 /** Runs that record a failed call's Retry-After apart from the backoff, so that resume keeps it. */
 const RESUME_KEEPS_RETRY_AFTER = 'resume-keeps-retry-after';
+/** Runs in which an idle wait that ran out counts towards the pacing (no second timer right after it). */
+const IDLE_WAIT_COUNTS = 'idle-wait-counts';
 
 /**
  * One run of an account's export: its state (carried over continue-as-new), what operators' messages do to it, and
@@ -163,7 +165,12 @@ export class ExportRun extends ExportView {
    */
   async waitForNextCall(): Promise<PageRequest | undefined> {
     const { state, settings, api } = this;
-    if (api !== 'exports' && state.caughtUp && !(await this.idleUntilNextPoll())) return undefined;
+    let idleUntil: number | undefined;
+    if (api !== 'exports' && state.caughtUp) {
+      const idle = await this.idleUntilNextPoll();
+      if (idle === 'interrupted') return undefined;
+      if (idle !== 'poll_now') idleUntil = idle;
+    }
 
     let request = this.nextRequest();
     const notBefore = state.notBefore ?? 0;
@@ -181,8 +188,13 @@ export class ExportRun extends ExportView {
     // differ between a live run and a replay after a workflow task timed out. So: no timer only when every rule
     // was already met when the last page was stored, a time its activities recorded; else a timer, and no clock
     // comparison after it fires. (A timer costs the server's timer granularity, about a second on the dev server.)
-    const waitOver =
-      state.pageDoneAt !== undefined && nextCallAt({ ...pacing, nowMs: state.pageDoneAt }) <= state.pageDoneAt;
+    // An idle wait that ran out is such a time too: the moment it ran out follows from recorded times. (Judged at
+    // pageDoneAt instead, a poll interval shorter than the pacing gap cost a 1 ms timer, a second, after each one.)
+    const judgedAt =
+      idleUntil !== undefined && patched(IDLE_WAIT_COUNTS)
+        ? Math.max(idleUntil, state.pageDoneAt ?? 0)
+        : state.pageDoneAt;
+    const waitOver = judgedAt !== undefined && nextCallAt({ ...pacing, nowMs: judgedAt }) <= judgedAt;
     if (!waitOver) {
       // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
       // timer granularity to every 429.
@@ -336,8 +348,11 @@ export class ExportRun extends ExportView {
 
   // ---- the steps' parts ----
 
-  /** Incremental endpoints, caught up: the idle interval, which pollNow cuts short. False: re-decide. */
-  private async idleUntilNextPoll(): Promise<boolean> {
+  /**
+   * Incremental endpoints, caught up: the idle interval, which pollNow cuts short. Returns when the interval ran out
+   * (ms, from recorded times), 'poll_now', or 'interrupted' (pause, block, an operator's message: re-decide).
+   */
+  private async idleUntilNextPoll(): Promise<number | 'poll_now' | 'interrupted'> {
     const { state, settings } = this;
     this.phase = 'idle';
     const pollAt = (state.lastCallAt ?? 0) + settings.idleGapMs;
@@ -346,13 +361,14 @@ export class ExportRun extends ExportView {
     this.showDetails(summary);
     const seen = this.operatorMessages;
     const interrupted = () => state.paused || state.blocked || (this.interruptible && this.operatorMessages !== seen);
-    await condition(
+    const woken = await condition(
       () => state.pollNowPending === true || interrupted(),
       Math.max(MIN_TIMER_MS, Math.ceil(pollAt - Date.now())),
       { summary },
     );
     state.pollNowPending = false;
-    return !interrupted();
+    if (interrupted()) return 'interrupted';
+    return woken ? 'poll_now' : pollAt;
   }
 
   private nextRequest(): PageRequest {

@@ -149,6 +149,10 @@ async function recordCursor() {
       const s = await h.status();
       return s.phase === 'idle' && s.lastPageSize > 0;
     });
+    // An idle wait that runs out: the poll follows it with no second timer (idle-wait-counts).
+    const calls = h.emulator.stats().calls;
+    await step('a poll after the idle interval', async () => h.emulator.stats().calls > calls);
+    await step('idle again', async () => (await h.status()).phase === 'idle');
     await save(h, 'cursor');
   } finally {
     await h.close();

@@ -66,6 +66,12 @@ describe('determinism', () => {
       before: !keepsBefore.some(has('resume-keeps-retry-after')),
       after: keepsAfter.some(has('resume-keeps-retry-after')),
     }).toEqual({ before: true, after: true });
+    // And of idle-wait-counts (an idle wait that ran out counts towards the pacing): cursor-run-* holds an idle poll
+    // recorded after it (v4-cursor-run-* is the scenario's earlier recording); everything else was recorded before.
+    expect({
+      before: !files.filter((f) => !f.startsWith('cursor-run-')).some(has('idle-wait-counts')),
+      after: files.filter((f) => f.startsWith('cursor-run-')).some(has('idle-wait-counts')),
+    }).toEqual({ before: true, after: true });
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',

@@ -71,6 +71,22 @@ describe('workflow loop: pacing', () => {
     });
   });
 
+  test('incremental, caught up: each idle poll follows the idle timer, with no second timer after it', async () => {
+    const t0 = nowSeconds() - 3600;
+    const stubs = new StubActivities().onFetch(page(tickets(1, t0 + 5), { endTime: t0 + 5, endOfStream: true }));
+    // The poll interval equals the pacing gap (60 s / 40 = 1.5 s): once the idle wait ran out, so did the pacing's.
+    const input = { api: 'incremental' as const, startTime: t0, pollIntervalSeconds: 1.5, requestsPerMinute: 40 };
+    await runLoop(server, stubs, input, async (loop) => {
+      const calls = await stubs.fetched(4, 15_000);
+      const timers = await timersBeforeEachFetch(loop.handle);
+      for (let i = 2; i < calls.length; i++) {
+        expect(calls[i].at - calls[i - 1].at).toBeGreaterThanOrEqual(1500);
+        // Before idle-wait-counts: the idle timer, then a 1 ms pacing timer fired on the server's next tick (≈ 1 s).
+        expect(timers[i]).toHaveLength(1);
+      }
+    });
+  });
+
   test('a start_time younger than minStartAgeSeconds is never requested: the call waits until it is old enough', async () => {
     const start = nowSeconds();
     const stubs = new StubActivities().onFetch(page(tickets(1, start), { endTime: start + 1 }));
