@@ -1,20 +1,24 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBench, SCENARIOS, ScenarioName, summaryTable } from './run-bench';
+import { OPT_IN_SCENARIOS, runBench, SCENARIOS, ScenarioName, summaryTable } from './run-bench';
 
-/** `npm run bench [-- --smoke] [--only a,b] [--out DIR]`: every figure of README's performance table. */
+/** `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--out DIR]`: every figure of README's performance table. */
 async function run() {
   const { values } = parseArgs({
     options: {
       smoke: { type: 'boolean', default: false },
       only: { type: 'string' },
       out: { type: 'string' },
+      'fleet-k': { type: 'string' },
     },
   });
   const only = values.only?.split(',').map((name) => name.trim()) as ScenarioName[] | undefined;
-  const unknown = only?.filter((name) => !SCENARIOS.includes(name));
-  if (unknown?.length)
-    throw new Error(`--only: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  const known: readonly string[] = [...SCENARIOS, ...OPT_IN_SCENARIOS];
+  const unknown = only?.filter((name) => !known.includes(name));
+  if (unknown?.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  const fleetAccounts = values['fleet-k']?.split(',').map((k) => Number(k.trim()));
+  if (fleetAccounts?.some((k) => !Number.isInteger(k) || k < 1))
+    throw new Error(`--fleet-k: a comma-separated list of account counts, e.g. 1,10,50,100`);
   const started = Date.now();
   const results = await runBench({
     smoke: values.smoke ?? false,
@@ -22,6 +26,7 @@ async function run() {
     outDir: values.out ?? path.join(__dirname, 'results'),
     postgresAdminUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     log: (line) => console.log(line),
+    fleetAccounts,
   });
   console.log(`\n${summaryTable(results)}\n\n${Math.round((Date.now() - started) / 1000)} s in all`);
 }

@@ -7,11 +7,14 @@ import { Client as PgClient } from 'pg';
 import { ROOT } from '../src/dev-server';
 import { measureApiEfficiency } from './scenarios/api-efficiency';
 import { measureDurability } from './scenarios/durability';
+import { measureFleet } from './scenarios/fleet';
 import { measureFreshness } from './scenarios/freshness';
 import { analyseHistory, pagePayloadSizes } from './scenarios/history';
 import { measureMemory } from './scenarios/memory';
+import { measureMemoryBreakdown } from './scenarios/memory-breakdown';
 import { measureOAuthTokens } from './scenarios/oauth-tokens';
 import { measureSinkThroughput } from './scenarios/sink-throughput';
+import { measureTemporalCost } from './scenarios/temporal-cost';
 import { describeMachine } from './support/machine';
 import { BenchEnv, startBenchEnv } from './support/pipeline';
 
@@ -23,8 +26,12 @@ export const SCENARIOS = [
   'freshness',
   'memory',
   'oauth-tokens',
+  'temporal-cost',
+  'fleet',
 ] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+/** Scenarios run only when `--only` names them (not part of a plain `npm run bench`, nor of its smoke test). */
+export const OPT_IN_SCENARIOS = ['memory-breakdown'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number] | (typeof OPT_IN_SCENARIOS)[number];
 
 /** Full size: the figures in README. Smoke: the same code paths in seconds, for `npm test`. */
 const SIZES = {
@@ -34,7 +41,29 @@ const SIZES = {
     api: { tickets: 10_000, intervalSeconds: 5, idleSeconds: 60 },
     freshness: { pacingSeconds: 3, seconds: 90 },
     memoryTickets: 1_000_000,
+    memoryBreakdown: { settleSeconds: 5, workflowCounts: [1, 10, 50], optionWorkflows: 50, repeats: 3 },
     oauth: { seconds: 240, tokenSeconds: 15, tickets: 5000 },
+    // The idle interval above the incremental endpoints' pacing (4 s > 3 s), as in production (300 s > 6 s), and a
+    // pacing longer than a page's fetch and persist take, as in production: a timer before every call.
+    cost: {
+      tickets: 5000,
+      intervalSeconds: 4,
+      requestsPerMinute: 20,
+      idleSeconds: 45,
+      pagesPerRun: 2,
+      queries: 5,
+      slowCallMs: 15_000,
+    },
+    // Zendesk's ceiling of 30 calls a minute (High Volume) with pages of 100 rows, not 1000; a 2 s poll, not 300 s.
+    fleet: {
+      accounts: [1, 10, 50, 100],
+      ticketsPerAccount: 1550,
+      requestsPerMinute: 30,
+      perPage: 100,
+      pollIntervalSeconds: 2,
+      mutations: { intervalMs: 1000, perTick: 1 },
+      steadySeconds: 90,
+    },
   },
   smoke: {
     sinkPages: 3,
@@ -42,7 +71,26 @@ const SIZES = {
     api: { tickets: 2000, intervalSeconds: 1, idleSeconds: 4 },
     freshness: { pacingSeconds: 1, seconds: 6 },
     memoryTickets: 20_000,
+    memoryBreakdown: { settleSeconds: 1, workflowCounts: [1, 2], optionWorkflows: 2, repeats: 1 },
     oauth: { seconds: 8, tokenSeconds: 2, tickets: 500 },
+    cost: {
+      tickets: 2000,
+      intervalSeconds: 1,
+      requestsPerMinute: 120,
+      idleSeconds: 10,
+      pagesPerRun: 2,
+      queries: 2,
+      slowCallMs: 2500,
+    },
+    fleet: {
+      accounts: [2],
+      ticketsPerAccount: 250,
+      requestsPerMinute: 120,
+      perPage: 100,
+      pollIntervalSeconds: 1,
+      mutations: { intervalMs: 500, perTick: 1 },
+      steadySeconds: 5,
+    },
   },
 };
 
@@ -72,13 +120,16 @@ export interface BenchOptions {
   /** A PostgreSQL server where the bench may create and drop a database of its own. */
   postgresAdminUrl: string;
   log: (line: string) => void;
+  /** Fleet scenario: the numbers of accounts to run (default: the size's, 1, 10, 50, 100 at full size). */
+  fleetAccounts?: number[];
 }
 
 /** Runs the scenarios in order and writes each result to `<outDir>/<date>-<name>.json`; returns them all. */
 export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   const size = options.smoke ? 'smoke' : 'full';
   const sizes = SIZES[size];
-  const wanted = (name: ScenarioName) => !options.only || options.only.includes(name);
+  const wanted = (name: ScenarioName) =>
+    options.only ? options.only.includes(name) : !(OPT_IN_SCENARIOS as readonly string[]).includes(name);
   const machine = describeMachine();
   options.log(`machine: ${JSON.stringify(machine)}`);
   options.log('building (npm run build): the worker and the emulator run compiled, as in production');
@@ -86,7 +137,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   fs.mkdirSync(options.outDir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const results: BenchResult[] = [];
-  const command = `npm run bench${options.smoke ? ' -- --smoke' : ''}`;
+  const flags = [
+    ...(options.smoke ? ['--smoke'] : []),
+    ...(options.only ? [`--only ${options.only.join(',')}`] : []),
+    ...(options.fleetAccounts ? [`--fleet-k ${options.fleetAccounts.join(',')}`] : []),
+  ];
+  const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
 
   async function record(name: string, measure: () => Promise<{ result: unknown; targets: Target[] }>) {
     options.log(`${name}: running`);
@@ -223,6 +279,26 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
         };
       });
     }
+    if (wanted('memory-breakdown')) {
+      await record('memory-breakdown', async () => {
+        const result = await measureMemoryBreakdown(env!, sizes.memoryBreakdown);
+        const info = (what: string, value: number) => at(what, value, '—', () => true);
+        return {
+          result,
+          targets: [
+            ...result.breakdown.parts.map((p) => info(`RSS MB: ${p.part}`, p.mb)),
+            info('RSS MB per idle export workflow (slope 0 to 50)', result.breakdown.perIdleWorkflowMb),
+            at(
+              'RSS MB per cached workflow (cache 10 vs default)',
+              result.breakdown.perCachedWorkflowMb,
+              '—',
+              () => true,
+            ),
+            info('workflow bundle bytes', result.bundle.bytes),
+          ],
+        };
+      });
+    }
     if (wanted('oauth-tokens')) {
       await record('oauth-tokens', async () => {
         const { result } = await measureOAuthTokens(env!, sizes.oauth);
@@ -239,6 +315,71 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
           ],
         };
       });
+    }
+    if (wanted('temporal-cost')) {
+      await record('temporal-cost', async () => {
+        const result = await measureTemporalCost(env!, sizes.cost);
+        const info = (what: string, value: number) => at(what, value, '—', () => true);
+        return {
+          result,
+          targets: [
+            ...result.endpoints.flatMap((e) => [
+              info(`${e.api}: Cloud actions per 1000 tickets, catching up`, e.projected.per1000Tickets.actions.total),
+              info(`${e.api}: Cloud actions per idle hour at 300 s`, e.projected.perIdleHour.actions.total),
+            ]),
+            at(
+              "endpoints whose actions counted from history = the server's action metric",
+              result.endpoints.filter((e) => e.serverMetricCheck.match).length,
+              `${result.endpoints.length}`,
+              (v) => v === result.endpoints.length,
+            ),
+          ],
+        };
+      });
+    }
+    if (wanted('fleet')) {
+      for (const accounts of options.fleetAccounts ?? sizes.fleet.accounts) {
+        await record(`fleet-k${accounts}`, async () => {
+          const sinkUrl = `sqlite:${path.join(os.tmpdir(), `zte-bench-fleet-${randomUUID()}.db`)}`;
+          const plainSinkUrl = `sqlite:${path.join(os.tmpdir(), `zte-bench-fleet-plain-${randomUUID()}.db`)}`;
+          const result = await measureFleet(env!, { ...sizes.fleet, accounts, sinkUrl, plainSinkUrl }).finally(() => {
+            removeSqlite(sinkUrl);
+            removeSqlite(plainSinkUrl);
+          });
+          const { steady, catchUp } = result;
+          return {
+            result,
+            targets: [
+              at(
+                `K=${accounts} steady: worker CPU % of one core`,
+                steady.workerCpuPercentOfOneCore,
+                '≤ 50 (K=100)',
+                (v) => v <= 50,
+              ),
+              at(`K=${accounts} steady: worker peak RSS MB`, steady.workerRssMb.peak, '≤ 400 (K=100)', (v) => v <= 400),
+              at(`K=${accounts} steady: calls late by, p99 ms`, steady.lateMs.p99, '≤ 1000 (K=100)', (v) => v <= 1000),
+              at(
+                `K=${accounts} catching up: slowest account / API ceiling`,
+                catchUp.minAccountOfCeiling,
+                '≥ 0.95 (K=20)',
+                (v) => v >= 0.95,
+              ),
+              at(
+                `K=${accounts} catching up: aggregate tickets/s`,
+                catchUp.aggregateTicketsPerSecond,
+                `— (K × ceiling = ${accounts * catchUp.ceilingTicketsPerSecondPerAccount})`,
+                () => true,
+              ),
+              at(
+                `K=${accounts} catching up: K plain loops, aggregate tickets/s`,
+                result.plainLoops?.aggregateTicketsPerSecond ?? null,
+                '— (same pacing, no Temporal)',
+                () => true,
+              ),
+            ],
+          };
+        });
+      }
     }
   } finally {
     await env?.close();

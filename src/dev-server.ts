@@ -37,6 +37,8 @@ export interface DevServer {
   address: string;
   port: number;
   uiPort?: number;
+  /** The server's Prometheus endpoint, when started with `metricsPort`. */
+  metricsUrl?: string;
   process: ChildProcess;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -51,6 +53,8 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   /** Where the server's own output goes (default: inherited stderr). */
   stderr?: 'inherit' | 'ignore';
+  /** Serve the server's own Prometheus metrics (its `action` counter among them) on this port. */
+  metricsPort?: number;
 }
 
 /** Starts `temporal server start-dev` with its state in `dbFilename` and this project's search attributes. */
@@ -71,6 +75,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'error',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     ...(uiPort && options.codecEndpoint ? ['--ui-codec-endpoint', options.codecEndpoint] : []),
+    ...(options.metricsPort ? ['--metrics-port', String(options.metricsPort)] : []),
     ...SEARCH_ATTRIBUTE_KEYS.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeName(key.type)}`]),
   ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', options.stderr ?? 'inherit'] });
@@ -80,6 +85,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address,
     port,
     uiPort,
+    metricsUrl: options.metricsPort ? `http://127.0.0.1:${options.metricsPort}/metrics` : undefined,
     process: child,
     stop: (signal = 'SIGTERM') => stopProcess(child, signal),
   };

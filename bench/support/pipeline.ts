@@ -24,7 +24,12 @@ export interface BenchEnv {
 
 export async function startBenchEnv(): Promise<BenchEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-bench-'));
-  const server = await startDevServer({ dbFilename: path.join(dir, 'temporal.db'), stderr: 'ignore' });
+  // The server's metrics: its `action` counter checks the billable actions counted from histories (temporal-cost).
+  const server = await startDevServer({
+    dbFilename: path.join(dir, 'temporal.db'),
+    stderr: 'ignore',
+    metricsPort: await freePort(),
+  });
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, await bundleWorkflows());
   // A history page can hold dozens of 50 KB ticket pages: more than gRPC's default 4 MB per message.
@@ -58,10 +63,11 @@ export interface BenchWorker {
   stop(): Promise<void>;
 }
 
-/** The compiled worker as a child process, for one account of the emulator, with Prometheus metrics on. */
+/** The compiled worker as a child process, for one account of the emulator (or extraEnv's), with Prometheus metrics on. */
 export async function startBenchWorker(
   env: BenchEnv,
-  { baseUrl, sinkUrl, extraEnv = {} }: { baseUrl: string; sinkUrl: string; extraEnv?: Record<string, string> },
+  // Without baseUrl, extraEnv names the accounts (ZENDESK_ACCOUNTS_FILE and its credential variables).
+  { baseUrl, sinkUrl, extraEnv = {} }: { baseUrl?: string; sinkUrl: string; extraEnv?: Record<string, string> },
 ): Promise<BenchWorker> {
   if (!fs.existsSync(COMPILED_WORKER)) throw new Error(`${COMPILED_WORKER} is missing: run \`npm run build\` first`);
   const taskQueue = `bench-${randomUUID()}`;
@@ -76,9 +82,13 @@ export async function startBenchWorker(
       TEMPORAL_ADDRESS: env.server.address,
       TEMPORAL_TASK_QUEUE: taskQueue,
       WORKFLOW_BUNDLE_PATH: env.bundlePath,
-      ZENDESK_BASE_URL: baseUrl,
-      ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
-      ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+      ...(baseUrl
+        ? {
+            ZENDESK_BASE_URL: baseUrl,
+            ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
+            ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+          }
+        : {}),
       SINK_URL: sinkUrl,
       CODEC_SERVER_PORT: 'off',
       METRICS_PORT: String(metricsPort),

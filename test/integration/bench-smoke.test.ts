@@ -26,6 +26,8 @@ describe('npm run bench (smoke size)', () => {
       'freshness',
       'memory',
       'oauth-tokens',
+      'temporal-cost',
+      'fleet-k2',
     ];
     expect([...byName.keys()]).toEqual(expected);
     expect(SCENARIOS.every((s) => expected.some((name) => name.startsWith(s)))).toBe(true);
@@ -77,5 +79,23 @@ describe('npm run bench (smoke size)', () => {
     expect(oauth.missing).toBe(0);
     expect(oauth.tokenGrants).toBeGreaterThanOrEqual(3); // 2 s tokens over 8 s and more
     expect(oauth.unauthenticatedCalls).toBeLessThanOrEqual(oauth.tokenGrants);
+    const fleet = result('fleet-k2');
+    expect(fleet).toMatchObject({ accounts: 2, rateLimited: 0, callsBeforeRetryAfter: 0 });
+    expect(fleet.catchUp.minAccountOfCeiling).toBeGreaterThan(0);
+    expect(fleet.catchUp.minAccountOfCeiling).toBeLessThanOrEqual(1.05); // never faster than the pacing allows
+    expect(fleet.steady.calls).toBeGreaterThan(0);
+    expect(fleet.steady.lateMs.min).toBeGreaterThan(-100);
+    expect(fleet.steady.workerCpuPercentOfOneCore).toBeGreaterThan(0);
+    expect(fleet.steady.workerRssMb.peak).toBeGreaterThan(50);
+    expect(fleet.steady.workflowTaskExecution.tasks).toBeGreaterThan(0);
+    const cost = result('temporal-cost');
+    expect(cost.endpoints.map((e: { api: string }) => e.api)).toEqual(['exports', 'incremental', 'cursor']);
+    for (const endpoint of cost.endpoints) {
+      expect(endpoint.serverMetricCheck.match).toBe(true);
+      expect(endpoint.loopPerPage.actions.byKind.activity).toBe(2); // fetchPage and persist
+      expect(endpoint.measured.idle.polls).toBeGreaterThan(0);
+      expect(endpoint.projected.perIdleHour.actions.total).toBeGreaterThan(0);
+    }
+    expect(cost.endpoints[0].probes).toMatchObject({ actionsPerStatusQuery: 1 });
   }, 300_000);
 });

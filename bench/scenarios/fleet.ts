@@ -1,0 +1,391 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
+import type { EmulatorLogEntry } from '../../src/emulator/stats';
+import type { ExportInput } from '../../src/workflows/messages';
+import type { TicketRow } from '../../src/storage/sink';
+import { ZendeskClient } from '../../src/zendesk/client';
+import {
+  BenchEnv,
+  BenchWorker,
+  openSink,
+  startBenchWorker,
+  startExport,
+  stopExport,
+  waitUntil,
+} from '../support/pipeline';
+import { quantile, round } from '../support/stats';
+
+export interface FleetOptions {
+  /** Accounts on the one worker process, one emulator (one account) each. */
+  accounts: number;
+  /** Tickets behind, per account, at the start: not a multiple of perPage, so that the last catch-up page is short. */
+  ticketsPerAccount: number;
+  /** Catch-up pacing per account: the API ceiling, scaled (Zendesk: 10, or 30 with High Volume). */
+  requestsPerMinute: number;
+  /** Rows per page on the cursor endpoint (Zendesk: up to 1000). */
+  perPage: number;
+  /** Caught up: seconds between two calls of an account (Zendesk: 300 by default), scaled. */
+  pollIntervalSeconds: number;
+  /** Live changes per account during the steady window. */
+  mutations: { intervalMs: number; perTick: number };
+  /** How long the steady state is measured. */
+  steadySeconds: number;
+  /** SQLite sink file (every account in one file, as one worker with SINK_URL=sqlite: stores them). */
+  sinkUrl: string;
+  /** Also K plain loops (no Temporal) on fresh emulators, same pacing, into this SQLite file. */
+  plainSinkUrl?: string;
+}
+
+/**
+ * K accounts on one worker process, the cursor endpoint, one SQLite sink: K accounts behind by N tickets catch up
+ * at the scaled API ceiling, then every account polls at a scaled interval while the emulators change tickets.
+ * The emulators (one per account, each on its own port: the account name is host:port) run in the bench process;
+ * the worker is the compiled worker in its own process, so its CPU and RSS are its own.
+ */
+export async function measureFleet(env: BenchEnv, options: FleetOptions) {
+  const k = options.accounts;
+  const emulators: Emulator[] = [];
+  let worker: BenchWorker | undefined;
+  const workflowIds: string[] = [];
+  try {
+    for (let i = 0; i < k; i++) {
+      emulators.push(
+        await startEmulator({
+          ticketCount: options.ticketsPerAccount,
+          seed: 100 + i,
+          // Small tickets: the emulators share the bench process and its CPU with the Temporal client.
+          descriptionBytes: [200, 600],
+          incrementalRequestsPerMinute: options.requestsPerMinute,
+          incrementalMinStartAgeSeconds: 1,
+        }),
+      );
+    }
+    const accounts = emulators.map((e) => new URL(e.url).host);
+    const accountsFile = path.join(env.dir, `fleet-${k}-accounts.yaml`);
+    fs.writeFileSync(
+      accountsFile,
+      'accounts:\n' +
+        emulators
+          .map(
+            (e, i) =>
+              `  - name: "${accounts[i]}"\n    baseUrl: ${e.url}\n    email: ${DEFAULT_CREDENTIALS.email}\n` +
+              `    apiTokenEnv: FLEET_TOKEN\n    api: cursor\n`,
+          )
+          .join(''),
+    );
+    worker = await startBenchWorker(env, {
+      sinkUrl: options.sinkUrl,
+      extraEnv: { ZENDESK_ACCOUNTS_FILE: accountsFile, FLEET_TOKEN: DEFAULT_CREDENTIALS.apiToken },
+    });
+    const sink = await openSink(options.sinkUrl);
+    try {
+      // ---- catch-up: every account behind by N tickets, paced at the (scaled) ceiling ----
+      const startedAt = Date.now();
+      for (const account of accounts) {
+        const input: ExportInput = {
+          account,
+          api: 'cursor',
+          startTime: 0,
+          pollIntervalSeconds: options.pollIntervalSeconds,
+          minStartAgeSeconds: 1,
+          requestsPerMinute: options.requestsPerMinute,
+          perPage: options.perPage,
+        };
+        workflowIds.push((await startExport(env, worker, input)).workflowId);
+      }
+      const expectedPages = Math.ceil(options.ticketsPerAccount / options.perPage);
+      const catchUpMs = (expectedPages * 60_000) / options.requestsPerMinute;
+      await waitUntil(
+        `${k} accounts caught up`,
+        async () => {
+          for (const account of accounts)
+            if ((await sink.countTickets(account)) < options.ticketsPerAccount) return false;
+          return true;
+        },
+        Math.max(120_000, catchUpMs * 4),
+        () => worker!.output(),
+        250,
+      );
+      const allStoredAt = Date.now();
+      const catchUp = catchUpFigures(emulators, options, startedAt, allStoredAt);
+
+      // ---- steady state: caught up, polling every interval, tickets changing ----
+      // Two polls of every account first, so that the window holds only idle pacing.
+      await sleep(2 * options.pollIntervalSeconds * 1000 + 500);
+      emulators.forEach((e) => e.startMutations(options.mutations));
+      const steady = await steadyWindow(worker, emulators, options, env.server.process.pid);
+      emulators.forEach((e) => e.stopMutations());
+      const plainLoops = options.plainSinkUrl ? await plainCatchUp(options, options.plainSinkUrl) : undefined;
+      return {
+        accounts: k,
+        emulators: `${k} emulator instances (one account each, own port) inside the bench process`,
+        sink: 'sqlite (one file, every account)',
+        api: 'cursor',
+        catchUp,
+        plainLoops,
+        steady,
+        workerPeakRssMbSinceStart: round(peakRssMb(worker.pid) ?? NaN, 1),
+        rateLimited: emulators.reduce((n, e) => n + (e.stats().byStatus['429'] ?? 0), 0),
+        callsBeforeRetryAfter: emulators.reduce((n, e) => n + e.stats().callsBeforeRetryAfter, 0),
+      };
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    await Promise.all(workflowIds.map((id) => stopExport(env, id)));
+    await worker?.stop();
+    emulators.forEach((e) => e.stopMutations());
+    await Promise.all(emulators.map((e) => e.close()));
+  }
+}
+
+/**
+ * Per account, from the emulator's log: the catch-up calls (up to the first short page) against the ceiling, i.e.
+ * (calls - 1) gaps of 60/requestsPerMinute s each over the time the calls actually took.
+ */
+function catchUpFigures(emulators: Emulator[], options: FleetOptions, startedAt: number, allStoredAt: number) {
+  const ceilingTicketsPerSecond = (options.requestsPerMinute / 60) * options.perPage;
+  const fractions: number[] = [];
+  for (const e of emulators) {
+    const log = e.stats().log.filter((entry) => entry.endpoint === 'cursor' && entry.status === 200);
+    const end = log.findIndex((entry) => entry.rows < options.perPage);
+    const calls = log.slice(0, end < 0 ? log.length : end + 1);
+    if (calls.length < 2) continue;
+    const idealMs = ((calls.length - 1) * 60_000) / options.requestsPerMinute;
+    fractions.push(idealMs / (calls.at(-1)!.at - calls[0].at));
+  }
+  const perAccount = fractions.map((f) => f * ceilingTicketsPerSecond);
+  const aggregate = perAccount.reduce((a, b) => a + b, 0);
+  const total = emulators.length * options.ticketsPerAccount;
+  return {
+    ticketsPerAccount: options.ticketsPerAccount,
+    requestsPerMinute: options.requestsPerMinute,
+    perPage: options.perPage,
+    ceilingTicketsPerSecondPerAccount: ceilingTicketsPerSecond,
+    /** Sum over accounts of each account's paced rate (first to last catch-up call). */
+    aggregateTicketsPerSecond: Math.round(aggregate),
+    aggregateOfCeiling: round(aggregate / (emulators.length * ceilingTicketsPerSecond), 3),
+    minAccountOfCeiling: round(Math.min(...fractions), 3),
+    p50AccountOfCeiling: round(quantile(fractions, 0.5), 3),
+    /** Wall clock, from the first workflow start to every ticket stored: includes starting K workflows. */
+    wallSeconds: round((allStoredAt - startedAt) / 1000, 2),
+    wallTicketsPerSecond: Math.round(total / ((allStoredAt - startedAt) / 1000)),
+  };
+}
+
+/** The same catch-up as K plain async loops in this process: fetch, store, wait out 60/requestsPerMinute s. */
+async function plainCatchUp(options: FleetOptions, sinkUrl: string) {
+  const emulators: Emulator[] = [];
+  const sink = await openSink(sinkUrl);
+  try {
+    for (let i = 0; i < options.accounts; i++)
+      emulators.push(
+        await startEmulator({
+          ticketCount: options.ticketsPerAccount,
+          seed: 100 + i,
+          descriptionBytes: [200, 600],
+          incrementalRequestsPerMinute: options.requestsPerMinute,
+          incrementalMinStartAgeSeconds: 1,
+        }),
+      );
+    const gapMs = 60_000 / options.requestsPerMinute;
+    const startedAt = Date.now();
+    await Promise.all(
+      emulators.map(async (e) => {
+        const account = new URL(e.url).host;
+        const zendesk = new ZendeskClient({
+          baseUrl: e.url,
+          auth: { mode: 'api_token', email: DEFAULT_CREDENTIALS.email, apiToken: DEFAULT_CREDENTIALS.apiToken },
+        });
+        let afterCursor: string | undefined;
+        for (;;) {
+          const requestedAt = Date.now();
+          const page = await zendesk.fetchCursorPage(
+            afterCursor === undefined
+              ? { startTime: 0, perPage: options.perPage }
+              : { afterCursor, perPage: options.perPage },
+          );
+          if (page.kind !== 'page') throw new Error(`plain loop: unexpected ${page.kind} from the emulator`);
+          const rows = page.rows as unknown as TicketRow[];
+          const newest = rows.reduce((m, r) => Math.max(m, r.generated_timestamp), 0);
+          await sink.persistPage({
+            account,
+            rows,
+            fieldHeaders: {},
+            cursor: newest,
+            api: 'cursor',
+            afterCursor: page.afterCursor ?? null,
+          });
+          if (page.endOfStream || !page.afterCursor) break;
+          afterCursor = page.afterCursor;
+          await sleep(Math.max(0, requestedAt + gapMs - Date.now()));
+        }
+      }),
+    );
+    const allStoredAt = Date.now();
+    for (const e of emulators) {
+      const stored = await sink.countTickets(new URL(e.url).host);
+      if (stored !== options.ticketsPerAccount)
+        throw new Error(`plain loop: ${stored} tickets stored, expected ${options.ticketsPerAccount}`);
+    }
+    return catchUpFigures(emulators, options, startedAt, allStoredAt);
+  } finally {
+    await sink.close();
+    await Promise.all(emulators.map((e) => e.close()));
+  }
+}
+
+async function steadyWindow(worker: BenchWorker, emulators: Emulator[], options: FleetOptions, serverPid?: number) {
+  const ticks = clockTicks();
+  const before = await (await fetch(worker.metricsUrl)).text();
+  const windowStart = Date.now();
+  const cpuStart = cpuSeconds(worker.pid, ticks);
+  const serverCpuStart = serverPid === undefined ? NaN : cpuSeconds(serverPid, ticks);
+  const benchCpuStart = process.cpuUsage();
+  const rss: number[] = [];
+  const deadline = windowStart + options.steadySeconds * 1000;
+  while (Date.now() < deadline) {
+    const mb = rssMbOf(worker.pid);
+    if (mb !== undefined) rss.push(mb);
+    await sleep(Math.min(1000, Math.max(0, deadline - Date.now())));
+  }
+  const cpuEnd = cpuSeconds(worker.pid, ticks);
+  const serverCpuEnd = serverPid === undefined ? NaN : cpuSeconds(serverPid, ticks);
+  const benchCpu = process.cpuUsage(benchCpuStart);
+  const windowEnd = Date.now();
+  const after = await (await fetch(worker.metricsUrl)).text();
+
+  // Pacing: each call of an account inside the window against its previous call plus the interval.
+  const intervalMs = options.pollIntervalSeconds * 1000;
+  const lateness: number[] = [];
+  let calls = 0;
+  let rows = 0;
+  for (const e of emulators) {
+    const log = e.stats().log.filter((entry: EmulatorLogEntry) => entry.endpoint === 'cursor');
+    for (let i = 1; i < log.length; i++) {
+      if (log[i].at < windowStart || log[i].at > windowEnd) continue;
+      calls++;
+      rows += log[i].rows;
+      lateness.push(log[i].at - log[i - 1].at - intervalMs);
+    }
+  }
+  const latency = (name: string) => {
+    const buckets = histogramDelta(before, after, name);
+    return {
+      tasks: buckets.at(-1)?.[1] ?? 0,
+      p50Ms: roundOrNull(bucketQuantile(buckets, 0.5)),
+      p99Ms: roundOrNull(bucketQuantile(buckets, 0.99)),
+    };
+  };
+  return {
+    seconds: round((windowEnd - windowStart) / 1000, 1),
+    pollIntervalSeconds: options.pollIntervalSeconds,
+    mutations: options.mutations,
+    calls,
+    ticketsChanged: rows,
+    workerCpuPercentOfOneCore: round((100 * (cpuEnd - cpuStart)) / ((windowEnd - windowStart) / 1000), 1),
+    /** The Temporal dev server (SQLite) and this bench process (the K emulators, the sink polls) over the same window. */
+    devServerCpuPercentOfOneCore: round(
+      (100 * (serverCpuEnd - serverCpuStart)) / ((windowEnd - windowStart) / 1000),
+      1,
+    ),
+    benchProcessCpuPercentOfOneCore: round(
+      (100 * ((benchCpu.user + benchCpu.system) / 1e6)) / ((windowEnd - windowStart) / 1000),
+      1,
+    ),
+    workerRssMb: {
+      mean: round(rss.reduce((a, b) => a + b, 0) / rss.length, 1),
+      peak: round(Math.max(...rss), 1),
+    },
+    workflowTaskScheduleToStart: latency('temporal_workflow_task_schedule_to_start_latency'),
+    workflowTaskExecution: latency('temporal_workflow_task_execution_latency'),
+    /** How late each call came after the earliest moment the rules allowed (previous call + interval), ms. */
+    lateMs: {
+      p50: round(quantile(lateness, 0.5), 0),
+      p99: round(quantile(lateness, 0.99), 0),
+      max: round(Math.max(...lateness), 0),
+      min: round(Math.min(...lateness), 0),
+    },
+  };
+}
+
+/** A Prometheus histogram's cumulative buckets (summed over labels) in `after` minus those in `before`. */
+function histogramDelta(before: string, after: string, name: string): Array<[number, number]> {
+  const parse = (metrics: string) => {
+    const buckets = new Map<number, number>();
+    for (const match of metrics.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)`, 'gm'))) {
+      const le = /le="([^"]+)"/.exec(match[1])?.[1];
+      if (le === undefined) continue;
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
+    }
+    return buckets;
+  };
+  const a = parse(before);
+  return [...parse(after).entries()]
+    .map(([bound, count]): [number, number] => [bound, count - (a.get(bound) ?? 0)])
+    .sort((x, y) => x[0] - y[0]);
+}
+
+function bucketQuantile(sorted: Array<[number, number]>, q: number): number | undefined {
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (total === 0) return undefined;
+  const rank = q * total;
+  let previousBound = 0;
+  let previousCount = 0;
+  for (const [bound, count] of sorted) {
+    if (count >= rank) {
+      if (bound === Infinity) return previousBound;
+      const inBucket = count - previousCount;
+      return inBucket === 0 ? bound : previousBound + ((rank - previousCount) / inBucket) * (bound - previousBound);
+    }
+    previousBound = bound;
+    previousCount = count;
+  }
+  return previousBound;
+}
+
+function roundOrNull(value: number | undefined): number | null {
+  return value === undefined ? null : round(value, 1);
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** User plus system CPU seconds of a process (every thread: the SDK's Rust core included), from /proc/<pid>/stat. */
+function cpuSeconds(pid: number, ticks: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces: count fields after its closing parenthesis (utime, stime: fields 14, 15).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
+function statusKb(pid: number, field: string): number | undefined {
+  try {
+    const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb);
+  } catch {
+    return undefined;
+  }
+}
+
+function rssMbOf(pid: number): number | undefined {
+  const kb = statusKb(pid, 'VmRSS');
+  return kb === undefined ? undefined : kb / 1024;
+}
+
+function peakRssMb(pid: number): number | undefined {
+  const kb = statusKb(pid, 'VmHWM');
+  return kb === undefined ? undefined : kb / 1024;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
