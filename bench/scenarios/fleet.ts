@@ -15,7 +15,7 @@ import {
   stopExport,
   waitUntil,
 } from '../support/pipeline';
-import { quantile, round } from '../support/stats';
+import { bucketQuantile, quantile, round } from '../support/stats';
 
 export interface FleetOptions {
   /** Accounts on the one worker process, one emulator (one account) each. */
@@ -51,16 +51,7 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
   const workflowIds: string[] = [];
   try {
     for (let i = 0; i < k; i++) {
-      emulators.push(
-        await startEmulator({
-          ticketCount: options.ticketsPerAccount,
-          seed: 100 + i,
-          // Small tickets: the emulators share the bench process and its CPU with the Temporal client.
-          descriptionBytes: [200, 600],
-          incrementalRequestsPerMinute: options.requestsPerMinute,
-          incrementalMinStartAgeSeconds: 1,
-        }),
-      );
+      emulators.push(await startAccountEmulator(options, i));
     }
     const accounts = emulators.map((e) => new URL(e.url).host);
     const accountsFile = path.join(env.dir, `fleet-${k}-accounts.yaml`);
@@ -175,21 +166,24 @@ function catchUpFigures(emulators: Emulator[], options: FleetOptions, startedAt:
   };
 }
 
+/** Account i's emulator: the same seed and tickets for the pipeline and for the plain loops. */
+function startAccountEmulator(options: FleetOptions, i: number): Promise<Emulator> {
+  return startEmulator({
+    ticketCount: options.ticketsPerAccount,
+    seed: 100 + i,
+    // Small tickets: the emulators share the bench process and its CPU with the Temporal client.
+    descriptionBytes: [200, 600],
+    incrementalRequestsPerMinute: options.requestsPerMinute,
+    incrementalMinStartAgeSeconds: 1,
+  });
+}
+
 /** The same catch-up as K plain async loops in this process: fetch, store, wait out 60/requestsPerMinute s. */
 async function plainCatchUp(options: FleetOptions, sinkUrl: string) {
   const emulators: Emulator[] = [];
   const sink = await openSink(sinkUrl);
   try {
-    for (let i = 0; i < options.accounts; i++)
-      emulators.push(
-        await startEmulator({
-          ticketCount: options.ticketsPerAccount,
-          seed: 100 + i,
-          descriptionBytes: [200, 600],
-          incrementalRequestsPerMinute: options.requestsPerMinute,
-          incrementalMinStartAgeSeconds: 1,
-        }),
-      );
+    for (let i = 0; i < options.accounts; i++) emulators.push(await startAccountEmulator(options, i));
     const gapMs = 60_000 / options.requestsPerMinute;
     const startedAt = Date.now();
     await Promise.all(
@@ -327,24 +321,6 @@ function histogramDelta(before: string, after: string, name: string): Array<[num
   return [...parse(after).entries()]
     .map(([bound, count]): [number, number] => [bound, count - (a.get(bound) ?? 0)])
     .sort((x, y) => x[0] - y[0]);
-}
-
-function bucketQuantile(sorted: Array<[number, number]>, q: number): number | undefined {
-  const total = sorted.at(-1)?.[1] ?? 0;
-  if (total === 0) return undefined;
-  const rank = q * total;
-  let previousBound = 0;
-  let previousCount = 0;
-  for (const [bound, count] of sorted) {
-    if (count >= rank) {
-      if (bound === Infinity) return previousBound;
-      const inBucket = count - previousCount;
-      return inBucket === 0 ? bound : previousBound + ((rank - previousCount) / inBucket) * (bound - previousBound);
-    }
-    previousBound = bound;
-    previousCount = count;
-  }
-  return previousBound;
 }
 
 function roundOrNull(value: number | undefined): number | null {

@@ -20,7 +20,14 @@ export function histogramQuantile(metrics: string, name: string, q: number): num
     const bound = le === '+Inf' ? Infinity : Number(le);
     buckets.set(bound, (buckets.get(bound) ?? 0) + Number(match[2]));
   }
-  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  return bucketQuantile(
+    [...buckets.entries()].sort((a, b) => a[0] - b[0]),
+    q,
+  );
+}
+
+/** The q-quantile of cumulative histogram buckets ([upper bound, count], sorted by bound), by linear interpolation. */
+export function bucketQuantile(sorted: Array<[number, number]>, q: number): number | undefined {
   const total = sorted.at(-1)?.[1] ?? 0;
   if (total === 0) return undefined;
   const rank = q * total;
