@@ -9,7 +9,7 @@ import { bundleWorkflows } from '../../src/workflow-bundle';
 import { statusQuery } from '../../src/workflows/messages';
 import type { ProbeConfig, ProbeMessage, ProbeSample, ProbeStage } from '../support/memory-probe';
 import { BenchEnv, startEmulatorProcess, waitUntil } from '../support/pipeline';
-import { round } from '../support/stats';
+import { round, slope } from '../support/stats';
 
 export interface MemoryBreakdownOptions {
   /** Seconds between the configuration being ready (its workflows idle) and the sample. */
@@ -300,7 +300,7 @@ export function breakdown(measurements: Measurement[]) {
         mb: diff(first?.vmRssMb.median ?? NaN, workerRss),
       },
     ],
-    perIdleWorkflowMb: round(leastSquares(defaults.map((m) => ({ x: m.workflows, y: m.vmRssMb.median }))), 3),
+    perIdleWorkflowMb: round(slope(defaults.map((m) => ({ x: m.workflows, y: m.vmRssMb.median }))), 3),
     perCachedWorkflowMb:
       smallCache && sameWorkflows
         ? round((sameWorkflows.vmRssMb.median - smallCache.vmRssMb.median) / (smallCache.workflows - 10), 3)
@@ -337,20 +337,6 @@ const SDK = 'SDK loaded (@temporalio/worker, client)';
 const MODULES = 'modules loaded, sink open';
 const CORE = 'Rust core: Runtime + NativeConnection';
 const TRIVIAL_BUNDLE = 'worker, trivial bundle, no workflows';
-
-function leastSquares(points: { x: number; y: number }[]): number {
-  const n = points.length;
-  if (n < 2) return NaN;
-  const mx = points.reduce((s, p) => s + p.x, 0) / n;
-  const my = points.reduce((s, p) => s + p.y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const p of points) {
-    num += (p.x - mx) * (p.y - my);
-    den += (p.x - mx) ** 2;
-  }
-  return den === 0 ? NaN : num / den;
-}
 
 /**
  * What the prebuilt bundle is made of: its bytes, the inline source map's, and the code by package (webpack's

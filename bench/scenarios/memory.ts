@@ -10,7 +10,7 @@ import {
   stopExport,
   unpacedCatchUp,
 } from '../support/pipeline';
-import { round } from '../support/stats';
+import { round, slope } from '../support/stats';
 
 export interface MemoryOptions {
   tickets: number;
@@ -59,7 +59,7 @@ export async function measureMemory(env: BenchEnv, { tickets }: MemoryOptions) {
     const seconds = samples.at(-1)!.seconds;
     // Warm-up: the first 10% of the tickets (module loading, the workflow bundle, SQLite's page cache).
     const warm = samples.filter((s) => s.tickets >= tickets * 0.1);
-    const slope = mbPerHundredThousand(warm);
+    const growth = mbPerHundredThousand(warm);
     return {
       tickets,
       seconds,
@@ -68,7 +68,7 @@ export async function measureMemory(env: BenchEnv, { tickets }: MemoryOptions) {
         afterWarmUpMb: warm[0]?.workerMb ?? null,
         maxMb: Math.max(...samples.map((s) => s.workerMb)),
         finalMb: samples.at(-1)!.workerMb,
-        mbPer100kTicketsAfterWarmUp: slope,
+        mbPer100kTicketsAfterWarmUp: growth,
       },
       emulator: { maxMb: Math.max(...samples.map((s) => s.emulatorMb)) },
       samples: downsample(samples, 120),
@@ -83,16 +83,8 @@ export async function measureMemory(env: BenchEnv, { tickets }: MemoryOptions) {
 /** Least-squares slope of worker RSS against tickets stored, in MB per 100,000 tickets. */
 function mbPerHundredThousand(samples: Sample[]): number | null {
   if (samples.length < 3) return null;
-  const n = samples.length;
-  const mx = samples.reduce((sum, s) => sum + s.tickets, 0) / n;
-  const my = samples.reduce((sum, s) => sum + s.workerMb, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const s of samples) {
-    num += (s.tickets - mx) * (s.workerMb - my);
-    den += (s.tickets - mx) ** 2;
-  }
-  return den === 0 ? null : round((num / den) * 100_000, 2);
+  const perTicket = slope(samples.map((s) => ({ x: s.tickets, y: s.workerMb })));
+  return Number.isNaN(perTicket) ? null : round(perTicket * 100_000, 2);
 }
 
 function downsample<T>(items: T[], max: number): T[] {
