@@ -32,6 +32,13 @@ import {
 import { StatsRecorder, type EmulatorLogEntry, type EmulatorStats } from './stats';
 import { TokenEndpoint } from './token-endpoint';
 
+/**
+ * Idle keep-alive connections stay open this long, far longer than the client keeps them (4 s). With Node's default
+ * (closed after 6 s) a worker in the same process too busy to run its timers for 2 s sends its next call on a
+ * connection that closes under it: a reset for a call the emulator never saw.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+
 /** The local Zendesk: routes each request to its part, and is what startEmulator() returns. */
 class ZendeskEmulator implements ControlTarget {
   url = '';
@@ -71,6 +78,7 @@ class ZendeskEmulator implements ControlTarget {
     this.server = http.createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => internalError(res, err));
     });
+    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   }
 
   async listen(): Promise<void> {

@@ -85,6 +85,13 @@ const INCREMENTAL_PATHS = {
 
 const TOO_RECENT = /too recent|StartTimeTooRecent/i;
 
+/**
+ * A pooled connection idle this long is closed (sooner when the server announces a shorter keep-alive): below the 5 s
+ * of Node and Apache servers, so that a call is not sent on a connection the server is closing. Without it, Node keeps
+ * an idle connection until the server closes it, whatever the server announced.
+ */
+const IDLE_SOCKET_MS = 4_000;
+
 export interface IncrementalRequest {
   startTime?: number;
   /** Zendesk's opaque after_cursor (sent as `cursor=`). */
@@ -157,7 +164,7 @@ export class ZendeskClient {
     this.secrets = new Redactor(staticSecrets(options.auth));
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-    const agentOptions = { keepAlive: true, maxSockets: 4 };
+    const agentOptions = { keepAlive: true, maxSockets: 4, timeout: IDLE_SOCKET_MS };
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       // An idle socket; the whole call has its own deadline (send()).
@@ -171,10 +178,12 @@ export class ZendeskClient {
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
-      httpAgent: new http.Agent(agentOptions),
-      httpsAgent: options.httpsProxy
-        ? new ConnectProxyAgent(options.httpsProxy, this.timeoutMs, agentOptions)
-        : new https.Agent(agentOptions),
+      httpAgent: idleTimeoutOnly(new http.Agent(agentOptions)),
+      httpsAgent: idleTimeoutOnly(
+        options.httpsProxy
+          ? new ConnectProxyAgent(options.httpsProxy, this.timeoutMs, agentOptions)
+          : new https.Agent(agentOptions),
+      ),
       headers: { Accept: 'application/json', 'User-Agent': 'zendesk-temporal-export' },
     });
     if (options.auth.mode === 'oauth_client_credentials') {
@@ -430,6 +439,13 @@ export class ZendeskClient {
       return false;
     }
   }
+}
+
+/** Node also applies an agent's `timeout` to a connection being opened: only idle ones get it, a call has its own. */
+function idleTimeoutOnly<T extends http.Agent>(agent: T): T {
+  const connect = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => connect({ ...options, timeout: undefined }, callback);
+  return agent;
 }
 
 function plausibilityContext(answer: Body, startTime?: number): PlausibilityContext {

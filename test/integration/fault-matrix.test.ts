@@ -314,7 +314,9 @@ interface BadAnswer {
 
 /** One bad answer on the second call: retried by the activity, nothing of it stored, the cursor kept. */
 async function badAnswerAfterFirstPage(api: ExportApi, c: BadAnswer): Promise<void> {
-  const timeoutMs = c.zendeskTimeoutMs ?? 3000;
+  // Not the harness's 3 s: a loaded machine can take that long over page 1 (1,000 tickets), whose timeout would then be
+  // the failed attempt seen instead of the bad answer's.
+  const timeoutMs = c.zendeskTimeoutMs ?? 10_000;
   await withHarness(options(api, { zendeskTimeoutMs: timeoutMs }), async (h) => {
     const rows = inStreamOrder(h, api);
     const firstPageEnd = rows[PAGE - 1].generated_timestamp;
