@@ -13,7 +13,7 @@ import {
   waitForTickets,
 } from '../support/pipeline';
 import { round } from '../support/stats';
-import { fetchRunHistories } from '../support/histories';
+import { fetchRunHistories, localActivityType } from '../support/histories';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 
 export interface DurabilityOptions {
@@ -147,6 +147,8 @@ async function steadyState(env: BenchEnv, workflowId: string) {
       if (scheduled?.activityType?.name === 'persist') persists.add(Number(event.eventId));
       const completed = event.activityTaskCompletedEventAttributes;
       if (completed && persists.has(Number(completed.scheduledEventId))) lastStoredAt = Math.max(lastStoredAt, at);
+      // Since the 'persist-locally' patch a page is stored by a local activity: a marker in the history.
+      if (localActivityType(event) === 'persist') lastStoredAt = Math.max(lastStoredAt, at);
     }
   }
   return { firstFetchAt, lastStoredAt };

@@ -5,7 +5,7 @@ import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { CLAIM_CHECK_ENCODING } from '../../src/codec/claim-check';
 import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
 import { ZendeskClient } from '../../src/zendesk/client';
-import { fetchRunHistories } from '../support/histories';
+import { fetchRunHistories, localActivityType } from '../support/histories';
 import { BenchEnv } from '../support/pipeline';
 import { histogramQuantile, metricSum, round } from '../support/stats';
 
@@ -23,7 +23,7 @@ export async function analyseHistory(env: BenchEnv, workflowId: string, workerMe
     let pages = 0;
     for (const event of events) {
       const scheduled = event.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name === 'persist') pages++;
+      if (scheduled?.activityType?.name === 'persist' || localActivityType(event) === 'persist') pages++;
       const payloads = [
         ...(scheduled?.input?.payloads ?? []),
         ...(event.activityTaskCompletedEventAttributes?.result?.payloads ?? []),

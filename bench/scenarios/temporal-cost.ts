@@ -20,7 +20,7 @@ import {
   tally,
   timersOf,
 } from '../support/actions';
-import { fetchRunHistories, RunHistory } from '../support/histories';
+import { fetchRunHistories, localActivityType, RunHistory } from '../support/histories';
 import { BenchEnv, openSink, startBenchWorker, stopExport, waitForTickets, waitUntil } from '../support/pipeline';
 import { round } from '../support/stats';
 
@@ -267,7 +267,9 @@ export function analyse(runs: RunHistory[], tickets: number, caughtUpAt: number,
         isChangeVersionUpsert(event),
     }));
   });
-  const activity = (item: Item) => item.event.activityTaskScheduledEventAttributes?.activityType?.name;
+  // A remote activity's scheduling, or (persist since the 'persist-locally' patch) a local activity's marker.
+  const activity = (item: Item) =>
+    item.event.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(item.event);
   const at = (item: Item) => optionalTsToMs(item.event.eventTime) ?? 0;
   // The idle polls: from the first call after the sink held every ticket to the last call before the idle window
   // ended. (On the specified endpoint an idle poll may store a page too: the tickets of the cursor's second again.)

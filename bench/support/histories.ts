@@ -45,3 +45,16 @@ export async function replayHistories(
   }
   if (failures.length > 0) throw new Error(`replay failed:\n${failures.join('\n')}`);
 }
+
+/** The activity type of a local activity's marker (the SDK core records it as JSON in the marker's `data`). */
+export function localActivityType(event: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
+  } catch {
+    return undefined;
+  }
+}

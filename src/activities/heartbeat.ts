@@ -7,6 +7,8 @@ import { Context } from '@temporalio/activity';
  */
 export async function withHeartbeat<T>(work: () => Promise<T>, intervalMs = 2_000): Promise<T> {
   const context = Context.current();
+  // A local activity cannot heartbeat: the workflow task it runs in is the worker's liveness signal.
+  if (context.info.isLocal) return work();
   const timer = setInterval(() => context.heartbeat(), intervalMs);
   try {
     return await work();

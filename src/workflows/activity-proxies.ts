@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { PERMANENT_FAILURE } from '../shared';
 
@@ -20,5 +20,12 @@ export const { fetchPage } = proxyActivities<Activities>({
 export const { persist, loadCheckpoint } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+});
+
+// The same attempts as a local activity: the worker that handles the fetched page stores it within the same workflow
+// task, with no round trip through the server's task queue.
+export const { persist: persistLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
 });

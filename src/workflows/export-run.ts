@@ -1,7 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { PersistOutput, StoredCheckpoint } from '../activities/types';
 import { undecodableReason } from '../shared';
-import { fetchPage, loadCheckpoint, persist } from './activity-proxies';
+import { fetchPage, loadCheckpoint, persist, persistLocally } from './activity-proxies';
 import { seconds } from './details';
 import {
   afterPage,
@@ -36,6 +36,8 @@ const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
 const RESUME_KEEPS_RETRY_AFTER = 'resume-keeps-retry-after';
 /** Runs in which an idle wait that ran out counts towards the pacing (no second timer right after it). */
 const IDLE_WAIT_COUNTS = 'idle-wait-counts';
+/** Runs that store a fetched page with a local activity, in the workflow task that received it. */
+const PERSIST_LOCALLY = 'persist-locally';
 
 /**
  * One run of an account's export: its state (carried over continue-as-new), what operators' messages do to it, and
@@ -419,7 +421,8 @@ export class ExportRun extends ExportView {
     for (let attempt = 1; ; attempt++) {
       try {
         this.showDetails(summary);
-        return await persist.executeWithOptions({ summary }, [write]);
+        const store = patched(PERSIST_LOCALLY) ? persistLocally : persist;
+        return await store.executeWithOptions({ summary }, [write]);
       } catch (err) {
         this.state.lastError = `persist failed: ${describeFailure(err)}`;
         this.phase = 'backoff';

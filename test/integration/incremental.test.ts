@@ -101,6 +101,7 @@ describe('same-second bursts and large pages', () => {
       const payloads = [
         ...(event.activityTaskScheduledEventAttributes?.input?.payloads ?? []),
         ...(event.activityTaskCompletedEventAttributes?.result?.payloads ?? []),
+        ...Object.values(event.markerRecordedEventAttributes?.details ?? {}).flatMap((p) => p.payloads ?? []),
       ];
       for (const payload of payloads) {
         largest = Math.max(largest, temporal.api.common.v1.Payload.encode(payload).finish().length);

@@ -42,9 +42,10 @@ describe('determinism', () => {
       after: true,
     });
     // And of the state-search-attribute patch (ZendeskState): v1-* and chaos-* recorded before it, the rest after.
+    // (v5-export-run-* and v5-operator-run-* are those scenarios' recordings before persist-locally.)
     const has = (patch: string) => (f: string) => patchesIn(fs.readFileSync(path.join(DIR, f), 'utf8')).includes(patch);
     const stateBefore = files.filter((f) => f.startsWith('v1-') || f.startsWith('chaos-'));
-    const stateAfter = files.filter((f) => /^(v2-)?(export|incremental|cursor|operator)-run-/.test(f));
+    const stateAfter = files.filter((f) => /^(v2-|v5-)?(export|incremental|cursor|operator)-run-/.test(f));
     expect({
       before: !stateBefore.some(has('state-search-attribute')),
       after: stateAfter.every(has('state-search-attribute')),
@@ -52,16 +53,16 @@ describe('determinism', () => {
     // And of the operator-interrupts patch (waits an operator's message ends, a reset in the checkpoint): v1-*, v2-*
     // and chaos-* were recorded before it, the rest after it.
     const interruptsBefore = files.filter((f) => /^(v1-|v2-|chaos-)/.test(f));
-    const interruptsAfter = files.filter((f) => /^(export|incremental|cursor|operator)-run-/.test(f));
+    const interruptsAfter = files.filter((f) => /^(v5-)?(export|incremental|cursor|operator)-run-/.test(f));
     expect({
       before: interruptsBefore.length > 0 && !interruptsBefore.some(has('operator-interrupts')),
       after: interruptsAfter.length >= 4 && interruptsAfter.every(has('operator-interrupts')),
     }).toEqual({ before: true, after: true });
-    // And of resume-keeps-retry-after (a resume keeps a 503's Retry-After): everything but operator-run-* was recorded
-    // before it (v3-operator-run-* is the operator scenario's earlier recording); operator-run-* holds a 503 and a
-    // resume after it.
-    const keepsBefore = files.filter((f) => !f.startsWith('operator-run-'));
-    const keepsAfter = files.filter((f) => f.startsWith('operator-run-'));
+    // And of resume-keeps-retry-after (a resume keeps a 503's Retry-After): (v5-)operator-run-* hold a 503 and a resume
+    // after it (v3-operator-run-* is the operator scenario's recording before it); export-run-* came later still; the
+    // rest were recorded before it.
+    const keepsAfter = files.filter((f) => /^(v5-)?operator-run-/.test(f));
+    const keepsBefore = files.filter((f) => !keepsAfter.includes(f) && !f.startsWith('export-run-'));
     expect({
       before: !keepsBefore.some(has('resume-keeps-retry-after')),
       after: keepsAfter.some(has('resume-keeps-retry-after')),
@@ -72,6 +73,14 @@ describe('determinism', () => {
       before: !files.filter((f) => !f.startsWith('cursor-run-')).some(has('idle-wait-counts')),
       after: files.filter((f) => f.startsWith('cursor-run-')).some(has('idle-wait-counts')),
     }).toEqual({ before: true, after: true });
+    // And of persist-locally (a page stored by a local activity, in the workflow task that received it): export-run-*
+    // and operator-run-* (a database outage during a persist) were recorded after it, everything else before.
+    const locallyAfter = (scenario: string) => files.filter((f) => f.startsWith(`${scenario}-run-`));
+    expect({
+      before: !files.filter((f) => !/^(export|operator)-run-/.test(f)).some(has('persist-locally')),
+      export: locallyAfter('export').some(has('persist-locally')),
+      operator: locallyAfter('operator').some(has('persist-locally')),
+    }).toEqual({ before: true, export: true, operator: true });
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
     for (const event of [
       'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
