@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dataConverter } from '../../src/codec/data-converter';
-import { DevServer, freePort, ROOT, startDevServer } from '../../src/dev-server';
+import { DevServer, DevServerOptions, freePort, ROOT, startDevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { workflowIdFor, WORKFLOW_TYPE } from '../../src/shared';
 import { openSink } from '../../src/storage/open';
@@ -22,10 +22,11 @@ export interface BenchEnv {
   close(): Promise<void>;
 }
 
-export async function startBenchEnv(): Promise<BenchEnv> {
+export async function startBenchEnv(serverOptions: Pick<DevServerOptions, 'dynamicConfig'> = {}): Promise<BenchEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-bench-'));
   // The server's metrics: its `action` counter checks the billable actions counted from histories (temporal-cost).
   const server = await startDevServer({
+    ...serverOptions,
     dbFilename: path.join(dir, 'temporal.db'),
     stderr: 'ignore',
     metricsPort: await freePort(),

@@ -332,6 +332,15 @@ function envInstructions(stage: Instruction[]): Env {
 }
 
 describe('docker-compose.yml', () => {
+  test('the Temporal server reads our dynamic config, which turns on eager activity execution', () => {
+    const temporalServer = service('temporal');
+    const file = rawEnvironment('temporal').DYNAMIC_CONFIG_FILE_PATH;
+    const mount = (temporalServer.volumes ?? []).find((v) => typeof v === 'string' && v.split(':')[1] === file);
+    expect(mount).toBe('./deploy/temporal/dynamicconfig.yaml:/etc/temporal/config/dynamicconfig/exporter.yaml:ro');
+    const config = YAML.parse(fs.readFileSync(path.join(ROOT, 'deploy/temporal/dynamicconfig.yaml'), 'utf8'));
+    expect(config).toEqual({ 'system.enableActivityEagerExecution': [{ value: true }] });
+  });
+
   test('every service runs a pinned image or the Dockerfile', () => {
     expect(Object.keys(services).length).toBeGreaterThan(0);
     for (const [name, svc] of Object.entries(services)) {
