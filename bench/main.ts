@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { OPT_IN_SCENARIOS, runBench, SCENARIOS, ScenarioName, summaryTable } from './run-bench';
+import { FLEET_SINKS, FleetSink, OPT_IN_SCENARIOS, runBench, SCENARIOS, ScenarioName, summaryTable } from './run-bench';
 
-/** `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--out DIR]`: every figure of README's performance table. */
+/**
+ * `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--fleet-sink sqlite,postgres] [--out DIR]`: every figure
+ * of README's performance table.
+ */
 async function run() {
   const { values } = parseArgs({
     options: {
@@ -10,6 +13,7 @@ async function run() {
       only: { type: 'string' },
       out: { type: 'string' },
       'fleet-k': { type: 'string' },
+      'fleet-sink': { type: 'string' },
     },
   });
   const only = values.only?.split(',').map((name) => name.trim()) as ScenarioName[] | undefined;
@@ -19,6 +23,10 @@ async function run() {
   const fleetAccounts = values['fleet-k']?.split(',').map((k) => Number(k.trim()));
   if (fleetAccounts?.some((k) => !Number.isInteger(k) || k < 1))
     throw new Error(`--fleet-k: a comma-separated list of account counts, e.g. 1,10,50,100`);
+  const fleetSinks = values['fleet-sink']?.split(',').map((sink) => sink.trim()) as FleetSink[] | undefined;
+  const unknownSinks = fleetSinks?.filter((sink) => !FLEET_SINKS.includes(sink));
+  if (unknownSinks?.length)
+    throw new Error(`--fleet-sink: unknown sink ${unknownSinks.join(', ')}; known: ${FLEET_SINKS.join(', ')}`);
   const started = Date.now();
   const results = await runBench({
     smoke: values.smoke ?? false,
@@ -27,6 +35,7 @@ async function run() {
     postgresAdminUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     log: (line) => console.log(line),
     fleetAccounts,
+    fleetSinks,
   });
   console.log(`\n${summaryTable(results)}\n\n${Math.round((Date.now() - started) / 1000)} s in all`);
 }

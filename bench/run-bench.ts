@@ -32,6 +32,9 @@ export const SCENARIOS = [
 /** Scenarios run only when `--only` names them (not part of a plain `npm run bench`, nor of its smoke test). */
 export const OPT_IN_SCENARIOS = ['memory-breakdown'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number] | (typeof OPT_IN_SCENARIOS)[number];
+/** The fleet scenario's sinks: `fleet-k<K>` results for SQLite, `fleet-postgres-k<K>` for PostgreSQL. */
+export const FLEET_SINKS = ['sqlite', 'postgres'] as const;
+export type FleetSink = (typeof FLEET_SINKS)[number];
 
 /** Full size: the figures in README. Smoke: the same code paths in seconds, for `npm test`. */
 const SIZES = {
@@ -57,6 +60,7 @@ const SIZES = {
     // Zendesk's ceiling of 30 calls a minute (High Volume) with pages of 100 rows, not 1000; a 2 s poll, not 300 s.
     fleet: {
       accounts: [1, 10, 50, 100],
+      sinks: ['sqlite', 'postgres'] as FleetSink[],
       ticketsPerAccount: 1550,
       requestsPerMinute: 30,
       perPage: 100,
@@ -82,8 +86,10 @@ const SIZES = {
       queries: 2,
       slowCallMs: 2500,
     },
+    // SQLite only: PostgreSQL would add a second fleet run to the smoke test's time (`--fleet-sink postgres` runs it).
     fleet: {
       accounts: [2],
+      sinks: ['sqlite'] as FleetSink[],
       ticketsPerAccount: 250,
       requestsPerMinute: 120,
       perPage: 100,
@@ -122,6 +128,8 @@ export interface BenchOptions {
   log: (line: string) => void;
   /** Fleet scenario: the numbers of accounts to run (default: the size's, 1, 10, 50, 100 at full size). */
   fleetAccounts?: number[];
+  /** Fleet scenario: the sinks to run each number of accounts with (default: both at full size, SQLite at smoke). */
+  fleetSinks?: FleetSink[];
 }
 
 /** Runs the scenarios in order and writes each result to `<outDir>/<date>-<name>.json`; returns them all. */
@@ -141,6 +149,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
     ...(options.smoke ? ['--smoke'] : []),
     ...(options.only ? [`--only ${options.only.join(',')}`] : []),
     ...(options.fleetAccounts ? [`--fleet-k ${options.fleetAccounts.join(',')}`] : []),
+    ...(options.fleetSinks ? [`--fleet-sink ${options.fleetSinks.join(',')}`] : []),
   ];
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
 
@@ -211,6 +220,25 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
         });
         void entry;
       }
+    }
+    if (wanted('durability')) {
+      // One lever measured apart: the same SQLite catch-up on a dev server with eager activity execution off (the
+      // self-hosted default; every other scenario runs with it on, as Temporal Cloud does).
+      await record('durability-sqlite-eager-off', async () => {
+        const noEager = await startBenchEnv({ dynamicConfig: { 'system.enableActivityEagerExecution': false } });
+        try {
+          const { pipelineWorkerMetrics, ...result } = await measureDurability(noEager, {
+            tickets: sizes.durabilityTickets,
+            sink: 'sqlite',
+            postgresUrl: postgres.url,
+          });
+          void pipelineWorkerMetrics;
+          const ratio = at('pipeline / plain loop, tickets/s, eager activities off', result.ratio, '—', () => true);
+          return { result, targets: [ratio] };
+        } finally {
+          await noEager.close();
+        }
+      });
     }
     if (wanted('history') && historySource) {
       const source = historySource;
@@ -338,47 +366,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
       });
     }
     if (wanted('fleet')) {
-      for (const accounts of options.fleetAccounts ?? sizes.fleet.accounts) {
-        await record(`fleet-k${accounts}`, async () => {
-          const sinkUrl = `sqlite:${path.join(os.tmpdir(), `zte-bench-fleet-${randomUUID()}.db`)}`;
-          const plainSinkUrl = `sqlite:${path.join(os.tmpdir(), `zte-bench-fleet-plain-${randomUUID()}.db`)}`;
-          const result = await measureFleet(env!, { ...sizes.fleet, accounts, sinkUrl, plainSinkUrl }).finally(() => {
-            removeSqlite(sinkUrl);
-            removeSqlite(plainSinkUrl);
+      const { accounts: accountCounts, sinks, ...fleetSize } = sizes.fleet;
+      for (const sink of options.fleetSinks ?? sinks) {
+        for (const accounts of options.fleetAccounts ?? accountCounts) {
+          await record(sink === 'sqlite' ? `fleet-k${accounts}` : `fleet-${sink}-k${accounts}`, async () => {
+            const fresh = await freshFleetSinks(sink, options.postgresAdminUrl);
+            const result = await measureFleet(env!, { ...fleetSize, accounts, ...fresh.urls }).finally(fresh.dispose);
+            return { result, targets: fleetTargets(accounts, result) };
           });
-          const { steady, catchUp } = result;
-          return {
-            result,
-            targets: [
-              at(
-                `K=${accounts} steady: worker CPU % of one core`,
-                steady.workerCpuPercentOfOneCore,
-                '≤ 50 (K=100)',
-                (v) => v <= 50,
-              ),
-              at(`K=${accounts} steady: worker peak RSS MB`, steady.workerRssMb.peak, '≤ 400 (K=100)', (v) => v <= 400),
-              at(`K=${accounts} steady: calls late by, p99 ms`, steady.lateMs.p99, '≤ 1000 (K=100)', (v) => v <= 1000),
-              at(
-                `K=${accounts} catching up: slowest account / API ceiling`,
-                catchUp.minAccountOfCeiling,
-                '≥ 0.95 (K=20)',
-                (v) => v >= 0.95,
-              ),
-              at(
-                `K=${accounts} catching up: aggregate tickets/s`,
-                catchUp.aggregateTicketsPerSecond,
-                `— (K × ceiling = ${accounts * catchUp.ceilingTicketsPerSecondPerAccount})`,
-                () => true,
-              ),
-              at(
-                `K=${accounts} catching up: K plain loops, aggregate tickets/s`,
-                result.plainLoops?.aggregateTicketsPerSecond ?? null,
-                '— (same pacing, no Temporal)',
-                () => true,
-              ),
-            ],
-          };
-        });
+        }
       }
     }
   } finally {
@@ -391,6 +387,63 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
     summaryTable(resultsOf(options.outDir, date)) + '\n',
   );
   return results;
+}
+
+/**
+ * Empty sinks for one fleet run, the worker's and the plain loops': a file or a database each. Fresh ones, not the
+ * bench's database: the accounts are host:port of emulators, and a run may get a port an earlier run had.
+ */
+async function freshFleetSinks(sink: FleetSink, postgresAdminUrl: string) {
+  if (sink === 'sqlite') {
+    const sqliteUrl = (name: string) => `sqlite:${path.join(os.tmpdir(), `zte-bench-${name}-${randomUUID()}.db`)}`;
+    const urls = { sinkUrl: sqliteUrl('fleet'), plainSinkUrl: sqliteUrl('fleet-plain') };
+    return { urls, dispose: async () => Object.values(urls).forEach(removeSqlite) };
+  }
+  const pipeline = await createBenchDatabase(postgresAdminUrl);
+  const plain = await createBenchDatabase(postgresAdminUrl).catch(async (err: unknown) => {
+    await pipeline.drop();
+    throw err;
+  });
+  return {
+    urls: { sinkUrl: pipeline.url, plainSinkUrl: plain.url },
+    dispose: async () => {
+      await pipeline.drop();
+      await plain.drop();
+    },
+  };
+}
+
+/** The same targets for every sink: the K=100 ones of the issue, the K=20 one for the catch-up. */
+function fleetTargets(accounts: number, result: Awaited<ReturnType<typeof measureFleet>>): Target[] {
+  const { steady, catchUp } = result;
+  return [
+    at(
+      `K=${accounts} steady: worker CPU % of one core`,
+      steady.workerCpuPercentOfOneCore,
+      '≤ 50 (K=100)',
+      (v) => v <= 50,
+    ),
+    at(`K=${accounts} steady: worker peak RSS MB`, steady.workerRssMb.peak, '≤ 400 (K=100)', (v) => v <= 400),
+    at(`K=${accounts} steady: calls late by, p99 ms`, steady.lateMs.p99, '≤ 1000 (K=100)', (v) => v <= 1000),
+    at(
+      `K=${accounts} catching up: slowest account / API ceiling`,
+      catchUp.minAccountOfCeiling,
+      '≥ 0.95 (K=20)',
+      (v) => v >= 0.95,
+    ),
+    at(
+      `K=${accounts} catching up: aggregate tickets/s`,
+      catchUp.aggregateTicketsPerSecond,
+      `— (K × ceiling = ${accounts * catchUp.ceilingTicketsPerSecondPerAccount})`,
+      () => true,
+    ),
+    at(
+      `K=${accounts} catching up: K plain loops, aggregate tickets/s`,
+      result.plainLoops?.aggregateTicketsPerSecond ?? null,
+      '— (same pacing, no Temporal)',
+      () => true,
+    ),
+  ];
 }
 
 function at(what: string, value: number | null, target: string, met: (value: number) => boolean): Target {

@@ -32,15 +32,16 @@ export interface FleetOptions {
   mutations: { intervalMs: number; perTick: number };
   /** How long the steady state is measured. */
   steadySeconds: number;
-  /** SQLite sink file (every account in one file, as one worker with SINK_URL=sqlite: stores them). */
+  /** The worker's sink: a SQLite file or a PostgreSQL database, every account in it (SINK_URL). Empty at the start. */
   sinkUrl: string;
-  /** Also K plain loops (no Temporal) on fresh emulators, same pacing, into this SQLite file. */
+  /** Also K plain loops (no Temporal) on fresh emulators, same pacing, into this sink (another file or database). */
   plainSinkUrl?: string;
 }
 
 /**
- * K accounts on one worker process, the cursor endpoint, one SQLite sink: K accounts behind by N tickets catch up
- * at the scaled API ceiling, then every account polls at a scaled interval while the emulators change tickets.
+ * K accounts on one worker process, the cursor endpoint, one sink (SQLite or PostgreSQL): K accounts behind by N
+ * tickets catch up at the scaled API ceiling, then every account polls at a scaled interval while the emulators change
+ * tickets.
  * The emulators (one per account, each on its own port: the account name is host:port) run in the bench process;
  * the worker is the compiled worker in its own process, so its CPU and RSS are its own.
  */
@@ -112,7 +113,7 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
       return {
         accounts: k,
         emulators: `${k} emulator instances (one account each, own port) inside the bench process`,
-        sink: 'sqlite (one file, every account)',
+        sink: describeSink(options.sinkUrl),
         api: 'cursor',
         catchUp,
         plainLoops,
@@ -130,6 +131,10 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
     emulators.forEach((e) => e.stopMutations());
     await Promise.all(emulators.map((e) => e.close()));
   }
+}
+
+function describeSink(sinkUrl: string): string {
+  return sinkUrl.startsWith('sqlite:') ? 'sqlite (one file, every account)' : 'postgres (one database, every account)';
 }
 
 /**

@@ -21,6 +21,7 @@ describe('npm run bench (smoke size)', () => {
       'sink-throughput-postgres',
       'durability-sqlite',
       'durability-postgres',
+      'durability-sqlite-eager-off',
       'history',
       'api-efficiency',
       'freshness',
@@ -54,6 +55,7 @@ describe('npm run bench (smoke size)', () => {
       expect(durability.pipeline).toMatchObject({ tickets: 3000 });
       expect(durability.pipeline.steadyTicketsPerSecond).toBeGreaterThan(0);
       expect(durability.ratio).toBeGreaterThan(0);
+      if (kind === 'sqlite') expect(result('durability-sqlite-eager-off').ratio).toBeGreaterThan(0);
     }
     const history = result('history');
     expect(history.pages).toBeGreaterThanOrEqual(3);
