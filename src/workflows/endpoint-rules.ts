@@ -1,6 +1,6 @@
 import type { FetchPageInput, FetchPageResult } from '../activities/types';
 import type { ExportApi } from '../shared';
-import type { ExportInput, ExportState } from './messages';
+import type { ExportInput, ExportState, StoredTail } from './messages';
 import { advanceCursor, isoSeconds, pageEnd } from './pacing';
 
 /**
@@ -116,4 +116,41 @@ export function checkpointAt(api: ExportApi, next: { cursor: number; afterCursor
 /** Whether a page reached the end of what Zendesk has now. */
 export function reachedEnd(api: ExportApi, page: FetchedPage, pageSize: number): boolean {
   return api === 'exports' ? page.rows.length < pageSize : page.endOfStream === true;
+}
+
+/** More tickets than this in the cursor's second (a burst) are not remembered: such a page is simply stored again. */
+export const STORED_TAIL_MAX_TICKETS = 100;
+
+/**
+ * The tickets of a stored page that the next call returns again: on the time-based endpoints start_time is inclusive,
+ * so a call from the new cursor repeats the tickets of the cursor's second.
+ */
+export function storedTail(page: FetchedPage, cursor: number): StoredTail | undefined {
+  const tail = page.rows.filter((row) => row.generated_timestamp >= cursor);
+  if (tail.length > STORED_TAIL_MAX_TICKETS || tail.some((row) => row.id <= 0)) return undefined;
+  return { cursor, tickets: tail.map((row) => [row.id, fingerprint(row)]) };
+}
+
+/**
+ * Whether a page holds nothing new: every ticket exactly as stored with the last page (two changes within one second
+ * share a generated_timestamp, so the whole row is compared), and the cursor stays. A page with sideloads is stored
+ * anyway: a user or organization can change without its tickets changing.
+ */
+export function storedAlready(tail: StoredTail | undefined, page: FetchedPage, next: PageOutcome): boolean {
+  if (!tail || next.cursor !== tail.cursor || page.rows.length === 0 || page.sideloads) return false;
+  const stored = new Set(tail.tickets.map(([id, print]) => `${id}:${print}`));
+  return page.rows.every((row) => stored.has(`${row.id}:${fingerprint(row)}`));
+}
+
+/** A 64-bit fingerprint (two 32-bit FNV-1a lanes, hex) of a row's JSON: equal rows, equal prints. */
+export function fingerprint(row: unknown): string {
+  const text = JSON.stringify(row);
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }

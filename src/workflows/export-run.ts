@@ -11,6 +11,8 @@ import {
   PageOutcome,
   PageRequest,
   reachedEnd,
+  storedAlready,
+  storedTail,
 } from './endpoint-rules';
 import { ExportView, readPublishedSearchAttributes } from './export-view';
 import { describeFailure, isPermanent, retryNotBefore } from './failures';
@@ -38,6 +40,8 @@ const RESUME_KEEPS_RETRY_AFTER = 'resume-keeps-retry-after';
 const IDLE_WAIT_COUNTS = 'idle-wait-counts';
 /** Runs that store a fetched page with a local activity, in the workflow task that received it. */
 const PERSIST_LOCALLY = 'persist-locally';
+/** Runs that do not store again a page whose every ticket the last page stored (an idle poll of a time-based export). */
+const SKIP_STORED_AGAIN = 'skip-stored-again';
 
 /**
  * One run of an account's export: its state (carried over continue-as-new), what operators' messages do to it, and
@@ -90,7 +94,7 @@ export class ExportRun extends ExportView {
     if (this.cursorBusy) this.pendingReset = startTime;
     else this.moveCursor(startTime);
     this.operatorMessages++;
-    this.publishSearchAttributes();
+    this.publishSearchAttributes({ cursorNow: true });
     return previous;
   }
 
@@ -115,7 +119,7 @@ export class ExportRun extends ExportView {
       this.applyPendingReset();
     }
     this.published = readPublishedSearchAttributes();
-    this.publishSearchAttributes();
+    this.publishSearchAttributes({ cursorNow: true });
     recordBlocked(input.account, state.blocked);
   }
 
@@ -303,7 +307,7 @@ export class ExportRun extends ExportView {
         Number.MAX_SAFE_INTEGER,
       );
     }
-    if (page.rows.length === 0) {
+    if (page.rows.length === 0 || this.storedAlready(page, next)) {
       state.pageDoneAt = page.completedAt;
       return next;
     }
@@ -326,6 +330,7 @@ export class ExportRun extends ExportView {
     state.pages++;
     this.pagesThisRun++;
     state.pageDoneAt = stored.completedAt;
+    state.storedTail = this.api === 'cursor' ? undefined : storedTail(page, next.cursor);
     return next;
   }
 
@@ -349,6 +354,13 @@ export class ExportRun extends ExportView {
   }
 
   // ---- the steps' parts ----
+
+  /** An idle poll of a time-based endpoint that only repeats the cursor's second, as stored: no persist needed. */
+  private storedAlready(page: FetchedPage, next: PageOutcome): boolean {
+    const { state } = this;
+    if (this.api === 'cursor' || state.trap || !storedAlready(state.storedTail, page, next)) return false;
+    return patched(SKIP_STORED_AGAIN);
+  }
 
   /**
    * Incremental endpoints, caught up: the idle interval, which pollNow cuts short. Returns when the interval ran out
@@ -510,6 +522,7 @@ export class ExportRun extends ExportView {
     const { state } = this;
     if (this.interruptible) state.resetToSave = true;
     state.cursor = startTime;
+    state.storedTail = undefined;
     state.progressFrom = { cursor: startTime, atMs: Date.now(), tickets: state.ticketsStored };
     state.completeThroughMs = undefined;
     state.afterCursor = null;
@@ -521,6 +534,6 @@ export class ExportRun extends ExportView {
     if (this.pendingReset === undefined) return;
     this.moveCursor(this.pendingReset);
     this.pendingReset = undefined;
-    this.publishSearchAttributes();
+    this.publishSearchAttributes({ cursorNow: true });
   }
 }

@@ -17,6 +17,9 @@ const MAX_WARNINGS = 20;
 /** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
 const CLOCK_WARNING_MS = 60_000;
 const STATE_SEARCH_ATTRIBUTE = 'state-search-attribute';
+/** Runs that publish a cursor that merely moved (a page stored) at most once a minute: each upsert is a billed action. */
+const CURSOR_UPSERT_THROTTLED = 'cursor-upsert-throttled';
+const CURSOR_PUBLISH_INTERVAL_MS = 60_000;
 
 /**
  * What an export run holds and shows: its state (carried over continue-as-new), its status, the search attributes and
@@ -35,6 +38,7 @@ export class ExportView {
   /** Counts operator messages (pause, resume, reset): a wait that sees it change ends and the loop re-decides. */
   protected operatorMessages = 0;
   protected published: { account?: string; cursor?: number; paused?: boolean; state?: ExportStateName } = {};
+  private cursorPublishedAt = -Infinity;
 
   constructor(
     protected readonly input: ExportInput,
@@ -129,21 +133,41 @@ export class ExportView {
     return caughtUp ? 'caught_up' : 'catching_up';
   }
 
-  protected publishSearchAttributes(): void {
+  /**
+   * Upserts the search attributes that changed. A cursor that only moved forward with a stored page waits until a
+   * minute has passed since it was last published, or until something else changes; `cursorNow` (the first cursor, an
+   * operator's reset) publishes it at once. `status` always shows the exact cursor.
+   */
+  protected publishSearchAttributes({ cursorNow = false } = {}): void {
     const { input, state, published } = this;
     const cursor = this.pendingReset ?? state.cursor;
     const now = this.exportState();
-    const updates = [];
-    if (published.account !== input.account) updates.push({ key: ZENDESK_ACCOUNT, value: input.account });
-    if (published.cursor !== cursor) updates.push({ key: ZENDESK_CURSOR, value: new Date(cursor * 1000) });
-    if (published.paused !== state.paused) updates.push({ key: ZENDESK_PAUSED, value: state.paused });
+    const accountChanged = published.account !== input.account;
+    const pausedChanged = published.paused !== state.paused;
     // Histories recorded before ZendeskState existed replay without it.
     const withState =
       published.state !== now && input.stateSearchAttribute !== false && patched(STATE_SEARCH_ATTRIBUTE);
+    const withCursor =
+      published.cursor !== cursor &&
+      (cursorNow || accountChanged || pausedChanged || withState || this.cursorPublishDue());
+    const updates = [];
+    if (accountChanged) updates.push({ key: ZENDESK_ACCOUNT, value: input.account });
+    if (withCursor) updates.push({ key: ZENDESK_CURSOR, value: new Date(cursor * 1000) });
+    if (pausedChanged) updates.push({ key: ZENDESK_PAUSED, value: state.paused });
     if (withState) updates.push({ key: ZENDESK_STATE, value: now });
     if (updates.length === 0) return;
     upsertSearchAttributes(updates);
-    this.published = { account: input.account, cursor, paused: state.paused, state: withState ? now : published.state };
+    if (withCursor) this.cursorPublishedAt = Date.now();
+    this.published = {
+      account: input.account,
+      cursor: withCursor ? cursor : published.cursor,
+      paused: state.paused,
+      state: withState ? now : published.state,
+    };
+  }
+
+  private cursorPublishDue(): boolean {
+    return !patched(CURSOR_UPSERT_THROTTLED) || Date.now() - this.cursorPublishedAt >= CURSOR_PUBLISH_INTERVAL_MS;
   }
 
   /** The Web UI's "current details": which export, where it stands, what it does now. */

@@ -38,6 +38,12 @@ export interface ExportInput {
   state?: ExportState;
 }
 
+/** Tickets stored with the cursor they led to, by id and a fingerprint of the row as received. */
+export interface StoredTail {
+  cursor: number;
+  tickets: [id: number, fingerprint: string][];
+}
+
 export interface ExportState {
   api?: ExportApi;
   /** Epoch seconds: the time-based cursor, or the newest generated_timestamp stored by a cursor export. */
@@ -76,6 +82,8 @@ export interface ExportState {
   resetToSave?: boolean;
   /** Tickets the sink could not store (set aside in rejected_tickets). */
   ticketsRejected?: number;
+  /** The tickets of the last stored page at or past its cursor: the next call from that cursor returns them again. */
+  storedTail?: StoredTail;
   /** How the worker signed in at the last call (mode, token renewal): nothing secret. */
   auth?: AuthState;
   paused: boolean;

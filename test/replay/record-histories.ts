@@ -1,7 +1,8 @@
 // Records the histories that test/replay/replay.test.ts replays: `npm run record-histories [-- scenario...]`.
 // Scenarios (each writes <scenario>-run-NN.json and replaces only its own files):
 // - export: the specified endpoint through every path: 429s, too-recent, blocked + resume, pause, reset by update
-//   and by signal (good and bad), a same-timestamp burst stepped past, transient faults, continue-as-new.
+//   and by signal (good and bad), a same-timestamp burst stepped past, transient faults, continue-as-new, idle polls
+//   that repeat the stored cursor's second.
 // - incremental: time-based with a crowded second read through the cursor endpoint, a 504, idle + pollNow.
 // - cursor: cursor-based with idle waits, pollNow, a rejected cursor, a 429, continue-as-new.
 // - operator: the specified endpoint with a reset during the pacing wait (written to the checkpoint), a database
@@ -83,6 +84,9 @@ async function recordExport() {
     h.emulator.injectFaults([{ kind: 'status', status: 503, retryAfter: '1' }, { kind: 'truncated' }]);
     await sleepMs(4000);
     await step('caught up again', async () => h.emulator.stats().calls > 0 && (await h.status()).lastError === null);
+    // Nothing changes now: each poll repeats the stored cursor's second, which is not stored again.
+    const callsCaughtUp = h.emulator.stats().calls;
+    await step('idle polls with nothing new', async () => h.emulator.stats().calls >= callsCaughtUp + 2);
 
     await save(h, 'export');
   } finally {

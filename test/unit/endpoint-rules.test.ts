@@ -1,5 +1,15 @@
 import type { TicketRow } from '../../src/storage/sink';
-import { afterPage, checkpointAt, FetchedPage, nextRequest, reachedEnd } from '../../src/workflows/endpoint-rules';
+import {
+  afterPage,
+  checkpointAt,
+  FetchedPage,
+  fingerprint,
+  nextRequest,
+  reachedEnd,
+  STORED_TAIL_MAX_TICKETS,
+  storedAlready,
+  storedTail,
+} from '../../src/workflows/endpoint-rules';
 import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, resolveSettings } from '../../src/workflows/settings';
 
 const SIZES = { pageSize: 1000, perPage: 100 };
@@ -160,6 +170,42 @@ test('checkpointAt and reachedEnd', () => {
   });
   expect(reachedEnd('exports', page({ rows: rows(T0) }), 1000)).toBe(true);
   expect(reachedEnd('cursor', page({ rows: rows(T0), endOfStream: false }), 1000)).toBe(false);
+});
+
+describe("storedTail and storedAlready: an idle poll that only repeats the cursor's second", () => {
+  const stay = (cursor: number) => ({ cursor, afterCursor: null, flags: {}, warnings: [] });
+  const stored = page({ rows: rows(T0 - 5, T0, T0), endTime: T0 });
+  const tail = storedTail(stored, T0);
+
+  test('remembers the tickets at or past the cursor, by id and fingerprint', () => {
+    expect(tail).toEqual({ cursor: T0, tickets: [2, 3].map((id) => [id, expect.stringMatching(/^[0-9a-f]{16}$/)]) });
+  });
+
+  test('the same tickets again, cursor kept: nothing to store', () => {
+    expect(storedAlready(tail, page({ rows: rows(T0 - 5, T0, T0).slice(1), endTime: T0 }), stay(T0))).toBe(true);
+  });
+
+  test('anything new is stored: another ticket, a change within the same second, a moved cursor, sideloads', () => {
+    const again = rows(T0 - 5, T0, T0).slice(1);
+    expect(storedAlready(tail, page({ rows: [...again, { id: 9, generated_timestamp: T0 }] }), stay(T0))).toBe(false);
+    const changed = [again[0], { ...again[1], status: 'solved' } as TicketRow];
+    expect(storedAlready(tail, page({ rows: changed }), stay(T0))).toBe(false);
+    expect(storedAlready(tail, page({ rows: again }), stay(T0 + 1))).toBe(false);
+    expect(storedAlready(tail, page({ rows: again, sideloads: { users: [] } }), stay(T0))).toBe(false);
+    expect(storedAlready(tail, page({ rows: [] }), stay(T0))).toBe(false);
+    expect(storedAlready(undefined, page({ rows: again }), stay(T0))).toBe(false);
+  });
+
+  test('a burst second is not remembered, nor a page with a set-aside ticket', () => {
+    const burst = page({ rows: rows(...Array(STORED_TAIL_MAX_TICKETS + 1).fill(T0)) });
+    expect(storedTail(burst, T0)).toBeUndefined();
+    expect(storedTail(page({ rows: [{ id: 0, generated_timestamp: T0 }] }), T0)).toBeUndefined();
+  });
+
+  test('fingerprint: equal rows print equal, a one-character change prints differently', () => {
+    expect(fingerprint({ id: 1, subject: 'a' })).toBe(fingerprint({ id: 1, subject: 'a' }));
+    expect(fingerprint({ id: 1, subject: 'a' })).not.toBe(fingerprint({ id: 1, subject: 'b' }));
+  });
 });
 
 describe('resolveSettings', () => {
