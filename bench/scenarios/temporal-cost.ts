@@ -240,7 +240,7 @@ interface Item {
   actions: Action[];
   /**
    * A run's own cost, not the loop's: its start and first workflow task (a fresh start: all before the first call),
-   * its ContinuedAsNew event, markers, TemporalChangeVersion upserts.
+   * its ContinuedAsNew event, patch markers, TemporalChangeVersion upserts.
    */
   runOverhead: boolean;
 }
@@ -263,7 +263,8 @@ export function analyse(runs: RunHistory[], tickets: number, caughtUpAt: number,
       runOverhead:
         i <= startEnd ||
         event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
-        event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED ||
+        // Patch markers; a local activity's marker (persist) is the loop's.
+        (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && localActivityType(event) === undefined) ||
         isChangeVersionUpsert(event),
     }));
   });

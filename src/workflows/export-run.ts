@@ -307,7 +307,7 @@ export class ExportRun extends ExportView {
         Number.MAX_SAFE_INTEGER,
       );
     }
-    if (page.rows.length === 0 || this.storedAlready(page, next)) {
+    if (page.rows.length === 0 || this.repeatsStoredTail(page, next)) {
       state.pageDoneAt = page.completedAt;
       return next;
     }
@@ -355,10 +355,13 @@ export class ExportRun extends ExportView {
 
   // ---- the steps' parts ----
 
-  /** An idle poll of a time-based endpoint that only repeats the cursor's second, as stored: no persist needed. */
-  private storedAlready(page: FetchedPage, next: PageOutcome): boolean {
+  /**
+   * An idle poll of a time-based endpoint that only repeats the cursor's second, as stored: no persist needed. (A
+   * cursor export keeps no tail; a crowded second read by cursor is never skipped.)
+   */
+  private repeatsStoredTail(page: FetchedPage, next: PageOutcome): boolean {
     const { state } = this;
-    if (this.api === 'cursor' || state.trap || !storedAlready(state.storedTail, page, next)) return false;
+    if (state.trap || !storedAlready(state.storedTail, page, next)) return false;
     return patched(SKIP_STORED_AGAIN);
   }
 
