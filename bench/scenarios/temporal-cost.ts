@@ -14,6 +14,7 @@ import {
   ACTION_RULE,
   ActionTally,
   eventActions,
+  markerTask,
   historyBytes,
   noOpUpserts,
   summaryBytes,
@@ -250,6 +251,8 @@ export function analyse(runs: RunHistory[], tickets: number, caughtUpAt: number,
   const items: Item[] = runs.flatMap((run, r) => {
     const events = run.history.events ?? [];
     const actions = eventActions(events);
+    // A workflow task that stored a page bills its markers once for the loop, patch markers beside it or not.
+    const storingTasks = new Set(events.filter((e) => localActivityType(e) !== undefined).map((e) => markerTask(e)));
     // A fresh start: everything before the first call (its first timer included). A continued run: its start and
     // first workflow task (the loop's wait that follows belongs to the page before).
     const startEnd =
@@ -263,8 +266,8 @@ export function analyse(runs: RunHistory[], tickets: number, caughtUpAt: number,
       runOverhead:
         i <= startEnd ||
         event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW ||
-        // Patch markers; a local activity's marker (persist) is the loop's.
-        (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && localActivityType(event) === undefined) ||
+        // Patch markers; the markers of a task that ran the persist (a local activity) are the loop's.
+        (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && !storingTasks.has(markerTask(event))) ||
         isChangeVersionUpsert(event),
     }));
   });

@@ -53,6 +53,11 @@ export interface Action {
   count: number;
 }
 
+/** The workflow task whose completion recorded a marker: its markers are billed together. */
+export function markerTask(event: HistoryEvent): string {
+  return String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId ?? event.eventId);
+}
+
 /**
  * The actions each event of one run's history is billed (an array parallel to `events`; empty for most events).
  * The markers of one workflow task are one action, carried by the first of them.
@@ -81,7 +86,7 @@ export function eventActions(events: readonly HistoryEvent[], rule: ActionRule =
         return rule === 'server-metric' ? one('search attribute upsert (TemporalChangeVersion)') : [];
       }
       case EventType.EVENT_TYPE_MARKER_RECORDED: {
-        const task = String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId ?? event.eventId);
+        const task = markerTask(event);
         if (markerTasks.has(task)) return [];
         markerTasks.add(task);
         return one('markers of a workflow task');
