@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { ROOT } from '../src/dev-server';
+import { EAGER_ACTIVITIES, ROOT } from '../src/dev-server';
 import { measureApiEfficiency } from './scenarios/api-efficiency';
 import { measureDurability } from './scenarios/durability';
 import { measureFleet } from './scenarios/fleet';
@@ -225,7 +225,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
       // One lever measured apart: the same SQLite catch-up on a dev server with eager activity execution off (the
       // self-hosted default; every other scenario runs with it on, as Temporal Cloud does).
       await record('durability-sqlite-eager-off', async () => {
-        const noEager = await startBenchEnv({ dynamicConfig: { 'system.enableActivityEagerExecution': false } });
+        const noEager = await startBenchEnv({ dynamicConfig: { [EAGER_ACTIVITIES]: false } });
         try {
           const { pipelineWorkerMetrics, ...result } = await measureDurability(noEager, {
             tickets: sizes.durabilityTickets,

@@ -17,15 +17,22 @@ export const { fetchPage } = proxyActivities<Activities>({
 
 // A few quick attempts; past them the workflow waits for the sink with its own backoff, which an operator's message
 // cuts short (a database that is down must not keep pause, reset or continue-as-new waiting).
+const SINK_RETRY = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '10 seconds',
+  maximumAttempts: 3,
+};
+
 export const { persist, loadCheckpoint } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+  retry: SINK_RETRY,
 });
 
 // The same attempts as a local activity: the worker that handles the fetched page stores it within the same workflow
 // task, with no round trip through the server's task queue.
 export const { persist: persistLocally } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+  retry: SINK_RETRY,
 });
