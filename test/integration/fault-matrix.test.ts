@@ -17,6 +17,7 @@ import {
   waitFor,
   withHarness,
 } from '../helpers/harness';
+import { body, headOfStream, inStreamOrder, pageBody, Row, rowsKey } from '../helpers/fault-pages';
 
 /*
  * The fault matrix, end to end: every case runs the real workflow (an in-process worker) against the emulator and
@@ -38,35 +39,6 @@ const PAGE = 1000;
 /** A normal answer, as a fault: the `slow` kind with no delay. The fault queued behind it hits the second call. */
 const NORMAL_ANSWER: FaultSpec = { kind: 'slow', delayMs: 0 };
 
-type Row = { id: number; generated_timestamp: number } & Record<string, unknown>;
-
-/** Every ticket's current version in the endpoint's shape, in stream order: (generated_timestamp, id). */
-function inStreamOrder(h: Harness, api: ExportApi): Row[] {
-  const rows = (api === 'exports' ? h.emulator.truth() : h.emulator.truthFull()) as unknown as Row[];
-  return [...rows].sort((a, b) => a.generated_timestamp - b.generated_timestamp || a.id - b.id);
-}
-
-function rowsKey(api: ExportApi): 'results' | 'tickets' {
-  return api === 'exports' ? 'results' : 'tickets';
-}
-
-/** A well-formed page of `rows` in the endpoint's own format. */
-function pageBody(api: ExportApi, rows: Row[], endTime: number, extra: Record<string, unknown> = {}) {
-  if (api === 'exports') {
-    return {
-      results: rows,
-      field_headers: {},
-      options: { timezone: 'UTC', hour_offset: 0 },
-      end_time: endTime,
-      ...extra,
-    };
-  }
-  if (api === 'incremental') {
-    return { tickets: rows, count: rows.length, end_time: endTime, end_of_stream: false, ...extra };
-  }
-  return { tickets: rows, after_cursor: null, before_cursor: null, end_of_stream: false, ...extra };
-}
-
 /**
  * Page 2's first tickets with an end_time near now: accepted, this page would move a time-based cursor past every
  * other ticket of page 2 and lose them. Bad answers carry it so that a client that swallowed them could not pass.
@@ -74,12 +46,6 @@ function pageBody(api: ExportApi, rows: Row[], endTime: number, extra: Record<st
 function poisonPage(api: ExportApi, rows: Row[]) {
   return pageBody(api, rows.slice(PAGE, PAGE + 3), Math.floor(Date.now() / 1000) - 5);
 }
-
-const body = (value: unknown, contentType?: string): FaultSpec => ({
-  kind: 'body',
-  body: typeof value === 'string' ? value : JSON.stringify(value),
-  ...(contentType ? { contentType } : {}),
-});
 
 interface Snapshot {
   status: ExportStatus;
@@ -704,13 +670,6 @@ describe("Zendesk's clock against the worker's", () => {
 // ---------------------------------------------------------------------------------------------------------------
 // What a close read found (issue 12): tickets a database refuses, a broken Date header, a 400 that is not about a
 // cursor, a page without end_time, a page size that keeps timing out.
-
-/** The first rows of the stream up to a second boundary, and the row that starts the next second. */
-function headOfStream(rows: Row[], atLeast = 5): { head: Row[]; next: Row } {
-  let k = atLeast;
-  while (rows[k].generated_timestamp === rows[k - 1].generated_timestamp) k++;
-  return { head: rows.slice(0, k), next: rows[k] };
-}
 
 const UNSTORABLE_TEXT = [
   { name: 'a NUL character', text: 'before\u0000after' },
