@@ -11,6 +11,7 @@ import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
+import { Redactor, staticSecrets } from './redactor';
 import {
   afterCursorProblem,
   countProblem,
@@ -193,7 +194,7 @@ export class ZendeskClient {
         http: this.http,
         timeoutMs: this.timeoutMs,
         maxResponseBytes: this.maxResponseBytes,
-        onToken: (token) => this.secrets.addTransient(token),
+        redactor: this.secrets,
       });
     }
   }
@@ -508,58 +509,6 @@ function unauthorizedAdvice(auth: ZendeskAuth): string {
       );
     case 'oauth_client_credentials':
       return `OAuth client ${auth.clientId} was refused`;
-  }
-}
-
-/** The secrets of a client's configuration, in the forms they travel in. */
-function staticSecrets(auth: ZendeskAuth): string[] {
-  switch (auth.mode) {
-    case 'api_token':
-      return [`${auth.email}/token:${auth.apiToken}`, auth.apiToken];
-    case 'oauth_access_token':
-      return [auth.accessToken];
-    case 'oauth_client_credentials':
-      return [auth.clientSecret];
-  }
-}
-
-/** Tokens kept for redaction: the current one and a few before it (a late error may still echo one). */
-const TRANSIENT_SECRETS_KEPT = 4;
-
-/**
- * Blanks this client's credentials in text that came back from the server (an error page or a proxy that echoes
- * the request), in every form they travel in, and any Basic or Bearer authorization value, before it reaches an
- * error.
- */
-class Redactor {
-  private forms: string[] = [];
-  private readonly transient: string[] = [];
-
-  constructor(private readonly fixed: string[]) {
-    this.rebuild();
-  }
-
-  addTransient(secret: string): void {
-    this.transient.push(secret);
-    if (this.transient.length > TRANSIENT_SECRETS_KEPT) this.transient.shift();
-    this.rebuild();
-  }
-
-  redact(text: string): string {
-    let out = text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=_.~-]+/gi, '$1 [redacted]');
-    for (const form of this.forms) out = out.split(form).join('[redacted]');
-    return out;
-  }
-
-  private rebuild(): void {
-    const forms = new Set<string>();
-    for (const secret of [...this.fixed, ...this.transient].filter((s) => s.length >= 4)) {
-      forms.add(secret);
-      forms.add(encodeURIComponent(secret));
-      forms.add(Buffer.from(secret).toString('base64'));
-      forms.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
-    }
-    this.forms = [...forms].sort((a, b) => b.length - a.length);
   }
 }
 

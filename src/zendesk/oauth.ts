@@ -2,6 +2,7 @@ import axios, { AxiosInstance } from 'axios';
 import { ZendeskPermanentError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
 import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
+import type { Redactor } from './redactor';
 
 export interface AccessToken {
   value: string;
@@ -27,8 +28,11 @@ export interface TokenSourceOptions {
   timeoutMs: number;
   /** The cap on the answer's size, for the message when it is exceeded. */
   maxResponseBytes?: number;
-  /** Called with every token obtained, so that error text can blank it. */
-  onToken?: (token: string) => void;
+  /**
+   * Blanks the client secret and every token obtained in failure text (a proxy or firewall may quote the request):
+   * the same instance as the client's Zendesk calls use.
+   */
+  redactor: Redactor;
   now?: () => number;
 }
 
@@ -59,6 +63,7 @@ export class OAuthTokenSource {
 
   constructor(private readonly options: TokenSourceOptions) {
     this.now = options.now ?? Date.now;
+    options.redactor.addFixed(options.credentials.clientSecret);
   }
 
   /** A token that is good for a while yet. */
@@ -88,7 +93,7 @@ export class OAuthTokenSource {
     const what = `POST ${origin}/oauth/tokens (OAuth client ${credentials.clientId})`;
     const waitMs = this.notBefore - this.now();
     if (waitMs > 0) {
-      throw new ZendeskTransientError(
+      throw this.transient(
         `${what}: not asked again for ${Math.ceil(waitMs / 1000)} s after its last failure`,
         undefined,
         Math.ceil(waitMs / 1000),
@@ -121,7 +126,7 @@ export class OAuthTokenSource {
           : axios.isAxiosError(err) && err.code
             ? `network error ${err.code}`
             : 'network error';
-      throw new ZendeskTransientError(`${what} failed: ${reason}`);
+      throw this.transient(`${what} failed: ${reason}`);
     }
     return this.accept(what, response.status, String(response.data ?? ''), response.headers['retry-after']);
   }
@@ -129,18 +134,22 @@ export class OAuthTokenSource {
   private accept(what: string, status: number, body: string, retryAfterHeader: unknown): AccessToken {
     const answer = parseJson(body);
     const oauthError = typeof answer?.error === 'string' ? answer.error : undefined;
-    const reason = [oauthError, typeof answer?.error_description === 'string' ? answer.error_description : undefined]
-      .filter(Boolean)
-      .join(': ')
+    // What the server said, blanked before it is cut short: a proxy or firewall may quote the request, secret and all.
+    const reason = this.options.redactor
+      .redact(
+        [oauthError, typeof answer?.error_description === 'string' ? answer.error_description : undefined]
+          .filter(Boolean)
+          .join(': '),
+      )
       .slice(0, 200);
     const said = reason ? ` (${reason})` : '';
     if (status === 200) {
       const value = answer?.access_token;
       if (typeof value !== 'string' || value === '') {
         this.notBefore = this.now() + TOKEN_RETRY_GAP_MS;
-        throw new ZendeskTransientError(`${what}: 200 without an access_token in the answer`, status);
+        throw this.transient(`${what}: 200 without an access_token in the answer`, status);
       }
-      this.options.onToken?.(value);
+      this.options.redactor.addTransient(value);
       const obtainedAt = this.now();
       const expiresIn = typeof answer?.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : undefined;
       const lifetimeSeconds = expiresIn ?? this.options.credentials.tokenTtlSeconds;
@@ -153,16 +162,25 @@ export class OAuthTokenSource {
         typeof retryAfterHeader === 'string' ? parseRetryAfter(retryAfterHeader, this.now()) : undefined;
       const waitSeconds = retryAfter?.seconds ?? (status === 429 ? 60 : TOKEN_RETRY_GAP_MS / 1000);
       this.notBefore = this.now() + waitSeconds * 1000;
-      throw new ZendeskTransientError(`${what}: ${status}${said}`, status, waitSeconds);
+      throw this.transient(`${what}: ${status}${said}`, status, waitSeconds);
     }
     if (status === 400 || status === 401 || oauthError === 'invalid_client') {
-      throw new ZendeskPermanentError(
+      throw this.permanent(
         `${what}: ${status}${said}: Zendesk refused the client; check ZENDESK_OAUTH_CLIENT_ID and ` +
           'ZENDESK_OAUTH_CLIENT_SECRET (a confidential client, client credentials grant), then `client resume`',
         status,
       );
     }
-    throw new ZendeskPermanentError(`${what}: ${status}${said}`, status);
+    throw this.permanent(`${what}: ${status}${said}`, status);
+  }
+
+  /** Every failure of the token source goes through these two: its text never holds the secret or a token. */
+  private transient(message: string, status?: number, retryAfterSeconds?: number): ZendeskTransientError {
+    return new ZendeskTransientError(this.options.redactor.redact(message), status, retryAfterSeconds);
+  }
+
+  private permanent(message: string, status: number): ZendeskPermanentError {
+    return new ZendeskPermanentError(this.options.redactor.redact(message), status);
   }
 }
 

@@ -4,6 +4,7 @@ import { ZendeskClient } from '../../src/zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../../src/zendesk/errors';
 import { renewalMarginMs } from '../../src/zendesk/oauth';
 import { Harness, sleepMs, startHarness, waitFor } from '../helpers/harness';
+import { leaksOf } from '../helpers/secret-forms';
 
 /*
  * The token cache of the OAuth client credentials grant, against the emulator's /oauth/tokens over real HTTP:
@@ -18,6 +19,10 @@ const CLIENT: ZendeskAuth = {
   scope: 'read',
   tokenTtlSeconds: 3600,
 };
+
+/** A client whose secret changes in every encoding: quoted back, each form of it must be blanked. */
+const QUOTED = { clientId: 'zte-quoted-client', clientSecret: 'cs"Qx\\7/+v=K z!(9)*~\u00e9-Lp2#' };
+const QUOTED_AUTH: ZendeskAuth = { ...CLIENT, ...QUOTED };
 
 let emulator: Emulator | undefined;
 
@@ -112,6 +117,62 @@ describe('OAuth client credentials: the token cache', () => {
     expect(failure.message).toMatch(/ZENDESK_OAUTH_CLIENT_SECRET/);
     expect(failure.message).not.toContain('a-wrong-secret-that-must-not-show');
     expect(e.stats().calls).toBe(0);
+  });
+
+  test.each([
+    [400, ZendeskPermanentError],
+    [401, ZendeskPermanentError],
+    [500, ZendeskTransientError],
+  ])(
+    'a %i that quotes the token request back (a proxy, a firewall): the error shows no form of the secret',
+    async (status, kind) => {
+      const e = await oauthEmulator({ oauthClients: [QUOTED] });
+      e.injectTokenFaults([{ kind: 'echo', status }]);
+      const failure = await failureOf(() => clientFor(e, QUOTED_AUTH).fetchExportPage(0));
+      expect(failure).toBeInstanceOf(kind);
+      // The quote is there, with the secret blanked: the client id shows, the secret in no form.
+      expect(failure.message).toMatch(
+        new RegExp(`OAuth client zte-quoted-client\\): ${status} \\(request_rejected: Blocked: POST /oauth/tokens \\{`),
+      );
+      expect(failure.message).toContain('"client_secret":"[redacted]"');
+      expect(leaksOf(QUOTED.clientSecret, failure.message)).toEqual([]);
+      expect(e.stats().tokenLog).toEqual([{ at: expect.any(Number), status, fault: 'echo' }]);
+    },
+  );
+
+  test('a refusal that quotes the secret URL-, form- or JSON-encoded, in base64 or hex: blanked in every form', async () => {
+    const e = await oauthEmulator({ oauthClients: [QUOTED] });
+    const secret = QUOTED.clientSecret;
+    const base64 = [0, 1, 2].flatMap((k) => {
+      const bytes = Buffer.from(`${'x'.repeat(k)}${secret}"}`);
+      return [bytes.toString('base64'), bytes.toString('base64url')];
+    });
+    const quotes = [
+      secret,
+      JSON.stringify(secret),
+      encodeURIComponent(secret),
+      encodeURIComponent(secret).toLowerCase(),
+      new URLSearchParams({ client_secret: secret }).toString(),
+      Buffer.from(secret).toString('hex'),
+      Buffer.from(secret).toString('hex').toUpperCase(),
+      ...base64,
+    ];
+    const zendesk = clientFor(e, QUOTED_AUTH);
+    for (const quote of quotes) {
+      for (const field of ['error', 'error_description']) {
+        const body = JSON.stringify({ error: 'invalid_request', [field]: `the request said ${quote}` });
+        e.injectTokenFaults([{ kind: 'status', status: 400, body }]);
+        const failure = await failureOf(() => zendesk.fetchExportPage(0));
+        expect(failure).toBeInstanceOf(ZendeskPermanentError);
+        expect({ quote, field, message: failure.message }).toEqual({
+          quote,
+          field,
+          message: expect.stringContaining('the request said '),
+        });
+        expect({ quote, field, leaks: leaksOf(secret, failure.message) }).toEqual({ quote, field, leaks: [] });
+      }
+    }
+    expect(e.stats().tokenLog).toHaveLength(quotes.length * 2);
   });
 
   test('the token endpoint answers 429: transient with its Retry-After, and not asked again before it', async () => {
