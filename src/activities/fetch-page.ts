@@ -62,8 +62,16 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
         failure.type === PERMANENT_FAILURE ? 'permanent_error' : 'transient_error',
       );
       throw failure;
+    } finally {
+      logRenewalFailure(zendesk, input.account);
     }
   };
+}
+
+/** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
+function logRenewalFailure(zendesk: ZendeskClient, account: string): void {
+  const failure = zendesk.takeRenewalFailure();
+  if (failure) log.warn('OAuth token renewal failed; the current token serves until it expires', { account, failure });
 }
 
 /** The reasons in the worker's log too (the workflow's warning counts them; rejected_tickets keeps them). */

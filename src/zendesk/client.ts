@@ -221,6 +221,11 @@ export class ZendeskClient {
     return { mode: this.options.auth.mode, tokenExpiresAt: token.expiresAt, tokenRenewsAt: renewsAt(token) };
   }
 
+  /** A token renewal that failed while the current token still served, once: the worker logs it. */
+  takeRenewalFailure(): string | undefined {
+    return this.tokens?.takeRenewalFailure();
+  }
+
   /** The Authorization header for the next call, and the token it carries (client credentials). */
   private async authorization(): Promise<{ header: string; token?: AccessToken }> {
     const auth = this.options.auth;

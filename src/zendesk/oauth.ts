@@ -49,6 +49,19 @@ export function renewsAt(token: AccessToken): number {
 /** Without a Retry-After, a failed token request is not repeated sooner than this. */
 const TOKEN_RETRY_GAP_MS = 5_000;
 
+/** A token whose renewal failed serves on until this much of its life is left: 5% of it, at most 10 s. */
+export function expirySafetyMs(lifetimeMs: number): number {
+  return Math.min(10_000, lifetimeMs * 0.05);
+}
+
+/** Until when a token serves when its renewal fails (worker clock, ms): a call sent then still arrives in time. */
+export function usableUntil(token: AccessToken): number {
+  return token.expiresAt - expirySafetyMs(token.expiresAt - token.obtainedAt);
+}
+
+/** No token request was made: the last one failed too recently (or Zendesk asked to wait). */
+class TokenRequestDeferred extends ZendeskTransientError {}
+
 /**
  * Access tokens of one OAuth client (the client credentials grant), for one account in this worker process: obtained
  * on first use, renewed before they expire and when Zendesk refuses one, one request at a time however many fetches
@@ -59,6 +72,8 @@ export class OAuthTokenSource {
   private inFlight?: Promise<AccessToken>;
   /** No token request before this (a 429's Retry-After, or a short gap after a failure). */
   private notBefore = 0;
+  /** A renewal failed while the current token still served: not reported yet. */
+  private renewalFailure?: string;
   private readonly now: () => number;
 
   constructor(private readonly options: TokenSourceOptions) {
@@ -66,11 +81,29 @@ export class OAuthTokenSource {
     options.redactor.addFixed(options.credentials.clientSecret);
   }
 
-  /** A token that is good for a while yet. */
+  /**
+   * A token that is good for a while yet. When its renewal fails for now (a 5xx, a 429, a timeout), the current token
+   * serves on while it is safely valid, and the token endpoint is not asked again before the gap after the failure.
+   */
   async token(): Promise<AccessToken> {
     const token = this.current;
     if (token && this.now() < renewsAt(token)) return token;
-    return this.renew();
+    try {
+      return await this.renew();
+    } catch (err) {
+      // Still the current one: a token Zendesk refused meanwhile is not (refused() dropped it).
+      const current = this.current;
+      if (!(err instanceof ZendeskTransientError) || !current || this.now() >= usableUntil(current)) throw err;
+      if (!(err instanceof TokenRequestDeferred)) this.renewalFailure = err.message;
+      return current;
+    }
+  }
+
+  /** The failure of a renewal that the current token covered, once (for the worker's log; nothing secret in it). */
+  takeRenewalFailure(): string | undefined {
+    const failure = this.renewalFailure;
+    this.renewalFailure = undefined;
+    return failure;
   }
 
   /** The token in use, if any (for `status`: when it expires). */
@@ -93,11 +126,9 @@ export class OAuthTokenSource {
     const what = `POST ${origin}/oauth/tokens (OAuth client ${credentials.clientId})`;
     const waitMs = this.notBefore - this.now();
     if (waitMs > 0) {
-      throw this.transient(
-        `${what}: not asked again for ${Math.ceil(waitMs / 1000)} s after its last failure`,
-        undefined,
-        Math.ceil(waitMs / 1000),
-      );
+      const seconds = Math.ceil(waitMs / 1000);
+      const message = `${what}: not asked again for ${seconds} s after its last failure`;
+      throw new TokenRequestDeferred(this.options.redactor.redact(message), undefined, seconds);
     }
     let response;
     // One request serves every fetch that waits for it: a deadline of its own, no caller's cancellation.
