@@ -320,18 +320,8 @@ export class ZendeskClient {
     incremental?: IncrementalRequest,
   ): Promise<RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome | Body> {
     const what = `GET ${path}`;
-    let response = await this.send(what, path, call);
-    if (response.status === 401 && this.tokens) {
-      // A token Zendesk no longer takes (revoked, or expired on its clock): one new token, one more try.
-      response = await this.send(what, path, call);
-      if (response.status === 401) {
-        throw new ZendeskPermanentError(
-          `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
-            '(read) and that it is active, then `client resume`',
-          401,
-        );
-      }
-    }
+    const { response, token } = await this.send(what, path, call);
+    if (token) this.judgeToken(what, token, response.status);
     const receivedAt = Date.now();
     const { status } = response;
     const body = typeof response.data === 'string' ? response.data : String(response.data ?? '');
@@ -393,15 +383,37 @@ export class ZendeskClient {
     }
   }
 
-  /** One GET with the current credentials; a token Zendesk refuses is dropped, so the next try gets a new one. */
+  /**
+   * What Zendesk's answer says of the access token the call carried. A 401 drops it, and the call is not sent again
+   * now: a second call at once would skip the pacing of a rate-limited endpoint. The attempt fails instead, and the
+   * activity's retry (no sooner than the pacing allows) gets a new token. A 401 with a token obtained for such a retry
+   * is Zendesk refusing the client: permanent.
+   */
+  private judgeToken(what: string, token: AccessToken, status: number): void {
+    if (status >= 200 && status < 300) this.tokens!.accepted(token);
+    if (status !== 401) return;
+    if (this.tokens!.refused(token)) {
+      throw new ZendeskPermanentError(
+        `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
+          '(read) and that it is active, then `client resume`',
+        401,
+      );
+    }
+    throw new ZendeskTransientError(
+      `${what}: 401 Unauthorized: Zendesk refused the token of OAuth client ${this.tokenClientId()} (revoked, or ` +
+        'expired on its clock): the next try gets a new one',
+      401,
+    );
+  }
+
+  /** One GET with the current credentials, and the access token it carried (client credentials). */
   private async send(what: string, path: string, call: CallOptions) {
     const authorization = await this.authorization();
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
       const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
-      if (response.status === 401 && authorization.token) this.tokens!.refused(authorization.token);
-      return response;
+      return { response, token: authorization.token };
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
       const reason = deadline.aborted

@@ -72,6 +72,10 @@ export class OAuthTokenSource {
   private inFlight?: Promise<AccessToken>;
   /** No token request before this (a 429's Retry-After, or a short gap after a failure). */
   private notBefore = 0;
+  /** Zendesk refused a token: the next one obtained replaces it, and is on probation. */
+  private replacingRefused = false;
+  /** A token obtained to replace a refused one, until Zendesk accepts a call with it. */
+  private onProbation?: string;
   /** A renewal failed while the current token still served: not reported yet. */
   private renewalFailure?: string;
   private readonly now: () => number;
@@ -111,9 +115,20 @@ export class OAuthTokenSource {
     return this.current;
   }
 
-  /** Zendesk refused this token (401): the next `token()` obtains a new one, unless another call already did. */
-  refused(token: AccessToken): void {
+  /**
+   * Zendesk refused this token (401): the next `token()` obtains a new one, unless another call already did. Returns
+   * true when it was a token obtained to replace a refused one and no call had succeeded with it: then Zendesk refuses
+   * the client itself (its scope, or it is inactive), and a new token would not help.
+   */
+  refused(token: AccessToken): boolean {
     if (this.current?.value === token.value) this.current = undefined;
+    this.replacingRefused = true;
+    return this.onProbation === token.value;
+  }
+
+  /** Zendesk accepted a call with this token. */
+  accepted(token: AccessToken): void {
+    if (this.onProbation === token.value) this.onProbation = undefined;
   }
 
   private renew(): Promise<AccessToken> {
@@ -181,6 +196,10 @@ export class OAuthTokenSource {
         throw this.transient(`${what}: 200 without an access_token in the answer`, status);
       }
       this.options.redactor.addTransient(value);
+      if (this.replacingRefused) {
+        this.onProbation = value;
+        this.replacingRefused = false;
+      }
       const obtainedAt = this.now();
       const expiresIn = typeof answer?.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : undefined;
       const lifetimeSeconds = expiresIn ?? this.options.credentials.tokenTtlSeconds;

@@ -419,8 +419,8 @@ describe('no credential anywhere', () => {
       EXPORT_POLL_INTERVAL_SECONDS: '0.5',
       EXPORT_MIN_START_AGE_SECONDS: '1',
     };
-    // First call of each account: 401 (blocked until resume). With OAuth the worker renews its token once on a 401
-    // and sends the call again: a second 401 blocks.
+    // First call of each account: 401 (blocked until resume). With OAuth the attempt that met the 401 fails for now and
+    // its retry carries a new token: a second 401 blocks.
     hh.emulator.injectFaults([{ kind: 'status', status: 401 }]);
     second.injectFaults([
       { kind: 'status', status: 401 },
