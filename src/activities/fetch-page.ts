@@ -70,6 +70,8 @@ export function createFetchPage({ zendesk: clients, staging }: FetchPageDeps) {
         failure.type === PERMANENT_FAILURE ? 'permanent_error' : 'transient_error',
       );
       throw failure;
+    } finally {
+      logRenewalFailure(zendesk, input.account);
     }
   };
 }
@@ -100,6 +102,12 @@ async function pageForTheWorkflow(page: ReadPage, staging: PageStaging, account:
   const staged = await staging.stage(json, owningWorkflow());
   log.info('Page staged out of the history', { account, bytes, tickets: summary.tickets, blob: staged.staged });
   return { summary, content: staged as PageContent };
+}
+
+/** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
+function logRenewalFailure(zendesk: ZendeskClient, account: string): void {
+  const failure = zendesk.takeRenewalFailure();
+  if (failure) log.warn('OAuth token renewal failed; the current token serves until it expires', { account, failure });
 }
 
 /** The reasons in the worker's log too (the workflow's warning counts them; rejected_tickets keeps them). */

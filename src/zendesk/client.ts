@@ -11,6 +11,7 @@ import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, describeBytes, MAX_PAGE_ROWS, MAX_RESPONSE_BYTES } from './limits';
+import { Redactor, staticSecrets } from './redactor';
 import {
   afterCursorProblem,
   countProblem,
@@ -217,7 +218,7 @@ export class ZendeskClient {
         http: this.http,
         timeoutMs: this.timeoutMs,
         maxResponseBytes: this.maxResponseBytes,
-        onToken: (token) => this.secrets.addTransient(token),
+        redactor: this.secrets,
       });
     }
   }
@@ -242,6 +243,11 @@ export class ZendeskClient {
     const token = this.tokens?.currentToken;
     if (!token) return { mode: this.options.auth.mode };
     return { mode: this.options.auth.mode, tokenExpiresAt: token.expiresAt, tokenRenewsAt: renewsAt(token) };
+  }
+
+  /** A token renewal that failed while the current token still served, once: the worker logs it. */
+  takeRenewalFailure(): string | undefined {
+    return this.tokens?.takeRenewalFailure();
   }
 
   /** The Authorization header for the next call, and the token it carries (client credentials). */
@@ -347,9 +353,9 @@ export class ZendeskClient {
     RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | TooLargeOutcome | CursorRejectedOutcome | Body
   > {
     const what = `GET ${path}`;
-    let response;
+    let sent;
     try {
-      response = await this.send(what, path, call);
+      sent = await this.send(what, path, call);
     } catch (err) {
       if (!(err instanceof ZendeskTooLargeError)) throw err;
       // A smaller per_page makes a smaller answer; the specified endpoint has none, so retrying cannot help.
@@ -359,17 +365,8 @@ export class ZendeskClient {
           '(EXPORT_API=cursor), whose per_page the export lowers for such pages',
       );
     }
-    if (response.status === 401 && this.tokens) {
-      // A token Zendesk no longer takes (revoked, or expired on its clock): one new token, one more try.
-      response = await this.send(what, path, call);
-      if (response.status === 401) {
-        throw new ZendeskPermanentError(
-          `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
-            '(read) and that it is active, then `client resume`',
-          401,
-        );
-      }
-    }
+    const { response, token } = sent;
+    if (token) this.judgeToken(what, token, response.status);
     const receivedAt = Date.now();
     const { status } = response;
     const body = typeof response.data === 'string' ? response.data : String(response.data ?? '');
@@ -431,15 +428,37 @@ export class ZendeskClient {
     }
   }
 
-  /** One GET with the current credentials; a token Zendesk refuses is dropped, so the next try gets a new one. */
+  /**
+   * What Zendesk's answer says of the access token the call carried. A 401 drops it, and the call is not sent again
+   * now: a second call at once would skip the pacing of a rate-limited endpoint. The attempt fails instead, and the
+   * activity's retry (no sooner than the pacing allows) gets a new token. A 401 with a token obtained for such a retry
+   * is Zendesk refusing the client: permanent.
+   */
+  private judgeToken(what: string, token: AccessToken, status: number): void {
+    if (status >= 200 && status < 300) this.tokens!.accepted(token);
+    if (status !== 401) return;
+    if (this.tokens!.refused(token)) {
+      throw new ZendeskPermanentError(
+        `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
+          '(read) and that it is active, then `client resume`',
+        401,
+      );
+    }
+    throw new ZendeskTransientError(
+      `${what}: 401 Unauthorized: Zendesk refused the token of OAuth client ${this.tokenClientId()} (revoked, or ` +
+        'expired on its clock): the next try gets a new one',
+      401,
+    );
+  }
+
+  /** One GET with the current credentials, and the access token it carried (client credentials). */
   private async send(what: string, path: string, call: CallOptions) {
     const authorization = await this.authorization();
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
       const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
-      if (response.status === 401 && authorization.token) this.tokens!.refused(authorization.token);
-      return response;
+      return { response, token: authorization.token };
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
       const reason = deadline.aborted
@@ -568,58 +587,6 @@ function unauthorizedAdvice(auth: ZendeskAuth): string {
       );
     case 'oauth_client_credentials':
       return `OAuth client ${auth.clientId} was refused`;
-  }
-}
-
-/** The secrets of a client's configuration, in the forms they travel in. */
-function staticSecrets(auth: ZendeskAuth): string[] {
-  switch (auth.mode) {
-    case 'api_token':
-      return [`${auth.email}/token:${auth.apiToken}`, auth.apiToken];
-    case 'oauth_access_token':
-      return [auth.accessToken];
-    case 'oauth_client_credentials':
-      return [auth.clientSecret];
-  }
-}
-
-/** Tokens kept for redaction: the current one and a few before it (a late error may still echo one). */
-const TRANSIENT_SECRETS_KEPT = 4;
-
-/**
- * Blanks this client's credentials in text that came back from the server (an error page or a proxy that echoes
- * the request), in every form they travel in, and any Basic or Bearer authorization value, before it reaches an
- * error.
- */
-class Redactor {
-  private forms: string[] = [];
-  private readonly transient: string[] = [];
-
-  constructor(private readonly fixed: string[]) {
-    this.rebuild();
-  }
-
-  addTransient(secret: string): void {
-    this.transient.push(secret);
-    if (this.transient.length > TRANSIENT_SECRETS_KEPT) this.transient.shift();
-    this.rebuild();
-  }
-
-  redact(text: string): string {
-    let out = text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=_.~-]+/gi, '$1 [redacted]');
-    for (const form of this.forms) out = out.split(form).join('[redacted]');
-    return out;
-  }
-
-  private rebuild(): void {
-    const forms = new Set<string>();
-    for (const secret of [...this.fixed, ...this.transient].filter((s) => s.length >= 4)) {
-      forms.add(secret);
-      forms.add(encodeURIComponent(secret));
-      forms.add(Buffer.from(secret).toString('base64'));
-      forms.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
-    }
-    this.forms = [...forms].sort((a, b) => b.length - a.length);
   }
 }
 

@@ -20,7 +20,13 @@ import {
 } from '../../src/activities';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { PageStaging } from '../../src/codec/staged-pages';
-import { DEFAULT_CREDENTIALS, startEmulator, type Emulator, type FaultSpec } from '../../src/emulator';
+import {
+  DEFAULT_CREDENTIALS,
+  DEFAULT_OAUTH_CLIENT,
+  startEmulator,
+  type Emulator,
+  type FaultSpec,
+} from '../../src/emulator';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
 import { SqliteSink } from '../../src/storage/sqlite';
 import { ZendeskClient } from '../../src/zendesk/client';
@@ -379,6 +385,43 @@ describe('fetchPage', () => {
       await failureOf(() => fetchWithFault({ kind: 'status', status: 500 }));
       expect((await asPage(fetchPage(0))).rows).toHaveLength(1000);
     });
+  });
+});
+
+describe('fetchPage with OAuth client credentials', () => {
+  test('a token renewal that fails while the token still serves: the page is fetched, the failure logged', async () => {
+    const oauth = await startEmulator({
+      ticketCount: 50,
+      windowSeconds: 0,
+      oauthClients: [DEFAULT_OAUTH_CLIENT],
+      oauthTokenTtlSeconds: 5,
+    });
+    try {
+      const auth = {
+        mode: 'oauth_client_credentials' as const,
+        ...DEFAULT_OAUTH_CLIENT,
+        scope: 'read',
+        tokenTtlSeconds: 3600,
+      };
+      const acts = activitiesWith(client({ baseUrl: oauth.url, auth }));
+      expect((await asPage(fetchPage(0, acts))).rows).toHaveLength(50);
+      const obtained = Date.now();
+      // A 5 s token is renewed 1 s before it expires; when that fails, it serves on until 0.25 s before.
+      await new Promise((resolve) => setTimeout(resolve, obtained + 4150 - Date.now()));
+      oauth.injectTokenFaults([{ kind: 'status', status: 503 }]);
+      const logged = logs.length;
+      expect((await asPage(fetchPage(0, acts))).rows).toHaveLength(50);
+      expect(oauth.stats()).toMatchObject({ tokenGrants: 1, tokenErrors: 1, calls: 2, unauthenticatedCalls: 0 });
+      expect(logs.slice(logged)).toContainEqual(
+        expect.objectContaining({
+          level: 'WARN',
+          message: 'OAuth token renewal failed; the current token serves until it expires',
+          meta: expect.objectContaining({ account, failure: expect.stringMatching(/oauth\/tokens .*: 503/) }),
+        }),
+      );
+    } finally {
+      await oauth.close();
+    }
   });
 });
 

@@ -7,7 +7,9 @@ import {
 } from '../../src/emulator';
 import { ExportApi } from '../../src/shared';
 import { Checkpoint } from '../../src/storage/sink';
-import { ExportStatus } from '../../src/workflows/messages';
+import { ExportStatus, resumeSignal } from '../../src/workflows/messages';
+import { fetchRunHistories } from '../helpers/histories';
+import { leaksIn, leaksOf } from '../helpers/secret-forms';
 import {
   exportCaseOptions,
   Harness,
@@ -978,6 +980,9 @@ function oauthOptions(api: ExportApi): HarnessOptions {
   return options(api, { emulator: { oauthClients: [DEFAULT_OAUTH_CLIENT] }, auth: OAUTH_CLIENT });
 }
 
+/** A client whose secret changes when URL-encoded or JSON-escaped, so that every form of it is looked for. */
+const QUOTED_CLIENT = { clientId: 'zte-quoted-client', clientSecret: 'zte"q\\9/+Kf=2 x!7#Lm' };
+
 describe.each(['exports', 'cursor'] as const)('the token endpoint fails (%s endpoint)', (api) => {
   test.concurrent.each([
     { name: '500', fault: { kind: 'status', status: 500 } as FaultSpec, retryMs: 5000 },
@@ -997,6 +1002,60 @@ describe.each(['exports', 'cursor'] as const)('the token endpoint fails (%s endp
       expect(unauthenticatedCalls).toBe(0);
       expect((await h.status()).lastError).toBeNull();
     }),
+  );
+
+  test.concurrent(
+    'a token endpoint quoting the secret: backs off, then blocks, redacted; cleared and resumed, complete',
+    () =>
+      withHarness(
+        options(api, { emulator: { oauthClients: [QUOTED_CLIENT] }, auth: { ...OAUTH_CLIENT, ...QUOTED_CLIENT } }),
+        async (h) => {
+          const secret = QUOTED_CLIENT.clientSecret;
+          // A firewall that explains its refusals by quoting the request body: once a 500, then a 401 until cleared.
+          h.emulator.injectTokenFaults([
+            { kind: 'echo', status: 500 },
+            { kind: 'echo', status: 401, count: 1000 },
+          ]);
+          await h.startWorkflow();
+          const quoted = /\((request_rejected: Blocked: POST \/oauth\/tokens \{.*"client_secret":"\[redacted\]".*)\)/;
+          // The 500: the fetchPage activity backs off (its pending attempt shows the error), the secret blanked.
+          const failed = await failedFetchAttempt(h);
+          expect(failed).toEqual({ attempt: 2, message: expect.stringMatching(/: 500 \(request_rejected/) });
+          expect(failed.message).toMatch(quoted);
+          expect(leaksOf(secret, failed.message)).toEqual([]);
+          // The 401: blocked, visibly, the secret blanked; nothing asked of the ticket endpoints.
+          const blocked = await waitFor('blocked', async () => {
+            const s = await h.status();
+            return s.blocked ? s : undefined;
+          });
+          expect(blocked.lastError).toMatch(/OAuth client zte-quoted-client\): 401 \(request_rejected/);
+          expect(blocked.lastError).toMatch(quoted);
+          expect(leaksIn(secret, blocked)).toEqual([]);
+          expect(h.emulator.stats().calls).toBe(0);
+
+          h.emulator.clearTokenFaults();
+          await h.handle.signal(resumeSignal);
+          await h.waitForTruth(45_000);
+          const end = await h.status();
+          expect({ blocked: end.blocked, lastError: end.lastError }).toEqual({ blocked: false, lastError: null });
+          expect(h.emulator.stats().tokenLog.map((e) => e.status)).toEqual([500, 401, 200]);
+          // Both refusals are in the history (the retried attempt's and the blocking one), each without the secret.
+          const runs = await fetchRunHistories(h.client, h.workflowId);
+          const history = runs.map((run) => run.json).join('\n');
+          expect(history).toMatch(
+            /"lastFailure": \{\s*"message": "POST [^"]+ \(OAuth client zte-quoted-client\): 500 /,
+          );
+          expect(history).toMatch(/"message": "POST [^"]+ \(OAuth client zte-quoted-client\): 401 /);
+          expect(leaksOf(secret, history)).toEqual([]);
+          expect(
+            leaksIn(
+              secret,
+              runs.map((run) => JSON.parse(run.json) as unknown),
+            ),
+          ).toEqual([]);
+          expect(leaksIn(secret, end)).toEqual([]);
+        },
+      ),
   );
 
   test.concurrent('invalid_client: blocked, the message names the client id and never the secret', () =>

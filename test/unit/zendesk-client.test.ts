@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ConnectProxyAgent } from '../../src/zendesk/connect-proxy';
 import { ZendeskClient } from '../../src/zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../../src/zendesk/errors';
+import { leaksOf } from '../helpers/secret-forms';
 
 // Local servers that misbehave in the ways the Zendesk client must survive: no emulator needed.
 
@@ -151,6 +152,31 @@ describe('the Zendesk HTTP client', () => {
     expect(err).toBeInstanceOf(ZendeskTransientError);
     expect(err.message).toMatch(/unreadable JSON \(invalid JSON at position \d+\) in \d+ bytes/);
     expect(err.message).not.toMatch(/secret|oops/);
+  });
+
+  test('an error body that quotes the credentials in any encoding: each form blanked in the error', async () => {
+    const token = 'zd+tok/9"x\\y=z!q';
+    const pair = `a@b.test/token:${token}`;
+    const quotes = [
+      token,
+      JSON.stringify({ token }),
+      encodeURIComponent(token).toLowerCase(),
+      new URLSearchParams({ token }).toString(),
+      Buffer.from(`x${pair}`).toString('base64'),
+      Buffer.from(`xy${token}`).toString('base64url'),
+      Buffer.from(token).toString('hex'),
+    ];
+    let quote = '';
+    const url = await serve((_req, res) => {
+      res.writeHead(502, { 'Content-Type': 'text/plain' }).end(`bad gateway; request: ${quote}`);
+    });
+    const zendesk = client(url, { auth: { mode: 'api_token', email: 'a@b.test', apiToken: token } });
+    for (quote of quotes) {
+      const err = await failure(zendesk.fetchExportPage(0));
+      expect(err).toBeInstanceOf(ZendeskTransientError);
+      expect(err.message).toMatch(/: 502 bad gateway; request: /);
+      expect({ quote, leaks: leaksOf(token, err.message) }).toEqual({ quote, leaks: [] });
+    }
   });
 
   test('HTTP_PROXY and HTTPS_PROXY of the environment are not used', async () => {
