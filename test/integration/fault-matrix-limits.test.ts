@@ -116,9 +116,10 @@ describe('the blob store down with the database (postgres sink, pages staged out
     const outage = new SinkOutage();
     const gapMs = 3000; // 20 calls a minute
     await withHarness(
-      options('cursor', 2500, {
+      options('cursor', 1500, {
         sink: 'postgres',
-        emulator: { descriptionBytes: [4000, 4000] },
+        // 20 MB pages: even gzipped they are far above the 256 KiB a payload may keep in the history.
+        emulator: { descriptionBytes: [20_000, 20_000] },
         input: { requestsPerMinute: 20 },
         workerSink: (sink) => outage.wrap(sink),
         workerBlobStore: (store) => outage.wrapBlobStore(store),
