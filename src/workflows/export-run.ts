@@ -452,7 +452,11 @@ export class ExportRun extends ExportView {
       try {
         this.showDetails(summary);
         const store = patched(PERSIST_LOCALLY) ? persistLocally : persist;
-        return await store.executeWithOptions({ summary }, [write]);
+        const stored = await store.executeWithOptions({ summary }, [write]);
+        // A result that cannot be read proves nothing was stored: it is retried like a failed persist.
+        const unreadable = undecodableReason(stored);
+        if (unreadable !== undefined) throw new Error(`persist result could not be decoded (${unreadable})`);
+        return stored;
       } catch (err) {
         if (failureType(err) === STAGED_PAGE_GONE) {
           // Retrying cannot bring the staged page back: the loop fetches it again from the same cursor.
@@ -507,6 +511,8 @@ export class ExportRun extends ExportView {
     for (let attempt = 1; ; attempt++) {
       try {
         const checkpoint = await loadCheckpoint(this.input.account);
+        const unreadable = undecodableReason(checkpoint);
+        if (unreadable !== undefined) throw new Error(`the checkpoint could not be decoded (${unreadable})`);
         this.state.lastError = null;
         return checkpoint;
       } catch (err) {
