@@ -8,7 +8,7 @@ import { withHeartbeat } from './heartbeat';
 import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
 import { fitsInHistory, inlinePage, pageJson, ReadPage, summarizePage } from './page-summary';
-import { FetchPageInput, FetchPageResult, PageContent } from './types';
+import { FetchPageInput, FetchPageResult, PageContent, PageSummary } from './types';
 import { SetAsideTicket, ticketIdText } from '../storage/sink';
 import type { PageStaging } from '../codec/staged-pages';
 import { PayloadTooLargeError } from '../codec/limits';
@@ -94,14 +94,18 @@ function readPage(outcome: PageOutcome): ReadPage {
  * The page's summary for the workflow, and its content: inline when small, else staged in the blob store, so that no
  * page comes near the history's payload limits and no workflow task depends on the blob store.
  */
-async function pageForTheWorkflow(page: ReadPage, staging: PageStaging, account: string) {
+async function pageForTheWorkflow(
+  page: ReadPage,
+  staging: PageStaging,
+  account: string,
+): Promise<{ summary: PageSummary; content: PageContent }> {
   const json = pageJson(page);
   const bytes = Buffer.byteLength(json, 'utf8');
   const summary = summarizePage(page, bytes);
-  if (fitsInHistory(bytes)) return { summary, content: inlinePage(page) as PageContent };
+  if (fitsInHistory(bytes)) return { summary, content: inlinePage(page) };
   const staged = await staging.stage(json, owningWorkflow());
   log.info('Page staged out of the history', { account, bytes, tickets: summary.tickets, blob: staged.staged });
-  return { summary, content: staged as PageContent };
+  return { summary, content: staged };
 }
 
 /** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
