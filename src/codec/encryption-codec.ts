@@ -1,4 +1,4 @@
-import { defaultPayloadConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { undecodablePayload } from '../shared';
@@ -6,6 +6,8 @@ import { undecodablePayload } from '../shared';
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 export const CIPHER_METADATA = 'encryption-cipher';
+/** The setting that accepts what a key does not vouch for, during a migration. */
+export const ALLOW_PLAINTEXT_SETTING = 'PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT';
 const CIPHER = 'AES256GCM';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -37,6 +39,24 @@ export interface EncryptionCodecOptions {
    * payload it could not read. `marker` (codec endpoint): the payload shows as the undecodable marker with the reason.
    */
   onMissingKey?: 'fail' | 'marker';
+  /**
+   * PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT, for a migration: with a current key, accept payloads that are not encrypted.
+   * Otherwise they decode to the undecodable marker when a key is current.
+   */
+  allowPlaintext?: boolean;
+  /** Told of each payload accepted only because of allowPlaintext: never its content. */
+  onLetThrough?: (event: LetThrough) => void;
+  /** The codec endpoint's view: shows plaintext payloads as they are (it decodes for display, for no workflow). */
+  forDisplay?: boolean;
+}
+
+/** A payload that only PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT let through: what it was, for whom; never its content. */
+export interface LetThrough {
+  kind: 'plaintext';
+  /** Its metadata's encoding (json/plain, binary/gzip…), shortened. */
+  encoding: string;
+  /** The workflow it was decoded for; undefined: no context (a payload read by hand). */
+  workflowId?: string;
 }
 
 /** A payload under a key this process does not have: a worker given that key can read it. */
@@ -45,23 +65,49 @@ export class MissingEncryptionKeyError extends Error {}
 /**
  * AES-256-GCM over each whole payload (its metadata included), with a fresh 96-bit nonce per payload: what reaches
  * the Temporal server, its history and the claim-check store is ciphertext. Decryption takes the current key and any
- * earlier ones, so a key can be rotated while runs are open. A payload written before encryption (no such metadata)
- * passes through unchanged, so older histories stay readable.
+ * earlier ones, so a key can be rotated while runs are open.
+ *
+ * With a current key, a payload that is not encrypted decodes to the undecodable marker unless `allowPlaintext`:
+ * whoever can write to the namespace could have sent it. Without a current key, plaintext passes: encryption is not
+ * required.
  */
 export class EncryptionCodec implements PayloadCodec {
   private readonly current?: EncryptionKey;
   private readonly byId: Map<string, EncryptionKey>;
   private readonly onMissingKey: 'fail' | 'marker';
+  private readonly allowPlaintext: boolean;
+  private readonly onLetThrough?: (event: LetThrough) => void;
+  private readonly forDisplay: boolean;
+  /** How many payloads allowPlaintext let through, by kind, since this codec was made. */
+  readonly letThrough = { plaintext: 0 };
 
-  constructor({ current, previous = [], onMissingKey = 'fail' }: EncryptionCodecOptions = {}) {
+  constructor({
+    current,
+    previous = [],
+    onMissingKey = 'fail',
+    allowPlaintext = false,
+    onLetThrough,
+    forDisplay = false,
+  }: EncryptionCodecOptions = {}) {
     this.current = current;
     this.byId = new Map([...previous, ...(current ? [current] : [])].map((k) => [k.id, k]));
     this.onMissingKey = onMissingKey;
+    this.allowPlaintext = allowPlaintext;
+    this.onLetThrough = onLetThrough;
+    this.forDisplay = forDisplay;
   }
 
-  /** The same keys, showing a payload under a missing key as a marker (the codec endpoint's view). */
+  /**
+   * The codec endpoint's view, for the Web UI: the same keys; a payload under a missing key shows as a marker, a
+   * plaintext one as it is: it decodes for display, never for a workflow.
+   */
   withMarkers(): EncryptionCodec {
-    return new EncryptionCodec({ current: this.current, previous: [...this.byId.values()], onMissingKey: 'marker' });
+    return new EncryptionCodec({
+      current: this.current,
+      previous: [...this.byId.values()],
+      onMissingKey: 'marker',
+      forDisplay: true,
+    });
   }
 
   /** The id of the key new payloads are encrypted with; undefined: they are not. */
@@ -81,19 +127,45 @@ export class EncryptionCodec implements PayloadCodec {
     });
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
+  /**
+   * Decodes for the workflow of `context` (the SDK gives one for every payload of a workflow and its activities, in
+   * the worker and the client; it is named in what is let through). What this process cannot accept becomes the
+   * undecodable marker with the reason: thrown here, it would fail every workflow task that carries it (a signal stays
+   * in history for good); the marker gets a signal ignored, an update rejected. Only a missing key throws (`fail`): a
+   * worker with that key can read it.
+   */
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const workflowId = workflowIdOf(context);
     return payloads.map((payload) => {
-      const encoding = payload.metadata?.encoding;
-      if (!encoding || new TextDecoder().decode(encoding) !== ENCRYPTED_ENCODING) return payload;
       try {
-        return this.open(payload);
+        return this.decodeOne(payload, workflowId);
       } catch (err) {
         if (err instanceof MissingEncryptionKeyError && this.onMissingKey === 'fail') throw err;
-        // Altered or forged: no key will ever read it, and thrown here it would fail every workflow task that carries
-        // it (a signal stays in history for good). The marker gets a signal ignored and an update rejected.
         return defaultPayloadConverter.toPayload(undecodablePayload((err as Error).message));
       }
     });
+  }
+
+  private decodeOne(payload: Payload, workflowId: string | undefined): Payload {
+    const encoding = encodingOf(payload);
+    if (encoding !== ENCRYPTED_ENCODING) {
+      if (!this.current || this.forDisplay) return payload;
+      if (!this.allowPlaintext) {
+        const shown = encoding !== undefined ? printable(encoding) : 'no encoding';
+        throw new Error(
+          `a plaintext payload (${shown}) where encryption is required: refused, since anyone who can write to the ` +
+            `namespace could have sent it; ${ALLOW_PLAINTEXT_SETTING}=true accepts it during a migration`,
+        );
+      }
+      this.let({ kind: 'plaintext', encoding: encoding ?? '', workflowId });
+      return payload;
+    }
+    return this.open(payload);
+  }
+
+  private let(event: LetThrough): void {
+    this.letThrough[event.kind]++;
+    this.onLetThrough?.({ ...event, encoding: printable(event.encoding) });
   }
 
   private open(payload: Payload): Payload {
@@ -125,4 +197,21 @@ export class EncryptionCodec implements PayloadCodec {
     }
     return temporal.api.common.v1.Payload.decode(plain);
   }
+}
+
+/** The workflow that owns the payloads of a context: the workflow itself, or the one that scheduled the activity. */
+function workflowIdOf(context: SerializationContext | undefined): string | undefined {
+  return context?.workflowId || undefined;
+}
+
+function encodingOf(payload: Payload): string | undefined {
+  const encoding = payload.metadata?.encoding;
+  return encoding ? new TextDecoder().decode(encoding) : undefined;
+}
+
+/** Metadata from the wire, fit for a log line or a status warning: printable, and short. */
+function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

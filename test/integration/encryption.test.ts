@@ -1,6 +1,8 @@
 import { temporal } from '@temporalio/proto';
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { fetchRunHistories, replayHistories } from '../../bench/support/histories';
 import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
@@ -8,8 +10,10 @@ import { ENCRYPTED_ENCODING, EncryptionCodec, encryptionKey, KEY_ID_METADATA } f
 import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { startCodecServer } from '../../src/codec/codec-server';
 import { FullTicket } from '../../src/emulator';
+import { temporalBinary } from '../../src/dev-server';
 import { undecodableReason } from '../../src/shared';
-import { Harness, startHarness, testEnv, waitFor } from '../helpers/harness';
+import { pauseSignal } from '../../src/workflows/messages';
+import { Harness, spawnWorker, startHarness, testEnv, waitFor, WorkerProcess } from '../helpers/harness';
 
 jest.setTimeout(240_000);
 
@@ -17,6 +21,15 @@ const FAST = { windowSeconds: 0, incrementalRequestsPerMinute: 0, incrementalMin
 
 function keys(current: Buffer, ...previous: Buffer[]): EncryptionSettings {
   return { off: false, current: encryptionKey(current), previous: previous.map((k) => encryptionKey(k)) };
+}
+
+/** `temporal workflow signal` with JSON input: what anyone who can write to the namespace can send, without a key. */
+async function plaintextSignal(h: Harness, name: string, input: unknown): Promise<void> {
+  const args = ['workflow', 'signal', '--address', testEnv().address, '--namespace', 'default'];
+  args.push('--workflow-id', h.workflowId, '--name', name, '--input', JSON.stringify(input));
+  await promisify(execFile)(temporalBinary(), args, {
+    env: { PATH: process.env.PATH, TEMPORAL_CONFIG_FILE: '/dev/null' },
+  });
 }
 
 function text(bytes: Uint8Array | null | undefined): string {
@@ -274,3 +287,72 @@ describe('payload encryption through the workflow', () => {
     await h.waitForTruth(120_000);
   });
 });
+
+describe('forged or replayed payloads, with a key', () => {
+  let h: Harness | undefined;
+  let worker: WorkerProcess | undefined;
+
+  afterEach(async () => {
+    worker?.child.kill('SIGTERM');
+    await worker?.exited;
+    await h?.close();
+    h = worker = undefined;
+  });
+
+  /** A running export, paused once it stored a page: its cursor then moves only by an operator's reset. */
+  async function pausedExport(harness: Harness) {
+    await waitFor('a stored page', async () => (await harness.status()).pages >= 1, 60_000);
+    await harness.handle.signal(pauseSignal);
+    return waitFor('paused', async () => {
+      const status = await harness.status();
+      return status.paused && status.phase === 'paused' && status;
+    });
+  }
+
+  test('a plaintext signal (temporal workflow signal, no key) is ignored, with a warning in status', async () => {
+    const hh = (h = await startHarness({
+      emulator: { ...FAST, ticketCount: 2000 },
+      input: { api: 'cursor', perPage: 100, requestsPerMinute: 60, pollIntervalSeconds: 0.5 },
+      encryption: keys(randomBytes(32)),
+    }));
+    const before = await pausedExport(hh);
+    await plaintextSignal(hh, 'resetCursor', { startTime: 1234567 });
+    const status = await waitFor('the signal ignored', async () => {
+      const s = await hh.status();
+      return s.warnings.some((w) => w.includes(' resetCursor signal ignored: ')) && s;
+    });
+    expect(status.warnings.find((w) => w.includes(' resetCursor signal ignored: '))).toMatch(
+      / resetCursor signal ignored: its payload could not be decoded \(a plaintext payload \(json\/plain\) where encryption is required.*PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true accepts it during a migration/,
+    );
+    expect(status.cursor).toBe(before.cursor);
+    const events = (await hh.handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
+  });
+
+  test('PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true (a migration): accepted, with warnings in the log, never the content', async () => {
+    const hh = (h = await startHarness({
+      worker: false,
+      emulator: { ...FAST, ticketCount: 2000 },
+      input: { api: 'cursor', perPage: 100, requestsPerMinute: 60, pollIntervalSeconds: 0.5 },
+      encryption: keys(randomBytes(32)),
+    }));
+    const child = (worker = spawnWorker(hh, { PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'true' }));
+    await pausedExport(hh);
+    await plaintextSignal(hh, 'resetCursor', { startTime: 1234567 });
+    await waitFor('the reset applied', async () => (await hh.status()).cursor === 1234567);
+    await waitFor('the warning', () => child.output().includes('accepted a plaintext payload'), 10_000);
+    expect(child.output()).toMatch(/WARN.*PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true: plaintext payloads.*are accepted/);
+    const entry = logEntries(child.output()).find((e) => e.includes('accepted a plaintext payload'))!;
+    expect(entry).toMatch(
+      /\[WARN\] Payload encryption: accepted a plaintext payload \(PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true\)/,
+    );
+    expect(entry).toContain(`workflowId: '${hh.workflowId}'`);
+    expect(entry).toContain(`encoding: 'json/plain'`);
+    expect(child.output()).not.toContain('startTime');
+  });
+});
+
+/** A process's log, one entry per line that starts with a timestamp (an entry's attributes span lines). */
+function logEntries(output: string): string[] {
+  return output.split(/\n(?=\d{4}-\d\d-\d\dT)/);
+}

@@ -1,4 +1,4 @@
-import { defaultPayloadConverter, Payload } from '@temporalio/common';
+import { defaultPayloadConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,12 +7,15 @@ import {
   EncryptionCodec,
   encryptionKey,
   KEY_ID_METADATA,
+  LetThrough,
   MissingEncryptionKeyError,
 } from '../../src/codec/encryption-codec';
 import {
   describeEncryption,
+  encryptionCodecOf,
   encryptionProblems,
   ensureKeyFile,
+  letThroughWarnings,
   readEncryptionSettings,
 } from '../../src/codec/encryption-keys';
 import { undecodableReason } from '../../src/shared';
@@ -48,9 +51,10 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
     expect(Buffer.from(a.data!).subarray(0, 12).equals(Buffer.from(b.data!).subarray(0, 12))).toBe(false);
   });
 
-  test('payloads written before encryption pass through unchanged (old histories stay readable)', async () => {
+  test('without a current key (none, or old keys only while turning encryption off), plaintext passes unchanged', async () => {
     const plain = payloadOf(TICKET);
-    expect(await new EncryptionCodec({ current: key }).decode([plain])).toEqual([plain]);
+    expect(await new EncryptionCodec().decode([plain])).toEqual([plain]);
+    expect(await new EncryptionCodec({ previous: [key] }).decode([plain])).toEqual([plain]);
   });
 
   test('rotation: a payload under the old key decodes with the new key current; new payloads use the new key', async () => {
@@ -86,6 +90,58 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
     data[20] ^= 0xff;
     const reason = undecodableReason(valueOf((await codec.decode([{ ...sealed, data }]))[0]));
     expect(reason).toMatch(/failed authentication/);
+  });
+});
+
+const A = 'zendesk-export-acme';
+
+function workflowContext(workflowId: string): SerializationContext {
+  return { type: 'workflow', namespace: 'default', workflowId };
+}
+
+/** What the worker gives an activity's input and result: the workflow that scheduled it. */
+function activityContext(workflowId: string, isLocal = false): SerializationContext {
+  return { type: 'activity', namespace: 'default', workflowId, activityId: '7', isLocal };
+}
+
+async function reasonOf(codec: PayloadCodec, payload: Payload, context?: SerializationContext) {
+  return undecodableReason(valueOf((await codec.decode([payload], context))[0]));
+}
+
+/** PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true, with what it lets through. */
+function migrationCodec(current: ReturnType<typeof encryptionKey>) {
+  const letThrough: LetThrough[] = [];
+  const codec = new EncryptionCodec({ current, allowPlaintext: true, onLetThrough: (event) => letThrough.push(event) });
+  return { codec, letThrough };
+}
+
+describe('with a key, only what the key vouches for is decoded', () => {
+  const key = encryptionKey(randomBytes(32));
+
+  test('a plaintext payload decodes to the undecodable marker, naming the setting that accepts it', async () => {
+    const codec: PayloadCodec = new EncryptionCodec({ current: key });
+    for (const context of [workflowContext(A), activityContext(A), undefined]) {
+      const reason = await reasonOf(codec, payloadOf({ startTime: 0 }), context);
+      expect(reason).toMatch(/^a plaintext payload \(json\/plain\) where encryption is required/);
+      expect(reason).toMatch(/PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true accepts it during a migration/);
+    }
+    // Whatever its encoding: gzip or a claim-check reference that were not encrypted are refused the same way.
+    const gzip = { metadata: { encoding: Buffer.from('binary/gzip') }, data: Buffer.from('x') };
+    expect(await reasonOf(codec, gzip, workflowContext(A))).toMatch(/^a plaintext payload \(binary\/gzip\)/);
+  });
+
+  test('PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: plaintext passes, counted and reported without its content', async () => {
+    const { codec, letThrough } = migrationCodec(key);
+    const plain = payloadOf(TICKET);
+    expect(await codec.decode([plain], workflowContext(A))).toEqual([plain]);
+    expect(letThrough).toEqual([{ kind: 'plaintext', encoding: 'json/plain', workflowId: A }]);
+    expect(codec.letThrough).toEqual({ plaintext: 1 });
+    expect(JSON.stringify(letThrough)).not.toContain('Refund');
+  });
+
+  test("the codec endpoint's view shows a plaintext payload as it is (it decodes for display, never for a workflow)", async () => {
+    const plain = payloadOf(TICKET);
+    expect(await new EncryptionCodec({ current: key }).withMarkers().decode([plain])).toEqual([plain]);
   });
 });
 
@@ -147,6 +203,19 @@ describe('readEncryptionSettings', () => {
     expect(problems.join('\n')).not.toContain(short);
   });
 
+  test('PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: true or false (default false); a bad value is named', () => {
+    const problems: string[] = [];
+    const env = { PAYLOAD_ENCRYPTION_KEY: keyText, PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'TRUE' };
+    const allowed = readEncryptionSettings(env, problems);
+    expect(problems).toEqual([]);
+    expect(allowed).toMatchObject({ off: false, allowPlaintext: true });
+    expect(readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY: keyText }, problems)).not.toMatchObject({
+      allowPlaintext: true,
+    });
+    readEncryptionSettings({ ...env, PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'sometimes' }, problems);
+    expect(problems).toEqual(['PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: true or false (default false)']);
+  });
+
   test('off explicitly; off with a key is a contradiction', () => {
     expect(readEncryptionSettings({ PAYLOAD_ENCRYPTION: 'off' }, [])).toEqual({ off: true });
     const problems: string[] = [];
@@ -192,4 +261,42 @@ test('an encrypted payload without a key id was not written by this codec: a mar
   const forged = { metadata: { encoding: Buffer.from('binary/encrypted') }, data: Buffer.from('x') };
   const [decoded] = await new EncryptionCodec().decode([forged]);
   expect(undecodableReason(defaultPayloadConverter.fromPayload(decoded))).toMatch(/without the encryption-key-id/);
+});
+
+describe('PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT, as the worker runs it', () => {
+  const keyText = randomBytes(32).toString('base64');
+
+  test('its codec accepts plaintext; the start-up line says so', async () => {
+    const settings = readEncryptionSettings(
+      { PAYLOAD_ENCRYPTION_KEY: keyText, PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'true' },
+      [],
+    );
+    const plain = payloadOf({ startTime: 0 });
+    const codec: PayloadCodec = encryptionCodecOf(settings);
+    expect(await codec.decode([plain], workflowContext(A))).toEqual([plain]);
+    expect(describeEncryption(settings)).toMatch(
+      /^AES-256-GCM, key [0-9a-f]{16}; plaintext payloads accepted \(PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true\)$/,
+    );
+    const strict: PayloadCodec = encryptionCodecOf(readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY: keyText }, []));
+    expect(undecodableReason(valueOf((await strict.decode([plain], workflowContext(A)))[0]))).toMatch(/plaintext/);
+  });
+
+  test('what it lets through is logged as a warning at the 1st, 10th, 100th… of a kind, never its content', async () => {
+    const warnings: [string, Record<string, unknown>][] = [];
+    const settings = readEncryptionSettings(
+      { PAYLOAD_ENCRYPTION_KEY: keyText, PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'true' },
+      [],
+    );
+    const codec: PayloadCodec = encryptionCodecOf(settings, {
+      onLetThrough: letThroughWarnings((message, attributes) => warnings.push([message, attributes])),
+    });
+    for (let i = 0; i < 12; i++) await codec.decode([payloadOf(TICKET)], workflowContext(A));
+    expect(warnings).toEqual(
+      [1, 10].map((count) => [
+        'Payload encryption: accepted a plaintext payload (PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true)',
+        { count, workflowId: A, encoding: 'json/plain' },
+      ]),
+    );
+    expect(JSON.stringify(warnings)).not.toContain('Refund');
+  });
 });
