@@ -131,9 +131,9 @@ async function run() {
     if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`);
     if (config.encryption?.off === false && config.encryption.current && config.encryption.allowPlaintext) {
       logger.warn(
-        'Payload encryption: PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true: plaintext payloads are accepted: anyone who ' +
-          'can write to the namespace can send them (signals, activity completions). Remove it once every run has ' +
-          'continued as new since the migration',
+        'Payload encryption: PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true: plaintext payloads, and encrypted ones bound to ' +
+          'no workflow, are accepted: anyone who can write to the namespace can send them (signals, activity ' +
+          'completions). Remove it once every run has continued as new since the migration',
       );
     }
     // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.

@@ -15,8 +15,8 @@ export interface EncryptionEnv {
 
 /**
  * The keys a process encrypts and decrypts with; `off`: explicitly none. `allowPlaintext`
- * (PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true, a migration): with a current key, payloads that are not encrypted are
- * accepted rather than refused.
+ * (PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true, a migration): with a current key, payloads that are not encrypted, or
+ * encrypted for no workflow, are accepted rather than refused.
  */
 export type EncryptionSettings =
   { off: true } | { off: false; current?: EncryptionKey; previous: EncryptionKey[]; allowPlaintext?: boolean };
@@ -118,8 +118,8 @@ export function encryptionCodecOf(
 export function letThroughWarnings(
   warn: (message: string, attributes: Record<string, unknown>) => void,
 ): (event: LetThrough) => void {
-  const counts = { plaintext: 0 };
-  const what = { plaintext: 'a plaintext payload' };
+  const counts = { plaintext: 0, unbound: 0 };
+  const what = { plaintext: 'a plaintext payload', unbound: 'an encrypted payload bound to no workflow' };
   return ({ kind, workflowId, encoding }) => {
     const count = ++counts[kind];
     if (!/^10*$/.test(String(count))) return;
@@ -149,7 +149,9 @@ export function describeEncryption(settings: EncryptionSettings | undefined): st
   if (!settings || settings.off) return 'off (PAYLOAD_ENCRYPTION=off): tickets are readable in the Temporal history';
   if (!settings.current) return 'off (no key; allowed on a loopback Temporal server only)';
   const older = settings.previous.length > 0 ? `, ${settings.previous.length} older for decryption` : '';
-  const migration = settings.allowPlaintext ? `; plaintext payloads accepted (${ALLOW_PLAINTEXT_SETTING}=true)` : '';
+  const migration = settings.allowPlaintext
+    ? `; plaintext and unbound payloads accepted (${ALLOW_PLAINTEXT_SETTING}=true)`
+    : '';
   return `AES-256-GCM, key ${settings.current.id}${older}${migration}`;
 }
 

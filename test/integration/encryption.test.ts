@@ -1,3 +1,4 @@
+import { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
@@ -30,6 +31,18 @@ async function plaintextSignal(h: Harness, name: string, input: unknown): Promis
   await promisify(execFile)(temporalBinary(), args, {
     env: { PATH: process.env.PATH, TEMPORAL_CONFIG_FILE: '/dev/null' },
   });
+}
+
+/** Runs a codec chain as the SDK does for a workflow's or an activity's payloads: with their context. */
+async function runChain(
+  codecs: PayloadCodec[],
+  op: 'encode' | 'decode',
+  payloads: Payload[],
+  context?: SerializationContext,
+) {
+  let result = payloads;
+  for (const codec of op === 'encode' ? codecs : [...codecs].reverse()) result = await codec[op](result, context);
+  return result;
 }
 
 function text(bytes: Uint8Array | null | undefined): string {
@@ -178,7 +191,8 @@ describe('payload encryption through the workflow', () => {
     expect(needles.filter((needle) => decoded.some((d) => d.includes(needle))).length).toBeGreaterThan(0);
 
     // Every run replays with the key, and only with it.
-    const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json }));
+    // Replayed under the workflow's own id: its payloads are bound to it.
+    const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json, workflowId: h!.workflowId }));
     const { bundlePath } = testEnv();
     await replayHistories(named, {
       bundlePath,
@@ -218,7 +232,7 @@ describe('payload encryption through the workflow', () => {
 
     const runs = await fetchRunHistories(h.client, h.workflowId);
     await replayHistories(
-      runs.map((run, i) => ({ name: `rotated-${i}`, json: run.json })),
+      runs.map((run, i) => ({ name: `rotated-${i}`, json: run.json, workflowId: h!.workflowId })),
       { bundlePath: testEnv().bundlePath, dataConverter: createDataConverter(h.blobStore, rotatedClient) },
     );
   });
@@ -290,13 +304,15 @@ describe('payload encryption through the workflow', () => {
 
 describe('forged or replayed payloads, with a key', () => {
   let h: Harness | undefined;
+  let other: Harness | undefined;
   let worker: WorkerProcess | undefined;
 
   afterEach(async () => {
     worker?.child.kill('SIGTERM');
     await worker?.exited;
     await h?.close();
-    h = worker = undefined;
+    await other?.close();
+    h = other = worker = undefined;
   });
 
   /** A running export, paused once it stored a page: its cursor then moves only by an operator's reset. */
@@ -350,9 +366,142 @@ describe('forged or replayed payloads, with a key', () => {
     expect(entry).toContain(`encoding: 'json/plain'`);
     expect(child.output()).not.toContain('startTime');
   });
+
+  test('a payload encrypted for another workflow is refused: as a signal, and as the result of a pending activity', async () => {
+    const key = randomBytes(32);
+    const input = { api: 'cursor' as const, perPage: 100, requestsPerMinute: 60, pollIntervalSeconds: 0.5 };
+    // Workflow A, another account under the same key: a page of its tickets, as its history holds it.
+    const a = (other = await startHarness({
+      emulator: { ...FAST, ticketCount: 300, seed: 7 },
+      input,
+      encryption: keys(key),
+    }));
+    await a.waitForTruth(60_000);
+    const codecs = createDataConverter(a.blobStore, encryptionCodecOf(keys(key))).payloadCodecs!;
+    const activityOfA: SerializationContext = {
+      type: 'activity',
+      namespace: 'default',
+      workflowId: a.workflowId,
+      isLocal: false,
+    };
+    const pageOfA = await (async () => {
+      for (const event of (await a.handle.fetchHistory()).events ?? []) {
+        const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        if (!payload) continue;
+        const [decoded] = await runChain(codecs, 'decode', [payload as Payload], activityOfA);
+        const value = JSON.parse(text(decoded.data)) as {
+          kind?: string;
+          rows?: { id: number }[];
+          afterCursor?: string;
+        };
+        if (value.kind === 'page' && value.rows?.length) return { payload: payload as Payload, value };
+      }
+      throw new Error("no page in A's history");
+    })();
+    expect(text(pageOfA.payload.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+    expect(text(pageOfA.payload.metadata?.['encryption-workflow-id'])).toBe(a.workflowId);
+
+    // Workflow B: its fetchPage held in flight by a slow Zendesk, then completed by "someone" with A's page.
+    const b = (h = await startHarness({
+      emulator: { ...FAST, ticketCount: 2000 },
+      input,
+      encryption: keys(key),
+      zendeskTimeoutMs: 60_000,
+    }));
+    await pausedExport(b);
+    // A's reset signal, as A's client encoded it, sent to B.
+    const [resetForA] = await runChain(codecs, 'encode', [defaultPayload({ startTime: 1234567 })], {
+      type: 'workflow',
+      namespace: 'default',
+      workflowId: a.workflowId,
+    });
+    await b.client.workflowService.signalWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: b.workflowId },
+      signalName: 'resetCursor',
+      input: { payloads: [resetForA] },
+      identity: 'replayer',
+    });
+    const ignored = await waitFor('the signal ignored', async () =>
+      (await b.status()).warnings.find((w) => w.includes(' resetCursor signal ignored: ')),
+    );
+    expect(ignored).toContain(`a payload encrypted for workflow ${a.workflowId}, given to workflow ${b.workflowId}`);
+    expect((await b.status()).cursor).not.toBe(1234567);
+
+    b.emulator.injectFaults([{ kind: 'slow', delayMs: 45_000, count: 1 }]);
+    await b.handle.signal('resume');
+    const pending = await waitFor(
+      'fetchPage in flight',
+      async () => {
+        const { raw } = await b.handle.describe();
+        return raw.pendingActivities?.find((p) => p.activityType?.name === 'fetchPage' && p.state === 2);
+      },
+      30_000,
+    );
+    const storedBefore = sinkOf(b);
+    await b.client.workflowService.respondActivityTaskCompletedById({
+      namespace: 'default',
+      workflowId: b.workflowId,
+      activityId: pending.activityId,
+      result: { payloads: [pageOfA.payload] },
+      identity: 'replayer',
+    });
+    // The refusal names both workflows: today the workflow fails its task on an undecodable fetchPage result (and
+    // keeps failing it); once it sets such a result aside, its status says so.
+    const refusal = `a payload encrypted for workflow ${a.workflowId}, given to workflow ${b.workflowId}`;
+    await waitFor(
+      'the refusal',
+      async () => {
+        const events = (await b.handle.fetchHistory()).events ?? [];
+        if (events.some((e) => e.workflowTaskFailedEventAttributes?.failure?.message?.includes(refusal))) return true;
+        // A workflow whose task fails answers no query: its query is given up after a while.
+        const status = await b.client.connection
+          .withDeadline(Date.now() + 2000, () => b.status())
+          .catch(() => undefined);
+        return status && [status.lastError ?? '', ...status.warnings].some((w) => w.includes(refusal));
+      },
+      60_000,
+    );
+    const storedAfter = sinkOf(b);
+    // A's tickets are told from B's by their time and text (another seed): A's own sink holds them, B's none.
+    const rowsOfA = new Set(pageOfA.value.rows!.map(ticketKey));
+    expect(sinkOf(a).rows.filter((data) => rowsOfA.has(ticketKey(JSON.parse(data)))).length).toBe(rowsOfA.size);
+    expect(storedAfter.rows.filter((data) => rowsOfA.has(ticketKey(JSON.parse(data))))).toEqual([]);
+    expect(storedAfter.checkpoint?.after_cursor).not.toBe(pageOfA.value.afterCursor);
+    expect(storedAfter.checkpoint).toEqual(storedBefore.checkpoint);
+  });
 });
+
+interface TicketRow {
+  id: number;
+  generated_timestamp?: number;
+  description?: string;
+}
+
+/** A ticket's version, told apart from another emulator's ticket of the same id (another seed). */
+function ticketKey(row: TicketRow): string {
+  return `${row.id} ${row.generated_timestamp} ${row.description}`;
+}
 
 /** A process's log, one entry per line that starts with a timestamp (an entry's attributes span lines). */
 function logEntries(output: string): string[] {
   return output.split(/\n(?=\d{4}-\d\d-\d\dT)/);
+}
+
+function defaultPayload(value: unknown): Payload {
+  return { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) };
+}
+
+/** What the sink holds for an export: its tickets as received, and its checkpoint. */
+function sinkOf(harness: Harness) {
+  const db = new Database(harness.dbFile, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT data FROM tickets WHERE account = ?').all(harness.account) as { data: string }[];
+    const checkpoint = db
+      .prepare('SELECT cursor, after_cursor FROM export_checkpoints WHERE account = ?')
+      .get(harness.account) as { cursor: number; after_cursor: string | null } | undefined;
+    return { rows: rows.map((r) => r.data), checkpoint };
+  } finally {
+    db.close();
+  }
 }

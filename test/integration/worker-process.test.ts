@@ -52,7 +52,7 @@ describe('the worker process', () => {
     const histories = await fetchRunHistories(h.client, h.workflowId);
     const converter = createDataConverter(h.blobStore, encryptionCodecOf(h.config.encryption));
     await replayAll(
-      histories.map((x) => ({ name: x.runId, json: x.json })),
+      histories.map((x) => ({ name: x.runId, json: x.json, workflowId: h.workflowId })),
       converter,
     );
   });

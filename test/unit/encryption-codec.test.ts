@@ -9,6 +9,7 @@ import {
   KEY_ID_METADATA,
   LetThrough,
   MissingEncryptionKeyError,
+  WORKFLOW_ID_METADATA,
 } from '../../src/codec/encryption-codec';
 import {
   describeEncryption,
@@ -94,6 +95,7 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
 });
 
 const A = 'zendesk-export-acme';
+const B = 'zendesk-export-globex';
 
 function workflowContext(workflowId: string): SerializationContext {
   return { type: 'workflow', namespace: 'default', workflowId };
@@ -102,6 +104,10 @@ function workflowContext(workflowId: string): SerializationContext {
 /** What the worker gives an activity's input and result: the workflow that scheduled it. */
 function activityContext(workflowId: string, isLocal = false): SerializationContext {
   return { type: 'activity', namespace: 'default', workflowId, activityId: '7', isLocal };
+}
+
+function text(bytes: Uint8Array | null | undefined): string | undefined {
+  return bytes ? new TextDecoder().decode(bytes) : undefined;
 }
 
 async function reasonOf(codec: PayloadCodec, payload: Payload, context?: SerializationContext) {
@@ -135,13 +141,81 @@ describe('with a key, only what the key vouches for is decoded', () => {
     const plain = payloadOf(TICKET);
     expect(await codec.decode([plain], workflowContext(A))).toEqual([plain]);
     expect(letThrough).toEqual([{ kind: 'plaintext', encoding: 'json/plain', workflowId: A }]);
-    expect(codec.letThrough).toEqual({ plaintext: 1 });
+    expect(codec.letThrough).toEqual({ plaintext: 1, unbound: 0 });
     expect(JSON.stringify(letThrough)).not.toContain('Refund');
   });
 
   test("the codec endpoint's view shows a plaintext payload as it is (it decodes for display, never for a workflow)", async () => {
     const plain = payloadOf(TICKET);
     expect(await new EncryptionCodec({ current: key }).withMarkers().decode([plain])).toEqual([plain]);
+  });
+
+  test('a payload is bound to its workflow: the metadata names it, and it decodes for that workflow only', async () => {
+    const codec: PayloadCodec = new EncryptionCodec({ current: key });
+    const [sealed] = await codec.encode([payloadOf(TICKET)], workflowContext(A));
+    expect(text(sealed.metadata![WORKFLOW_ID_METADATA])).toBe(A);
+    expect(valueOf((await codec.decode([sealed], workflowContext(A)))[0])).toEqual(TICKET);
+    const reason = await reasonOf(codec, sealed, workflowContext(B));
+    expect(reason).toBe(
+      `a payload encrypted for workflow ${A}, given to workflow ${B}: refused (replayed from another workflow?)`,
+    );
+  });
+
+  test("an activity's input and result are bound to the workflow that scheduled it (local activities too)", async () => {
+    const codec: PayloadCodec = new EncryptionCodec({ current: key });
+    const [result] = await codec.encode([payloadOf(TICKET)], activityContext(A));
+    const [local] = await codec.encode([payloadOf(TICKET)], activityContext(A, true));
+    expect(text(result.metadata![WORKFLOW_ID_METADATA])).toBe(A);
+    expect(valueOf((await codec.decode([result], activityContext(A)))[0])).toEqual(TICKET);
+    expect(valueOf((await codec.decode([local], activityContext(A, true)))[0])).toEqual(TICKET);
+    expect(await reasonOf(codec, result, activityContext(B))).toMatch(
+      `encrypted for workflow ${A}, given to workflow ${B}`,
+    );
+    expect(await reasonOf(codec, local, workflowContext(B))).toMatch(
+      `encrypted for workflow ${A}, given to workflow ${B}`,
+    );
+    // The refusal needs no key: a process with another key refuses it the same way rather than failing the task.
+    const stranger: PayloadCodec = new EncryptionCodec({ current: encryptionKey(randomBytes(32)) });
+    expect(await reasonOf(stranger, result, activityContext(B))).toMatch(`given to workflow ${B}`);
+  });
+
+  test('the binding is authenticated: another workflow id in the metadata, or none, fails authentication', async () => {
+    const codec: PayloadCodec = new EncryptionCodec({ current: key });
+    const [sealed] = await codec.encode([payloadOf(TICKET)], workflowContext(A));
+    const relabelled = { ...sealed, metadata: { ...sealed.metadata, [WORKFLOW_ID_METADATA]: Buffer.from(B) } };
+    expect(await reasonOf(codec, relabelled, workflowContext(B))).toMatch(/failed authentication/);
+    const { [WORKFLOW_ID_METADATA]: _, ...unbound } = sealed.metadata!;
+    expect(await reasonOf(migrationCodec(key).codec, { ...sealed, metadata: unbound }, workflowContext(B))).toMatch(
+      /failed authentication/,
+    );
+  });
+
+  test('without a context (the codec endpoint, a history read by hand) a bound payload decodes by its metadata', async () => {
+    const codec = new EncryptionCodec({ current: key });
+    const [sealed] = await (codec as PayloadCodec).encode([payloadOf(TICKET)], workflowContext(A));
+    expect(valueOf((await codec.decode([sealed]))[0])).toEqual(TICKET);
+    expect(valueOf((await codec.withMarkers().decode([sealed]))[0])).toEqual(TICKET);
+  });
+
+  test('encrypted without a binding (before binding, or by the codec endpoint): refused for a workflow unless allowed', async () => {
+    const [unbound] = await new EncryptionCodec({ current: key }).encode([payloadOf(TICKET)]);
+    expect(unbound.metadata![WORKFLOW_ID_METADATA]).toBeUndefined();
+    const codec: PayloadCodec = new EncryptionCodec({ current: key });
+    const reason = await reasonOf(codec, unbound, workflowContext(A));
+    expect(reason).toMatch(new RegExp(`^an encrypted payload bound to no workflow, given to workflow ${A}: refused`));
+    expect(reason).toMatch(/PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true accepts it during a migration/);
+    const { codec: migration, letThrough } = migrationCodec(key);
+    expect(valueOf((await migration.decode([unbound], workflowContext(A)))[0])).toEqual(TICKET);
+    expect(letThrough).toEqual([{ kind: 'unbound', encoding: 'binary/encrypted', workflowId: A }]);
+    // Read for display (the Web UI) or by hand: no workflow to check it against.
+    expect(valueOf((await codec.decode([unbound]))[0])).toEqual(TICKET);
+    // Old keys: a payload written before binding under a rotated-out key still decodes where it is allowed.
+    const rotated = new EncryptionCodec({
+      current: encryptionKey(randomBytes(32)),
+      previous: [key],
+      allowPlaintext: true,
+    });
+    expect(valueOf((await rotated.decode([unbound], workflowContext(A)))[0])).toEqual(TICKET);
   });
 });
 
@@ -275,7 +349,7 @@ describe('PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT, as the worker runs it', () => {
     const codec: PayloadCodec = encryptionCodecOf(settings);
     expect(await codec.decode([plain], workflowContext(A))).toEqual([plain]);
     expect(describeEncryption(settings)).toMatch(
-      /^AES-256-GCM, key [0-9a-f]{16}; plaintext payloads accepted \(PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true\)$/,
+      /^AES-256-GCM, key [0-9a-f]{16}; plaintext and unbound payloads accepted \(PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true\)$/,
     );
     const strict: PayloadCodec = encryptionCodecOf(readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY: keyText }, []));
     expect(undecodableReason(valueOf((await strict.decode([plain], workflowContext(A)))[0]))).toMatch(/plaintext/);
