@@ -24,6 +24,7 @@ import {
 } from './temporal-connection';
 import { loadTemporalProfile } from './temporal-profile';
 import { accountFor, DEFAULT_TASK_QUEUE, EXPORT_APIS, ExportApi } from './shared';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './zendesk/limits';
 import {
   API_TOKEN_END_DATE,
   DEFAULT_OAUTH_SCOPE,
@@ -234,6 +235,8 @@ const sinkEnv = z.object({
       message: 'must start with sqlite: (e.g. sqlite:.data/tickets.db) or postgres://',
     }),
   ZENDESK_TIMEOUT_SECONDS: seconds(60, { min: 1 }),
+  // A ticket dated further past the answer's Date header is set aside; no cursor passes the answer's time anyway.
+  ZENDESK_CLOCK_TOLERANCE_SECONDS: seconds(DEFAULT_CLOCK_TOLERANCE_SECONDS, { min: 0 }),
   BLOB_RETENTION_DAYS: z.string().default('7').pipe(numberOf('days', 1)),
   CODEC_SERVER_PORT: z
     .string()
@@ -303,6 +306,8 @@ export interface ZendeskSettings {
   /** How the worker signs in: OAuth client credentials, a pre-issued OAuth token, or an API token. */
   auth: ZendeskAuth;
   timeoutMs: number;
+  /** ZENDESK_CLOCK_TOLERANCE_SECONDS: how far past the answer's Date header a ticket may be dated. */
+  clockToleranceSeconds?: number;
   /** ZENDESK_HTTPS_PROXY: https calls tunnel through this proxy (CONNECT); undefined: direct, whatever HTTP(S)_PROXY say. */
   httpsProxy?: string;
 }
@@ -530,6 +535,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       baseUrl: entry.baseUrl,
       auth,
       timeoutMs: values.sink.ZENDESK_TIMEOUT_SECONDS * 1000,
+      clockToleranceSeconds: values.sink.ZENDESK_CLOCK_TOLERANCE_SECONDS,
       ...(values.zendeskHttp?.ZENDESK_HTTPS_PROXY !== undefined && {
         httpsProxy: values.zendeskHttp.ZENDESK_HTTPS_PROXY,
       }),

@@ -26,6 +26,24 @@ export function accountFor(options: { subdomain?: string; baseUrl?: string }): s
 /** ApplicationFailure types that the workflow tells apart. */
 export const PERMANENT_FAILURE = 'ZendeskPermanentError';
 export const TRANSIENT_FAILURE = 'ZendeskTransientError';
+/** A staged page is gone from the blob store (purged, or never written there): the page is fetched again. */
+export const STAGED_PAGE_GONE = 'StagedPageGone';
+
+/**
+ * The most tickets taken from one answer: ten times the 1000 Zendesk serves per page, room for a crowded second on a
+ * time-based endpoint (which may hold more than per_page). More is a page-size problem, like an answer over the cap.
+ */
+export const MAX_PAGE_ROWS = 10_000;
+
+/**
+ * How far past Zendesk's own clock (its Date header) an end_time may lie before the answer is taken for a broken one
+ * (decades away, or milliseconds). A nearer end_time is taken, but no cursor passes the answer's own time; a ticket is
+ * held to the much tighter clock tolerance.
+ */
+export const MAX_AHEAD_OF_ZENDESK_SECONDS = 86_400;
+
+/** More tickets than this in a page's tail are not remembered: such a page is simply stored again. */
+export const STORED_TAIL_MAX_TICKETS = 100;
 
 /** The three Zendesk ticket exports: the specified one, time-based incremental, cursor-based incremental. */
 export const EXPORT_APIS = ['exports', 'incremental', 'cursor'] as const;

@@ -11,6 +11,7 @@ import {
 import { createActivities } from './activities';
 import { BlobStore } from './codec/blob-store';
 import { openBlobStore } from './codec/open-blob-store';
+import { PageStaging } from './codec/staged-pages';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
 import { describeEncryption, encryptionCodecOf, letThroughWarnings } from './codec/encryption-keys';
@@ -30,26 +31,25 @@ export interface ExportWorkerOptions {
   config: WorkerConfig;
   connection: NativeConnection;
   sink: TicketSink;
-  /** Where payloads still above 256 KiB after gzip go (claim check); without one they stay in history. */
-  blobStore?: BlobStore;
+  /** Where pages too big for the history wait for persist, and any payload still above 256 KiB after gzip goes. */
+  blobStore: BlobStore;
   /** A prebuilt bundle; default: WORKFLOW_BUNDLE_PATH if set, else bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 export async function createExportWorker({ config, connection, sink, blobStore, workflowBundle }: ExportWorkerOptions) {
   const zendesk = new Map(config.accounts.map((settings) => [settings.account, new ZendeskClient(settings)]));
+  const encryption = encryptionCodecOf(config.encryption, {
+    onLetThrough: letThroughWarnings((message, attributes) => Runtime.instance().logger.warn(message, attributes)),
+  });
+  const staging = new PageStaging(blobStore, encryption);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(workflowBundle),
-    activities: createActivities({ zendesk, sink }),
-    dataConverter: createDataConverter(
-      blobStore,
-      encryptionCodecOf(config.encryption, {
-        onLetThrough: letThroughWarnings((message, attributes) => Runtime.instance().logger.warn(message, attributes)),
-      }),
-    ),
+    activities: createActivities({ zendesk, sink, staging }),
+    dataConverter: createDataConverter(blobStore, encryption),
     shutdownGraceTime: '10 seconds',
   });
 }

@@ -15,6 +15,7 @@
  */
 import v8 from 'node:v8';
 import type { WorkerOptions } from '@temporalio/worker';
+import { PageStaging } from '../../src/codec/staged-pages';
 
 export type ProbeStage = 'bare' | 'sdk' | 'modules' | 'core' | 'worker';
 
@@ -101,7 +102,7 @@ async function main(config: ProbeConfig): Promise<() => Promise<void>> {
     namespace: workerConfig.temporal.namespace,
     taskQueue: config.taskQueue,
     workflowBundle: { codePath: config.bundlePath },
-    activities: createActivities({ zendesk, sink }),
+    activities: createActivities({ zendesk, sink, staging: new PageStaging(blobStore) }),
     dataConverter: createDataConverter(blobStore),
     shutdownGraceTime: '10 seconds',
     ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),

@@ -5,17 +5,23 @@ import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors'
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
 import { fetchRetryDelayMs, MAX_ACTIVITY_RETRY_DELAY_MS } from '../workflows/pacing';
 import { withHeartbeat } from './heartbeat';
+import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
-import { withPlaceholders } from './set-aside';
-import { FetchPageInput, FetchPageResult } from './types';
+import { fitsInHistory, inlinePage, pageJson, ReadPage, summarizePage } from './page-summary';
+import { FetchPageInput, FetchPageResult, PageContent, PageSummary } from './types';
 import { SetAsideTicket, ticketIdText } from '../storage/sink';
+import type { PageStaging } from '../codec/staged-pages';
+import { PayloadTooLargeError } from '../codec/limits';
+import type { ExportOutcome, IncrementalOutcome } from '../zendesk/client';
 
 export interface FetchPageDeps {
   /** The accounts this worker holds credentials for, by account name. */
   zendesk: ReadonlyMap<string, ZendeskClient>;
+  /** Where pages too big for the history wait for persist. */
+  staging: PageStaging;
 }
 
-export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
+export function createFetchPage({ zendesk: clients, staging }: FetchPageDeps) {
   return async function fetchPage(input: FetchPageInput): Promise<FetchPageResult> {
     const zendesk = clients.get(input.account);
     if (!zendesk) {
@@ -35,20 +41,22 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
       if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, outcome.retryAfterSeconds);
       const auth = zendesk.authState();
       if (outcome.kind !== 'page') return { ...outcome, requestedAt, auth };
+      const page = readPage(outcome);
+      const { summary, content } = await pageForTheWorkflow(page, staging, input.account);
       const result: FetchPageResult = {
         kind: 'page',
         requestedAt,
         completedAt: Date.now(),
-        rows: withPlaceholders(outcome.rows, outcome.setAside ?? [], input.startTime),
+        vouchedUntil: page.vouchedUntil,
+        summary,
+        content,
         endTime: outcome.endTime,
-        fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},
       };
       if (outcome.zendeskClockOffsetMs !== undefined) result.zendeskClockOffsetMs = outcome.zendeskClockOffsetMs;
       result.auth = auth;
       if ('afterCursor' in outcome) result.afterCursor = outcome.afterCursor ?? null;
       if ('endOfStream' in outcome) result.endOfStream = outcome.endOfStream;
       if (outcome.foreignNextPage) result.foreignNextPage = outcome.foreignNextPage;
-      if ('sideloads' in outcome && outcome.sideloads) result.sideloads = outcome.sideloads;
       if (outcome.setAside) logSetAside(input.account, outcome.setAside);
       return result;
     } catch (err) {
@@ -62,8 +70,48 @@ export function createFetchPage({ zendesk: clients }: FetchPageDeps) {
         failure.type === PERMANENT_FAILURE ? 'permanent_error' : 'transient_error',
       );
       throw failure;
+    } finally {
+      logRenewalFailure(zendesk, input.account);
     }
   };
+}
+
+type PageOutcome = Extract<ExportOutcome | IncrementalOutcome, { kind: 'page' }>;
+
+function readPage(outcome: PageOutcome): ReadPage {
+  return {
+    rows: outcome.rows,
+    rowTexts: outcome.rowTexts,
+    setAside: outcome.setAside ?? [],
+    fieldHeaders: 'fieldHeaders' in outcome ? outcome.fieldHeaders : {},
+    ...('sideloads' in outcome && outcome.sideloads && { sideloads: outcome.sideloads }),
+    endTime: outcome.endTime,
+    vouchedUntil: outcome.vouchedUntil,
+  };
+}
+
+/**
+ * The page's summary for the workflow, and its content: inline when small, else staged in the blob store, so that no
+ * page comes near the history's payload limits and no workflow task depends on the blob store.
+ */
+async function pageForTheWorkflow(
+  page: ReadPage,
+  staging: PageStaging,
+  account: string,
+): Promise<{ summary: PageSummary; content: PageContent }> {
+  const json = pageJson(page);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  const summary = summarizePage(page, bytes);
+  if (fitsInHistory(bytes)) return { summary, content: inlinePage(page) };
+  const staged = await staging.stage(json, owningWorkflow());
+  log.info('Page staged out of the history', { account, bytes, tickets: summary.tickets, blob: staged.staged });
+  return { summary, content: staged };
+}
+
+/** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
+function logRenewalFailure(zendesk: ZendeskClient, account: string): void {
+  const failure = zendesk.takeRenewalFailure();
+  if (failure) log.warn('OAuth token renewal failed; the current token serves until it expires', { account, failure });
 }
 
 /** The reasons in the worker's log too (the workflow's warning counts them; rejected_tickets keeps them). */
@@ -99,7 +147,7 @@ async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
  * (durably, and interruptibly by the operator) instead.
  */
 function toApplicationFailure(err: unknown, call: { minGapMs: number; requestedAt: number }): ApplicationFailure {
-  if (err instanceof ZendeskPermanentError) {
+  if (err instanceof ZendeskPermanentError || err instanceof PayloadTooLargeError) {
     return ApplicationFailure.create({ message: err.message, type: PERMANENT_FAILURE, nonRetryable: true });
   }
   const message =

@@ -1,4 +1,5 @@
 import { TicketSink } from '../storage/sink';
+import type { PageStaging } from '../codec/staged-pages';
 import { ZendeskClient } from '../zendesk/client';
 import { createFetchPage } from './fetch-page';
 import { createLoadCheckpoint, createPersist } from './persist';
@@ -9,6 +10,8 @@ export interface ActivityDeps {
   /** A Zendesk client per account this worker exports. */
   zendesk: ReadonlyMap<string, ZendeskClient>;
   sink: TicketSink;
+  /** Pages too big for the history wait here between fetchPage and persist (the blob store next to the sink). */
+  staging: PageStaging;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -1,22 +1,65 @@
+import { ApplicationFailure } from '@temporalio/activity';
 import { TicketSink } from '../storage/sink';
 import type { ExportApi } from '../shared';
+import { undecodableReason } from '../shared';
+import { PageStaging, StagedPageGoneError } from '../codec/staged-pages';
 import { withHeartbeat } from './heartbeat';
-import { separatePlaceholders } from './set-aside';
+import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
-import { PersistInput, PersistOutput, StoredCheckpoint } from './types';
+import {
+  InlinePage,
+  isStaged,
+  PageContent,
+  PersistInput,
+  PersistOutput,
+  STAGED_PAGE_GONE,
+  StoredCheckpoint,
+} from './types';
 
-export function createPersist({ sink }: { sink: TicketSink }) {
+export interface PersistDeps {
+  sink: TicketSink;
+  /** Where fetchPage staged the pages too big for the history. */
+  staging: PageStaging;
+}
+
+export function createPersist({ sink, staging }: PersistDeps) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
-    // Tickets fetchPage did not trust travel as placeholder rows: they go to rejected_tickets, in the same transaction.
-    const { rows, setAside } = separatePlaceholders(input.rows);
-    const page = setAside.length > 0 ? { ...input, rows, setAside } : input;
-    const output = await withHeartbeat(() => sink.persistPage(page));
+    const page = await withHeartbeat(() => readContent(input.content, staging));
+    const output = await withHeartbeat(() =>
+      sink.persistPage({
+        account: input.account,
+        cursor: input.cursor,
+        ...(input.api !== undefined && { api: input.api }),
+        ...(input.afterCursor !== undefined && { afterCursor: input.afterCursor }),
+        ...page,
+      }),
+    );
     const metrics = activityMetrics();
     // No rows: a checkpoint only (an operator's reset), not a page.
-    if (input.rows.length > 0) metrics.pageStored(input.account, rows.length);
+    if (page.rows.length > 0) metrics.pageStored(input.account, page.rows.length);
     if (output.rejected > 0) metrics.ticketsRejected(input.account, output.rejected);
     return { ...output, completedAt: Date.now() };
   };
+}
+
+/** The page itself: as it came, or read back from the blob store. */
+async function readContent(content: PageContent, staging: PageStaging): Promise<InlinePage> {
+  if (!isStaged(content)) return content;
+  let page: unknown;
+  try {
+    page = await staging.load(content.staged, owningWorkflow());
+  } catch (err) {
+    if (err instanceof StagedPageGoneError) throw gone(err.message);
+    throw err;
+  }
+  const unreadable = undecodableReason(page);
+  if (unreadable !== undefined) throw gone(`staged page ${content.staged} cannot be read: ${unreadable}`);
+  return page as InlinePage;
+}
+
+/** Retrying cannot bring the page back: the workflow fetches it again. */
+function gone(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: STAGED_PAGE_GONE, nonRetryable: true });
 }
 
 export function createLoadCheckpoint({ sink }: { sink: TicketSink }) {

@@ -1,6 +1,6 @@
-import type { ExportApi } from '../shared';
+import { STAGED_PAGE_GONE, STORED_TAIL_MAX_TICKETS, type ExportApi } from '../shared';
 import type { AuthState } from '../zendesk/auth';
-import type { SideloadRecord, TicketRow } from '../storage/sink';
+import type { SetAsideTicket, SideloadRecord, TicketRow } from '../storage/sink';
 
 export interface FetchPageInput {
   account: string;
@@ -26,6 +26,62 @@ interface ZendeskClock {
   auth?: AuthState;
 }
 
+/** A ticket of a page's tail: its id, generated_timestamp and a 128-bit fingerprint of its JSON (hex). */
+export type TailTicket = [id: number, generatedTimestamp: number, fingerprint: string];
+
+/**
+ * What the workflow needs to know of a page to move its cursor, computed by fetchPage: the tickets themselves go
+ * straight to persist (PageContent) and the workflow never reads them.
+ */
+export interface PageSummary {
+  /** Tickets in the answer, set-aside ones included: a full page is judged by them. */
+  tickets: number;
+  /** Of those, tickets set aside (a value that cannot be true, or one that cannot be serialised). */
+  setAside: number;
+  /** The newest generated_timestamp of the tickets kept; 0 when none. */
+  newest: number;
+  /** The oldest generated_timestamp of the tickets kept; null when none. */
+  oldest: number | null;
+  /**
+   * The tickets kept whose generated_timestamp is at or after the earliest second the next start_time can be (the
+   * page's end, capped at the answer's own time), to tell an idle poll that only repeats them; null when more than
+   * STORED_TAIL_MAX_TICKETS.
+   */
+  tail: TailTicket[] | null;
+  /** A fingerprint of the page's field headers (the specified endpoint names custom fields there). */
+  fieldHeaders: string;
+  /** Whether the page carried sideloaded records. */
+  sideloads: boolean;
+  /** The content's size as JSON (UTF-8 bytes). */
+  bytes: number;
+}
+
+export { STORED_TAIL_MAX_TICKETS };
+
+/** A page's tickets and what came with them, as persist stores them. */
+export interface InlinePage {
+  rows: TicketRow[];
+  fieldHeaders: Record<string, string>;
+  /** Records sideloaded by `include` (users, groups, organizations…), by kind. */
+  sideloads?: Record<string, SideloadRecord[]>;
+  /** Tickets fetchPage did not take, with the reason: persist files them in rejected_tickets. */
+  setAside?: SetAsideTicket[];
+}
+
+/** A page too big for the history, staged in the blob store by fetchPage and read back by persist. */
+export interface StagedPage {
+  /** The blob's id (the sha256 of its bytes). */
+  staged: string;
+  /** The blob's size. */
+  bytes: number;
+}
+
+export type PageContent = InlinePage | StagedPage;
+
+export function isStaged(content: PageContent): content is StagedPage {
+  return typeof (content as Partial<StagedPage>).staged === 'string';
+}
+
 export type FetchPageResult = ZendeskClock &
   (
     | {
@@ -34,33 +90,32 @@ export type FetchPageResult = ZendeskClock &
         requestedAt: number;
         /** When the answer was read (worker clock, ms). */
         completedAt?: number;
-        /** The tickets, then a placeholder per ticket set aside for a value that cannot be true (set-aside.ts). */
-        rows: TicketRow[];
+        /** The newest time the answer vouches for (epoch seconds, its Date header): no cursor passes it. */
+        vouchedUntil: number;
+        summary: PageSummary;
+        content: PageContent;
         endTime: number | null;
-        fieldHeaders: Record<string, string>;
         afterCursor?: string | null;
         endOfStream?: boolean;
         foreignNextPage?: string;
-        /** Records sideloaded by `include` (users, groups, organizations…), by kind. */
-        sideloads?: Record<string, SideloadRecord[]>;
       }
     | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
     | { kind: 'too_recent'; requestedAt: number; message: string }
     | { kind: 'gateway_timeout'; requestedAt: number; message: string }
+    | { kind: 'too_large'; requestedAt: number; message: string }
     | { kind: 'cursor_rejected'; requestedAt: number; message: string }
   );
 
 export interface PersistInput {
   account: string;
-  /** A page's rows as fetchPage returned them: placeholders go to rejected_tickets. */
-  rows: TicketRow[];
-  fieldHeaders: Record<string, string>;
+  /** The page to store; an operator's reset stores an empty one (a checkpoint only). */
+  content: PageContent;
   cursor: number;
   api?: ExportApi;
   afterCursor?: string | null;
-  /** The page's sideloaded records by kind (users, groups, organizations…), stored in the same transaction. */
-  sideloads?: Record<string, SideloadRecord[]>;
 }
+
+export { STAGED_PAGE_GONE };
 
 export interface PersistOutput {
   written: number;

@@ -123,6 +123,9 @@ export const FIELD_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   field_360003: 'Order number',
 });
 
+/** The header of the long-text custom field that `notesBytes` adds. */
+export const NOTES_FIELD_HEADER = Object.freeze({ field_360004: 'Notes' });
+
 /** Compact in-memory ticket: pool indexes instead of strings keeps a million of them affordable. */
 interface Ticket {
   id: number;
@@ -183,6 +186,8 @@ export interface TicketStoreOptions {
   bursts?: ReadonlyArray<{ size: number; timestamp: number }>;
   /** [min, max] size of a full ticket's description; default [600, 3000] */
   descriptionBytes?: readonly [number, number];
+  /** size of the "Notes" long-text custom field (field_360004) of the specified endpoint's rows; 0: no such field */
+  notesBytes?: number;
 }
 
 /** A place in the (generated_timestamp, id) order; id 0 is before every ticket of that second. */
@@ -200,10 +205,12 @@ export class TicketStore {
   private readonly mutationRng: () => number;
   private readonly seedValue: number;
   private readonly descriptionBytes: readonly [number, number];
+  readonly notesBytes: number;
 
   constructor(options: TicketStoreOptions) {
     this.seedValue = options.seed >>> 0;
     this.descriptionBytes = options.descriptionBytes ?? [600, 3000];
+    this.notesBytes = options.notesBytes ?? 0;
     this.generatorRng = mulberry32(options.seed);
     this.mutationRng = mulberry32(options.seed ^ 0x5bd1e995);
     const rangeEnd = floor(options.rangeEnd);
@@ -355,6 +362,9 @@ export class TicketStore {
       field_360001: TIERS[ticket.tier],
       field_360002: PRODUCT_AREAS[ticket.area],
       field_360003: ticket.order ? `ORD-${ticket.order}` : null,
+      ...(this.notesBytes > 0 && {
+        field_360004: description(mulberry32(this.seedValue ^ imul(ticket.id, 0x85ebca6b)), this.notesBytes),
+      }),
     };
   }
 

@@ -1,4 +1,4 @@
-import { FIELD_HEADERS } from './data';
+import { FIELD_HEADERS, NOTES_FIELD_HEADER } from './data';
 import { EXPORT_PATH, SAMPLE_PATH, type EndpointDeps, type TicketCall, type TicketEndpoints } from './endpoints';
 import { jsonReply, TEXT_TYPE, type Reply } from './http';
 import { RATE_LIMIT_ERROR, tooManyRequests, WindowLimit } from './rate-limits';
@@ -63,7 +63,7 @@ export class ExportEndpoint implements TicketEndpoints {
     const endTime = results.length > 0 ? results[results.length - 1].generated_timestamp : null;
     return {
       results,
-      field_headers: FIELD_HEADERS,
+      field_headers: store.notesBytes > 0 ? { ...FIELD_HEADERS, ...NOTES_FIELD_HEADER } : FIELD_HEADERS,
       options: { timezone: 'UTC', hour_offset: 0 },
       end_time: endTime,
       next_page: endTime === null ? null : `${url}${sample ? SAMPLE_PATH : EXPORT_PATH}?start_time=${endTime}`,

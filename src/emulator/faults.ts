@@ -12,7 +12,12 @@ export type FaultSpec =
   | { kind: 'html200'; count?: number }
   | { kind: 'body'; body: string; contentType?: string; count?: number }
   /** A normal answer whose Date header says this (a broken proxy or server clock). */
-  | { kind: 'date'; date: string; count?: number };
+  | { kind: 'date'; date: string; count?: number }
+  /**
+   * An error answer that quotes the request back, credentials and all: a proxy or web application firewall that
+   * explains its refusal (the request body of POST /oauth/tokens; the method, path and Authorization header of a GET).
+   */
+  | { kind: 'echo'; status: number; count?: number };
 
 export type FaultKind = FaultSpec['kind'];
 
@@ -25,6 +30,7 @@ const FAULT_KINDS: readonly FaultKind[] = [
   'html200',
   'body',
   'date',
+  'echo',
 ];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -36,6 +42,14 @@ function optionalString(spec: Record<string, unknown>, key: string, where: strin
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new EmulatorInputError(`${where}.${key} must be a string`);
   return value;
+}
+
+function statusOf(spec: Record<string, unknown>, where: string): number {
+  const status = spec.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+    throw new EmulatorInputError(`${where}.status must be an HTTP status code (100-599)`);
+  }
+  return status;
 }
 
 /** Checks one fault spec (from the programmatic API or an HTTP body) and returns a normalized copy. */
@@ -57,10 +71,7 @@ export function validateFaultSpec(input: unknown, where = 'fault'): FaultSpec {
 
   switch (kind as FaultKind) {
     case 'status': {
-      const status = input.status;
-      if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
-        throw new EmulatorInputError(`${where}.status must be an HTTP status code (100-599)`);
-      }
+      const status = statusOf(input, where);
       const spec: FaultSpec = { kind: 'status', status };
       const retryAfter = optionalString(input, 'retryAfter', where);
       const body = optionalString(input, 'body', where);
@@ -97,6 +108,8 @@ export function validateFaultSpec(input: unknown, where = 'fault'): FaultSpec {
       if (typeof date !== 'string' || date === '') throw new EmulatorInputError(`${where}.date must be a string`);
       return withCount({ kind: 'date', date });
     }
+    case 'echo':
+      return withCount({ kind: 'echo', status: statusOf(input, where) });
     case 'truncated':
     case 'reset':
     case 'html200':
@@ -163,6 +176,8 @@ export interface FaultTarget {
   rateLimit: { body: string; retryAfterSeconds: number };
   /** the answer without the fault (the truncated fault cuts its body in half) */
   whole(): Reply;
+  /** the request as a proxy that quotes it would show it (the echo fault) */
+  request: string;
 }
 
 /** What a fault does to one request. */
@@ -199,7 +214,15 @@ export function planFault(fault: FaultSpec, target: FaultTarget): FaultPlan {
       return { reply: { status: 200, body: HTML_ERROR_PAGE, headers: { 'Content-Type': HTML_TYPE } } };
     case 'body':
       return { reply: { status: 200, body: fault.body, headers: { 'Content-Type': fault.contentType ?? JSON_TYPE } } };
+    case 'echo':
+      return { reply: echoReply(fault.status, target.request) };
   }
+}
+
+/** A refusal in OAuth's error format whose description quotes the request, as some proxies and firewalls answer. */
+function echoReply(status: number, request: string): Reply {
+  const body = JSON.stringify({ error: 'request_rejected', error_description: `Blocked: ${request}` });
+  return { status, body, headers: { 'Content-Type': JSON_TYPE } };
 }
 
 function statusFaultReply(

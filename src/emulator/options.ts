@@ -103,6 +103,8 @@ export const emulatorOptionsSchema = z.object({
   maxPageBytes: tunables.maxPageBytes.default(0),
   /** [min, max] bytes of a full ticket's description */
   descriptionBytes: descriptionBytesSchema.default([600, 3000]),
+  /** bytes of a long-text custom field ("Notes", field_360004) on the specified endpoint's rows; 0 = no such field */
+  notesBytes: nonNegativeInt.default(0),
   /**
    * OAuth mode when non-empty: POST /oauth/tokens grants these clients tokens (client credentials), and the export
    * endpoints accept only `Authorization: Bearer <token>`
@@ -161,6 +163,7 @@ export function resolveOptions(input: EmulatorOptions): {
     rangeEnd,
     bursts: options.bursts,
     descriptionBytes: options.descriptionBytes,
+    notesBytes: options.notesBytes,
   };
   return { options, mutations, seeding };
 }

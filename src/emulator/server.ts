@@ -229,6 +229,7 @@ class ZendeskEmulator implements ControlTarget {
         unauthorized: this.auth.unauthorized,
         rateLimit: endpoints.rateLimit,
         whole: () => endpoints.whole(call),
+        request: `${req.method} ${req.url} Authorization: ${req.headers.authorization ?? ''}`,
       });
       exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false)));
       return;

@@ -1,6 +1,7 @@
 import type * as http from 'node:http';
 import { Exchange, type ExchangeRecorder, type PendingTimers } from './exchange';
 import { FaultQueue, planFault, type FaultTarget } from './faults';
+import { OAUTH_TOKENS_PATH } from './endpoints';
 import { JSON_TYPE, readText, type Reply } from './http';
 import type { TokenAuthority } from './oauth';
 import { RATE_LIMIT_ERROR, RATE_WINDOW_SECONDS } from './rate-limits';
@@ -45,6 +46,7 @@ export class TokenEndpoint {
       unauthorized: { body: INVALID_CLIENT },
       rateLimit: { body: RATE_LIMIT_ERROR, retryAfterSeconds: RATE_WINDOW_SECONDS },
       whole: () => this.grant(text),
+      request: `POST ${OAUTH_TOKENS_PATH} ${text ?? ''}`,
     };
     exchange.serveFault(planFault(fault, target), () => exchange.reply(this.grant(text)));
   }

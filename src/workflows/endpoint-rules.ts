@@ -1,5 +1,5 @@
 import type { FetchPageInput, FetchPageResult } from '../activities/types';
-import type { ExportApi } from '../shared';
+import { ExportApi, MAX_AHEAD_OF_ZENDESK_SECONDS, MAX_PAGE_ROWS, STORED_TAIL_MAX_TICKETS } from '../shared';
 import type { ExportInput, ExportState, StoredTail } from './messages';
 import { advanceCursor, isoSeconds, pageEnd } from './pacing';
 
@@ -50,7 +50,11 @@ export function afterPage(
   sizes: { pageSize: number; perPage: number },
 ): PageOutcome {
   const warnings: string[] = [];
-  const newest = page.rows.reduce((max, row) => Math.max(max, row.generated_timestamp), 0);
+  const { summary } = page;
+  // No cursor passes the newest time the answer vouches for (its Date header): a time from its future is not one.
+  const newest = Math.min(summary.newest, page.vouchedUntil);
+  const endTime = vouchedEnd(page, warnings);
+  const rowCount = summary.tickets;
   const outcome = (cursor: number, afterCursor: string | null, flags: PageOutcome['flags'] = {}): PageOutcome => ({
     cursor,
     afterCursor,
@@ -61,8 +65,8 @@ export function afterPage(
   if (api === 'exports') {
     const advance = advanceCursor({
       startTime: request.startTime,
-      endTime: page.endTime,
-      rowCount: page.rows.length,
+      endTime,
+      rowCount,
       pageSize: sizes.pageSize,
       newest,
     });
@@ -74,10 +78,8 @@ export function afterPage(
   if (api === 'cursor') {
     const previous = state.afterCursor ?? null;
     const afterCursor = page.afterCursor ?? previous;
-    if (previous !== null && afterCursor === previous && page.rows.length > 0 && !caughtUp) {
-      warnings.push(
-        `after_cursor did not advance with ${page.rows.length} tickets still coming: waiting the poll interval`,
-      );
+    if (previous !== null && afterCursor === previous && rowCount > 0 && !caughtUp) {
+      warnings.push(`after_cursor did not advance with ${rowCount} tickets still coming: waiting the poll interval`);
       return outcome(Math.max(state.cursor, newest), afterCursor, { caughtUp: true });
     }
     return outcome(Math.max(state.cursor, newest), afterCursor, { caughtUp });
@@ -90,22 +92,35 @@ export function afterPage(
     return outcome(state.cursor, null, { caughtUp, trap });
   }
   const perPage = request.perPage ?? sizes.perPage;
-  const end = page.rows.length > 0 ? pageEnd(page.endTime, newest) : { endTime: page.endTime };
+  const end = rowCount > 0 ? pageEnd(endTime, newest) : { endTime };
   if (end.warning) warnings.push(end.warning);
-  const endTime = end.endTime;
-  if (page.rows.length >= perPage && endTime === request.startTime) {
+  const pageEndTime = end.endTime;
+  if (rowCount >= perPage && pageEndTime === request.startTime) {
     warnings.push(
-      `a full page of ${page.rows.length} tickets shares generated_timestamp ${request.startTime} ` +
+      `a full page of ${rowCount} tickets shares generated_timestamp ${request.startTime} ` +
         `(${isoSeconds(request.startTime)}): reading that second through the cursor endpoint`,
     );
     return outcome(state.cursor, null, { caughtUp: false, trap: { startTime: request.startTime, afterCursor: null } });
   }
-  if (page.rows.length === 0 || endTime === null) return outcome(request.startTime, null, { caughtUp });
-  if (endTime < request.startTime) {
-    warnings.push(`end_time ${endTime} is before start_time ${request.startTime}: cursor kept`);
+  if (rowCount === 0 || pageEndTime === null) return outcome(request.startTime, null, { caughtUp });
+  if (pageEndTime < request.startTime) {
+    warnings.push(`end_time ${pageEndTime} is before start_time ${request.startTime}: cursor kept`);
     return outcome(request.startTime, null, { caughtUp });
   }
-  return outcome(endTime, null, { caughtUp });
+  return outcome(pageEndTime, null, { caughtUp });
+}
+
+/** The page's end_time, or the answer's own time when it lies beyond (a second of the Date header's rounding aside). */
+function vouchedEnd(page: FetchedPage, warnings: string[]): number | null {
+  const { endTime, vouchedUntil } = page;
+  if (endTime === null || endTime <= vouchedUntil) return endTime;
+  if (endTime > vouchedUntil + 1) {
+    warnings.push(
+      `end_time ${endTime} (${isoSeconds(endTime)}) is ${endTime - vouchedUntil} s ahead of the answer's own time ` +
+        `(${isoSeconds(vouchedUntil)}, its Date header): the cursor stops there`,
+    );
+  }
+  return vouchedUntil;
 }
 
 /** The sink's checkpoint once a page is stored: the cursor, and for the incremental endpoints the after_cursor. */
@@ -115,42 +130,81 @@ export function checkpointAt(api: ExportApi, next: { cursor: number; afterCursor
 
 /** Whether a page reached the end of what Zendesk has now. */
 export function reachedEnd(api: ExportApi, page: FetchedPage, pageSize: number): boolean {
-  return api === 'exports' ? page.rows.length < pageSize : page.endOfStream === true;
+  return api === 'exports' ? page.summary.tickets < pageSize : page.endOfStream === true;
 }
-
-/** More tickets than this in the cursor's second (a burst) are not remembered: such a page is simply stored again. */
-export const STORED_TAIL_MAX_TICKETS = 100;
 
 /**
  * The tickets of a stored page that the next call returns again: on the time-based endpoints start_time is inclusive,
- * so a call from the new cursor repeats the tickets of the cursor's second.
+ * so a call from the new cursor repeats the tickets of the cursor's second. Their fingerprints come from fetchPage.
  */
 export function storedTail(page: FetchedPage, cursor: number): StoredTail | undefined {
-  const tail = page.rows.filter((row) => row.generated_timestamp >= cursor);
-  if (tail.length > STORED_TAIL_MAX_TICKETS || tail.some((row) => row.id <= 0)) return undefined;
-  return { cursor, tickets: tail.map((row) => [row.id, fingerprint(row)]) };
+  const { tail, setAside, fieldHeaders } = page.summary;
+  if (tail === null || setAside > 0) return undefined;
+  const tickets = tail.filter(([, generatedTimestamp]) => generatedTimestamp >= cursor);
+  return { cursor, tickets: tickets.map(([id, , print]) => [id, print]), fieldHeaders };
 }
 
 /**
  * Whether a page holds nothing new: every ticket exactly as stored with the last page (two changes within one second
- * share a generated_timestamp, so the whole row is compared), and the cursor stays. A page with sideloads is stored
- * anyway: a user or organization can change without its tickets changing.
+ * share a generated_timestamp, so the whole row is compared), the same field headers, and the cursor stays. A page
+ * with sideloads or set-aside tickets is stored anyway: a user or organization can change without its tickets changing.
  */
 export function storedAlready(tail: StoredTail | undefined, page: FetchedPage, next: PageOutcome): boolean {
-  if (!tail || next.cursor !== tail.cursor || page.rows.length === 0 || page.sideloads) return false;
+  const { summary } = page;
+  if (!tail || next.cursor !== tail.cursor || summary.tickets === 0 || summary.sideloads || summary.setAside > 0) {
+    return false;
+  }
+  if (summary.tail === null || summary.tail.length !== summary.tickets) return false;
+  if (tail.fieldHeaders !== summary.fieldHeaders) return false;
   const stored = new Set(tail.tickets.map(([id, print]) => `${id}:${print}`));
-  return page.rows.every((row) => stored.has(`${row.id}:${fingerprint(row)}`));
+  return summary.tail.every(([id, , print]) => stored.has(`${id}:${print}`));
 }
 
-/** A 64-bit fingerprint (two 32-bit FNV-1a lanes, hex) of a row's JSON: equal rows, equal prints. */
-export function fingerprint(row: unknown): string {
-  const text = JSON.stringify(row);
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x01000193) ^ (a >>> 15);
+const isCount = (value: unknown, max: number): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= max;
+const isTime = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * Why a page fetchPage returned cannot be taken as it is (its counts, ids and times checked again, whoever wrote it),
+ * or undefined. Nothing of such a page is stored and no cursor moves with it.
+ */
+export function pageProblem(page: FetchedPage): string | undefined {
+  const { summary, content, vouchedUntil } = page;
+  if (typeof summary !== 'object' || summary === null) return 'no summary';
+  if (!isTime(vouchedUntil) || vouchedUntil === 0) return `vouchedUntil ${vouchedUntil} is not a time`;
+  const latest = vouchedUntil + MAX_AHEAD_OF_ZENDESK_SECONDS;
+  if (!isCount(summary.tickets, MAX_PAGE_ROWS)) return `${summary.tickets} tickets is not a page's count`;
+  if (!isCount(summary.setAside, summary.tickets)) return `${summary.setAside} set aside of ${summary.tickets}`;
+  if (!isTime(summary.newest) || summary.newest > latest) return `newest ${summary.newest} is not a time before then`;
+  if (summary.oldest !== null && (!isTime(summary.oldest) || summary.oldest > summary.newest)) {
+    return `oldest ${summary.oldest} is not a time at or before the newest`;
   }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+  if (page.endTime !== null && (!isTime(page.endTime) || page.endTime > latest)) {
+    return `end_time ${page.endTime} is not a time near the answer's`;
+  }
+  if (summary.tail !== null) {
+    if (!Array.isArray(summary.tail) || summary.tail.length > STORED_TAIL_MAX_TICKETS) return 'the tail is not a tail';
+    const bad = summary.tail.find(
+      ([id, at, print]) =>
+        !isCount(id, Number.MAX_SAFE_INTEGER) || id === 0 || !isTime(at) || typeof print !== 'string',
+    );
+    if (bad) return `the tail holds ${JSON.stringify(bad).slice(0, 80)}`;
+  }
+  if (typeof content !== 'object' || content === null) return 'no content';
+  if ('staged' in content) {
+    return /^[0-9a-f]{64}$/.test(content.staged) ? undefined : 'the staged page is not a blob id';
+  }
+  if (!Array.isArray(content.rows) || content.rows.length !== summary.tickets - summary.setAside) {
+    return `${Array.isArray(content.rows) ? content.rows.length : 'no'} rows where the summary counts ${summary.tickets - summary.setAside}`;
+  }
+  const row = content.rows.find(
+    (r) =>
+      !isCount(r?.id, Number.MAX_SAFE_INTEGER) ||
+      r.id === 0 ||
+      !isTime(r.generated_timestamp) ||
+      r.generated_timestamp > summary.newest,
+  );
+  if (row) return `ticket ${JSON.stringify(row?.id)} has an id or generated_timestamp the summary does not account for`;
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import type { PersistOutput, StoredCheckpoint } from '../activities/types';
-import { undecodableReason } from '../shared';
+import type { PageContent, PersistOutput, StoredCheckpoint } from '../activities/types';
+import { STAGED_PAGE_GONE, undecodableReason } from '../shared';
 import { fetchPage, loadCheckpoint, persist, persistLocally } from './activity-proxies';
 import { seconds } from './details';
 import {
@@ -9,13 +9,14 @@ import {
   FetchedPage,
   nextRequest,
   PageOutcome,
+  pageProblem,
   PageRequest,
   reachedEnd,
   storedAlready,
   storedTail,
 } from './endpoint-rules';
 import { ExportView, readPublishedSearchAttributes } from './export-view';
-import { describeFailure, isPermanent, retryNotBefore } from './failures';
+import { describeFailure, failureType, isPermanent, retryNotBefore } from './failures';
 import type { ExportInput, ResetCursorRequest } from './messages';
 import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
 import {
@@ -24,6 +25,7 @@ import {
   exportLagSeconds,
   failureBackoffMs,
   isoSeconds,
+  MAX_ACTIVITY_RETRY_DELAY_MS,
   nextCallAt,
   perPageAfterGoodPage,
   resetCursorProblem,
@@ -33,6 +35,8 @@ import { describeRequest, waitSummary } from './summaries';
 
 const BLOCKED_RETRY = '1 hour';
 const MIN_TIMER_MS = 1;
+/** An operator's reset stores no page: a checkpoint only. */
+const NO_PAGE: PageContent = { rows: [], fieldHeaders: {} };
 const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
 /** Runs that record a failed call's Retry-After apart from the backoff, so that resume keeps it. */
 const RESUME_KEEPS_RETRY_AFTER = 'resume-keeps-retry-after';
@@ -234,10 +238,13 @@ export class ExportRun extends ExportView {
     this.nextCall = null;
     this.cursorBusy = true;
     let result;
+    const minGapMs = this.pacingIntervalMs();
     try {
       const summary = describeRequest(request);
       this.showDetails(summary);
-      result = await fetchPage.executeWithOptions({ summary }, [{ ...request, minGapMs: this.pacingIntervalMs() }]);
+      result = await fetchPage.executeWithOptions({ summary, retry: fetchRetryPolicy(minGapMs) }, [
+        { ...request, minGapMs },
+      ]);
     } catch (err) {
       this.cursorBusy = false;
       state.lastCallAt = Date.now();
@@ -245,9 +252,23 @@ export class ExportRun extends ExportView {
       this.recordFailure(err);
       return undefined;
     }
-    // Our own worker wrote it, so this cannot happen short of a corrupted history: fail the task, as without the marker.
+    // A result that cannot be read (a payload refused by the codecs) or cannot be true is a failed call: nothing of it
+    // is stored, no cursor moves, and the call is repeated after the backoff. Thrown, it would fail every task.
     const unreadable = undecodableReason(result);
-    if (unreadable !== undefined) throw new Error(`fetchPage result: ${unreadable}`);
+    const refused =
+      unreadable !== undefined
+        ? `fetchPage result could not be decoded (${unreadable})`
+        : result.kind === 'page' && pageProblem(result) !== undefined
+          ? `fetchPage result refused: ${pageProblem(result)}`
+          : undefined;
+    if (refused !== undefined) {
+      this.cursorBusy = false;
+      state.lastCallAt = Date.now();
+      this.applyPendingReset();
+      this.addWarning(refused);
+      this.recordFailure(new Error(refused));
+      return undefined;
+    }
     state.calls++;
     state.lastCallAt = result.requestedAt;
     if (result.auth) state.auth = result.auth;
@@ -273,10 +294,11 @@ export class ExportRun extends ExportView {
     if (result.kind === 'too_recent') {
       // "Nothing new yet": the pacing (and, on the incremental endpoints, the idle interval) is the wait.
       if (this.api !== 'exports') state.caughtUp = true;
-    } else if (result.kind === 'gateway_timeout') {
+    } else if (result.kind === 'gateway_timeout' || result.kind === 'too_large') {
       state.perPage = Math.max(1, Math.floor(request.perPage! / 2));
       state.goodPagesAtPerPage = 0;
-      this.addWarning(`504 from Zendesk at per_page=${request.perPage}: asking for ${state.perPage} next`);
+      const what = result.kind === 'gateway_timeout' ? '504 from Zendesk' : `a page too large (${result.message})`;
+      this.addWarning(`${what} at per_page=${request.perPage}: asking for ${state.perPage} next`);
     } else {
       this.addWarning(`the cursor was rejected (${result.message}): restarting from start_time ${state.cursor}`);
       if (state.trap) state.trap.afterCursor = null;
@@ -301,13 +323,10 @@ export class ExportRun extends ExportView {
     if (page.foreignNextPage) {
       this.addWarning(`next page URL points to another origin and was ignored: ${page.foreignNextPage}`);
     }
-    if (state.progressFrom && state.progressFrom.firstTicketAt === undefined && page.rows.length > 0) {
-      state.progressFrom.firstTicketAt = page.rows.reduce(
-        (min, row) => Math.min(min, row.generated_timestamp),
-        Number.MAX_SAFE_INTEGER,
-      );
+    if (state.progressFrom && state.progressFrom.firstTicketAt === undefined && page.summary.oldest !== null) {
+      state.progressFrom.firstTicketAt = page.summary.oldest;
     }
-    if (page.rows.length === 0 || this.repeatsStoredTail(page, next)) {
+    if (page.summary.tickets === 0 || this.repeatsStoredTail(page, next)) {
       state.pageDoneAt = page.completedAt;
       return next;
     }
@@ -342,7 +361,7 @@ export class ExportRun extends ExportView {
       state.completeThroughMs = page.requestedAt + (state.zendeskClockOffsetMs ?? 0);
     }
     if (this.api === 'cursor') state.afterCursor = next.afterCursor;
-    state.lastPageSize = page.rows.length;
+    state.lastPageSize = page.summary.tickets;
     state.lastError = null;
     state.consecutiveFailures = 0;
     state.notBefore = 0;
@@ -350,7 +369,9 @@ export class ExportRun extends ExportView {
     if (this.api !== 'exports') this.growPerPage();
     this.cursorBusy = false;
     this.applyPendingReset();
-    this.publishSearchAttributes();
+    // The moment the page was stored, as its activity recorded it: whether the cursor is due to be published must not
+    // hinge on a workflow task's timestamp.
+    this.publishSearchAttributes({ at: state.pageDoneAt ?? page.completedAt ?? page.requestedAt });
   }
 
   // ---- the steps' parts ----
@@ -423,22 +444,25 @@ export class ExportRun extends ExportView {
 
   /** The page stays in workflow memory until a persist succeeds: the cursor never passes unstored rows. */
   private async persistUntilStored(page: FetchedPage, next: PageOutcome): Promise<PersistOutput | undefined> {
-    const { rows } = page;
-    const tickets = `${rows.length.toLocaleString('en-US')} ticket${rows.length === 1 ? '' : 's'}`;
+    const count = page.summary.tickets;
+    const tickets = `${count.toLocaleString('en-US')} ticket${count === 1 ? '' : 's'}`;
     const summary = `persist ${tickets}, then cursor ${isoSeconds(next.cursor)}`;
-    const write = {
-      account: this.input.account,
-      rows,
-      fieldHeaders: page.fieldHeaders,
-      ...checkpointAt(this.api, next),
-      ...(page.sideloads ? { sideloads: page.sideloads } : {}),
-    };
+    const write = { account: this.input.account, content: page.content, ...checkpointAt(this.api, next) };
     for (let attempt = 1; ; attempt++) {
       try {
         this.showDetails(summary);
         const store = patched(PERSIST_LOCALLY) ? persistLocally : persist;
-        return await store.executeWithOptions({ summary }, [write]);
+        const stored = await store.executeWithOptions({ summary }, [write]);
+        // A result that cannot be read proves nothing was stored: it is retried like a failed persist.
+        const unreadable = undecodableReason(stored);
+        if (unreadable !== undefined) throw new Error(`persist result could not be decoded (${unreadable})`);
+        return stored;
       } catch (err) {
+        if (failureType(err) === STAGED_PAGE_GONE) {
+          // Retrying cannot bring the staged page back: the loop fetches it again from the same cursor.
+          this.addWarning(`${describeFailure(err)}: fetching the page again`);
+          return undefined;
+        }
         this.state.lastError = `persist failed: ${describeFailure(err)}`;
         this.phase = 'backoff';
         const backoffMs = this.interruptible
@@ -470,8 +494,7 @@ export class ExportRun extends ExportView {
       await persist.executeWithOptions({ summary }, [
         {
           account: this.input.account,
-          rows: [],
-          fieldHeaders: {},
+          content: NO_PAGE,
           ...checkpointAt(this.api, { cursor: state.cursor, afterCursor: null }),
         },
       ]);
@@ -488,6 +511,8 @@ export class ExportRun extends ExportView {
     for (let attempt = 1; ; attempt++) {
       try {
         const checkpoint = await loadCheckpoint(this.input.account);
+        const unreadable = undecodableReason(checkpoint);
+        if (unreadable !== undefined) throw new Error(`the checkpoint could not be decoded (${unreadable})`);
         this.state.lastError = null;
         return checkpoint;
       } catch (err) {
@@ -539,4 +564,17 @@ export class ExportRun extends ExportView {
     this.pendingReset = undefined;
     this.publishSearchAttributes({ cursorNow: true });
   }
+}
+
+/**
+ * fetchPage's retries, whatever failed (the call, or the SDK encoding its result), wait at least the pacing gap; a gap
+ * too long to wait inside the activity leaves the retry to the workflow's durable, interruptible wait.
+ */
+function fetchRetryPolicy(minGapMs: number) {
+  const initialMs = Math.max(2000, Math.ceil(minGapMs));
+  return {
+    initialInterval: initialMs,
+    maximumInterval: Math.max(60_000, initialMs),
+    maximumAttempts: minGapMs > MAX_ACTIVITY_RETRY_DELAY_MS ? 1 : 5,
+  };
 }

@@ -138,7 +138,7 @@ export class ExportView {
    * minute has passed since it was last published, or until something else changes; `cursorNow` (the first cursor, an
    * operator's reset) publishes it at once. `status` always shows the exact cursor.
    */
-  protected publishSearchAttributes({ cursorNow = false } = {}): void {
+  protected publishSearchAttributes({ cursorNow = false, at }: { cursorNow?: boolean; at?: number } = {}): void {
     const { input, state, published } = this;
     const cursor = this.pendingReset ?? state.cursor;
     const now = this.exportState();
@@ -149,7 +149,7 @@ export class ExportView {
       published.state !== now && input.stateSearchAttribute !== false && patched(STATE_SEARCH_ATTRIBUTE);
     const withCursor =
       published.cursor !== cursor &&
-      (cursorNow || accountChanged || pausedChanged || withState || this.cursorPublishDue());
+      (cursorNow || accountChanged || pausedChanged || withState || this.cursorPublishDue(at));
     const updates = [];
     if (accountChanged) updates.push({ key: ZENDESK_ACCOUNT, value: input.account });
     if (withCursor) updates.push({ key: ZENDESK_CURSOR, value: new Date(cursor * 1000) });
@@ -157,7 +157,7 @@ export class ExportView {
     if (withState) updates.push({ key: ZENDESK_STATE, value: now });
     if (updates.length === 0) return;
     upsertSearchAttributes(updates);
-    if (withCursor) this.cursorPublishedAt = Date.now();
+    if (withCursor && at !== undefined) this.cursorPublishedAt = at;
     this.published = {
       account: input.account,
       cursor: withCursor ? cursor : published.cursor,
@@ -166,8 +166,13 @@ export class ExportView {
     };
   }
 
-  private cursorPublishDue(): boolean {
-    return !patched(CURSOR_UPSERT_THROTTLED) || Date.now() - this.cursorPublishedAt >= CURSOR_PUBLISH_INTERVAL_MS;
+  /**
+   * Whether a cursor that only moved is due, judged at `at`, a time the history recorded (a stored page's): never at a
+   * workflow task's own timestamp. Without such a time it waits for the next stored page or another change.
+   */
+  private cursorPublishDue(at: number | undefined): boolean {
+    if (!patched(CURSOR_UPSERT_THROTTLED)) return true;
+    return at !== undefined && at - this.cursorPublishedAt >= CURSOR_PUBLISH_INTERVAL_MS;
   }
 
   /** The Web UI's "current details": which export, where it stands, what it does now. */

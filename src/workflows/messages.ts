@@ -42,6 +42,8 @@ export interface ExportInput {
 export interface StoredTail {
   cursor: number;
   tickets: [id: number, fingerprint: string][];
+  /** The fingerprint of the field headers stored with it: a renamed custom field is stored even on an idle poll. */
+  fieldHeaders?: string;
 }
 
 export interface ExportState {

@@ -1,7 +1,7 @@
 import axios, { AxiosInstance } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
-import { ZendeskPermanentError, ZendeskTransientError } from './errors';
+import { ZendeskPermanentError, ZendeskTooLargeError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
 import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
@@ -10,7 +10,8 @@ import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
 import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { plausibleClockOffset } from '../workflows/pacing';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
-import { describeBytes, MAX_RESPONSE_BYTES } from './limits';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, describeBytes, MAX_PAGE_ROWS, MAX_RESPONSE_BYTES } from './limits';
+import { Redactor, staticSecrets } from './redactor';
 import {
   afterCursorProblem,
   countProblem,
@@ -30,6 +31,8 @@ export interface ZendeskClientOptions {
   maxResponseBytes?: number;
   /** ZENDESK_HTTPS_PROXY: an http:// proxy that https calls tunnel through (CONNECT); undefined: no proxy at all. */
   httpsProxy?: string;
+  /** How far ahead of the answer's Date header a ticket may be dated (s); default DEFAULT_CLOCK_TOLERANCE_SECONDS. */
+  clockToleranceSeconds?: number;
 }
 
 /** Optional per-call settings: the activity's cancellation aborts the request. */
@@ -44,9 +47,18 @@ interface ClockReading {
   zendeskClockOffsetMs?: number;
 }
 
-/** Tickets with a value that cannot be true (plausibility.ts): left out of `rows`, to be set aside by the caller. */
+/**
+ * Tickets with a value that cannot be true or that cannot be serialised (plausibility.ts): left out of `rows`, to be
+ * set aside by the caller. `rowTexts` holds each row's JSON text, in the order of `rows`.
+ */
 interface SetAsideReading {
   setAside?: SetAsideTicket[];
+  rowTexts: string[];
+  /**
+   * The newest time the answer vouches for (epoch seconds): its Date header on Zendesk's clock when believable, else
+   * the worker's clock when it arrived. No cursor passes it.
+   */
+  vouchedUntil: number;
 }
 
 export interface ExportPageOutcome extends ClockReading, SetAsideReading {
@@ -120,6 +132,12 @@ export interface GatewayTimeoutOutcome extends ClockReading {
   message: string;
 }
 
+/** An answer over the size cap or with more tickets than a page holds: ask again with a smaller per_page. */
+export interface TooLargeOutcome extends ClockReading {
+  kind: 'too_large';
+  message: string;
+}
+
 /** The API no longer accepts a stored after_cursor: restart from the newest generated_timestamp. */
 export interface CursorRejectedOutcome extends ClockReading {
   kind: 'cursor_rejected';
@@ -127,7 +145,12 @@ export interface CursorRejectedOutcome extends ClockReading {
 }
 
 export type IncrementalOutcome =
-  IncrementalPageOutcome | RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome;
+  | IncrementalPageOutcome
+  | RateLimitedOutcome
+  | TooRecentOutcome
+  | GatewayTimeoutOutcome
+  | TooLargeOutcome
+  | CursorRejectedOutcome;
 
 interface Body extends ClockReading {
   kind: 'body';
@@ -158,12 +181,14 @@ export class ZendeskClient {
   private readonly tokens?: OAuthTokenSource;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
+  private readonly clockToleranceSeconds: number;
 
   constructor(private readonly options: ZendeskClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
     this.secrets = new Redactor(staticSecrets(options.auth));
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.clockToleranceSeconds = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
     const agentOptions = { keepAlive: true, maxSockets: 4, timeout: IDLE_SOCKET_MS };
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
@@ -193,7 +218,7 @@ export class ZendeskClient {
         http: this.http,
         timeoutMs: this.timeoutMs,
         maxResponseBytes: this.maxResponseBytes,
-        onToken: (token) => this.secrets.addTransient(token),
+        redactor: this.secrets,
       });
     }
   }
@@ -220,6 +245,11 @@ export class ZendeskClient {
     return { mode: this.options.auth.mode, tokenExpiresAt: token.expiresAt, tokenRenewsAt: renewsAt(token) };
   }
 
+  /** A token renewal that failed while the current token still served, once: the worker logs it. */
+  takeRenewalFailure(): string | undefined {
+    return this.tokens?.takeRenewalFailure();
+  }
+
   /** The Authorization header for the next call, and the token it carries (client credentials). */
   private async authorization(): Promise<{ header: string; token?: AccessToken }> {
     const auth = this.options.auth;
@@ -241,11 +271,16 @@ export class ZendeskClient {
     call: CallOptions = {},
   ): Promise<ExportOutcome> {
     const answer = await this.get(`${PATHS[endpoint]}?start_time=${startTime}`, call);
-    // Without the incremental flag, get() answers no gateway_timeout or cursor_rejected.
+    // Without the incremental flag, get() answers no gateway_timeout, too_large or cursor_rejected.
     if (answer.kind !== 'body') return answer as RateLimitedOutcome | TooRecentOutcome;
     const page = this.parse(answer, exportPageSchema);
-    const context = plausibilityContext(answer, startTime);
-    this.refuseImplausible(answer, [page.end_time != null ? endTimeProblem(page.end_time, context) : undefined]);
+    const context = this.plausibilityContext(answer, startTime);
+    this.refuseImplausible(answer, [
+      page.end_time != null ? endTimeProblem(page.end_time, context) : undefined,
+      page.results.length > MAX_PAGE_ROWS
+        ? `results: ${page.results.length} tickets, more than the ${MAX_PAGE_ROWS} a page holds`
+        : undefined,
+    ]);
     const outcome: ExportPageOutcome = {
       kind: 'page',
       // The objects as parsed from the body, not zod's copies (which reorder keys): stored as received.
@@ -267,7 +302,8 @@ export class ZendeskClient {
     const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, call, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, timeBasedPageSchema);
-    const context = plausibilityContext(answer, request.startTime);
+    if (page.tickets.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.tickets.length);
+    const context = this.plausibilityContext(answer, request.startTime);
     this.refuseImplausible(answer, [
       page.end_time != null ? endTimeProblem(page.end_time, context) : undefined,
       page.count != null ? countProblem(page.count) : undefined,
@@ -289,7 +325,8 @@ export class ZendeskClient {
     const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, call, request);
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, cursorPageSchema);
-    const context = plausibilityContext(answer);
+    if (page.tickets.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.tickets.length);
+    const context = this.plausibilityContext(answer);
     this.refuseImplausible(answer, [page.after_cursor != null ? afterCursorProblem(page.after_cursor) : undefined]);
     const outcome: IncrementalPageOutcome = {
       kind: 'page',
@@ -312,20 +349,24 @@ export class ZendeskClient {
     path: string,
     call: CallOptions,
     incremental?: IncrementalRequest,
-  ): Promise<RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | CursorRejectedOutcome | Body> {
+  ): Promise<
+    RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | TooLargeOutcome | CursorRejectedOutcome | Body
+  > {
     const what = `GET ${path}`;
-    let response = await this.send(what, path, call);
-    if (response.status === 401 && this.tokens) {
-      // A token Zendesk no longer takes (revoked, or expired on its clock): one new token, one more try.
-      response = await this.send(what, path, call);
-      if (response.status === 401) {
-        throw new ZendeskPermanentError(
-          `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
-            '(read) and that it is active, then `client resume`',
-          401,
-        );
-      }
+    let sent;
+    try {
+      sent = await this.send(what, path, call);
+    } catch (err) {
+      if (!(err instanceof ZendeskTooLargeError)) throw err;
+      // A smaller per_page makes a smaller answer; the specified endpoint has none, so retrying cannot help.
+      if (incremental) return { kind: 'too_large', message: err.message };
+      throw new ZendeskPermanentError(
+        `${err.message}: the specified endpoint cannot ask for fewer tickets; export with the cursor endpoint ` +
+          '(EXPORT_API=cursor), whose per_page the export lowers for such pages',
+      );
     }
+    const { response, token } = sent;
+    if (token) this.judgeToken(what, token, response.status);
     const receivedAt = Date.now();
     const { status } = response;
     const body = typeof response.data === 'string' ? response.data : String(response.data ?? '');
@@ -387,22 +428,50 @@ export class ZendeskClient {
     }
   }
 
-  /** One GET with the current credentials; a token Zendesk refuses is dropped, so the next try gets a new one. */
+  /**
+   * What Zendesk's answer says of the access token the call carried. A 401 drops it, and the call is not sent again
+   * now: a second call at once would skip the pacing of a rate-limited endpoint. The attempt fails instead, and the
+   * activity's retry (no sooner than the pacing allows) gets a new token. A 401 with a token obtained for such a retry
+   * is Zendesk refusing the client: permanent.
+   */
+  private judgeToken(what: string, token: AccessToken, status: number): void {
+    if (status >= 200 && status < 300) this.tokens!.accepted(token);
+    if (status !== 401) return;
+    if (this.tokens!.refused(token)) {
+      throw new ZendeskPermanentError(
+        `${what}: 401 with a token just issued to OAuth client ${this.tokenClientId()}: check the client's scope ` +
+          '(read) and that it is active, then `client resume`',
+        401,
+      );
+    }
+    throw new ZendeskTransientError(
+      `${what}: 401 Unauthorized: Zendesk refused the token of OAuth client ${this.tokenClientId()} (revoked, or ` +
+        'expired on its clock): the next try gets a new one',
+      401,
+    );
+  }
+
+  /** One GET with the current credentials, and the access token it carried (client credentials). */
   private async send(what: string, path: string, call: CallOptions) {
     const authorization = await this.authorization();
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
       const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
-      if (response.status === 401 && authorization.token) this.tokens!.refused(authorization.token);
-      return response;
+      return { response, token: authorization.token };
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
       const reason = deadline.aborted
         ? `no complete answer within ${this.timeoutMs} ms (timeout)`
         : describeNetworkError(err, this.timeoutMs, this.maxResponseBytes);
+      if (isOverSizeCap(err)) throw new ZendeskTooLargeError(`${what} failed: ${reason}`);
       throw new ZendeskTransientError(`${what} failed: ${reason}`);
     }
+  }
+
+  private plausibilityContext(answer: Body, startTime?: number): PlausibilityContext {
+    const context = { nowSeconds: Math.floor(answer.answeredAt / 1000), toleranceSeconds: this.clockToleranceSeconds };
+    return startTime === undefined ? context : { ...context, startTime };
   }
 
   private tokenClientId(): string {
@@ -448,18 +517,28 @@ function idleTimeoutOnly<T extends http.Agent>(agent: T): T {
   return agent;
 }
 
-function plausibilityContext(answer: Body, startTime?: number): PlausibilityContext {
-  const nowSeconds = Math.floor(answer.answeredAt / 1000);
-  return startTime === undefined ? { nowSeconds } : { nowSeconds, startTime };
+/** An answer with more tickets than a page holds: a page-size problem, like one over the size cap. */
+function tooManyRows(answer: Body, count: number): TooLargeOutcome {
+  return {
+    kind: 'too_large',
+    message: `${answer.what}: ${count} tickets in one answer, more than the ${MAX_PAGE_ROWS} a page holds`,
+    zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
+  };
 }
 
-/** The tickets whose id and generated_timestamp can be true; the others apart, with the reason. */
-function trustedRows(
-  rows: ExportRow[],
-  context: PlausibilityContext,
-): { rows: ExportRow[]; setAside?: SetAsideTicket[] } {
+function isOverSizeCap(err: unknown): boolean {
+  return axios.isAxiosError(err) && /maxContentLength/.test(err.message);
+}
+
+/** The tickets that can be true and serialise, with their JSON; the others apart, with the reason. */
+function trustedRows(rows: ExportRow[], context: PlausibilityContext): SetAsideReading & { rows: ExportRow[] } {
   const separated = separateImplausible(rows, context);
-  return separated.setAside.length > 0 ? separated : { rows: separated.rows };
+  const reading = {
+    rows: separated.rows.map((trusted) => trusted.row),
+    rowTexts: separated.rows.map((trusted) => trusted.json),
+    vouchedUntil: context.nowSeconds,
+  };
+  return separated.setAside.length > 0 ? { ...reading, setAside: separated.setAside } : reading;
 }
 
 /** Zendesk's error code for a cursor it no longer accepts, or a plain-text answer that says so. */
@@ -511,58 +590,6 @@ function unauthorizedAdvice(auth: ZendeskAuth): string {
   }
 }
 
-/** The secrets of a client's configuration, in the forms they travel in. */
-function staticSecrets(auth: ZendeskAuth): string[] {
-  switch (auth.mode) {
-    case 'api_token':
-      return [`${auth.email}/token:${auth.apiToken}`, auth.apiToken];
-    case 'oauth_access_token':
-      return [auth.accessToken];
-    case 'oauth_client_credentials':
-      return [auth.clientSecret];
-  }
-}
-
-/** Tokens kept for redaction: the current one and a few before it (a late error may still echo one). */
-const TRANSIENT_SECRETS_KEPT = 4;
-
-/**
- * Blanks this client's credentials in text that came back from the server (an error page or a proxy that echoes
- * the request), in every form they travel in, and any Basic or Bearer authorization value, before it reaches an
- * error.
- */
-class Redactor {
-  private forms: string[] = [];
-  private readonly transient: string[] = [];
-
-  constructor(private readonly fixed: string[]) {
-    this.rebuild();
-  }
-
-  addTransient(secret: string): void {
-    this.transient.push(secret);
-    if (this.transient.length > TRANSIENT_SECRETS_KEPT) this.transient.shift();
-    this.rebuild();
-  }
-
-  redact(text: string): string {
-    let out = text.replace(/\b(Basic|Bearer)\s+[A-Za-z0-9+/=_.~-]+/gi, '$1 [redacted]');
-    for (const form of this.forms) out = out.split(form).join('[redacted]');
-    return out;
-  }
-
-  private rebuild(): void {
-    const forms = new Set<string>();
-    for (const secret of [...this.fixed, ...this.transient].filter((s) => s.length >= 4)) {
-      forms.add(secret);
-      forms.add(encodeURIComponent(secret));
-      forms.add(Buffer.from(secret).toString('base64'));
-      forms.add(Buffer.from(secret).toString('base64').replace(/=+$/, ''));
-    }
-    this.forms = [...forms].sort((a, b) => b.length - a.length);
-  }
-}
-
 /**
  * What JSON.parse said, without the text it quotes: V8 puts a snippet of the body in the message, and a body may hold
  * anything (an echoed credential, a ticket).
@@ -576,7 +603,7 @@ export function jsonErrorWithoutText(err: unknown): string {
 
 export function describeNetworkError(err: unknown, timeoutMs: number, maxResponseBytes = MAX_RESPONSE_BYTES): string {
   if (axios.isAxiosError(err)) {
-    if (/maxContentLength/.test(err.message)) {
+    if (isOverSizeCap(err)) {
       return `the answer is larger than the ${describeBytes(maxResponseBytes)} cap on a response (not read further)`;
     }
     if (err.code === PROXY_ERROR) return err.message;

@@ -21,3 +21,11 @@ export class ZendeskTransientError extends Error {
     this.name = 'ZendeskTransientError';
   }
 }
+
+/** An answer over the size cap: on the incremental endpoints a smaller per_page is the way out. */
+export class ZendeskTooLargeError extends ZendeskTransientError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZendeskTooLargeError';
+  }
+}

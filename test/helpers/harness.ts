@@ -3,7 +3,8 @@ import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { SqliteBlobStore } from '../../src/codec/blob-store';
+import { BlobStore, SqliteBlobStore } from '../../src/codec/blob-store';
+import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { WorkerConfig, ZendeskSettings } from '../../src/config';
@@ -79,6 +80,8 @@ export interface HarnessOptions {
   start?: boolean;
   /** The sink the worker writes to, around the real one (an outage); `Harness.sink` stays the real one. */
   workerSink?: (sink: TicketSink) => TicketSink;
+  /** The blob store the worker uses, around the real one (an outage); `Harness.blobStore` stays the real one. */
+  workerBlobStore?: (store: BlobStore) => BlobStore;
   /** Payload encryption keys of the worker and of `Harness.client`; default: none (plaintext, loopback). */
   encryption?: EncryptionSettings;
 }
@@ -87,7 +90,8 @@ export interface Harness {
   emulator: Emulator;
   sink: TicketSink;
   dbFile: string;
-  blobStore: SqliteBlobStore;
+  /** Next to the sink, as a worker opens it: the SQLite file, or the PostgreSQL database. */
+  blobStore: BlobStore;
   client: Client;
   account: string;
   taskQueue: string;
@@ -135,7 +139,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     blobRetentionDays: 7,
     encryption: options.encryption,
   };
-  const blobStore = new SqliteBlobStore(dbFile);
+  const blobStore: BlobStore =
+    options.sink === 'postgres' ? await PostgresBlobStore.open(postgresUrl) : new SqliteBlobStore(dbFile);
   const clientConnection = await Connection.connect({ address });
   const dataConverter = createDataConverter(blobStore, encryptionCodecOf(options.encryption));
   const client = new Client({ connection: clientConnection, dataConverter });
@@ -165,7 +170,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         config: { ...config, accounts: [{ ...config.accounts[0], ...overrides }] },
         connection: nativeConnection,
         sink: options.workerSink ? options.workerSink(sink) : sink,
-        blobStore,
+        blobStore: options.workerBlobStore ? options.workerBlobStore(blobStore) : blobStore,
         workflowBundle: { codePath: bundlePath },
       });
       running = worker.run();

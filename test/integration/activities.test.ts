@@ -11,8 +11,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { createActivities, type Activities, type FetchPageResult } from '../../src/activities';
-import { DEFAULT_CREDENTIALS, startEmulator, type Emulator, type FaultSpec } from '../../src/emulator';
+import {
+  createActivities,
+  isStaged,
+  type Activities,
+  type FetchPageResult,
+  type InlinePage,
+} from '../../src/activities';
+import { SqliteBlobStore } from '../../src/codec/blob-store';
+import { PageStaging } from '../../src/codec/staged-pages';
+import {
+  DEFAULT_CREDENTIALS,
+  DEFAULT_OAUTH_CLIENT,
+  startEmulator,
+  type Emulator,
+  type FaultSpec,
+} from '../../src/emulator';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
 import { SqliteSink } from '../../src/storage/sqlite';
 import { ZendeskClient } from '../../src/zendesk/client';
@@ -33,13 +47,15 @@ let sink: SqliteSink;
 let dir: string;
 let account: string;
 let activities: Activities;
+let staging: PageStaging;
+let blobStore: SqliteBlobStore;
 let env: MockActivityEnvironment;
 const logs: LogEntry[] = [];
 // Every failure any test saw, checked for credentials at the end.
 const failures: unknown[] = [];
 
 function activitiesWith(zendesk: ZendeskClient): Activities {
-  return createActivities({ zendesk: new Map([[account, zendesk]]), sink });
+  return createActivities({ zendesk: new Map([[account, zendesk]]), sink, staging });
 }
 
 function client(overrides: Partial<ConstructorParameters<typeof ZendeskClient>[0]> = {}): ZendeskClient {
@@ -56,6 +72,8 @@ beforeAll(async () => {
   emulator = await startEmulator({ ticketCount: 1200, windowSeconds: 0 });
   account = new URL(emulator.url).host;
   sink = new SqliteSink(path.join(dir, 'tickets.db'));
+  blobStore = new SqliteBlobStore(path.join(dir, 'tickets.db'));
+  staging = new PageStaging(blobStore);
   activities = activitiesWith(client());
   env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('TRACE', (entry) => logs.push(entry)) });
 });
@@ -63,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.close();
   await sink?.close();
+  await blobStore?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -109,15 +128,20 @@ function wireRetryDelaySeconds(failure: ApplicationFailure): number | undefined 
   return delay ? Number(delay.seconds) + (delay.nanos ?? 0) / 1e9 : undefined;
 }
 
-function asPage(result: FetchPageResult) {
-  if (result.kind !== 'page') throw new Error(`expected a page, got ${JSON.stringify(result)}`);
-  return result;
+type Page = Extract<FetchPageResult, { kind: 'page' }> & InlinePage;
+
+/** The page with its content at hand: inline as it came, or read back from the blob store where it was staged. */
+async function asPage(result: FetchPageResult | Promise<FetchPageResult>): Promise<Page> {
+  const page = await result;
+  if (page.kind !== 'page') throw new Error(`expected a page, got ${JSON.stringify(page)}`);
+  const content = isStaged(page.content) ? ((await staging.load(page.content.staged)) as InlinePage) : page.content;
+  return { ...page, ...content };
 }
 
 describe('fetchPage', () => {
   test('returns a page with rows, endTime, field headers and requestedAt', async () => {
     const before = Date.now();
-    const page = asPage(await fetchPage(0));
+    const page = await asPage(fetchPage(0));
     const after = Date.now();
     expect(page.requestedAt).toBeGreaterThanOrEqual(before);
     expect(page.requestedAt).toBeLessThanOrEqual(after);
@@ -131,8 +155,8 @@ describe('fetchPage', () => {
   });
 
   test('the next page starts at endTime and reaches the last tickets', async () => {
-    const first = asPage(await fetchPage(0));
-    const second = asPage(await fetchPage(first.endTime!));
+    const first = await asPage(fetchPage(0));
+    const second = await asPage(fetchPage(first.endTime!));
     expect(second.rows.length).toBeGreaterThan(200);
     expect(second.rows.length).toBeLessThan(1000);
     const ids = new Set([...first.rows, ...second.rows].map((r) => r.id));
@@ -140,7 +164,7 @@ describe('fetchPage', () => {
   });
 
   test('an empty page has endTime null', async () => {
-    const page = asPage(await fetchPage(Math.floor(Date.now() / 1000) - 301));
+    const page = await asPage(fetchPage(Math.floor(Date.now() / 1000) - 301));
     expect(page.rows).toEqual([]);
     expect(page.endTime).toBeNull();
   });
@@ -307,7 +331,7 @@ describe('fetchPage', () => {
     });
 
     test('a slow answer within the timeout is fine', async () => {
-      expect(asPage(await fetchWithFault({ kind: 'slow', delayMs: 200 })).rows).toHaveLength(1000);
+      expect((await asPage(fetchWithFault({ kind: 'slow', delayMs: 200 }))).rows).toHaveLength(1000);
     });
 
     test('an HTML page with status 200 → retryable, expected JSON', async () => {
@@ -340,7 +364,7 @@ describe('fetchPage', () => {
         field_headers: { id: 'Id' },
       });
       const calls = emulator.stats().calls;
-      const page = asPage(await fetchWithFault({ kind: 'body', body }));
+      const page = await asPage(fetchWithFault({ kind: 'body', body }));
       expect(page.foreignNextPage).toBe(foreign);
       expect(page.rows).toEqual([{ id: 42, generated_timestamp: 1_700_000_100, status: 'Open', extra: 'kept' }]);
       expect(page.endTime).toBe(1_700_000_100);
@@ -354,13 +378,50 @@ describe('fetchPage', () => {
         end_time: 10,
         next_page: `${emulator.url}/api/v2/exports/tickets.json?start_time=10`,
       });
-      expect(asPage(await fetchWithFault({ kind: 'body', body })).foreignNextPage).toBeUndefined();
+      expect((await asPage(fetchWithFault({ kind: 'body', body }))).foreignNextPage).toBeUndefined();
     });
 
     test('each fault is used once: the next call is normal again', async () => {
       await failureOf(() => fetchWithFault({ kind: 'status', status: 500 }));
-      expect(asPage(await fetchPage(0)).rows).toHaveLength(1000);
+      expect((await asPage(fetchPage(0))).rows).toHaveLength(1000);
     });
+  });
+});
+
+describe('fetchPage with OAuth client credentials', () => {
+  test('a token renewal that fails while the token still serves: the page is fetched, the failure logged', async () => {
+    const oauth = await startEmulator({
+      ticketCount: 50,
+      windowSeconds: 0,
+      oauthClients: [DEFAULT_OAUTH_CLIENT],
+      oauthTokenTtlSeconds: 5,
+    });
+    try {
+      const auth = {
+        mode: 'oauth_client_credentials' as const,
+        ...DEFAULT_OAUTH_CLIENT,
+        scope: 'read',
+        tokenTtlSeconds: 3600,
+      };
+      const acts = activitiesWith(client({ baseUrl: oauth.url, auth }));
+      expect((await asPage(fetchPage(0, acts))).rows).toHaveLength(50);
+      const obtained = Date.now();
+      // A 5 s token is renewed 1 s before it expires; when that fails, it serves on until 0.25 s before.
+      await new Promise((resolve) => setTimeout(resolve, obtained + 4150 - Date.now()));
+      oauth.injectTokenFaults([{ kind: 'status', status: 503 }]);
+      const logged = logs.length;
+      expect((await asPage(fetchPage(0, acts))).rows).toHaveLength(50);
+      expect(oauth.stats()).toMatchObject({ tokenGrants: 1, tokenErrors: 1, calls: 2, unauthenticatedCalls: 0 });
+      expect(logs.slice(logged)).toContainEqual(
+        expect.objectContaining({
+          level: 'WARN',
+          message: 'OAuth token renewal failed; the current token serves until it expires',
+          meta: expect.objectContaining({ account, failure: expect.stringMatching(/oauth\/tokens .*: 503/) }),
+        }),
+      );
+    } finally {
+      await oauth.close();
+    }
   });
 });
 
@@ -371,11 +432,10 @@ describe('persist and loadCheckpoint', () => {
 
   test('persist stores the rows and the checkpoint; loadCheckpoint returns it', async () => {
     const persistAccount = `${account}-persist`;
-    const page = asPage(await fetchPage(0));
+    const page = await asPage(fetchPage(0));
     const result = await env.run(activities.persist, {
       account: persistAccount,
-      rows: page.rows,
-      fieldHeaders: page.fieldHeaders,
+      content: page.content,
       cursor: page.endTime!,
     });
     expect(result).toEqual({
@@ -401,8 +461,7 @@ describe('persist and loadCheckpoint', () => {
     // Replaying the same page (at-least-once delivery) changes nothing but is not counted as older.
     const again = await env.run(activities.persist, {
       account: persistAccount,
-      rows: page.rows,
-      fieldHeaders: page.fieldHeaders,
+      content: page.content,
       cursor: page.endTime!,
     });
     expect(again).toEqual({
@@ -423,13 +482,15 @@ describe('persist and loadCheckpoint', () => {
     const persistAccount = `${account}-rejected`;
     const result = await new MockActivityEnvironment(undefined, { metricMeter }).run(activities.persist, {
       account: persistAccount,
-      rows: [
-        { id: 1, generated_timestamp: 1 },
-        { id: 2 ** 63, generated_timestamp: 1 },
-      ],
-      fieldHeaders: {},
+      content: {
+        rows: [
+          { id: 1, generated_timestamp: 1 },
+          { id: 2 ** 63, generated_timestamp: 1 },
+        ],
+        fieldHeaders: {},
+        sideloads: { users: [{ id: 5, updated_at: '2024-01-01T00:00:00Z' }], groups: [{ id: 'not a number' }] },
+      },
       cursor: 1,
-      sideloads: { users: [{ id: 5, updated_at: '2024-01-01T00:00:00Z' }], groups: [{ id: 'not a number' }] },
     });
     expect(result).toEqual({
       written: 1,

@@ -7,7 +7,9 @@ import {
 } from '../../src/emulator';
 import { ExportApi } from '../../src/shared';
 import { Checkpoint } from '../../src/storage/sink';
-import { ExportStatus } from '../../src/workflows/messages';
+import { ExportStatus, resumeSignal } from '../../src/workflows/messages';
+import { fetchRunHistories } from '../helpers/histories';
+import { leaksIn, leaksOf } from '../helpers/secret-forms';
 import {
   exportCaseOptions,
   Harness,
@@ -17,6 +19,7 @@ import {
   waitFor,
   withHarness,
 } from '../helpers/harness';
+import { body, headOfStream, inStreamOrder, pageBody, Row, rowsKey } from '../helpers/fault-pages';
 
 /*
  * The fault matrix, end to end: every case runs the real workflow (an in-process worker) against the emulator and
@@ -38,35 +41,6 @@ const PAGE = 1000;
 /** A normal answer, as a fault: the `slow` kind with no delay. The fault queued behind it hits the second call. */
 const NORMAL_ANSWER: FaultSpec = { kind: 'slow', delayMs: 0 };
 
-type Row = { id: number; generated_timestamp: number } & Record<string, unknown>;
-
-/** Every ticket's current version in the endpoint's shape, in stream order: (generated_timestamp, id). */
-function inStreamOrder(h: Harness, api: ExportApi): Row[] {
-  const rows = (api === 'exports' ? h.emulator.truth() : h.emulator.truthFull()) as unknown as Row[];
-  return [...rows].sort((a, b) => a.generated_timestamp - b.generated_timestamp || a.id - b.id);
-}
-
-function rowsKey(api: ExportApi): 'results' | 'tickets' {
-  return api === 'exports' ? 'results' : 'tickets';
-}
-
-/** A well-formed page of `rows` in the endpoint's own format. */
-function pageBody(api: ExportApi, rows: Row[], endTime: number, extra: Record<string, unknown> = {}) {
-  if (api === 'exports') {
-    return {
-      results: rows,
-      field_headers: {},
-      options: { timezone: 'UTC', hour_offset: 0 },
-      end_time: endTime,
-      ...extra,
-    };
-  }
-  if (api === 'incremental') {
-    return { tickets: rows, count: rows.length, end_time: endTime, end_of_stream: false, ...extra };
-  }
-  return { tickets: rows, after_cursor: null, before_cursor: null, end_of_stream: false, ...extra };
-}
-
 /**
  * Page 2's first tickets with an end_time near now: accepted, this page would move a time-based cursor past every
  * other ticket of page 2 and lose them. Bad answers carry it so that a client that swallowed them could not pass.
@@ -74,12 +48,6 @@ function pageBody(api: ExportApi, rows: Row[], endTime: number, extra: Record<st
 function poisonPage(api: ExportApi, rows: Row[]) {
   return pageBody(api, rows.slice(PAGE, PAGE + 3), Math.floor(Date.now() / 1000) - 5);
 }
-
-const body = (value: unknown, contentType?: string): FaultSpec => ({
-  kind: 'body',
-  body: typeof value === 'string' ? value : JSON.stringify(value),
-  ...(contentType ? { contentType } : {}),
-});
 
 interface Snapshot {
   status: ExportStatus;
@@ -705,13 +673,6 @@ describe("Zendesk's clock against the worker's", () => {
 // What a close read found (issue 12): tickets a database refuses, a broken Date header, a 400 that is not about a
 // cursor, a page without end_time, a page size that keeps timing out.
 
-/** The first rows of the stream up to a second boundary, and the row that starts the next second. */
-function headOfStream(rows: Row[], atLeast = 5): { head: Row[]; next: Row } {
-  let k = atLeast;
-  while (rows[k].generated_timestamp === rows[k - 1].generated_timestamp) k++;
-  return { head: rows.slice(0, k), next: rows[k] };
-}
-
 const UNSTORABLE_TEXT = [
   { name: 'a NUL character', text: 'before\u0000after' },
   { name: 'a lone high surrogate (text cut inside an emoji)', text: 'smile \ud83d' },
@@ -1019,6 +980,9 @@ function oauthOptions(api: ExportApi): HarnessOptions {
   return options(api, { emulator: { oauthClients: [DEFAULT_OAUTH_CLIENT] }, auth: OAUTH_CLIENT });
 }
 
+/** A client whose secret changes when URL-encoded or JSON-escaped, so that every form of it is looked for. */
+const QUOTED_CLIENT = { clientId: 'zte-quoted-client', clientSecret: 'zte"q\\9/+Kf=2 x!7#Lm' };
+
 describe.each(['exports', 'cursor'] as const)('the token endpoint fails (%s endpoint)', (api) => {
   test.concurrent.each([
     { name: '500', fault: { kind: 'status', status: 500 } as FaultSpec, retryMs: 5000 },
@@ -1038,6 +1002,60 @@ describe.each(['exports', 'cursor'] as const)('the token endpoint fails (%s endp
       expect(unauthenticatedCalls).toBe(0);
       expect((await h.status()).lastError).toBeNull();
     }),
+  );
+
+  test.concurrent(
+    'a token endpoint quoting the secret: backs off, then blocks, redacted; cleared and resumed, complete',
+    () =>
+      withHarness(
+        options(api, { emulator: { oauthClients: [QUOTED_CLIENT] }, auth: { ...OAUTH_CLIENT, ...QUOTED_CLIENT } }),
+        async (h) => {
+          const secret = QUOTED_CLIENT.clientSecret;
+          // A firewall that explains its refusals by quoting the request body: once a 500, then a 401 until cleared.
+          h.emulator.injectTokenFaults([
+            { kind: 'echo', status: 500 },
+            { kind: 'echo', status: 401, count: 1000 },
+          ]);
+          await h.startWorkflow();
+          const quoted = /\((request_rejected: Blocked: POST \/oauth\/tokens \{.*"client_secret":"\[redacted\]".*)\)/;
+          // The 500: the fetchPage activity backs off (its pending attempt shows the error), the secret blanked.
+          const failed = await failedFetchAttempt(h);
+          expect(failed).toEqual({ attempt: 2, message: expect.stringMatching(/: 500 \(request_rejected/) });
+          expect(failed.message).toMatch(quoted);
+          expect(leaksOf(secret, failed.message)).toEqual([]);
+          // The 401: blocked, visibly, the secret blanked; nothing asked of the ticket endpoints.
+          const blocked = await waitFor('blocked', async () => {
+            const s = await h.status();
+            return s.blocked ? s : undefined;
+          });
+          expect(blocked.lastError).toMatch(/OAuth client zte-quoted-client\): 401 \(request_rejected/);
+          expect(blocked.lastError).toMatch(quoted);
+          expect(leaksIn(secret, blocked)).toEqual([]);
+          expect(h.emulator.stats().calls).toBe(0);
+
+          h.emulator.clearTokenFaults();
+          await h.handle.signal(resumeSignal);
+          await h.waitForTruth(45_000);
+          const end = await h.status();
+          expect({ blocked: end.blocked, lastError: end.lastError }).toEqual({ blocked: false, lastError: null });
+          expect(h.emulator.stats().tokenLog.map((e) => e.status)).toEqual([500, 401, 200]);
+          // Both refusals are in the history (the retried attempt's and the blocking one), each without the secret.
+          const runs = await fetchRunHistories(h.client, h.workflowId);
+          const history = runs.map((run) => run.json).join('\n');
+          expect(history).toMatch(
+            /"lastFailure": \{\s*"message": "POST [^"]+ \(OAuth client zte-quoted-client\): 500 /,
+          );
+          expect(history).toMatch(/"message": "POST [^"]+ \(OAuth client zte-quoted-client\): 401 /);
+          expect(leaksOf(secret, history)).toEqual([]);
+          expect(
+            leaksIn(
+              secret,
+              runs.map((run) => JSON.parse(run.json) as unknown),
+            ),
+          ).toEqual([]);
+          expect(leaksIn(secret, end)).toEqual([]);
+        },
+      ),
   );
 
   test.concurrent('invalid_client: blocked, the message names the client id and never the secret', () =>

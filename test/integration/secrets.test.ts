@@ -14,7 +14,7 @@ import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { ROOT } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { ExportApi, workflowIdFor } from '../../src/shared';
-import { ExportStatus, statusQuery } from '../../src/workflows/messages';
+import { ExportStatus, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { fetchRunHistories } from '../helpers/histories';
 import {
   compareSinkWithTruth,
@@ -419,8 +419,8 @@ describe('no credential anywhere', () => {
       EXPORT_POLL_INTERVAL_SECONDS: '0.5',
       EXPORT_MIN_START_AGE_SECONDS: '1',
     };
-    // First call of each account: 401 (blocked until resume). With OAuth the worker renews its token once on a 401
-    // and sends the call again: a second 401 blocks.
+    // First call of each account: 401 (blocked until resume). With OAuth the attempt that met the 401 fails for now and
+    // its retry carries a new token: a second 401 blocks.
     hh.emulator.injectFaults([{ kind: 'status', status: 401 }]);
     second.injectFaults([
       { kind: 'status', status: 401 },
@@ -533,6 +533,72 @@ describe('no credential anywhere', () => {
     for (const { what, output } of cliOutputs) findings.push(...findSecrets(what, output));
     expect(describeFindings(findings)).toBe('');
     expect(hh.emulator.stats().byStatus['401']).toBeGreaterThanOrEqual(2); // the fault and the wrong token
+  });
+
+  test('a token endpoint that quotes the request (a proxy, a firewall): no credential in failures, status or logs', async () => {
+    // The worker signs in with OAuth client credentials; the token endpoint's refusals quote the request body, and so
+    // the client secret: first a 500 (retried), then a 400 (the export blocks until resume).
+    const client = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+    const hh = (h = await startHarness({
+      worker: false,
+      start: false,
+      auth: { mode: 'oauth_client_credentials', ...client, scope: 'read', tokenTtlSeconds: 3600 },
+      emulator: { ticketCount: 300, windowSeconds: 0, oauthClients: [client] },
+    }));
+    hh.emulator.injectTokenFaults([
+      { kind: 'echo', status: 500 },
+      { kind: 'echo', status: 400 },
+    ]);
+    worker = spawnWorker(hh, { LOG_LEVEL: 'DEBUG' });
+    await hh.startWorkflow();
+    const blocked = await waitFor(
+      'blocked by the 400',
+      async () => {
+        const s = await hh.status();
+        return s.blocked ? s : undefined;
+      },
+      30_000,
+    ).catch((err) => {
+      throw new Error(`${err.message}\nworker: ${worker?.output()}`);
+    });
+    // The quote reached the status, blanked.
+    expect(blocked.lastError).toMatch(
+      /oauth\/tokens \(OAuth client zte-secrets-client\): 400 \(request_rejected: Blocked: POST \/oauth\/tokens \{.*"client_secret":"\[redacted\]"/,
+    );
+    await hh.handle.signal(resumeSignal);
+    await hh.waitForTruth(30_000);
+    const end = await hh.status();
+    expect(end.lastError).toBeNull();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const workerOutput = worker.output();
+    worker = undefined;
+    expect(hh.emulator.stats().tokenLog.map((e) => `${e.status} ${e.fault ?? ''}`.trim())).toEqual([
+      '500 echo',
+      '400 echo',
+      '200',
+    ]);
+    // The worker logged the failed attempts (what a leak would have carried into its log).
+    expect(workerOutput).toMatch(/OAuth client zte-secrets-client\): 500 \(request_rejected/);
+
+    const issued = hh.emulator.issuedTokens();
+    const needles = [
+      ...NEEDLES,
+      ...needlesFor(Object.fromEntries(issued.map((t, i) => [`access token ${i + 1}`, t])), {}),
+    ];
+    const scanned = await temporalHaystacks(hh.client, hh.workflowId, createDataConverter(hh.blobStore));
+    // Both refusals are failures in the history: the retried attempt's (lastFailure) and the one that blocked.
+    expect(scanned.events).toMatch(
+      /"lastFailure": \{\s*"message": "POST [^"]+ \(OAuth client zte-secrets-client\): 500 /,
+    );
+    expect(scanned.events).toMatch(/"message": "POST [^"]+ \(OAuth client zte-secrets-client\): 400 /);
+    const findings = [
+      ...scanned.findings,
+      ...findSecrets('worker stdout+stderr', workerOutput, needles),
+      ...findSecrets('status while blocked', [blocked.lastError, ...blocked.warnings].join('\n'), needles),
+      ...findSecrets('status at the end', JSON.stringify(end), needles),
+    ];
+    expect(describeFindings(findings)).toBe('');
   });
 
   test.each<[ExportApi, string]>([

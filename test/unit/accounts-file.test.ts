@@ -69,7 +69,8 @@ const SECRETS = [ACME_TOKEN, GLOBEX_SECRET, INITECH_SECRET, UMBRELLA_TOKEN, PASS
 describe('ZENDESK_ACCOUNTS_FILE', () => {
   test('the worker gets every account with the credentials its variables name, one way to sign in each', () => {
     const config = loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS), ...CREDENTIALS });
-    expect(config.accounts).toEqual([
+    expect(config.accounts.map((a) => a.clockToleranceSeconds)).toEqual([120, 120, 120, 120, 120]);
+    expect(config.accounts.map(({ clockToleranceSeconds: _, ...account }) => account)).toEqual([
       {
         account: 'acme',
         baseUrl: 'https://acme.zendesk.com',

@@ -54,6 +54,7 @@ describe('loadWorkerConfig', () => {
           baseUrl: 'https://acme.zendesk.com',
           auth: { mode: 'api_token', email: 'admin@acme.test', apiToken: TOKEN },
           timeoutMs: 60_000,
+          clockToleranceSeconds: 120,
         },
       ],
       sinkUrl: 'sqlite:.data/tickets.db',
@@ -74,10 +75,20 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_TASK_QUEUE: 'zd',
       SINK_URL: 'postgres://user@db/tickets',
       ZENDESK_TIMEOUT_SECONDS: '15',
+      ZENDESK_CLOCK_TOLERANCE_SECONDS: '30',
     });
     expect(config.temporal).toEqual({ address: 'temporal.internal:7233', namespace: 'exports', taskQueue: 'zd' });
     expect(config.sinkUrl).toBe('postgres://user@db/tickets');
     expect(config.accounts[0].timeoutMs).toBe(15_000);
+    expect(config.accounts[0].clockToleranceSeconds).toBe(30);
+  });
+
+  test('ZENDESK_CLOCK_TOLERANCE_SECONDS: 120 s unless set; not a number of seconds is named', () => {
+    expect(loadWorkerConfig(WORKER_ENV).accounts[0].clockToleranceSeconds).toBe(120);
+    const error = configError(() => loadWorkerConfig({ ...WORKER_ENV, ZENDESK_CLOCK_TOLERANCE_SECONDS: 'a bit' }));
+    expect(error.problems).toEqual([
+      expect.stringMatching(/ZENDESK_CLOCK_TOLERANCE_SECONDS: must be a number of seconds >= 0, got "a bit"/),
+    ]);
   });
 
   test('ZENDESK_BASE_URL: the account is host:port, a trailing slash is dropped', () => {

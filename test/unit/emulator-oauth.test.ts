@@ -337,6 +337,40 @@ describe('token faults', () => {
     expect(stats).toMatchObject({ tokenGrants: 0, tokenErrors: 5 });
   });
 
+  test("echo: a refusal that quotes the request, the client secret of the token request and a GET's header", async () => {
+    const emu = await emulator();
+    emu.injectTokenFaults([
+      { kind: 'echo', status: 400 },
+      { kind: 'echo', status: 500 },
+    ]);
+    const body = JSON.stringify(grantRequest());
+    for (const status of [400, 500]) {
+      const echoed = await requestToken(emu, body);
+      expect(echoed.status).toBe(status);
+      expect(echoed.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(echoed.json()).toEqual({
+        error: 'request_rejected',
+        error_description: `Blocked: POST /oauth/tokens ${body}`,
+      });
+    }
+    expect((await requestToken(emu, grantRequest())).status).toBe(200);
+    expect(emu.stats().tokenLog.map(({ status, fault }) => ({ status, fault }))).toEqual([
+      { status: 400, fault: 'echo' },
+      { status: 500, fault: 'echo' },
+      { status: 200, fault: undefined },
+    ]);
+
+    const bearer = `Bearer ${await token(emu)}`;
+    emu.injectFaults([{ kind: 'echo', status: 502 }]);
+    const quoted = await get(emu, ENDPOINTS[2], bearer);
+    expect(quoted.status).toBe(502);
+    expect(quoted.json<{ error_description: string }>().error_description).toBe(
+      `Blocked: GET ${ENDPOINTS[2]} Authorization: ${bearer}`,
+    );
+    expect(emu.stats().log.at(-1)).toMatchObject({ status: 502, fault: 'echo' });
+    expect(() => emu.injectTokenFaults([{ kind: 'echo' } as never])).toThrow(/status must be an HTTP status/);
+  });
+
   test('over HTTP: /__emulator/token-faults queues, DELETE clears, bad specs get 400', async () => {
     const emu = await emulator();
     const post = (body: unknown) =>

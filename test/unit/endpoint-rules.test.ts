@@ -1,15 +1,16 @@
+import { fingerprint } from '../../src/activities/page-summary';
+import { STORED_TAIL_MAX_TICKETS } from '../../src/activities/types';
 import type { TicketRow } from '../../src/storage/sink';
 import {
   afterPage,
   checkpointAt,
   FetchedPage,
-  fingerprint,
   nextRequest,
   reachedEnd,
-  STORED_TAIL_MAX_TICKETS,
   storedAlready,
   storedTail,
 } from '../../src/workflows/endpoint-rules';
+import { page as stubPage } from '../workflow/stub-activities';
 import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, resolveSettings } from '../../src/workflows/settings';
 
 const SIZES = { pageSize: 1000, perPage: 100 };
@@ -19,8 +20,8 @@ function rows(...timestamps: number[]): TicketRow[] {
   return timestamps.map((generated_timestamp, i) => ({ id: i + 1, generated_timestamp }));
 }
 
-function page(extra: Partial<FetchedPage> & { rows: TicketRow[] }): FetchedPage {
-  return { kind: 'page', requestedAt: 0, completedAt: 0, endTime: null, fieldHeaders: {}, ...extra };
+function page({ rows, ...fields }: { rows: TicketRow[] } & Parameters<typeof stubPage>[1]): FetchedPage {
+  return { ...(stubPage(rows, fields) as Omit<FetchedPage, 'requestedAt'>), requestedAt: 0, completedAt: 0 };
 }
 
 describe('nextRequest', () => {
@@ -178,7 +179,11 @@ describe("storedTail and storedAlready: an idle poll that only repeats the curso
   const tail = storedTail(stored, T0);
 
   test('remembers the tickets at or past the cursor, by id and fingerprint', () => {
-    expect(tail).toEqual({ cursor: T0, tickets: [2, 3].map((id) => [id, expect.stringMatching(/^[0-9a-f]{16}$/)]) });
+    expect(tail).toEqual({
+      cursor: T0,
+      tickets: [2, 3].map((id) => [id, expect.stringMatching(/^[0-9a-f]{32}$/)]),
+      fieldHeaders: fingerprint('{}'),
+    });
   });
 
   test('the same tickets again, cursor kept: nothing to store', () => {
@@ -199,12 +204,13 @@ describe("storedTail and storedAlready: an idle poll that only repeats the curso
   test('a burst second is not remembered, nor a page with a set-aside ticket', () => {
     const burst = page({ rows: rows(...Array(STORED_TAIL_MAX_TICKETS + 1).fill(T0)) });
     expect(storedTail(burst, T0)).toBeUndefined();
-    expect(storedTail(page({ rows: [{ id: 0, generated_timestamp: T0 }] }), T0)).toBeUndefined();
+    const setAside = [{ row: { id: -1, generated_timestamp: T0 }, reason: 'id: -1 is not a positive ticket id' }];
+    expect(storedTail(page({ rows: rows(T0), setAside }), T0)).toBeUndefined();
   });
 
   test('fingerprint: equal rows print equal, a one-character change prints differently', () => {
-    expect(fingerprint({ id: 1, subject: 'a' })).toBe(fingerprint({ id: 1, subject: 'a' }));
-    expect(fingerprint({ id: 1, subject: 'a' })).not.toBe(fingerprint({ id: 1, subject: 'b' }));
+    expect(fingerprint('{"id":1,"subject":"a"}')).toBe(fingerprint('{"id":1,"subject":"a"}'));
+    expect(fingerprint('{"id":1,"subject":"a"}')).not.toBe(fingerprint('{"id":1,"subject":"b"}'));
   });
 });
 

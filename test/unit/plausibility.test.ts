@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { separatePlaceholders, SET_ASIDE_KEY, withPlaceholders } from '../../src/activities/set-aside';
+import { inlinePage, pageJson, summarizePage } from '../../src/activities/page-summary';
 import { formatStatus, StatusView } from '../../src/cli/format';
 import { SqliteSink } from '../../src/storage/sqlite';
 import type { TicketRow } from '../../src/storage/sink';
@@ -15,10 +15,13 @@ import {
   MAX_AHEAD_OF_ZENDESK_SECONDS,
   MAX_CURSOR_LENGTH,
   MAX_PAGE_COUNT,
+  nestingDepth,
   separateImplausible,
+  structureProblem,
   ticketProblem,
   ZENDESK_FOUNDED_SECONDS,
 } from '../../src/zendesk/plausibility';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, MAX_TICKET_BYTES, MAX_TICKET_DEPTH } from '../../src/zendesk/limits';
 
 const NOW = 1_750_000_000;
 const context = { nowSeconds: NOW, startTime: 1_700_000_000 };
@@ -102,7 +105,10 @@ describe('ticketProblem', () => {
   test.each([
     ['an ordinary ticket', { id: 42, generated_timestamp: 1_700_000_000 }],
     ['generated_timestamp 0', { id: 1, generated_timestamp: 0 }],
-    ['the largest safe id', { id: Number.MAX_SAFE_INTEGER, generated_timestamp: NOW + 86_400 }],
+    [
+      'the largest safe id',
+      { id: Number.MAX_SAFE_INTEGER, generated_timestamp: NOW + DEFAULT_CLOCK_TOLERANCE_SECONDS },
+    ],
   ])('accepts %s', (_label, row) => expect(ticketProblem(row, context)).toBeUndefined());
 
   test.each([
@@ -127,7 +133,7 @@ describe('ticketProblem', () => {
     [
       'a generated_timestamp decades ahead',
       { id: 1, generated_timestamp: NOW + DECADES },
-      /^generated_timestamp: \d+ \(2055-.*\) is more than 24 h ahead of Zendesk's clock/,
+      /^generated_timestamp: \d+ \(2055-.*\) is more than 2 min ahead of Zendesk's clock/,
     ],
   ])('refuses %s, naming the field and the value', (_label, row, message) => {
     expect(ticketProblem(row, context)).toMatch(message);
@@ -141,7 +147,7 @@ describe('ticketProblem', () => {
       { id: 4, generated_timestamp: 1_700_000_004_000 },
     ];
     const { rows: kept, setAside } = separateImplausible(rows, context);
-    expect(kept.map((r) => r.id)).toEqual([1, 3]);
+    expect(kept.map((r) => r.row.id)).toEqual([1, 3]);
     expect(setAside).toEqual([
       { row: rows[1], reason: expect.stringMatching(/^id: -2/) },
       { row: rows[3], reason: expect.stringMatching(/^generated_timestamp: 1700000004000 is in milliseconds/) },
@@ -159,37 +165,92 @@ describe('set-aside tickets on their way from fetchPage to persist', () => {
     row: { id: 9, generated_timestamp: 1_700_000_000_000, subject: 'x' },
     reason: 'generated_timestamp: …',
   };
-
-  test('a placeholder per set-aside ticket keeps the page size but neither its newest nor its oldest time', () => {
-    const rows = withPlaceholders(trusted, [bad, bad], 1_700_000_000);
-    expect(rows).toHaveLength(4);
-    const times = rows.map((r) => r.generated_timestamp);
-    expect(Math.max(...times)).toBe(1_700_000_090);
-    expect(Math.min(...times)).toBe(1_700_000_050);
-    expect(rows[2]).toEqual({ id: 0, generated_timestamp: 1_700_000_050, [SET_ASIDE_KEY]: bad });
+  const read = (rows: TicketRow[], setAside: (typeof bad)[]) => ({
+    rows,
+    rowTexts: rows.map((row) => JSON.stringify(row)),
+    setAside,
+    fieldHeaders: {},
+    endTime: null,
+    vouchedUntil: 1_700_000_100,
   });
 
-  test('a page of set-aside tickets only: placeholders at the start_time, which moves no cursor', () => {
-    expect(withPlaceholders([], [bad], 1_700_000_000)).toEqual([
-      { id: 0, generated_timestamp: 1_700_000_000, [SET_ASIDE_KEY]: bad },
+  test('the summary counts set-aside tickets in the page size but takes neither its newest nor its oldest time', () => {
+    const summary = summarizePage(read(trusted, [bad, bad]), 0);
+    expect(summary).toMatchObject({ tickets: 4, setAside: 2, newest: 1_700_000_090, oldest: 1_700_000_050 });
+  });
+
+  test('a page of set-aside tickets only: no time at all, which moves no cursor', () => {
+    expect(summarizePage(read([], [bad]), 0)).toMatchObject({ tickets: 1, setAside: 1, newest: 0, oldest: null });
+  });
+
+  test('persist gets them apart from the tickets, after a trip through the history (JSON)', () => {
+    const travelled = JSON.parse(pageJson(read(trusted, [bad]))) as unknown;
+    expect(travelled).toEqual({ rows: trusted, fieldHeaders: {}, setAside: [bad] });
+    expect(inlinePage(read(trusted, [bad]))).toEqual(travelled);
+  });
+});
+
+describe('a ticket that cannot be serialised (nested too deep, too large)', () => {
+  function nested(depth: number): Record<string, unknown> {
+    let value: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < depth; i++) value = { child: value };
+    return value;
+  }
+
+  test('nestingDepth counts without recursion, and gives up past the limit', () => {
+    expect(nestingDepth(1)).toBe(0);
+    expect(nestingDepth({ a: [1, { b: 2 }] })).toBe(3);
+    expect(nestingDepth(nested(200_000))).toBe(MAX_TICKET_DEPTH + 1);
+  });
+
+  test('a ticket nested 200,000 deep (JSON.parse takes it, JSON.stringify cannot) is set aside with a stand-in', () => {
+    const text = `{"id":5,"generated_timestamp":1700000000,"custom":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    const deep = JSON.parse(text) as TicketRow;
+    expect(() => JSON.stringify(deep)).toThrow(RangeError);
+    const { rows: kept, setAside } = separateImplausible(
+      [deep, { id: 6, generated_timestamp: 1_700_000_000 }],
+      context,
+    );
+    expect(kept.map((r) => r.row.id)).toEqual([6]);
+    expect(setAside).toEqual([
+      {
+        row: {
+          id: 5,
+          generated_timestamp: 1_700_000_000,
+          not_stored: `the ticket nested more than ${MAX_TICKET_DEPTH} levels deep`,
+        },
+        reason: `the ticket nested more than ${MAX_TICKET_DEPTH} levels deep`,
+      },
     ]);
+    expect(() => JSON.stringify(setAside)).not.toThrow();
   });
 
-  test('no set-aside ticket: the rows themselves', () => {
-    expect(withPlaceholders(trusted, [], 0)).toBe(trusted);
+  test('a ticket of more than MAX_TICKET_BYTES of JSON is set aside; one just under is kept', () => {
+    const big = { id: 1, generated_timestamp: 1_700_000_000, description: 'x'.repeat(MAX_TICKET_BYTES) };
+    expect(structureProblem(big)).toEqual({ problem: expect.stringMatching(/more than the 8 MiB a ticket takes/) });
+    const fits = { id: 1, generated_timestamp: 1_700_000_000, description: 'x'.repeat(MAX_TICKET_BYTES - 100) };
+    expect(structureProblem(fits)).toEqual({ json: JSON.stringify(fits) });
+  });
+});
+
+describe('times ahead of the answer’s own clock', () => {
+  const now = { nowSeconds: NOW };
+
+  test('a ticket dated within the tolerance is taken; one further ahead is set aside, naming the Date header', () => {
+    expect(ticketProblem({ id: 1, generated_timestamp: NOW + DEFAULT_CLOCK_TOLERANCE_SECONDS }, now)).toBeUndefined();
+    expect(ticketProblem({ id: 1, generated_timestamp: NOW + DEFAULT_CLOCK_TOLERANCE_SECONDS + 1 }, now)).toMatch(
+      /^generated_timestamp: .* is more than 2 min ahead of Zendesk's clock .*the answer's Date header/,
+    );
+    // An hour ahead: taken before (the bound was a day), now set aside; the tolerance is a setting.
+    expect(ticketProblem({ id: 1, generated_timestamp: NOW + 3600 }, now)).toBeDefined();
+    expect(
+      ticketProblem({ id: 1, generated_timestamp: NOW + 3600 }, { ...now, toleranceSeconds: 3600 }),
+    ).toBeUndefined();
   });
 
-  test('persist tells placeholders from tickets, after a trip through the history (JSON)', () => {
-    const travelled = JSON.parse(JSON.stringify(withPlaceholders(trusted, [bad], 0))) as TicketRow[];
-    expect(separatePlaceholders(travelled)).toEqual({ rows: trusted, setAside: [bad] });
-  });
-
-  test('a ticket row of id 0 without the set-aside record is a ticket, not a placeholder', () => {
-    const rows: TicketRow[] = [
-      { id: 0, generated_timestamp: 1 },
-      { id: 0, generated_timestamp: 1, [SET_ASIDE_KEY]: 'not a record' },
-    ];
-    expect(separatePlaceholders(rows)).toEqual({ rows, setAside: [] });
+  test('an end_time up to a day ahead is no broken answer (the cursor stops at the answer’s time instead)', () => {
+    expect(endTimeProblem(NOW + 3600, context)).toBeUndefined();
+    expect(endTimeProblem(NOW + MAX_AHEAD_OF_ZENDESK_SECONDS + 1, context)).toBeDefined();
   });
 });
 
@@ -304,11 +365,25 @@ describe('the Zendesk client checks what it parses', () => {
 
   test("Zendesk's clock from its Date header: a ticket an hour ahead of the worker is no problem", async () => {
     const zendeskNow = Date.now() + 3_600_000;
-    const ahead = { id: 1, generated_timestamp: Math.floor(zendeskNow / 1000) + 86_000 };
+    const ahead = { id: 1, generated_timestamp: Math.floor(zendeskNow / 1000) + 60 };
     const zendesk = await clientFor({ results: [ahead] }, new Date(zendeskNow).toUTCString());
     const outcome = await zendesk.fetchExportPage(nowS() - 3600);
-    expect(outcome).toMatchObject({ kind: 'page', rows: [ahead] });
+    expect(outcome).toMatchObject({ kind: 'page', rows: [ahead], vouchedUntil: Math.floor(zendeskNow / 1000) });
     expect(outcome).not.toHaveProperty('setAside');
+  });
+
+  test("a ticket dated ten minutes past the answer's own Date header is set aside; the rest of the page is kept", async () => {
+    const zendeskNow = Date.now();
+    const dated = (ahead: number) => Math.floor(zendeskNow / 1000) + ahead;
+    const pinning = { id: 7, generated_timestamp: dated(600), subject: 'from the future' };
+    const fine = { id: 8, generated_timestamp: dated(-120) };
+    const zendesk = await clientFor({ results: [pinning, fine] }, new Date(zendeskNow).toUTCString());
+    const outcome = await zendesk.fetchExportPage(nowS() - 3600);
+    expect(outcome).toMatchObject({
+      kind: 'page',
+      rows: [fine],
+      setAside: [{ row: pinning, reason: expect.stringMatching(/is more than 2 min ahead of Zendesk's clock/) }],
+    });
   });
 
   test("a Date header from 1970 is not believed: the worker's clock judges", async () => {

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConnectProxyAgent } from '../../src/zendesk/connect-proxy';
 import { ZendeskClient } from '../../src/zendesk/client';
-import { ZendeskTransientError } from '../../src/zendesk/errors';
+import { ZendeskPermanentError, ZendeskTransientError } from '../../src/zendesk/errors';
+import { leaksOf } from '../helpers/secret-forms';
 
 // Local servers that misbehave in the ways the Zendesk client must survive: no emulator needed.
 
@@ -73,7 +74,7 @@ const trickle: Handler = (_req, res) => {
 };
 
 describe('the Zendesk HTTP client', () => {
-  test('an answer above the size cap is a transient error naming the cap, read no further', async () => {
+  test('an answer above the size cap is read no further: the specified endpoint blocks, an incremental one asks for less', async () => {
     let sent = 0;
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -86,10 +87,19 @@ describe('the Zendesk HTTP client', () => {
       pump();
     });
     const started = Date.now();
-    const err = await failure(client(url, { maxResponseBytes: 1024 * 1024, timeoutMs: 20_000 }).fetchExportPage(0));
-    expect(err).toBeInstanceOf(ZendeskTransientError);
-    expect(err.message).toMatch(/larger than the 1 MiB cap on a response/);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    const capped = client(url, { maxResponseBytes: 1024 * 1024, timeoutMs: 20_000 });
+    // The specified endpoint has no per_page: asking again would get the same answer, so the export blocks, saying why.
+    const err = await failure(capped.fetchExportPage(0));
+    expect(err).toBeInstanceOf(ZendeskPermanentError);
+    expect(err.message).toMatch(
+      /larger than the 1 MiB cap on a response.*cannot ask for fewer tickets.*cursor endpoint/,
+    );
+    // The incremental endpoints: a page-size problem, answered with a smaller per_page.
+    await expect(capped.fetchCursorPage({ startTime: 0, perPage: 1000 })).resolves.toMatchObject({
+      kind: 'too_large',
+      message: expect.stringMatching(/larger than the 1 MiB cap on a response/),
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(sent).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -142,6 +152,31 @@ describe('the Zendesk HTTP client', () => {
     expect(err).toBeInstanceOf(ZendeskTransientError);
     expect(err.message).toMatch(/unreadable JSON \(invalid JSON at position \d+\) in \d+ bytes/);
     expect(err.message).not.toMatch(/secret|oops/);
+  });
+
+  test('an error body that quotes the credentials in any encoding: each form blanked in the error', async () => {
+    const token = 'zd+tok/9"x\\y=z!q';
+    const pair = `a@b.test/token:${token}`;
+    const quotes = [
+      token,
+      JSON.stringify({ token }),
+      encodeURIComponent(token).toLowerCase(),
+      new URLSearchParams({ token }).toString(),
+      Buffer.from(`x${pair}`).toString('base64'),
+      Buffer.from(`xy${token}`).toString('base64url'),
+      Buffer.from(token).toString('hex'),
+    ];
+    let quote = '';
+    const url = await serve((_req, res) => {
+      res.writeHead(502, { 'Content-Type': 'text/plain' }).end(`bad gateway; request: ${quote}`);
+    });
+    const zendesk = client(url, { auth: { mode: 'api_token', email: 'a@b.test', apiToken: token } });
+    for (quote of quotes) {
+      const err = await failure(zendesk.fetchExportPage(0));
+      expect(err).toBeInstanceOf(ZendeskTransientError);
+      expect(err.message).toMatch(/: 502 bad gateway; request: /);
+      expect({ quote, leaks: leaksOf(token, err.message) }).toEqual({ quote, leaks: [] });
+    }
   });
 
   test('HTTP_PROXY and HTTPS_PROXY of the environment are not used', async () => {

@@ -21,9 +21,9 @@ describe('workflow loop: endpoint rules', () => {
       expect(calls.map((c) => c.input.startTime)).toEqual([t0, t0 + 5, t0 + 6, t0 + 9]);
       const stored = stubs.persists.map((p) => p.input);
       expect(stored).toEqual([
-        { account: loop.account, rows: tickets(2, t0 + 5), fieldHeaders: {}, cursor: t0 + 5 },
-        { account: loop.account, rows: tickets(3, t0 + 5, 10), fieldHeaders: {}, cursor: t0 + 6 },
-        { account: loop.account, rows: tickets(1, t0 + 9, 20), fieldHeaders: {}, cursor: t0 + 9 },
+        { account: loop.account, content: { rows: tickets(2, t0 + 5), fieldHeaders: {} }, cursor: t0 + 5 },
+        { account: loop.account, content: { rows: tickets(3, t0 + 5, 10), fieldHeaders: {} }, cursor: t0 + 6 },
+        { account: loop.account, content: { rows: tickets(1, t0 + 9, 20), fieldHeaders: {} }, cursor: t0 + 9 },
       ]); // empty pages are not persisted
       const status = await loop.status();
       expect(status).toMatchObject({ cursor: t0 + 9, pages: 3, ticketsStored: 6, state: 'caught_up' });

@@ -1,6 +1,14 @@
 import { pauseSignal, resumeSignal } from '../../src/workflows/messages';
 import { nowSeconds, runLoop, sleepMs, useTestServer } from './loop-env';
-import { page, permanentFailure, sinkFailure, StubActivities, tickets, transientFailure } from './stub-activities';
+import {
+  page,
+  permanentFailure,
+  rowsOf,
+  sinkFailure,
+  StubActivities,
+  tickets,
+  transientFailure,
+} from './stub-activities';
 
 // What the loop does when an activity fails: a backoff, a block until resume, a page held until it is stored.
 
@@ -105,7 +113,7 @@ describe('workflow loop: failures', () => {
       page(tickets(2, t0 + 50), { endTime: t0 + 50 }),
     );
     stubs.persistWhenDone = (write) =>
-      sinkDown ? sinkFailure('connection refused') : { written: write.rows.length, ignoredOlder: 0 };
+      sinkDown ? sinkFailure('connection refused') : { written: rowsOf(write).length, ignoredOlder: 0 };
     const input = { startTime: t0, pollIntervalSeconds: 0.2, minStartAgeSeconds: 1 };
     await runLoop(server, stubs, input, async (loop) => {
       await loop.statusWhen('persist backoff', (s) => s.phase === 'backoff');

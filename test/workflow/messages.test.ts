@@ -19,7 +19,11 @@ describe('workflow loop: operator messages', () => {
 
       const [stored, checkpoint] = await stubs.persisted(2);
       expect(stored.input.cursor).toBe(t0 + 50);
-      expect(checkpoint.input).toEqual({ account: loop.account, rows: [], fieldHeaders: {}, cursor: resetTo });
+      expect(checkpoint.input).toEqual({
+        account: loop.account,
+        content: { rows: [], fieldHeaders: {} },
+        cursor: resetTo,
+      });
       const status = await loop.status();
       expect(status.cursor).toBe(resetTo);
       expect(status.progressFrom?.cursor).toBe(resetTo);
@@ -54,8 +58,12 @@ describe('workflow loop: operator messages', () => {
 
       gate.open();
       const [stored, checkpoint] = await stubs.persisted(2);
-      expect(stored.input).toMatchObject({ cursor: t0 + 50, rows: tickets(2, t0 + 50) });
-      expect(checkpoint.input).toEqual({ account: loop.account, rows: [], fieldHeaders: {}, cursor: resetTo });
+      expect(stored.input).toMatchObject({ cursor: t0 + 50, content: { rows: tickets(2, t0 + 50) } });
+      expect(checkpoint.input).toEqual({
+        account: loop.account,
+        content: { rows: [], fieldHeaders: {} },
+        cursor: resetTo,
+      });
       const [, second] = await stubs.fetched(2);
       expect(second.input.startTime).toBe(resetTo);
       expect((await loop.status()).cursor).toBe(resetTo);

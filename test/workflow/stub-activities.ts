@@ -7,8 +7,10 @@ import type {
   PersistOutput,
   StoredCheckpoint,
 } from '../../src/activities/types';
+import { inlinePage, pageJson, summarizePage } from '../../src/activities/page-summary';
+import { isStaged } from '../../src/activities/types';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
-import type { TicketRow } from '../../src/storage/sink';
+import type { SetAsideTicket, SideloadRecord, TicketRow } from '../../src/storage/sink';
 
 // Stand-ins for the three activities of the export loop: plain functions that answer from a script and record every
 // input, with the time (worker clock, ms) and the workflow run that called them. No HTTP, no sink.
@@ -20,8 +22,8 @@ export type FetchReply = Without<FetchPageResult, 'requestedAt' | 'completedAt'>
 /** One answer of a script: a value, an error to throw, or a function of the input giving either. */
 export type Scripted<I, O> = O | Error | ((input: I) => O | Error | Promise<O | Error>);
 export type FetchScript = Scripted<FetchPageInput, FetchReply>;
-/** A persist answer: the output to return (completedAt is added), or an error. */
-export type PersistScript = Scripted<PersistInput, Omit<PersistOutput, 'completedAt'>>;
+/** A persist answer: the output to return (completedAt is added unless given), or an error. */
+export type PersistScript = Scripted<PersistInput, PersistOutput>;
 
 export interface Call<I> {
   input: I;
@@ -40,7 +42,7 @@ export class StubActivities {
   /** fetchPage's answer once the script is used up: an empty page, "nothing new". */
   fetchWhenDone: FetchScript = (input) => emptyPage(input);
   /** persist's answer once the script is used up: every row written. */
-  persistWhenDone: PersistScript = (input) => ({ written: input.rows.length, ignoredOlder: 0 });
+  persistWhenDone: PersistScript = (input) => ({ written: rowsOf(input).length, ignoredOlder: 0 });
 
   private readonly fetchScript: FetchScript[] = [];
   private readonly persistScript: PersistScript[] = [];
@@ -80,7 +82,7 @@ export class StubActivities {
     persist: async (input) => {
       record(this.persists, input);
       const output = await answer(this.persistScript.shift() ?? this.persistWhenDone, input);
-      return { ...output, completedAt: Date.now() };
+      return { ...output, completedAt: output.completedAt ?? Date.now() };
     },
     loadCheckpoint: async (account) => {
       record(this.checkpointReads, account);
@@ -143,11 +145,42 @@ export function tickets(count: number, timestamp: number | ((i: number) => numbe
   }));
 }
 
+/**
+ * A page as fetchPage returns it: its summary (computed as the activity computes it) and its rows inline. The answer
+ * vouches for now, or for its own newest time when that is later (a script may date tickets ahead).
+ */
 export function page(
   rows: TicketRow[],
-  fields: { endTime?: number | null; endOfStream?: boolean; afterCursor?: string | null } = {},
+  fields: {
+    endTime?: number | null;
+    endOfStream?: boolean;
+    afterCursor?: string | null;
+    vouchedUntil?: number;
+    fieldHeaders?: Record<string, string>;
+    sideloads?: Record<string, SideloadRecord[]>;
+    setAside?: SetAsideTicket[];
+  } = {},
 ): FetchReply {
-  return { kind: 'page', rows, endTime: fields.endTime ?? null, fieldHeaders: {}, ...omitUndefined(fields) };
+  const { fieldHeaders = {}, vouchedUntil: vouched, sideloads, setAside = [], ...rest } = fields;
+  const endTime = fields.endTime ?? null;
+  const newest = rows.reduce((max, row) => Math.max(max, row.generated_timestamp), 0);
+  const vouchedUntil = vouched ?? Math.max(Math.floor(Date.now() / 1000), endTime ?? 0, newest);
+  const rowTexts = rows.map((row) => JSON.stringify(row));
+  const read = { rows, rowTexts, setAside, fieldHeaders, endTime, vouchedUntil, ...(sideloads && { sideloads }) };
+  const content = inlinePage(read);
+  return {
+    kind: 'page',
+    vouchedUntil,
+    summary: summarizePage(read, Buffer.byteLength(pageJson(read))),
+    content,
+    ...omitUndefined(rest),
+    endTime,
+  };
+}
+
+/** The rows a persist call stores (none for an operator's reset, which writes a checkpoint only). */
+export function rowsOf(input: PersistInput): TicketRow[] {
+  return isStaged(input.content) ? [] : input.content.rows;
 }
 
 /** What Zendesk answers when nothing changed: no rows, no end_time; on the incremental endpoints, end of stream. */
