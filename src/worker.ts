@@ -14,7 +14,7 @@ import { openBlobStore } from './codec/open-blob-store';
 import { PageStaging } from './codec/staged-pages';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
-import { describeEncryption, encryptionCodecOf } from './codec/encryption-keys';
+import { describeEncryption, encryptionCodecOf, letThroughWarnings } from './codec/encryption-keys';
 import { WORKFLOW_SOURCES } from './workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
@@ -39,7 +39,9 @@ export interface ExportWorkerOptions {
 
 export async function createExportWorker({ config, connection, sink, blobStore, workflowBundle }: ExportWorkerOptions) {
   const zendesk = new Map(config.accounts.map((settings) => [settings.account, new ZendeskClient(settings)]));
-  const encryption = encryptionCodecOf(config.encryption);
+  const encryption = encryptionCodecOf(config.encryption, {
+    onLetThrough: letThroughWarnings((message, attributes) => Runtime.instance().logger.warn(message, attributes)),
+  });
   const staging = new PageStaging(blobStore, encryption);
   return Worker.create({
     connection,
@@ -126,8 +128,15 @@ async function run() {
       payloadEncryption: describeEncryption(config.encryption),
       metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
     });
-    // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.
     if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`);
+    if (config.encryption?.off === false && config.encryption.current && config.encryption.allowPlaintext) {
+      logger.warn(
+        'Payload encryption: PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true: plaintext payloads, and encrypted ones bound to ' +
+          'no workflow, are accepted: anyone who can write to the namespace can send them (signals, activity ' +
+          'completions). Remove it once every run has continued as new since the migration',
+      );
+    }
+    // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.
     for (const account of config.accounts) {
       logger.info(`Zendesk account ${account.account}: ${describeAuth(account.auth)}`);
       if (account.auth.mode === 'api_token') logger.warn(apiTokenWarning(account.account));

@@ -30,18 +30,25 @@ export async function fetchRunHistories(client: Client, workflowId: string): Pro
   return histories;
 }
 
-/** Replays histories against the workflow code of `bundlePath`: throws naming every run that diverges. */
+/**
+ * Replays histories against the workflow code of `bundlePath`: throws naming every run that diverges. `workflowId` is
+ * the id the run had (default: its name): with a key, payloads are bound to their workflow, and a replay under another
+ * id sees them refused.
+ */
 export async function replayHistories(
-  histories: { name: string; json: string }[],
+  histories: { name: string; json: string; workflowId?: string }[],
   { bundlePath, dataConverter }: { bundlePath: string; dataConverter: DataConverter },
 ): Promise<void> {
   const results = Worker.runReplayHistories(
     { workflowBundle: { codePath: bundlePath }, dataConverter },
-    histories.map((h) => ({ workflowId: h.name, history: JSON.parse(h.json) })),
+    histories.map((h) => ({ workflowId: h.workflowId ?? h.name, history: JSON.parse(h.json) })),
   );
   const failures: string[] = [];
+  let index = 0;
+  // One history at a time, in order: the n-th result is the n-th history's.
   for await (const result of results) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    const { name } = histories[index++];
+    if (result.error) failures.push(`${name}: ${result.error.message}`);
   }
   if (failures.length > 0) throw new Error(`replay failed:\n${failures.join('\n')}`);
 }

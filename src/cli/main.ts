@@ -1,7 +1,7 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import logUpdate from 'log-update';
 import { createDataConverter } from '../codec/claim-check';
-import { encryptionCodecOf } from '../codec/encryption-keys';
+import { encryptionCodecOf, letThroughWarnings } from '../codec/encryption-keys';
 import { ConfigError, loadClientConfig } from '../config';
 import { errorMessage } from '../error-message';
 import { workflowIdFor } from '../shared';
@@ -47,7 +47,10 @@ async function perform(invocation: Invocation, io: CliIo): Promise<number> {
   const inputs = invocation.command === 'start' ? accounts.map((a) => exportInput(invocation.options, a)) : [];
   const connection = await Connection.connect(clientConnectionOptions(config.temporal));
   try {
-    const dataConverter = createDataConverter(undefined, encryptionCodecOf(config.encryption));
+    const onLetThrough = letThroughWarnings((message, attributes) =>
+      io.err(`${message}: ${JSON.stringify(attributes)}`),
+    );
+    const dataConverter = createDataConverter(undefined, encryptionCodecOf(config.encryption, { onLetThrough }));
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
     const handleOf = ({ account }: { account: string }) => client.workflow.getHandle(workflowIdFor(account));
     switch (invocation.command) {

@@ -1,4 +1,4 @@
-import { defaultPayloadConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { undecodablePayload } from '../shared';
@@ -6,6 +6,10 @@ import { undecodablePayload } from '../shared';
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 export const CIPHER_METADATA = 'encryption-cipher';
+/** The workflow a payload is encrypted for (not secret): also its AES-GCM associated data, so it cannot be changed. */
+export const WORKFLOW_ID_METADATA = 'encryption-workflow-id';
+/** The setting that accepts what a key does not vouch for, during a migration. */
+export const ALLOW_PLAINTEXT_SETTING = 'PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT';
 const CIPHER = 'AES256GCM';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -37,6 +41,24 @@ export interface EncryptionCodecOptions {
    * payload it could not read. `marker` (codec endpoint): the payload shows as the undecodable marker with the reason.
    */
   onMissingKey?: 'fail' | 'marker';
+  /**
+   * PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT, for a migration: with a current key, accept payloads that are not encrypted and
+   * encrypted ones bound to no workflow. Otherwise both decode to the undecodable marker when a key is current.
+   */
+  allowPlaintext?: boolean;
+  /** Told of each payload accepted only because of allowPlaintext: never its content. */
+  onLetThrough?: (event: LetThrough) => void;
+  /** The codec endpoint's view: shows plaintext payloads as they are (it decodes for display, for no workflow). */
+  forDisplay?: boolean;
+}
+
+/** A payload that only PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT let through: what it was, for whom; never its content. */
+export interface LetThrough {
+  kind: 'plaintext' | 'unbound';
+  /** Its metadata's encoding (json/plain, binary/gzip, binary/encrypted…), shortened. */
+  encoding: string;
+  /** The workflow it was decoded for; undefined: no context (a payload read by hand). */
+  workflowId?: string;
 }
 
 /** A payload under a key this process does not have: a worker given that key can read it. */
@@ -45,23 +67,53 @@ export class MissingEncryptionKeyError extends Error {}
 /**
  * AES-256-GCM over each whole payload (its metadata included), with a fresh 96-bit nonce per payload: what reaches
  * the Temporal server, its history and the claim-check store is ciphertext. Decryption takes the current key and any
- * earlier ones, so a key can be rotated while runs are open. A payload written before encryption (no such metadata)
- * passes through unchanged, so older histories stay readable.
+ * earlier ones, so a key can be rotated while runs are open.
+ *
+ * A payload is bound to the workflow that owns it (the SDK's serialization context: the workflow itself, or the one
+ * that scheduled the activity): its id is the AES-GCM associated data, and is named in the metadata. Decoded for
+ * another workflow, the payload is the undecodable marker, so a payload copied from one export's history into
+ * another's (a signal, an activity completion) is refused. With a current key, a payload that is not encrypted, or
+ * encrypted for no workflow (before binding), is refused the same way unless `allowPlaintext`: whoever can write to
+ * the namespace could have sent it. Without a current key, plaintext passes: encryption is not required.
  */
 export class EncryptionCodec implements PayloadCodec {
   private readonly current?: EncryptionKey;
   private readonly byId: Map<string, EncryptionKey>;
   private readonly onMissingKey: 'fail' | 'marker';
+  private readonly allowPlaintext: boolean;
+  private readonly onLetThrough?: (event: LetThrough) => void;
+  private readonly forDisplay: boolean;
+  /** How many payloads allowPlaintext let through, by kind, since this codec was made. */
+  readonly letThrough = { plaintext: 0, unbound: 0 };
 
-  constructor({ current, previous = [], onMissingKey = 'fail' }: EncryptionCodecOptions = {}) {
+  constructor({
+    current,
+    previous = [],
+    onMissingKey = 'fail',
+    allowPlaintext = false,
+    onLetThrough,
+    forDisplay = false,
+  }: EncryptionCodecOptions = {}) {
     this.current = current;
     this.byId = new Map([...previous, ...(current ? [current] : [])].map((k) => [k.id, k]));
     this.onMissingKey = onMissingKey;
+    this.allowPlaintext = allowPlaintext;
+    this.onLetThrough = onLetThrough;
+    this.forDisplay = forDisplay;
   }
 
-  /** The same keys, showing a payload under a missing key as a marker (the codec endpoint's view). */
+  /**
+   * The codec endpoint's view, for the Web UI: the same keys; a payload under a missing key shows as a marker, a
+   * plaintext one as it is. It gets no workflow context, so a bound payload is opened for the workflow its metadata
+   * names, and one bound to no workflow is opened as well: it decodes for display, never for a workflow.
+   */
   withMarkers(): EncryptionCodec {
-    return new EncryptionCodec({ current: this.current, previous: [...this.byId.values()], onMissingKey: 'marker' });
+    return new EncryptionCodec({
+      current: this.current,
+      previous: [...this.byId.values()],
+      onMissingKey: 'marker',
+      forDisplay: true,
+    });
   }
 
   /** The id of the key new payloads are encrypted with; undefined: they are not. */
@@ -69,34 +121,96 @@ export class EncryptionCodec implements PayloadCodec {
     return this.current?.id;
   }
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
+  /**
+   * Encrypts for the workflow of `context`. Without one (the codec endpoint's /encode, which the Web UI gives no
+   * workflow), the payload is bound to no workflow, and a process with a current key refuses it for any workflow.
+   */
+  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     const current = this.current;
     if (!current) return payloads;
+    const workflowId = workflowIdOf(context);
+    const bound: Record<string, Uint8Array> =
+      workflowId !== undefined ? { [WORKFLOW_ID_METADATA]: text.encode(workflowId) } : {};
     return payloads.map((payload) => {
       const nonce = randomBytes(NONCE_BYTES);
       const cipher = createCipheriv('aes-256-gcm', current.key, nonce);
+      if (workflowId !== undefined) cipher.setAAD(associatedData(workflowId));
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { ...METADATA, [KEY_ID_METADATA]: text.encode(current.id) }, data: sealed };
+      return { metadata: { ...METADATA, [KEY_ID_METADATA]: text.encode(current.id), ...bound }, data: sealed };
     });
   }
 
-  async decode(payloads: Payload[]): Promise<Payload[]> {
+  /**
+   * Decodes for the workflow of `context` (the SDK gives one for every payload of a workflow and its activities, in
+   * the worker and the client). What this process cannot accept becomes the undecodable marker with the reason: thrown
+   * here, it would fail every workflow task that carries it (a signal stays in history for good); the marker gets a
+   * signal ignored, an update rejected. Only a missing key throws (`fail`): a worker with that key can read it.
+   */
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
+    const workflowId = workflowIdOf(context);
     return payloads.map((payload) => {
-      const encoding = payload.metadata?.encoding;
-      if (!encoding || new TextDecoder().decode(encoding) !== ENCRYPTED_ENCODING) return payload;
       try {
-        return this.open(payload);
+        return this.decodeOne(payload, workflowId);
       } catch (err) {
         if (err instanceof MissingEncryptionKeyError && this.onMissingKey === 'fail') throw err;
-        // Altered or forged: no key will ever read it, and thrown here it would fail every workflow task that carries
-        // it (a signal stays in history for good). The marker gets a signal ignored and an update rejected.
         return defaultPayloadConverter.toPayload(undecodablePayload((err as Error).message));
       }
     });
   }
 
-  private open(payload: Payload): Payload {
+  /** Whether this process requires encryption: a current key, and no migration setting or display. */
+  private get required(): boolean {
+    return this.current !== undefined && !this.allowPlaintext && !this.forDisplay;
+  }
+
+  private decodeOne(payload: Payload, workflowId: string | undefined): Payload {
+    const encoding = encodingOf(payload);
+    if (encoding !== ENCRYPTED_ENCODING) {
+      if (!this.current || this.forDisplay) return payload;
+      if (!this.allowPlaintext) {
+        const shown = encoding !== undefined ? printable(encoding) : 'no encoding';
+        throw new Error(
+          `a plaintext payload (${shown}) where encryption is required: refused, since anyone who can write to the ` +
+            `namespace could have sent it; ${ALLOW_PLAINTEXT_SETTING}=true accepts it during a migration`,
+        );
+      }
+      this.let({ kind: 'plaintext', encoding: encoding ?? '', workflowId });
+      return payload;
+    }
+    const boundBytes = payload.metadata?.[WORKFLOW_ID_METADATA];
+    const boundTo = boundBytes ? new TextDecoder().decode(boundBytes) : undefined;
+    if (boundTo !== undefined) {
+      if (workflowId !== undefined && boundTo !== workflowId) {
+        throw new Error(
+          `a payload encrypted for workflow ${printable(boundTo)}, given to workflow ${workflowId}: refused ` +
+            '(replayed from another workflow?)',
+        );
+      }
+      return this.open(payload, boundTo);
+    }
+    // Bound to no workflow: written before payloads were bound, or by the codec endpoint's /encode.
+    if (workflowId !== undefined && this.current) {
+      if (this.required) {
+        throw new Error(
+          `an encrypted payload bound to no workflow, given to workflow ${workflowId}: refused, since it could have ` +
+            `been copied from another workflow's history; ${ALLOW_PLAINTEXT_SETTING}=true accepts it during a ` +
+            'migration (payloads written before workflow binding)',
+        );
+      }
+      const opened = this.open(payload, undefined);
+      if (this.allowPlaintext) this.let({ kind: 'unbound', encoding: ENCRYPTED_ENCODING, workflowId });
+      return opened;
+    }
+    return this.open(payload, undefined);
+  }
+
+  private let(event: LetThrough): void {
+    this.letThrough[event.kind]++;
+    this.onLetThrough?.({ ...event, encoding: printable(event.encoding) });
+  }
+
+  private open(payload: Payload, boundTo: string | undefined): Payload {
     const keyIdBytes = payload.metadata?.[KEY_ID_METADATA];
     // Not written by this codec: no key will ever read it, so it is not a missing key.
     if (!keyIdBytes) throw new Error(`encrypted payload without the ${KEY_ID_METADATA} metadata`);
@@ -113,6 +227,7 @@ export class EncryptionCodec implements PayloadCodec {
     if (sealed.length < NONCE_BYTES + TAG_BYTES)
       throw new Error(`encrypted payload too short (${sealed.length} bytes)`);
     const decipher = createDecipheriv('aes-256-gcm', key.key, sealed.subarray(0, NONCE_BYTES));
+    if (boundTo !== undefined) decipher.setAAD(associatedData(boundTo));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     let plain: Buffer;
     try {
@@ -121,8 +236,34 @@ export class EncryptionCodec implements PayloadCodec {
         decipher.final(),
       ]);
     } catch {
-      throw new Error(`encrypted payload (key ${keyId}) failed authentication: altered, or another key with this id`);
+      const binding =
+        boundTo !== undefined ? `, or its workflow (${printable(boundTo)}) changed` : ', or a binding removed';
+      throw new Error(
+        `encrypted payload (key ${keyId}) failed authentication: altered${binding}, or another key with this id`,
+      );
     }
     return temporal.api.common.v1.Payload.decode(plain);
   }
+}
+
+/** The workflow that owns the payloads of a context: the workflow itself, or the one that scheduled the activity. */
+function workflowIdOf(context: SerializationContext | undefined): string | undefined {
+  return context?.workflowId || undefined;
+}
+
+/** The AES-GCM associated data of a payload bound to a workflow. */
+function associatedData(workflowId: string): Buffer {
+  return Buffer.from(`temporal-workflow-id\0${workflowId}`, 'utf8');
+}
+
+function encodingOf(payload: Payload): string | undefined {
+  const encoding = payload.metadata?.encoding;
+  return encoding ? new TextDecoder().decode(encoding) : undefined;
+}
+
+/** Metadata from the wire, fit for a log line or a status warning: printable, and short. */
+function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

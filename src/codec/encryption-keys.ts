@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { isLoopback } from '../loopback';
-import { EncryptionCodec, EncryptionKey, encryptionKey } from './encryption-codec';
+import { ALLOW_PLAINTEXT_SETTING, EncryptionCodec, EncryptionKey, encryptionKey, LetThrough } from './encryption-codec';
 
 export interface EncryptionEnv {
   PAYLOAD_ENCRYPTION?: string;
@@ -10,10 +10,16 @@ export interface EncryptionEnv {
   PAYLOAD_ENCRYPTION_KEY_FILE?: string;
   PAYLOAD_ENCRYPTION_OLD_KEYS?: string;
   PAYLOAD_ENCRYPTION_OLD_KEYS_FILE?: string;
+  PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT?: string;
 }
 
-/** The keys a process encrypts and decrypts with; `off`: explicitly none. */
-export type EncryptionSettings = { off: true } | { off: false; current?: EncryptionKey; previous: EncryptionKey[] };
+/**
+ * The keys a process encrypts and decrypts with; `off`: explicitly none. `allowPlaintext`
+ * (PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true, a migration): with a current key, payloads that are not encrypted, or
+ * encrypted for no workflow, are accepted rather than refused.
+ */
+export type EncryptionSettings =
+  { off: true } | { off: false; current?: EncryptionKey; previous: EncryptionKey[]; allowPlaintext?: boolean };
 
 /**
  * Reads the payload encryption keys: `PAYLOAD_ENCRYPTION_KEY` (base64 of 32 bytes) or `PAYLOAD_ENCRYPTION_KEY_FILE`
@@ -50,7 +56,16 @@ export function readEncryptionSettings(env: EncryptionEnv, problems: string[]): 
     ...oldKeysFromFile(env.PAYLOAD_ENCRYPTION_OLD_KEYS_FILE?.trim(), problems),
   ];
   if (mode === 'on' && !current) problems.push('PAYLOAD_ENCRYPTION=on needs PAYLOAD_ENCRYPTION_KEY or _KEY_FILE');
-  return { off: false, current, previous };
+  const allowPlaintext = readFlag(env.PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT, ALLOW_PLAINTEXT_SETTING, problems);
+  return { off: false, current, previous, ...(allowPlaintext && { allowPlaintext }) };
+}
+
+/** `true`/`1` or `false`/`0`, any case; unset or empty: false. The value is not echoed (a key pasted there by mistake). */
+function readFlag(value: string | undefined, name: string, problems: string[]): boolean {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === 'true' || text === '1') return true;
+  if (text !== '' && text !== 'false' && text !== '0') problems.push(`${name}: true or false (default false)`);
+  return false;
 }
 
 /** Earlier keys, separated by commas or line breaks. */
@@ -83,10 +98,37 @@ function parseKey(text: string, where: string, problems: string[]): EncryptionKe
   return encryptionKey(bytes);
 }
 
-/** The codec of these settings; without a key it writes plaintext but still names the key of a payload it cannot read. */
-export function encryptionCodecOf(settings: EncryptionSettings | undefined): EncryptionCodec {
+/**
+ * The codec of these settings; without a key it writes plaintext but still names the key of a payload it cannot read.
+ * `onLetThrough` hears of each payload that only PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT let through (see letThroughWarnings).
+ */
+export function encryptionCodecOf(
+  settings: EncryptionSettings | undefined,
+  { onLetThrough }: { onLetThrough?: (event: LetThrough) => void } = {},
+): EncryptionCodec {
   if (!settings || settings.off) return new EncryptionCodec();
-  return new EncryptionCodec({ current: settings.current, previous: settings.previous });
+  const { current, previous, allowPlaintext } = settings;
+  return new EncryptionCodec({ current, previous, allowPlaintext, onLetThrough });
+}
+
+/**
+ * Warnings for what PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT let through: at the 1st, 10th, 100th… payload of each kind (a
+ * replay decodes the same payloads again), with the workflow and the encoding, never the content.
+ */
+export function letThroughWarnings(
+  warn: (message: string, attributes: Record<string, unknown>) => void,
+): (event: LetThrough) => void {
+  const counts = { plaintext: 0, unbound: 0 };
+  const what = { plaintext: 'a plaintext payload', unbound: 'an encrypted payload bound to no workflow' };
+  return ({ kind, workflowId, encoding }) => {
+    const count = ++counts[kind];
+    if (!/^10*$/.test(String(count))) return;
+    warn(`Payload encryption: accepted ${what[kind]} (${ALLOW_PLAINTEXT_SETTING}=true)`, {
+      count,
+      workflowId,
+      encoding,
+    });
+  };
 }
 
 /**
@@ -107,7 +149,10 @@ export function describeEncryption(settings: EncryptionSettings | undefined): st
   if (!settings || settings.off) return 'off (PAYLOAD_ENCRYPTION=off): tickets are readable in the Temporal history';
   if (!settings.current) return 'off (no key; allowed on a loopback Temporal server only)';
   const older = settings.previous.length > 0 ? `, ${settings.previous.length} older for decryption` : '';
-  return `AES-256-GCM, key ${settings.current.id}${older}`;
+  const migration = settings.allowPlaintext
+    ? `; plaintext and unbound payloads accepted (${ALLOW_PLAINTEXT_SETTING}=true)`
+    : '';
+  return `AES-256-GCM, key ${settings.current.id}${older}${migration}`;
 }
 
 /**

@@ -325,5 +325,6 @@ export function encryptionEnv(settings: EncryptionSettings | undefined): Record<
     ...(settings.previous.length > 0 && {
       PAYLOAD_ENCRYPTION_OLD_KEYS: settings.previous.map((k) => k.key.toString('base64')).join(','),
     }),
+    ...(settings.allowPlaintext && { PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'true' }),
   };
 }

@@ -7,7 +7,7 @@ export { fetchRunHistories };
 
 /** Replays histories against today's workflow code (the test run's bundle): throws on any nondeterminism. */
 export async function replayAll(
-  histories: { name: string; json: string }[],
+  histories: { name: string; json: string; workflowId?: string }[],
   converter: DataConverter = dataConverter,
 ): Promise<void> {
   await replayHistories(histories, { bundlePath: testEnv().bundlePath, dataConverter: converter });

@@ -1,15 +1,21 @@
+import { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { fetchRunHistories, replayHistories } from '../../bench/support/histories';
 import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
+import { PageStaging } from '../../src/codec/staged-pages';
 import { ENCRYPTED_ENCODING, EncryptionCodec, encryptionKey, KEY_ID_METADATA } from '../../src/codec/encryption-codec';
 import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { startCodecServer } from '../../src/codec/codec-server';
 import { FullTicket } from '../../src/emulator';
+import { temporalBinary } from '../../src/dev-server';
 import { undecodableReason } from '../../src/shared';
-import { Harness, startHarness, testEnv, waitFor } from '../helpers/harness';
+import { pauseSignal } from '../../src/workflows/messages';
+import { Harness, spawnWorker, startHarness, testEnv, waitFor, WorkerProcess } from '../helpers/harness';
 
 jest.setTimeout(240_000);
 
@@ -17,6 +23,27 @@ const FAST = { windowSeconds: 0, incrementalRequestsPerMinute: 0, incrementalMin
 
 function keys(current: Buffer, ...previous: Buffer[]): EncryptionSettings {
   return { off: false, current: encryptionKey(current), previous: previous.map((k) => encryptionKey(k)) };
+}
+
+/** `temporal workflow signal` with JSON input: what anyone who can write to the namespace can send, without a key. */
+async function plaintextSignal(h: Harness, name: string, input: unknown): Promise<void> {
+  const args = ['workflow', 'signal', '--address', testEnv().address, '--namespace', 'default'];
+  args.push('--workflow-id', h.workflowId, '--name', name, '--input', JSON.stringify(input));
+  await promisify(execFile)(temporalBinary(), args, {
+    env: { PATH: process.env.PATH, TEMPORAL_CONFIG_FILE: '/dev/null' },
+  });
+}
+
+/** Runs a codec chain as the SDK does for a workflow's or an activity's payloads: with their context. */
+async function runChain(
+  codecs: PayloadCodec[],
+  op: 'encode' | 'decode',
+  payloads: Payload[],
+  context?: SerializationContext,
+) {
+  let result = payloads;
+  for (const codec of op === 'encode' ? codecs : [...codecs].reverse()) result = await codec[op](result, context);
+  return result;
 }
 
 function text(bytes: Uint8Array | null | undefined): string {
@@ -101,7 +128,7 @@ describe('payload encryption through the workflow', () => {
     h = undefined;
   });
 
-  test('after continue-as-new and claim-checked pages, no ticket text is readable in any history or blob', async () => {
+  test('after continue-as-new and staged pages, no ticket text is readable in any history or blob', async () => {
     const key = randomBytes(32);
     h = await startHarness({
       emulator: { ...FAST, ticketCount: 3500, descriptionBytes: [9000, 12000] },
@@ -128,7 +155,7 @@ describe('payload encryption through the workflow', () => {
       }
     }
     const db = new Database(h.dbFile, { readonly: true });
-    const blobs = db.prepare('SELECT data FROM payload_blobs').all() as { data: Buffer }[];
+    const blobs = db.prepare('SELECT id, data FROM payload_blobs').all() as { id: string; data: Buffer }[];
     db.close();
     for (const blob of blobs) haystacks.push(...readings(blob.data));
 
@@ -139,7 +166,8 @@ describe('payload encryption through the workflow', () => {
       `${runs.length} runs, ${payloads.length} payloads (${encrypted} encrypted, ${claimChecked} claim-checked), ` +
         `${blobs.length} blobs, ${needles.length} needles`,
     );
-    expect(claimChecked).toBeGreaterThan(0);
+    // Pages of 9-12 KB tickets are staged out of the history by fetchPage: nothing is left to claim-check.
+    expect(claimChecked).toBe(0);
     expect(blobs.length).toBeGreaterThan(0);
     // What the server holds in the clear: search attributes (the account's host, the state, times), the SDK's patch
     // markers and its local-activity markers' bookkeeping (the persist's number, attempt and times), never a ticket.
@@ -155,17 +183,14 @@ describe('payload encryption through the workflow', () => {
     expect(leaks).toEqual([]);
 
     // The positive control: decrypted with the key, the same payloads do hold the tickets.
-    const codecs = createDataConverter(h.blobStore, encryptionCodecOf(keys(key))).payloadCodecs!;
+    const staging = new PageStaging(h.blobStore, encryptionCodecOf(keys(key)));
     const decoded: string[] = [];
-    for (const payload of payloads.filter((p) => text(p.metadata?.encoding) === CLAIM_CHECK_ENCODING).slice(0, 2)) {
-      let chain = [payload as temporal.api.common.v1.IPayload];
-      for (const codec of [...codecs].reverse()) chain = await codec.decode(chain);
-      decoded.push(text(chain[0].data));
-    }
+    for (const blob of blobs.slice(0, 2)) decoded.push(JSON.stringify(await staging.load(blob.id)));
     expect(needles.filter((needle) => decoded.some((d) => d.includes(needle))).length).toBeGreaterThan(0);
 
     // Every run replays with the key, and only with it.
-    const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json }));
+    // Replayed under the workflow's own id: its payloads are bound to it.
+    const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json, workflowId: h!.workflowId }));
     const { bundlePath } = testEnv();
     await replayHistories(named, {
       bundlePath,
@@ -205,7 +230,7 @@ describe('payload encryption through the workflow', () => {
 
     const runs = await fetchRunHistories(h.client, h.workflowId);
     await replayHistories(
-      runs.map((run, i) => ({ name: `rotated-${i}`, json: run.json })),
+      runs.map((run, i) => ({ name: `rotated-${i}`, json: run.json, workflowId: h!.workflowId })),
       { bundlePath: testEnv().bundlePath, dataConverter: createDataConverter(h.blobStore, rotatedClient) },
     );
   });
@@ -274,3 +299,208 @@ describe('payload encryption through the workflow', () => {
     await h.waitForTruth(120_000);
   });
 });
+
+describe('forged or replayed payloads, with a key', () => {
+  let h: Harness | undefined;
+  let other: Harness | undefined;
+  let worker: WorkerProcess | undefined;
+
+  afterEach(async () => {
+    worker?.child.kill('SIGTERM');
+    await worker?.exited;
+    await h?.close();
+    await other?.close();
+    h = other = worker = undefined;
+  });
+
+  /** A running export, paused once it stored a page: its cursor then moves only by an operator's reset. */
+  async function pausedExport(harness: Harness) {
+    await waitFor('a stored page', async () => (await harness.status()).pages >= 1, 60_000);
+    await harness.handle.signal(pauseSignal);
+    return waitFor('paused', async () => {
+      const status = await harness.status();
+      return status.paused && status.phase === 'paused' && status;
+    });
+  }
+
+  test('a plaintext signal (temporal workflow signal, no key) is ignored, with a warning in status', async () => {
+    const hh = (h = await startHarness({
+      emulator: { ...FAST, ticketCount: 2000 },
+      input: { api: 'cursor', perPage: 100, requestsPerMinute: 60, pollIntervalSeconds: 0.5 },
+      encryption: keys(randomBytes(32)),
+    }));
+    const before = await pausedExport(hh);
+    await plaintextSignal(hh, 'resetCursor', { startTime: 1234567 });
+    const status = await waitFor('the signal ignored', async () => {
+      const s = await hh.status();
+      return s.warnings.some((w) => w.includes(' resetCursor signal ignored: ')) && s;
+    });
+    expect(status.warnings.find((w) => w.includes(' resetCursor signal ignored: '))).toMatch(
+      / resetCursor signal ignored: its payload could not be decoded \(a plaintext payload \(json\/plain\) where encryption is required.*PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true accepts it during a migration/,
+    );
+    expect(status.cursor).toBe(before.cursor);
+    const events = (await hh.handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
+  });
+
+  test('PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true (a migration): accepted, with warnings in the log, never the content', async () => {
+    const hh = (h = await startHarness({
+      worker: false,
+      emulator: { ...FAST, ticketCount: 2000 },
+      input: { api: 'cursor', perPage: 100, requestsPerMinute: 60, pollIntervalSeconds: 0.5 },
+      encryption: keys(randomBytes(32)),
+    }));
+    const child = (worker = spawnWorker(hh, { PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'true' }));
+    await pausedExport(hh);
+    await plaintextSignal(hh, 'resetCursor', { startTime: 1234567 });
+    await waitFor('the reset applied', async () => (await hh.status()).cursor === 1234567);
+    await waitFor('the warning', () => child.output().includes('accepted a plaintext payload'), 10_000);
+    expect(child.output()).toMatch(/WARN.*PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true: plaintext payloads.*are accepted/);
+    const entry = logEntries(child.output()).find((e) => e.includes('accepted a plaintext payload'))!;
+    expect(entry).toMatch(
+      /\[WARN\] Payload encryption: accepted a plaintext payload \(PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true\)/,
+    );
+    expect(entry).toContain(`workflowId: '${hh.workflowId}'`);
+    expect(entry).toContain(`encoding: 'json/plain'`);
+    expect(child.output()).not.toContain('startTime');
+  });
+
+  test('a payload encrypted for another workflow is refused: as a signal, and as the result of a pending activity', async () => {
+    const key = randomBytes(32);
+    // Pages of 30 tickets travel inline in the history (larger ones are staged out of it).
+    const input = { api: 'cursor' as const, perPage: 30, requestsPerMinute: 60, pollIntervalSeconds: 0.5 };
+    // Workflow A, another account under the same key: a page of its tickets, as its history holds it.
+    const a = (other = await startHarness({
+      emulator: { ...FAST, ticketCount: 300, seed: 7 },
+      input,
+      encryption: keys(key),
+    }));
+    await a.waitForTruth(60_000);
+    const codecs = createDataConverter(a.blobStore, encryptionCodecOf(keys(key))).payloadCodecs!;
+    const activityOfA: SerializationContext = {
+      type: 'activity',
+      namespace: 'default',
+      workflowId: a.workflowId,
+      isLocal: false,
+    };
+    const pageOfA = await (async () => {
+      for (const event of (await a.handle.fetchHistory()).events ?? []) {
+        const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        if (!payload) continue;
+        const [decoded] = await runChain(codecs, 'decode', [payload as Payload], activityOfA);
+        const value = JSON.parse(text(decoded.data)) as {
+          kind?: string;
+          content?: { rows?: { id: number }[] };
+          afterCursor?: string;
+        };
+        const rows = value.content?.rows;
+        if (value.kind === 'page' && rows?.length) return { payload: payload as Payload, value, rows };
+      }
+      throw new Error("no page in A's history");
+    })();
+    expect(text(pageOfA.payload.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+    expect(text(pageOfA.payload.metadata?.['encryption-workflow-id'])).toBe(a.workflowId);
+
+    // Workflow B: its fetchPage held in flight by a slow Zendesk, then completed by "someone" with A's page.
+    const b = (h = await startHarness({
+      emulator: { ...FAST, ticketCount: 2000 },
+      input,
+      encryption: keys(key),
+      zendeskTimeoutMs: 60_000,
+    }));
+    await pausedExport(b);
+    // A's reset signal, as A's client encoded it, sent to B.
+    const [resetForA] = await runChain(codecs, 'encode', [defaultPayload({ startTime: 1234567 })], {
+      type: 'workflow',
+      namespace: 'default',
+      workflowId: a.workflowId,
+    });
+    await b.client.workflowService.signalWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: b.workflowId },
+      signalName: 'resetCursor',
+      input: { payloads: [resetForA] },
+      identity: 'replayer',
+    });
+    const ignored = await waitFor('the signal ignored', async () =>
+      (await b.status()).warnings.find((w) => w.includes(' resetCursor signal ignored: ')),
+    );
+    expect(ignored).toContain(`a payload encrypted for workflow ${a.workflowId}, given to workflow ${b.workflowId}`);
+    expect((await b.status()).cursor).not.toBe(1234567);
+
+    b.emulator.injectFaults([{ kind: 'slow', delayMs: 45_000, count: 1 }]);
+    await b.handle.signal('resume');
+    const pending = await waitFor(
+      'fetchPage in flight',
+      async () => {
+        const { raw } = await b.handle.describe();
+        return raw.pendingActivities?.find((p) => p.activityType?.name === 'fetchPage' && p.state === 2);
+      },
+      30_000,
+    );
+    const storedBefore = sinkOf(b);
+    await b.client.workflowService.respondActivityTaskCompletedById({
+      namespace: 'default',
+      workflowId: b.workflowId,
+      activityId: pending.activityId,
+      result: { payloads: [pageOfA.payload] },
+      identity: 'replayer',
+    });
+    // The refusal names both workflows: the workflow takes the result for a failed call and says so in its status.
+    const refusal = `a payload encrypted for workflow ${a.workflowId}, given to workflow ${b.workflowId}`;
+    await waitFor(
+      'the refusal',
+      async () => {
+        const events = (await b.handle.fetchHistory()).events ?? [];
+        if (events.some((e) => e.workflowTaskFailedEventAttributes?.failure?.message?.includes(refusal))) return true;
+        // A workflow whose task fails answers no query: its query is given up after a while.
+        const status = await b.client.connection
+          .withDeadline(Date.now() + 2000, () => b.status())
+          .catch(() => undefined);
+        return status && [status.lastError ?? '', ...status.warnings].some((w) => w.includes(refusal));
+      },
+      60_000,
+    );
+    const storedAfter = sinkOf(b);
+    // A's tickets are told from B's by their time and text (another seed): A's own sink holds them, B's none.
+    const rowsOfA = new Set(pageOfA.rows.map(ticketKey));
+    expect(sinkOf(a).rows.filter((data) => rowsOfA.has(ticketKey(JSON.parse(data)))).length).toBe(rowsOfA.size);
+    expect(storedAfter.rows.filter((data) => rowsOfA.has(ticketKey(JSON.parse(data))))).toEqual([]);
+    expect(storedAfter.checkpoint?.after_cursor).not.toBe(pageOfA.value.afterCursor);
+    expect(storedAfter.checkpoint).toEqual(storedBefore.checkpoint);
+  });
+});
+
+interface TicketRow {
+  id: number;
+  generated_timestamp?: number;
+  description?: string;
+}
+
+/** A ticket's version, told apart from another emulator's ticket of the same id (another seed). */
+function ticketKey(row: TicketRow): string {
+  return `${row.id} ${row.generated_timestamp} ${row.description}`;
+}
+
+/** A process's log, one entry per line that starts with a timestamp (an entry's attributes span lines). */
+function logEntries(output: string): string[] {
+  return output.split(/\n(?=\d{4}-\d\d-\d\dT)/);
+}
+
+function defaultPayload(value: unknown): Payload {
+  return { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) };
+}
+
+/** What the sink holds for an export: its tickets as received, and its checkpoint. */
+function sinkOf(harness: Harness) {
+  const db = new Database(harness.dbFile, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT data FROM tickets WHERE account = ?').all(harness.account) as { data: string }[];
+    const checkpoint = db
+      .prepare('SELECT cursor, after_cursor FROM export_checkpoints WHERE account = ?')
+      .get(harness.account) as { cursor: number; after_cursor: string | null } | undefined;
+    return { rows: rows.map((r) => r.data), checkpoint };
+  } finally {
+    db.close();
+  }
+}

@@ -52,7 +52,7 @@ describe('the worker process', () => {
     const histories = await fetchRunHistories(h.client, h.workflowId);
     const converter = createDataConverter(h.blobStore, encryptionCodecOf(h.config.encryption));
     await replayAll(
-      histories.map((x) => ({ name: x.runId, json: x.json })),
+      histories.map((x) => ({ name: x.runId, json: x.json, workflowId: h.workflowId })),
       converter,
     );
   });
@@ -78,11 +78,13 @@ describe('the worker process', () => {
       ZENDESK_API_TOKEN: '',
       ZENDESK_PASSWORD: '',
       SINK_URL: 'mysql://db/tickets',
+      PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: 'for now',
     });
     expect(await worker.exited).toBe(2);
     const output = worker.output();
     expect(output).toMatch(/ZENDESK_BASE_URL: must be an http\(s\) URL/);
     expect(output).toMatch(/ZENDESK_API_TOKEN: required with ZENDESK_EMAIL/);
     expect(output).toMatch(/SINK_URL: must start with sqlite:/);
+    expect(output).toMatch(/PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT: true or false \(default false\)/);
   });
 });

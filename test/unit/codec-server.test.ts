@@ -8,9 +8,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { undecodableReason } from '../../src/shared';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
 import { CodecServer, startCodecServer } from '../../src/codec/codec-server';
+import { EncryptionCodec, encryptionKey } from '../../src/codec/encryption-codec';
 import { GZIP_ENCODING } from '../../src/codec/gzip-codec';
 
 interface JsonPayload {
@@ -437,3 +439,67 @@ describe('codec server against hostile callers', () => {
     expect(Buffer.from(decoded.data!, 'base64').toString()).toMatch(/"undecodablePayload":"gzip payload refused/);
   });
 });
+
+describe('codec server with a key: payloads bound to workflows', () => {
+  const WORKFLOW = 'zendesk-export-acme';
+  const context = { type: 'workflow', namespace: 'default', workflowId: WORKFLOW } as const;
+  const encryption = new EncryptionCodec({ current: encryptionKey(randomBytes(32)) });
+  let dir: string;
+  let store: SqliteBlobStore;
+  let server: CodecServer;
+
+  async function transcode(op: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
+    const reply = await call(`${server.url}/${op}`, 'POST', {}, JSON.stringify({ payloads: payloads.map(toJson) }));
+    expect(reply.status).toBe(200);
+    return (JSON.parse(reply.body) as { payloads: JsonPayload[] }).payloads.map((p) => ({
+      metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+      data: Buffer.from(p.data ?? '', 'base64'),
+    }));
+  }
+
+  /** The worker's chain, run as the SDK runs it for the workflow: with its context. */
+  async function workerChain(op: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> {
+    const codecs = createDataConverter(store, encryption).payloadCodecs!;
+    let result = payloads;
+    for (const codec of op === 'encode' ? codecs : [...codecs].reverse()) result = await codec[op](result, context);
+    return result;
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-codec-bound-'));
+    store = new SqliteBlobStore(path.join(dir, 'tickets.db'));
+    server = await startCodecServer({ codecs: createDataConverter(store, encryption.withMarkers()).payloadCodecs! });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await store?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the Web UI, which sends no workflow, sees bound payloads decrypted and plaintext ones as they are', async () => {
+    const ticket = defaultPayloadConverter.toPayload({ id: 42, subject: 'Refund' });
+    const bound = await workerChain('encode', [ticket]);
+    expect(Buffer.from(bound[0].metadata!['encryption-workflow-id']).toString()).toBe(WORKFLOW);
+    expect(await transcode('decode', bound)).toEqual([toPayloadShape(ticket)]);
+    const plain = defaultPayloadConverter.toPayload({ startTime: 0 });
+    expect(await transcode('decode', [plain])).toEqual([toPayloadShape(plain)]);
+  });
+
+  test('its /encode binds to no workflow (it is given none): a worker refuses such a payload', async () => {
+    const [encoded] = await transcode('encode', [defaultPayloadConverter.toPayload({ startTime: 0 })]);
+    expect(encoded.metadata!['encryption-workflow-id']).toBeUndefined();
+    const [decoded] = await workerChain('decode', [encoded]);
+    expect(undecodableReason(defaultPayloadConverter.fromPayload(decoded))).toMatch(
+      new RegExp(`^an encrypted payload bound to no workflow, given to workflow ${WORKFLOW}: refused`),
+    );
+  });
+});
+
+/** A payload as it comes back from JSON: metadata and data as Buffers. */
+function toPayloadShape(payload: Payload): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v)])),
+    data: Buffer.from(payload.data ?? []),
+  };
+}
