@@ -1,12 +1,16 @@
 import { TicketSink } from './sink';
 import { PostgresSink } from './postgres';
+import type { PostgresTimeouts } from './postgres-timeouts';
 import { SqliteSink } from './sqlite';
 
-/** Opens the sink named by SINK_URL: `sqlite:<path>` (default) or `postgres://…`. */
-export async function openSink(url: string): Promise<TicketSink> {
+/**
+ * Opens the sink named by SINK_URL: `sqlite:<path>` (default) or `postgres://…`, the latter with `timeouts` over the
+ * defaults.
+ */
+export async function openSink(url: string, timeouts: Partial<PostgresTimeouts> = {}): Promise<TicketSink> {
   const filename = sqliteFilename(url);
   if (filename) return new SqliteSink(filename);
-  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url);
+  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url, timeouts);
   throw new Error(`SINK_URL: unknown scheme in "${url.split(':')[0]}:"; use sqlite:<path> or postgres://…`);
 }
 
