@@ -13,6 +13,7 @@ import {
 import { isLoopbackHost } from './loopback';
 import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, OPERATOR_RANGES } from './workflows/settings';
 import { EncryptionSettings, encryptionProblems, readEncryptionSettings } from './codec/encryption-keys';
+import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts } from './storage/postgres-timeouts';
 import { ConfigError } from './config-error';
 import {
   connectionProblems,
@@ -234,6 +235,11 @@ const sinkEnv = z.object({
       message: 'must start with sqlite: (e.g. sqlite:.data/tickets.db) or postgres://',
     }),
   ZENDESK_TIMEOUT_SECONDS: seconds(60, { min: 1 }),
+  // PostgreSQL only (src/storage/postgres.ts, PostgresTimeouts); 0: no limit.
+  SINK_CONNECT_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.connectSeconds, { min: 0 }),
+  SINK_STATEMENT_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.statementSeconds, { min: 0 }),
+  SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.idleInTransactionSeconds, { min: 0 }),
+  SINK_KEEPALIVE_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.keepAliveSeconds, { min: 0 }),
   BLOB_RETENTION_DAYS: z.string().default('7').pipe(numberOf('days', 1)),
   CODEC_SERVER_PORT: z
     .string()
@@ -314,6 +320,8 @@ export interface WorkerConfig {
   /** The Prometheus endpoint (SDK and exporter metrics); undefined: off. */
   metrics?: { host: string; port: number };
   sinkUrl: string;
+  /** How long the PostgreSQL sink and blob store wait on the database (SINK_*_SECONDS); undefined: the defaults. */
+  sinkTimeouts?: PostgresTimeouts;
   /** The payload encryption keys; undefined: none (a worker built by tests, on a loopback server). */
   encryption?: EncryptionSettings;
   /** Claim-checked payloads are purged this long after they were stored. */
@@ -540,6 +548,12 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     temporal,
     accounts,
     sinkUrl: values.sink.SINK_URL,
+    sinkTimeouts: {
+      connectSeconds: values.sink.SINK_CONNECT_TIMEOUT_SECONDS,
+      statementSeconds: values.sink.SINK_STATEMENT_TIMEOUT_SECONDS,
+      idleInTransactionSeconds: values.sink.SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS,
+      keepAliveSeconds: values.sink.SINK_KEEPALIVE_SECONDS,
+    },
     encryption,
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,

@@ -57,6 +57,7 @@ describe('loadWorkerConfig', () => {
         },
       ],
       sinkUrl: 'sqlite:.data/tickets.db',
+      sinkTimeouts: { connectSeconds: 10, statementSeconds: 60, idleInTransactionSeconds: 60, keepAliveSeconds: 30 },
       blobRetentionDays: 7,
       codecServerPort: 8234,
       codecServerHost: '127.0.0.1',
@@ -78,6 +79,38 @@ describe('loadWorkerConfig', () => {
     expect(config.temporal).toEqual({ address: 'temporal.internal:7233', namespace: 'exports', taskQueue: 'zd' });
     expect(config.sinkUrl).toBe('postgres://user@db/tickets');
     expect(config.accounts[0].timeoutMs).toBe(15_000);
+  });
+
+  test("PostgreSQL's time limits: SINK_*_SECONDS, 0 for no limit, a bad value named with the rest", () => {
+    const config = loadWorkerConfig({
+      ...WORKER_ENV,
+      SINK_URL: 'postgres://user@db/tickets',
+      SINK_CONNECT_TIMEOUT_SECONDS: '2.5',
+      SINK_STATEMENT_TIMEOUT_SECONDS: '300',
+      SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: '0',
+      SINK_KEEPALIVE_SECONDS: '15',
+    });
+    expect(config.sinkTimeouts).toEqual({
+      connectSeconds: 2.5,
+      statementSeconds: 300,
+      idleInTransactionSeconds: 0,
+      keepAliveSeconds: 15,
+    });
+    const error = configError(() =>
+      loadWorkerConfig({
+        ...WORKER_ENV,
+        SINK_CONNECT_TIMEOUT_SECONDS: 'soon',
+        SINK_STATEMENT_TIMEOUT_SECONDS: '-1',
+        SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: '1e3',
+        SINK_KEEPALIVE_SECONDS: '0x10',
+      }),
+    );
+    expect(error.problems).toEqual([
+      'SINK_CONNECT_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "soon"',
+      'SINK_STATEMENT_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "-1"',
+      'SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "1e3"',
+      'SINK_KEEPALIVE_SECONDS: must be a number of seconds >= 0, got "0x10"',
+    ]);
   });
 
   test('ZENDESK_BASE_URL: the account is host:port, a trailing slash is dropped', () => {
