@@ -337,6 +337,20 @@ export interface WorkerConfig {
   codecServerCorsOrigins?: string[];
 }
 
+/** The Web UI's codec endpoint run on its own (npm run codec-server; compose's `codec` service), without a worker. */
+export interface CodecServerConfig {
+  /** Its claim-check blobs live next to the sink: the same SINK_URL as the workers'. */
+  sinkUrl: string;
+  sinkTimeouts: PostgresTimeouts;
+  /** The workers' keys: it decodes what they encrypted. */
+  encryption: EncryptionSettings;
+  port: number;
+  host: string;
+  token?: string;
+  allowUnauthenticated?: boolean;
+  allowedOrigins?: string[];
+}
+
 export interface ExportDefaults {
   api: ExportApi;
   requestsPerMinute: number;
@@ -548,12 +562,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     temporal,
     accounts,
     sinkUrl: values.sink.SINK_URL,
-    sinkTimeouts: {
-      connectSeconds: values.sink.SINK_CONNECT_TIMEOUT_SECONDS,
-      statementSeconds: values.sink.SINK_STATEMENT_TIMEOUT_SECONDS,
-      idleInTransactionSeconds: values.sink.SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS,
-      keepAliveSeconds: values.sink.SINK_KEEPALIVE_SECONDS,
-    },
+    sinkTimeouts: sinkTimeoutsOf(values.sink),
     encryption,
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,
@@ -565,6 +574,39 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       values.metrics.METRICS_PORT !== undefined
         ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
         : undefined,
+  };
+}
+
+/** SINK_URL, PAYLOAD_ENCRYPTION_* and CODEC_SERVER_*: what the codec endpoint needs on its own, every problem named. */
+export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {
+  const { values, problems } = parseAll(env, { sink: sinkEnv });
+  if (values.sink) {
+    problems.push(...codecServerProblems(values.sink));
+    if (values.sink.CODEC_SERVER_PORT === undefined) {
+      problems.push('CODEC_SERVER_PORT: "off" leaves the codec server nothing to do; give it a port (default 8234)');
+    }
+  }
+  const encryption = readEncryptionSettings(env, problems);
+  const sink = values.sink;
+  if (problems.length > 0 || sink?.CODEC_SERVER_PORT === undefined) throw new ConfigError(problems);
+  return {
+    sinkUrl: sink.SINK_URL,
+    sinkTimeouts: sinkTimeoutsOf(sink),
+    encryption,
+    port: sink.CODEC_SERVER_PORT,
+    host: sink.CODEC_SERVER_HOST,
+    token: sink.CODEC_SERVER_TOKEN,
+    allowUnauthenticated: sink.CODEC_SERVER_UNAUTHENTICATED === 'allow' ? true : undefined,
+    allowedOrigins: sink.CODEC_SERVER_CORS_ORIGINS,
+  };
+}
+
+function sinkTimeoutsOf(sink: z.infer<typeof sinkEnv>): PostgresTimeouts {
+  return {
+    connectSeconds: sink.SINK_CONNECT_TIMEOUT_SECONDS,
+    statementSeconds: sink.SINK_STATEMENT_TIMEOUT_SECONDS,
+    idleInTransactionSeconds: sink.SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS,
+    keepAliveSeconds: sink.SINK_KEEPALIVE_SECONDS,
   };
 }
 

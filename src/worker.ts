@@ -19,8 +19,8 @@ import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
 import { errorMessage } from './error-message';
 import { ensureSearchAttributes, mayRegister, reportCheck } from './search-attributes';
-import { openSink } from './storage/open';
-import { redactUrl, redactUrlSecrets } from './redact-url';
+import { openingSink, openSink } from './storage/open';
+import { redactUrl } from './redact-url';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
 import { TicketSink } from './storage/sink';
 import { describeAuth } from './zendesk/auth';
@@ -140,15 +140,7 @@ async function run() {
   }
 }
 
-/** Opens the sink or its blob store; an error names SINK_URL without its password. */
-export async function openingSink<T>(sinkUrl: string, open: () => Promise<T>): Promise<T> {
-  try {
-    return await open();
-  } catch (err) {
-    const message = redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl);
-    throw new Error(`cannot open the sink ${redactUrl(sinkUrl)}: ${message}`);
-  }
-}
+export { openingSink };
 
 /** The namespace's search attributes, the missing ones registered where the server allows it; false: do not start. */
 async function searchAttributesReady(connection: Connection, temporal: TemporalSettings): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { redactUrl, redactUrlSecrets } from '../redact-url';
 import { TicketSink } from './sink';
 import { PostgresSink } from './postgres';
 import type { PostgresTimeouts } from './postgres-timeouts';
@@ -20,4 +21,14 @@ export function sqliteFilename(url: string): string | undefined {
   const filename = url.slice('sqlite:'.length).replace(/^\/\//, '');
   if (!filename) throw new Error('SINK_URL: sqlite: needs a file path, e.g. sqlite:.data/tickets.db');
   return filename;
+}
+
+/** Opens the sink or its blob store; an error names SINK_URL without its password. */
+export async function openingSink<T>(sinkUrl: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const message = redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl);
+    throw new Error(`cannot open the sink ${redactUrl(sinkUrl)}: ${message}`);
+  }
 }
