@@ -1,4 +1,4 @@
-import { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import { Client, ClientConfig, DatabaseError, Pool, PoolClient } from 'pg';
 import {
   Checkpoint,
   isoTimestamp,
@@ -418,10 +418,9 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
   }
 }
 
-/** An error PostgreSQL itself reported (it has a SQLSTATE), as opposed to a connection or client-side failure. */
+/** An error PostgreSQL itself reported (with a SQLSTATE), as opposed to a connection or client-side failure. */
 function hasSqlState(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  return err instanceof DatabaseError;
 }
 
 /**
