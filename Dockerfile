@@ -32,6 +32,7 @@ COPY --from=build /app/lib ./lib
 # its file with mode 0600); the code itself stays root-owned.
 RUN install -d -m 0700 -o node -g node .data
 USER node
-# 8234: codec endpoint for the Web UI (CODEC_SERVER_PORT); 9464: Prometheus metrics (METRICS_PORT).
+# 8234: codec endpoint for the Web UI (CODEC_SERVER_PORT: npm run codec-server, compose's codec service, or a
+# worker); 9464: Prometheus metrics (METRICS_PORT).
 EXPOSE 8234 9464
 CMD ["node", "lib/src/worker.js"]

@@ -62,22 +62,39 @@ const FILE_MODES =
   `access token), or email and apiTokenEnv (an API token, accepted until ${API_TOKEN_END_DATE})`;
 
 /**
- * This process's own settings: never a Zendesk credential, or an accounts file could send the Temporal API key, the
- * sink's password or the payload key to the host it names.
+ * Variables this process (and the pg driver) reads for other purposes: never a Zendesk credential, or an accounts file
+ * could send the Temporal API key or TLS key, the sink's password or the payload key to the host it names. Said first,
+ * with a message of its own, before the prefix rule (which refuses them too).
  */
-const OWN_SETTINGS = /^(TEMPORAL_.*|SINK_URL|PAYLOAD_ENCRYPTION(_.*)?|CODEC_SERVER_.*|ZENDESK_HTTPS_PROXY)$/i;
+const OWN_SETTINGS = new RegExp(
+  '^(TEMPORAL_.*|SINK_.*|PAYLOAD_ENCRYPTION(_.*)?|CODEC_SERVER_.*|METRICS_.*|EXPORT_.*|BLOB_.*|LOG_LEVEL|' +
+    'WORKFLOW_BUNDLE_PATH|ZENDESK_(SUBDOMAIN|BASE_URL|OAUTH_.*|EMAIL|API_TOKEN|PASSWORD|HTTPS_PROXY|ACCOUNTS_FILE|' +
+    'TIMEOUT_SECONDS|EXPORT_API)|(HTTPS?|NO|ALL)_PROXY|PG(HOST|HOSTADDR|PORT|DATABASE|USER|PASSWORD|PASSFILE|' +
+    'SERVICE|SERVICEFILE|OPTIONS|APPNAME|SSL[A-Z]*|GSS[A-Z]*|KRBSRVNAME|REQUIRE[A-Z]*|CHANNELBINDING|' +
+    'CONNECT_TIMEOUT|CLIENTENCODING|TARGETSESSIONATTRS|LOADBALANCEHOSTS|TZ|DATESTYLE|SYSCONFDIR|LOCALEDIR))$',
+  'i',
+);
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
-  .refine(
-    (v) => !OWN_SETTINGS.test(v),
-    (v) => ({
-      message:
-        `${v} is one of this worker's own settings (TEMPORAL_*, SINK_URL, PAYLOAD_ENCRYPTION_*, CODEC_SERVER_*, ` +
-        'ZENDESK_HTTPS_PROXY), not a Zendesk credential: name a variable of its own',
-    }),
-  );
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable');
+
+/**
+ * The start of every variable an account of the file may name: its name in capitals, each character other than a
+ * letter or digit as `_`, a leading `_` if it starts with a digit, then `_ZENDESK_` (`acme` → `ACME_ZENDESK_`,
+ * `acme-eu` → `ACME_EU_ZENDESK_`, `127.0.0.1:8089` → `_127_0_0_1_8089_ZENDESK_`).
+ */
+export function accountVariablePrefix(account: string): string {
+  const name = account.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return `${/^[0-9]/.test(name) ? '_' : ''}${name}_ZENDESK_`;
+}
+
+/** The fields of an entry that name a variable whose value goes to Zendesk (passwordEnv is refused outright). */
+const VARIABLE_FIELDS = [
+  'oauthClientIdEnv',
+  'oauthClientSecretEnv',
+  'oauthAccessTokenEnv',
+  'emailEnv',
+  'apiTokenEnv',
+] as const;
 
 /**
  * Credentials never travel in plaintext: an http:// base URL is for this machine only (the emulator). The problem,
@@ -211,17 +228,79 @@ export function readAccountsFile(file: string): AccountEntry[] {
   const raw = Array.isArray(shape.data) ? shape.data : shape.data.accounts;
   const problems: string[] = [];
   if (raw.length === 0) problems.push(`${where}: lists no accounts`);
-  const entries = raw.flatMap((item, i) => parseEntry(item, `${where} accounts[${i}]`, problems));
+  const parsed = raw.flatMap((item, i) => parseEntry(item, `${where} accounts[${i}]`, problems));
+  const entries = parsed.flatMap((p) => (p.entry ? [p.entry] : []));
   const seen = new Set<string>();
   for (const entry of entries) {
     if (seen.has(entry.account)) problems.push(`${where}: the account name "${entry.account}" appears twice`);
     seen.add(entry.account);
   }
+  problems.push(...variableProblems(parsed, where));
   if (problems.length > 0) throw new ConfigError(problems);
   return entries;
 }
 
-function parseEntry(item: unknown, where: string, problems: string[]): AccountEntry[] {
+/** An entry that passed the schema: its account name when it has one, the variables it names, and the entry if valid. */
+interface ParsedEntry {
+  where: string;
+  account?: string;
+  variables: { field: string; name: string }[];
+  entry?: AccountEntry;
+}
+
+/**
+ * Each account names only variables of its own: they start with its prefix (accountVariablePrefix), and not with the
+ * longer prefix of another account of the file; no two accounts share a prefix; none is one of this worker's own
+ * settings. So no entry, whoever edits it, can send another account's secret, or the database password, to the base
+ * URL it names. Problems name the account, the field and the variable, never a value.
+ */
+function variableProblems(parsed: ParsedEntry[], where: string): string[] {
+  const problems: string[] = [];
+  const named = parsed.filter((p): p is ParsedEntry & { account: string } => p.account !== undefined);
+  const owners = new Map<string, string>();
+  const shared = new Set<string>();
+  for (const { account } of named) {
+    const prefix = accountVariablePrefix(account);
+    const other = owners.get(prefix);
+    if (other === undefined) owners.set(prefix, account);
+    else if (other !== account) {
+      shared.add(prefix);
+      problems.push(
+        `${where}: accounts "${other}" and "${account}" would both name variables starting with ${prefix}, so each ` +
+          "could read the other's: rename one",
+      );
+    }
+  }
+  /** The account whose prefix is the longest that `name` starts with. */
+  const ownerOf = (name: string) => {
+    let best: [string, string] | undefined;
+    for (const [prefix, account] of owners) {
+      if (name.startsWith(prefix) && (!best || prefix.length > best[0].length)) best = [prefix, account];
+    }
+    return best?.[1];
+  };
+  for (const { where: at, account, variables } of named) {
+    const prefix = accountVariablePrefix(account);
+    // Whose variable is whose cannot be told until one of them is renamed.
+    if (shared.has(prefix)) continue;
+    const rule = `the variables an account names start with its name in capitals and _ZENDESK_ (${prefix}…)`;
+    for (const { field, name } of variables) {
+      const says = `${at}.${field}: account "${account}" names ${name}`;
+      if (OWN_SETTINGS.test(name)) {
+        problems.push(
+          `${says}, one of this worker's own settings, not a Zendesk credential: name a variable of its own (${prefix}…)`,
+        );
+        continue;
+      }
+      const owner = ownerOf(name);
+      if (owner === account) continue;
+      problems.push(`${says}, ${owner ? `a variable of account "${owner}"` : 'not a variable of its own'}: ${rule}`);
+    }
+  }
+  return problems;
+}
+
+function parseEntry(item: unknown, where: string, problems: string[]): ParsedEntry[] {
   if (item && typeof item === 'object') {
     for (const key of Object.keys(item)) {
       if (PASSWORD_KEYS.has(key)) {
@@ -252,23 +331,31 @@ function parseEntry(item: unknown, where: string, problems: string[]): AccountEn
   const e = parsed.data;
   const before = problems.length;
   if (!e.subdomain && !e.baseUrl) problems.push(`${where}: subdomain or baseUrl is required`);
+  const account =
+    e.name ?? (e.subdomain || e.baseUrl ? accountFor({ subdomain: e.subdomain, baseUrl: e.baseUrl }) : undefined);
+  const variables = VARIABLE_FIELDS.flatMap((field) => (e[field] ? [{ field, name: e[field] }] : []));
   const plain = e.baseUrl && !e.plainHttp ? plainHttpProblem(e.baseUrl) : undefined;
   if (plain) problems.push(`${where}.baseUrl: ${plain}`);
   const auth = authSourceOf(e, where, problems);
-  if (problems.length > before || !auth) return [];
+  if (problems.length > before || !auth || account === undefined) return [{ where, account, variables }];
   const baseUrl = e.baseUrl ?? `https://${e.subdomain}.zendesk.com`;
   return [
     {
-      account: e.name ?? accountFor({ subdomain: e.subdomain, baseUrl: e.baseUrl }),
-      baseUrl,
-      auth,
-      exportOverrides: {
-        api: e.api,
-        startTime: e.startTime,
-        pollIntervalSeconds: e.pollIntervalSeconds,
-        minStartAgeSeconds: e.minStartAgeSeconds,
-        requestsPerMinute: e.requestsPerMinute,
-        perPage: e.perPage,
+      where,
+      account,
+      variables,
+      entry: {
+        account,
+        baseUrl,
+        auth,
+        exportOverrides: {
+          api: e.api,
+          startTime: e.startTime,
+          pollIntervalSeconds: e.pollIntervalSeconds,
+          minStartAgeSeconds: e.minStartAgeSeconds,
+          requestsPerMinute: e.requestsPerMinute,
+          perPage: e.perPage,
+        },
       },
     },
   ];

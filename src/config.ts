@@ -13,6 +13,7 @@ import {
 import { isLoopbackHost } from './loopback';
 import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS, OPERATOR_RANGES } from './workflows/settings';
 import { EncryptionSettings, encryptionProblems, readEncryptionSettings } from './codec/encryption-keys';
+import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts } from './storage/postgres-timeouts';
 import { ConfigError } from './config-error';
 import {
   connectionProblems,
@@ -237,6 +238,11 @@ const sinkEnv = z.object({
   ZENDESK_TIMEOUT_SECONDS: seconds(60, { min: 1 }),
   // A ticket dated further past the answer's Date header is set aside; no cursor passes the answer's time anyway.
   ZENDESK_CLOCK_TOLERANCE_SECONDS: seconds(DEFAULT_CLOCK_TOLERANCE_SECONDS, { min: 0 }),
+  // PostgreSQL only (src/storage/postgres.ts, PostgresTimeouts); 0: no limit.
+  SINK_CONNECT_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.connectSeconds, { min: 0 }),
+  SINK_STATEMENT_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.statementSeconds, { min: 0 }),
+  SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.idleInTransactionSeconds, { min: 0 }),
+  SINK_KEEPALIVE_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.keepAliveSeconds, { min: 0 }),
   BLOB_RETENTION_DAYS: z.string().default('7').pipe(numberOf('days', 1)),
   CODEC_SERVER_PORT: z
     .string()
@@ -319,6 +325,8 @@ export interface WorkerConfig {
   /** The Prometheus endpoint (SDK and exporter metrics); undefined: off. */
   metrics?: { host: string; port: number };
   sinkUrl: string;
+  /** How long the PostgreSQL sink and blob store wait on the database (SINK_*_SECONDS); undefined: the defaults. */
+  sinkTimeouts?: PostgresTimeouts;
   /** The payload encryption keys; undefined: none (a worker built by tests, on a loopback server). */
   encryption?: EncryptionSettings;
   /** Claim-checked payloads are purged this long after they were stored. */
@@ -332,6 +340,20 @@ export interface WorkerConfig {
   codecServerUnauthenticated?: boolean;
   /** Browser origins allowed to call it; undefined: http://localhost:* and http://127.0.0.1:*. */
   codecServerCorsOrigins?: string[];
+}
+
+/** The Web UI's codec endpoint run on its own (npm run codec-server; compose's `codec` service), without a worker. */
+export interface CodecServerConfig {
+  /** Its claim-check blobs live next to the sink: the same SINK_URL as the workers'. */
+  sinkUrl: string;
+  sinkTimeouts: PostgresTimeouts;
+  /** The workers' keys: it decodes what they encrypted. */
+  encryption: EncryptionSettings;
+  port: number;
+  host: string;
+  token?: string;
+  allowUnauthenticated?: boolean;
+  allowedOrigins?: string[];
 }
 
 export interface ExportDefaults {
@@ -546,6 +568,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     temporal,
     accounts,
     sinkUrl: values.sink.SINK_URL,
+    sinkTimeouts: sinkTimeoutsOf(values.sink),
     encryption,
     blobRetentionDays: values.sink.BLOB_RETENTION_DAYS,
     codecServerPort: values.sink.CODEC_SERVER_PORT,
@@ -557,6 +580,39 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       values.metrics.METRICS_PORT !== undefined
         ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
         : undefined,
+  };
+}
+
+/** SINK_URL, PAYLOAD_ENCRYPTION_* and CODEC_SERVER_*: what the codec endpoint needs on its own, every problem named. */
+export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {
+  const { values, problems } = parseAll(env, { sink: sinkEnv });
+  if (values.sink) {
+    problems.push(...codecServerProblems(values.sink));
+    if (values.sink.CODEC_SERVER_PORT === undefined) {
+      problems.push('CODEC_SERVER_PORT: "off" leaves the codec server nothing to do; give it a port (default 8234)');
+    }
+  }
+  const encryption = readEncryptionSettings(env, problems);
+  const sink = values.sink;
+  if (problems.length > 0 || sink?.CODEC_SERVER_PORT === undefined) throw new ConfigError(problems);
+  return {
+    sinkUrl: sink.SINK_URL,
+    sinkTimeouts: sinkTimeoutsOf(sink),
+    encryption,
+    port: sink.CODEC_SERVER_PORT,
+    host: sink.CODEC_SERVER_HOST,
+    token: sink.CODEC_SERVER_TOKEN,
+    allowUnauthenticated: sink.CODEC_SERVER_UNAUTHENTICATED === 'allow' ? true : undefined,
+    allowedOrigins: sink.CODEC_SERVER_CORS_ORIGINS,
+  };
+}
+
+function sinkTimeoutsOf(sink: z.infer<typeof sinkEnv>): PostgresTimeouts {
+  return {
+    connectSeconds: sink.SINK_CONNECT_TIMEOUT_SECONDS,
+    statementSeconds: sink.SINK_STATEMENT_TIMEOUT_SECONDS,
+    idleInTransactionSeconds: sink.SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS,
+    keepAliveSeconds: sink.SINK_KEEPALIVE_SECONDS,
   };
 }
 

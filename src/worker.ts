@@ -20,8 +20,8 @@ import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
 import { errorMessage } from './error-message';
 import { ensureSearchAttributes, mayRegister, reportCheck } from './search-attributes';
-import { openSink } from './storage/open';
-import { redactUrl, redactUrlSecrets } from './redact-url';
+import { openingSink, openSink } from './storage/open';
+import { redactUrl } from './redact-url';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './temporal-connection';
 import { TicketSink } from './storage/sink';
 import { describeAuth } from './zendesk/auth';
@@ -87,9 +87,9 @@ async function run() {
     await clientConnection.close();
     process.exit(2);
   }
-  const sink = await openingSink(config.sinkUrl, () => openSink(config.sinkUrl));
+  const sink = await openingSink(config.sinkUrl, () => openSink(config.sinkUrl, config.sinkTimeouts));
   // Payloads too big for history go next to the tickets: the SQLite file, or PostgreSQL that every worker shares.
-  const blobStore = await openingSink(config.sinkUrl, () => openBlobStore(config.sinkUrl));
+  const blobStore = await openingSink(config.sinkUrl, () => openBlobStore(config.sinkUrl, config.sinkTimeouts));
   const purge = startBlobPurge(
     blobStore,
     new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
@@ -152,15 +152,7 @@ async function run() {
   }
 }
 
-/** Opens the sink or its blob store; an error names SINK_URL without its password. */
-export async function openingSink<T>(sinkUrl: string, open: () => Promise<T>): Promise<T> {
-  try {
-    return await open();
-  } catch (err) {
-    const message = redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl);
-    throw new Error(`cannot open the sink ${redactUrl(sinkUrl)}: ${message}`);
-  }
-}
+export { openingSink };
 
 /** The namespace's search attributes, the missing ones registered where the server allows it; false: do not start. */
 async function searchAttributesReady(connection: Connection, temporal: TemporalSettings): Promise<boolean> {

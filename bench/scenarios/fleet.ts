@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { accountVariablePrefix } from '../../src/accounts-file';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import type { EmulatorLogEntry } from '../../src/emulator/stats';
 import type { ExportInput } from '../../src/workflows/messages';
@@ -55,6 +56,8 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
       emulators.push(await startAccountEmulator(options, i));
     }
     const accounts = emulators.map((e) => new URL(e.url).host);
+    // Each account names a variable of its own (the accounts file's rule), all holding the emulator's token.
+    const tokenVariable = (account: string) => `${accountVariablePrefix(account)}API_TOKEN`;
     const accountsFile = path.join(env.dir, `fleet-${k}-accounts.yaml`);
     fs.writeFileSync(
       accountsFile,
@@ -63,13 +66,16 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
           .map(
             (e, i) =>
               `  - name: "${accounts[i]}"\n    baseUrl: ${e.url}\n    email: ${DEFAULT_CREDENTIALS.email}\n` +
-              `    apiTokenEnv: FLEET_TOKEN\n    api: cursor\n`,
+              `    apiTokenEnv: ${tokenVariable(accounts[i])}\n    api: cursor\n`,
           )
           .join(''),
     );
     worker = await startBenchWorker(env, {
       sinkUrl: options.sinkUrl,
-      extraEnv: { ZENDESK_ACCOUNTS_FILE: accountsFile, FLEET_TOKEN: DEFAULT_CREDENTIALS.apiToken },
+      extraEnv: {
+        ZENDESK_ACCOUNTS_FILE: accountsFile,
+        ...Object.fromEntries(accounts.map((account) => [tokenVariable(account), DEFAULT_CREDENTIALS.apiToken])),
+      },
     });
     const sink = await openSink(options.sinkUrl);
     try {

@@ -1,11 +1,14 @@
 import { Pool } from 'pg';
-import { migrateSchema } from '../storage/postgres';
+import { migrateSchema, postgresPool } from '../storage/postgres';
+import type { PostgresTimeouts } from '../storage/postgres-timeouts';
 import type { BlobStore } from './blob-store';
 import { blobTooLarge } from './limits';
 
 export interface PostgresBlobStoreOptions {
   /** Clock for `created_at`; tests pass a fake one. */
   now?: () => number;
+  /** Over the defaults (DEFAULT_POSTGRES_TIMEOUTS): the sink's, from SINK_*_SECONDS. */
+  timeouts?: Partial<PostgresTimeouts>;
 }
 
 /**
@@ -20,8 +23,11 @@ export class PostgresBlobStore implements BlobStore {
     private readonly now: () => number,
   ) {}
 
-  static async open(url: string, { now = Date.now }: PostgresBlobStoreOptions = {}): Promise<PostgresBlobStore> {
-    const pool = new Pool({ connectionString: url, max: 2 });
+  static async open(
+    url: string,
+    { now = Date.now, timeouts }: PostgresBlobStoreOptions = {},
+  ): Promise<PostgresBlobStore> {
+    const pool = postgresPool(url, 2, timeouts);
     // An idle connection dropped by the server (restart, failover) is reported here; the next query reconnects.
     pool.on('error', () => undefined);
     try {

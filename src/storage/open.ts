@@ -1,12 +1,17 @@
+import { redactUrl, redactUrlSecrets } from '../redact-url';
 import { TicketSink } from './sink';
 import { PostgresSink } from './postgres';
+import type { PostgresTimeouts } from './postgres-timeouts';
 import { SqliteSink } from './sqlite';
 
-/** Opens the sink named by SINK_URL: `sqlite:<path>` (default) or `postgres://…`. */
-export async function openSink(url: string): Promise<TicketSink> {
+/**
+ * Opens the sink named by SINK_URL: `sqlite:<path>` (default) or `postgres://…`, the latter with `timeouts` over the
+ * defaults.
+ */
+export async function openSink(url: string, timeouts: Partial<PostgresTimeouts> = {}): Promise<TicketSink> {
   const filename = sqliteFilename(url);
   if (filename) return new SqliteSink(filename);
-  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url);
+  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url, timeouts);
   throw new Error(`SINK_URL: unknown scheme in "${url.split(':')[0]}:"; use sqlite:<path> or postgres://…`);
 }
 
@@ -16,4 +21,14 @@ export function sqliteFilename(url: string): string | undefined {
   const filename = url.slice('sqlite:'.length).replace(/^\/\//, '');
   if (!filename) throw new Error('SINK_URL: sqlite: needs a file path, e.g. sqlite:.data/tickets.db');
   return filename;
+}
+
+/** Opens the sink or its blob store; an error names SINK_URL without its password. */
+export async function openingSink<T>(sinkUrl: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const message = redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl);
+    throw new Error(`cannot open the sink ${redactUrl(sinkUrl)}: ${message}`);
+  }
 }

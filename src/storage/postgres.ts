@@ -1,4 +1,4 @@
-import { Pool, PoolClient } from 'pg';
+import { Client, ClientConfig, DatabaseError, Pool, PoolClient } from 'pg';
 import {
   Checkpoint,
   isoTimestamp,
@@ -20,6 +20,7 @@ import {
   TicketSink,
   zendeskTimestamp,
 } from './sink';
+import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts, STATEMENT_GRACE_SECONDS } from './postgres-timeouts';
 
 /** Versioned schema changes, applied in order at start; each runs once per database. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -157,12 +158,59 @@ function upsertSideloadsSql(table: string): string {
 // Any constant works: it serializes concurrent migrations of workers that start together.
 const MIGRATION_LOCK = 7_362_915_001;
 
+type ConnectCallback = ((err: Error) => void) | ((err: null, client: Client) => void);
+
+/**
+ * A pg Client whose connection attempt ends after `ms`. The pool's own connectionTimeoutMillis would also bound the
+ * wait for a free pooled connection, which many accounts' pages legitimately queue for.
+ */
+function clientClass(ms: number): typeof Client {
+  const message = `PostgreSQL did not accept the connection within ${ms / 1000} s (SINK_CONNECT_TIMEOUT_SECONDS)`;
+  // pg's own timer destroys the socket with this error.
+  const clarify = (err: Error) => (err?.message === 'timeout expired' ? new Error(message, { cause: err }) : err);
+  return class ConnectTimeoutClient extends Client {
+    constructor(config?: string | ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: ms });
+    }
+
+    override connect(): Promise<Client>;
+    override connect(callback: ConnectCallback): void;
+    override connect(callback?: ConnectCallback): Promise<Client> | void {
+      if (!callback) {
+        return super.connect().catch((err: Error) => {
+          throw clarify(err);
+        });
+      }
+      const done = callback as (err: Error | null, client?: Client) => void;
+      super.connect((err: Error | null, client?: Client) => done(err && clarify(err), client));
+    }
+  };
+}
+
+/** A pool with every time limit set: `timeouts` over the defaults. */
+export function postgresPool(url: string, max: number, timeouts: Partial<PostgresTimeouts> = {}): Pool {
+  const t = { ...DEFAULT_POSTGRES_TIMEOUTS, ...timeouts };
+  const ms = (seconds: number) => Math.round(seconds * 1000);
+  return new Pool({
+    connectionString: url,
+    max,
+    ...(t.connectSeconds > 0 && { Client: clientClass(ms(t.connectSeconds)) }),
+    ...(t.statementSeconds > 0 && {
+      statement_timeout: ms(t.statementSeconds),
+      query_timeout: ms(t.statementSeconds + STATEMENT_GRACE_SECONDS),
+    }),
+    ...(t.idleInTransactionSeconds > 0 && { idle_in_transaction_session_timeout: ms(t.idleInTransactionSeconds) }),
+    keepAlive: t.keepAliveSeconds > 0,
+    ...(t.keepAliveSeconds > 0 && { keepAliveInitialDelayMillis: ms(t.keepAliveSeconds) }),
+  });
+}
+
 /** The production sink: a shared PostgreSQL database, one pool per worker. */
 export class PostgresSink implements TicketSink {
   private constructor(private readonly pool: Pool) {}
 
-  static async open(url: string): Promise<PostgresSink> {
-    const pool = new Pool({ connectionString: url, max: 4 });
+  static async open(url: string, timeouts: Partial<PostgresTimeouts> = {}): Promise<PostgresSink> {
+    const pool = postgresPool(url, 4, timeouts);
     // An idle connection dropped by a PostgreSQL restart must not crash the worker: the next query reconnects, and a
     // query that fails in between fails its activity, which Temporal retries.
     pool.on('error', () => undefined);
@@ -347,18 +395,32 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
   // then emits 'error': unheard, that would crash the worker instead of failing the activity.
   const ignore = () => undefined;
   db.on('error', ignore);
+  // Set when the connection cannot be trusted any more: it is closed instead of going back to the pool.
+  let broken: Error | undefined;
   try {
     await db.query('BEGIN');
     const result = await work(db);
     await db.query('COMMIT');
     return result;
   } catch (err) {
-    await db.query('ROLLBACK').catch(() => undefined);
+    // An error PostgreSQL answered leaves the connection usable: roll back on it. Anything else (no answer in time, a
+    // connection lost) gets no ROLLBACK, which would wait out the same silence: closing the connection ends the
+    // transaction on the server (or its idle-in-transaction timeout does, when the server cannot tell).
+    if (hasSqlState(err)) {
+      await db.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    } else {
+      broken = err instanceof Error ? err : new Error(String(err));
+    }
     throw err;
   } finally {
     db.off('error', ignore);
-    db.release();
+    db.release(broken);
   }
+}
+
+/** An error PostgreSQL itself reported (with a SQLSTATE), as opposed to a connection or client-side failure. */
+function hasSqlState(err: unknown): boolean {
+  return err instanceof DatabaseError;
 }
 
 /**
@@ -405,7 +467,8 @@ async function withSavepoint<T>(db: PoolClient, work: () => Promise<T>): Promise
     await db.query('RELEASE SAVEPOINT attempt');
     return result;
   } catch (err) {
-    await db.query('ROLLBACK TO SAVEPOINT attempt; RELEASE SAVEPOINT attempt');
+    // Without an answer from PostgreSQL the connection is done for: the transaction fails as a whole (inTransaction).
+    if (hasSqlState(err)) await db.query('ROLLBACK TO SAVEPOINT attempt; RELEASE SAVEPOINT attempt');
     throw err;
   }
 }

@@ -10,6 +10,7 @@ import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim
 import { openBlobStore } from '../../src/codec/open-blob-store';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import { migrateSchema, PostgresSink } from '../../src/storage/postgres';
+import { silentServer } from '../helpers/tcp';
 
 // The machine's PostgreSQL (trust auth). These tests never skip: a server that cannot be reached fails them.
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -282,6 +283,48 @@ describe('the PostgreSQL blob store and the sink share one schema history', () =
       await Promise.all([store.close(), sink.close()]);
     }
   });
+});
+
+describe('the PostgreSQL blob store has time limits', () => {
+  test('a server that accepts the connection and never answers fails the open within 10 s by default', async () => {
+    const server = await silentServer();
+    const started = Date.now();
+    try {
+      await expect(PostgresBlobStore.open(`postgres://exporter@127.0.0.1:${server.port}/tickets`)).rejects.toThrow(
+        'PostgreSQL did not accept the connection within 10 s (SINK_CONNECT_TIMEOUT_SECONDS)',
+      );
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
+  test('a put blocked on a lock fails within the statement timeout and gives its connection back', async () => {
+    const url = await scratchDatabase();
+    const store = await PostgresBlobStore.open(url, { timeouts: { statementSeconds: 1 } });
+    const db = new PgClient({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query('LOCK TABLE payload_blobs IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      // Three puts on a pool of two: each waits for the lock, times out, and gives its connection back.
+      const puts = ['a', 'b', 'c'].map((c) =>
+        store.put(c.repeat(64), Buffer.from(c)).then(
+          () => 'stored',
+          (e) => e,
+        ),
+      );
+      for (const outcome of await Promise.all(puts)) expect(outcome).toMatchObject({ code: '57014' });
+      expect(Date.now() - started).toBeLessThan(8_000);
+      await db.query('ROLLBACK');
+      await store.put('d'.repeat(64), Buffer.from('d'));
+      expect(Buffer.from((await store.get('d'.repeat(64)))!).toString()).toBe('d');
+    } finally {
+      await db.end();
+      await store.close();
+    }
+  }, 20_000);
 });
 
 describe('openBlobStore', () => {

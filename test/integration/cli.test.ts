@@ -1,4 +1,5 @@
 import { runCliCaptured } from '../helpers/cli';
+import { accountVariablePrefix } from '../../src/accounts-file';
 import { DEFAULT_CREDENTIALS, DEFAULT_OAUTH_CLIENT } from '../../src/emulator';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,10 +18,9 @@ describe('operator CLI', () => {
   }
 
   function twoAccounts(): Record<string, string> {
-    const entry = { email: 'ops@example.com', apiTokenEnv: 'TOKEN' };
     return accountsEnv([
-      { subdomain: 'acme', ...entry },
-      { subdomain: 'globex', ...entry },
+      { subdomain: 'acme', email: 'ops@example.com', apiTokenEnv: 'ACME_ZENDESK_API_TOKEN' },
+      { subdomain: 'globex', email: 'ops@example.com', apiTokenEnv: 'GLOBEX_ZENDESK_API_TOKEN' },
     ]);
   }
 
@@ -175,8 +175,12 @@ describe('operator CLI', () => {
     h = await startHarness({ emulator: { ticketCount: 1200, windowSeconds: 0 } });
     await h.waitForTruth(30_000);
     const env = accountsEnv([
-      { baseUrl: h.emulator.url, email: 'ops@example.com', apiTokenEnv: 'TOKEN' },
-      { name: 'ghost', subdomain: 'ghost', email: 'ops@example.com', apiTokenEnv: 'TOKEN' },
+      {
+        baseUrl: h.emulator.url,
+        email: 'ops@example.com',
+        apiTokenEnv: `${accountVariablePrefix(h.account)}API_TOKEN`,
+      },
+      { name: 'ghost', subdomain: 'ghost', email: 'ops@example.com', apiTokenEnv: 'GHOST_ZENDESK_API_TOKEN' },
     ]);
     const table = await cli(['status', '--all'], env);
     expect(table.code).toBe(1);

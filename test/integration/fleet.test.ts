@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { runCliCaptured } from '../helpers/cli';
+import { accountVariablePrefix } from '../../src/accounts-file';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import type { StatusRow } from '../../src/cli/format';
@@ -81,6 +82,8 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
         mutations: { intervalMs: 250, perTick: 2 },
       }),
     );
+    // Each account names a variable of its own (FLEET_A_…_ZENDESK_API_TOKEN), even with the same token.
+    const tokenVariables = names.map((name) => `${accountVariablePrefix(name)}API_TOKEN`);
     const accountsFile = path.join(tmpDir, `${taskQueue}.yaml`);
     fs.writeFileSync(
       accountsFile,
@@ -89,14 +92,14 @@ describe('a fleet: many accounts, many workers, one task queue', () => {
           .map(
             (name, i) =>
               `  - name: ${name}\n    baseUrl: ${emulators[i].url}\n    email: ${DEFAULT_CREDENTIALS.email}\n` +
-              `    apiTokenEnv: FLEET_TOKEN_${i}\n    api: ${apis[i]}\n    requestsPerMinute: 600\n`,
+              `    apiTokenEnv: ${tokenVariables[i]}\n    api: ${apis[i]}\n    requestsPerMinute: 600\n`,
           )
           .join(''),
     );
     const workerEnv = {
       ZENDESK_ACCOUNTS_FILE: accountsFile,
-      FLEET_TOKEN_0: DEFAULT_CREDENTIALS.apiToken,
-      FLEET_TOKEN_1: DEFAULT_CREDENTIALS.apiToken,
+      [tokenVariables[0]]: DEFAULT_CREDENTIALS.apiToken,
+      [tokenVariables[1]]: DEFAULT_CREDENTIALS.apiToken,
       TEMPORAL_TASK_QUEUE: taskQueue,
       SINK_URL: POSTGRES_URL,
     };

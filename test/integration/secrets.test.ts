@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { runCliCaptured } from '../helpers/cli';
+import { accountVariablePrefix } from '../../src/accounts-file';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { ROOT } from '../../src/dev-server';
@@ -394,6 +395,9 @@ describe('no credential anywhere', () => {
     });
     const tokenAccount = hh.account;
     const oauthAccount = new URL(second.url).host;
+    // Each account's variables carry its name (accounts file rule): _127_0_0_1_<port>_ZENDESK_…
+    const tokenVariable = `${accountVariablePrefix(tokenAccount)}API_TOKEN`;
+    const secretVariable = `${accountVariablePrefix(oauthAccount)}OAUTH_CLIENT_SECRET`;
     const accountsFile = path.join(testEnv().tmpDir, `accounts-${randomUUID()}.yaml`);
     fs.writeFileSync(
       accountsFile,
@@ -401,18 +405,18 @@ describe('no credential anywhere', () => {
         'accounts:',
         `  - baseUrl: ${hh.emulator.url}`,
         `    email: ${EMAIL}`,
-        '    apiTokenEnv: ACME_ZENDESK_TOKEN',
+        `    apiTokenEnv: ${tokenVariable}`,
         `  - baseUrl: ${second.url}`,
         `    oauthClientId: ${CLIENT_ID}`,
-        '    oauthClientSecretEnv: GLOBEX_ZENDESK_CLIENT_SECRET',
+        `    oauthClientSecretEnv: ${secretVariable}`,
         '',
       ].join('\n'),
     );
     // The operator's environment is the worker's (as the README has it): the CLI holds the secrets too.
     const env = {
       ZENDESK_ACCOUNTS_FILE: accountsFile,
-      ACME_ZENDESK_TOKEN: TOKEN,
-      GLOBEX_ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
+      [tokenVariable]: TOKEN,
+      [secretVariable]: CLIENT_SECRET,
       TEMPORAL_ADDRESS: hh.config.temporal.address,
       TEMPORAL_TASK_QUEUE: hh.taskQueue,
       SINK_URL: hh.config.sinkUrl,
@@ -480,7 +484,7 @@ describe('no credential anywhere', () => {
     expect((await cli(['status', '--all'])).code).toBe(0);
     expect((await cli(['status', '--all', '--json'])).code).toBe(0);
     expect((await cli(['status', '--account', tokenAccount, '--json'])).code).toBe(0);
-    const wrong = await cli(['check', '--account', tokenAccount], { ACME_ZENDESK_TOKEN: WRONG_TOKEN });
+    const wrong = await cli(['check', '--account', tokenAccount], { [tokenVariable]: WRONG_TOKEN });
     expect(wrong.code).toBe(1);
     expect(wrong.output).toMatch(/401/);
     expect(wrong.output).not.toContain(WRONG_TOKEN);
@@ -491,7 +495,7 @@ describe('no credential anywhere', () => {
     expect(spawnedCheck).toMatchObject({ code: 0 });
     expect(spawnedCheck.output).toMatch(/OK: .* accepted the credentials/);
     expect(spawnedCheck.output).toContain(`OAuth client credentials (client ${CLIENT_ID}, scope "read"`);
-    const wrongSecret = await cli(['check', '--account', oauthAccount], { GLOBEX_ZENDESK_CLIENT_SECRET: WRONG_TOKEN });
+    const wrongSecret = await cli(['check', '--account', oauthAccount], { [secretVariable]: WRONG_TOKEN });
     expect(wrongSecret.code).toBe(1);
     expect(wrongSecret.output).toMatch(/check failed: no OAuth token: POST \S+\/oauth\/tokens \(OAuth client /);
     expect(wrongSecret.output).not.toContain(WRONG_TOKEN);

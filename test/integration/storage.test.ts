@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { PostgresSink } from '../../src/storage/postgres';
+import { postgresPool, PostgresSink } from '../../src/storage/postgres';
 import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/storage/sink';
 import { SqliteSink } from '../../src/storage/sqlite';
+import { freezableProxy, silentServer } from '../helpers/tcp';
 
 // The machine's PostgreSQL (trust auth). A missing server fails these tests: .ci/run starts it when it is down.
 const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -399,4 +400,124 @@ describe('PostgreSQL errors', () => {
       await sink.close();
     }
   });
+});
+
+describe('PostgreSQL timeouts', () => {
+  const url = scratchDatabase('zte_timeouts');
+  /** How long a call took, and how it ended. */
+  const timed = async <T>(work: Promise<T>) => {
+    const started = Date.now();
+    const outcome = await work.then(
+      (value) => ({ value, error: undefined }),
+      (error: Error & { code?: string }) => ({ value: undefined, error }),
+    );
+    return { ...outcome, seconds: (Date.now() - started) / 1000 };
+  };
+
+  test('a server that accepts the connection and never answers fails the open within 10 s by default', async () => {
+    const server = await silentServer();
+    try {
+      const { error, seconds } = await timed(PostgresSink.open(`postgres://exporter@127.0.0.1:${server.port}/tickets`));
+      expect(error?.message).toBe(
+        'PostgreSQL did not accept the connection within 10 s (SINK_CONNECT_TIMEOUT_SECONDS)',
+      );
+      expect(seconds).toBeGreaterThanOrEqual(9.5);
+      expect(seconds).toBeLessThan(15);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
+  test('the connect timeout can be set', async () => {
+    const server = await silentServer();
+    try {
+      const open = PostgresSink.open(`postgres://exporter:pw@127.0.0.1:${server.port}/tickets`, { connectSeconds: 1 });
+      const { error, seconds } = await timed(open);
+      expect(error?.message).toBe('PostgreSQL did not accept the connection within 1 s (SINK_CONNECT_TIMEOUT_SECONDS)');
+      expect(seconds).toBeLessThan(5);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
+  test('pages blocked on a lock fail within the statement timeout and give their connections back', async () => {
+    const sink = await PostgresSink.open(url, { statementSeconds: 1 });
+    const db = new PgClient({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query('LOCK TABLE export_checkpoints IN ACCESS EXCLUSIVE MODE');
+      // More pages than the pool has connections: each waits for the lock, and each gives its connection back.
+      const page = (i: number) => ({ account: `locked-${i}`, rows: [row(i, 1)], fieldHeaders: {}, cursor: 1 });
+      const blocked = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => timed(sink.persistPage(page(i)))));
+      for (const { error, seconds } of blocked) {
+        expect(error?.code).toBe('57014'); // query_canceled: canceling statement due to statement timeout
+        expect(seconds).toBeLessThan(8);
+      }
+      // The pool serves the next call while the lock is still held...
+      expect(await sink.countTickets('locked-1')).toBe(0);
+      // ...and stores the page once it is released.
+      await db.query('ROLLBACK');
+      expect(await sink.persistPage(page(1))).toEqual({ written: 1, ...nothingElse });
+    } finally {
+      await db.end();
+      await sink.close();
+    }
+  }, 20_000);
+
+  test('a connection that stops answering mid-page fails the page within the statement timeout + 5 s', async () => {
+    const target = new URL(url);
+    const proxy = await freezableProxy({ host: target.hostname, port: Number(target.port) });
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    const sink = await PostgresSink.open(viaProxy.toString(), { statementSeconds: 1 });
+    try {
+      // Two pooled connections, then the path goes silent under them.
+      await Promise.all([sink.readCheckpoint('black-hole'), sink.readCheckpoint('black-hole')]);
+      proxy.freeze();
+      const page = { account: 'black-hole', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 };
+      const [stuck, read] = await Promise.all([
+        timed(sink.persistPage(page)),
+        timed(sink.readCheckpoint('black-hole')),
+      ]);
+      for (const { error, seconds } of [stuck, read]) {
+        expect(error?.message).toMatch(/timeout/i);
+        expect(seconds).toBeGreaterThanOrEqual(5.5);
+        expect(seconds).toBeLessThan(10);
+      }
+      // The silent connections are dropped: once the path is back, new ones store the page.
+      proxy.thaw();
+      expect(await sink.persistPage(page)).toEqual({ written: 1, ...nothingElse });
+      expect(await sink.readCheckpoint('black-hole')).toBe(1);
+    } finally {
+      await sink.close();
+      await proxy.close();
+    }
+  }, 20_000);
+
+  test('sessions carry the timeouts: PostgreSQL ends a transaction left idle', async () => {
+    const pool = postgresPool(url, 1, { statementSeconds: 2, idleInTransactionSeconds: 1 });
+    pool.on('error', () => undefined);
+    try {
+      const { rows } = await pool.query<{ statement: string; idle: string }>(
+        `SELECT current_setting('statement_timeout') AS statement,
+                current_setting('idle_in_transaction_session_timeout') AS idle`,
+      );
+      expect(rows).toEqual([{ statement: '2s', idle: '1s' }]);
+      const db = await pool.connect();
+      db.on('error', () => undefined);
+      const ended = new Promise<Error & { code?: string }>((resolve) => db.once('error', resolve));
+      try {
+        await db.query('BEGIN');
+        await db.query('SELECT 1');
+        const idleSince = Date.now();
+        expect(await ended).toMatchObject({ code: '25P03' }); // idle_in_transaction_session_timeout
+        expect(Date.now() - idleSince).toBeLessThan(5_000);
+      } finally {
+        db.release(true);
+      }
+    } finally {
+      await pool.end();
+    }
+  }, 20_000);
 });

@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
+import { runCliCaptured } from '../helpers/cli';
 
 const ACME_TOKEN = 'acme-token-5d1e0b7a';
 const GLOBEX_SECRET = 'globex-secret-e61f0c9b';
 const INITECH_SECRET = 'initech-secret-0b8a7d35';
 const UMBRELLA_TOKEN = 'umbrella-access-token-3c9e14a2';
+const LOCAL_TOKEN = 'local-token-7b20c6e1';
 const PASSWORD = 'file-pw-!9Qz';
 
 let dir: string;
@@ -44,8 +46,8 @@ accounts:
     startTime: 1700000000
     pollIntervalSeconds: 600
   - baseUrl: http://127.0.0.1:8089/
-    emailEnv: LOCAL_ZENDESK_EMAIL
-    apiTokenEnv: ACME_ZENDESK_TOKEN
+    emailEnv: _127_0_0_1_8089_ZENDESK_EMAIL
+    apiTokenEnv: _127_0_0_1_8089_ZENDESK_TOKEN
   - subdomain: initech
     oauthClientId: initech-exporter
     oauthClientSecretEnv: INITECH_ZENDESK_CLIENT_SECRET
@@ -59,12 +61,13 @@ const CREDENTIALS = {
   ACME_ZENDESK_TOKEN: ACME_TOKEN,
   GLOBEX_ZENDESK_CLIENT_ID: 'globex-exporter',
   GLOBEX_ZENDESK_CLIENT_SECRET: GLOBEX_SECRET,
-  LOCAL_ZENDESK_EMAIL: 'admin@example.com',
+  _127_0_0_1_8089_ZENDESK_EMAIL: 'admin@example.com',
+  _127_0_0_1_8089_ZENDESK_TOKEN: LOCAL_TOKEN,
   INITECH_ZENDESK_CLIENT_SECRET: INITECH_SECRET,
   UMBRELLA_ZENDESK_ACCESS_TOKEN: UMBRELLA_TOKEN,
 };
 
-const SECRETS = [ACME_TOKEN, GLOBEX_SECRET, INITECH_SECRET, UMBRELLA_TOKEN, PASSWORD];
+const SECRETS = [ACME_TOKEN, GLOBEX_SECRET, INITECH_SECRET, UMBRELLA_TOKEN, LOCAL_TOKEN, PASSWORD];
 
 describe('ZENDESK_ACCOUNTS_FILE', () => {
   test('the worker gets every account with the credentials its variables name, one way to sign in each', () => {
@@ -92,7 +95,7 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       {
         account: '127.0.0.1:8089',
         baseUrl: 'http://127.0.0.1:8089',
-        auth: { mode: 'api_token', email: 'admin@example.com', apiToken: ACME_TOKEN },
+        auth: { mode: 'api_token', email: 'admin@example.com', apiToken: LOCAL_TOKEN },
         timeoutMs: 60_000,
       },
       {
@@ -167,10 +170,12 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
 
   test('JSON works too, as a bare list', () => {
     const file = accountsFile(
-      JSON.stringify([{ name: 'initech', subdomain: 'initech', email: 'a@initech.test', apiTokenEnv: 'T' }]),
+      JSON.stringify([
+        { name: 'initech', subdomain: 'initech', email: 'a@initech.test', apiTokenEnv: 'INITECH_ZENDESK_TOKEN' },
+      ]),
       'json',
     );
-    const config = loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, T: 'tok' });
+    const config = loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, INITECH_ZENDESK_TOKEN: 'tok' });
     expect(config.accounts).toMatchObject([{ account: 'initech', auth: { mode: 'api_token', apiToken: 'tok' } }]);
   });
 
@@ -186,7 +191,8 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
     expect(problems).toEqual([
       'account "globex": oauthClientIdEnv names GLOBEX_ZENDESK_CLIENT_ID, which is not set here',
       'account "globex": the credential variable GLOBEX_ZENDESK_CLIENT_SECRET is not set in this environment',
-      'account "127.0.0.1:8089": emailEnv names LOCAL_ZENDESK_EMAIL, which is not set here',
+      'account "127.0.0.1:8089": emailEnv names _127_0_0_1_8089_ZENDESK_EMAIL, which is not set here',
+      'account "127.0.0.1:8089": the credential variable _127_0_0_1_8089_ZENDESK_TOKEN is not set in this environment',
       'account "umbrella": the credential variable UMBRELLA_ZENDESK_ACCESS_TOKEN is not set in this environment',
     ]);
     for (const secret of SECRETS) expect(problems.join('\n')).not.toContain(secret);
@@ -249,8 +255,8 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
     const file = accountsFile(`
 - subdomain: acme
   oauthClientId: acme-exporter
-  oauthClientIdEnv: ACME_CLIENT_ID
-  oauthClientSecretEnv: ACME_CLIENT_SECRET
+  oauthClientIdEnv: ACME_ZENDESK_CLIENT_ID
+  oauthClientSecretEnv: ACME_ZENDESK_CLIENT_SECRET
 `);
     expect(problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }))).toEqual([
       `ZENDESK_ACCOUNTS_FILE (${file}) accounts[0]: oauthClientId and oauthClientIdEnv both given; keep one`,
@@ -262,49 +268,49 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
 accounts:
   - subdomain: none
   - subdomain: two
-    oauthClientIdEnv: ID
-    oauthClientSecretEnv: SECRET
+    oauthClientIdEnv: TWO_ZENDESK_ID
+    oauthClientSecretEnv: TWO_ZENDESK_SECRET
     email: ops@two.test
-    apiTokenEnv: T
+    apiTokenEnv: TWO_ZENDESK_T
   - subdomain: three
-    oauthClientSecretEnv: SECRET
-    oauthAccessTokenEnv: AT
-    apiTokenEnv: T
+    oauthClientSecretEnv: THREE_ZENDESK_SECRET
+    oauthAccessTokenEnv: THREE_ZENDESK_AT
+    apiTokenEnv: THREE_ZENDESK_T
   - subdomain: halfclient
-    oauthClientIdEnv: ID
+    oauthClientIdEnv: HALFCLIENT_ZENDESK_ID
   - subdomain: halfsecret
-    oauthClientSecretEnv: SECRET
+    oauthClientSecretEnv: HALFSECRET_ZENDESK_SECRET
   - subdomain: halftoken
-    apiTokenEnv: T
+    apiTokenEnv: HALFTOKEN_ZENDESK_T
   - subdomain: halfemail
-    emailEnv: E
+    emailEnv: HALFEMAIL_ZENDESK_E
   - subdomain: stray
-    oauthAccessTokenEnv: AT
+    oauthAccessTokenEnv: STRAY_ZENDESK_AT
     oauthScope: read
     oauthTokenTtlSeconds: 3600
   - subdomain: bounds
-    oauthClientIdEnv: ID
-    oauthClientSecretEnv: SECRET
+    oauthClientIdEnv: BOUNDS_ZENDESK_ID
+    oauthClientSecretEnv: BOUNDS_ZENDESK_SECRET
     oauthTokenTtlSeconds: 300
     oauthScope: read,write
   - subdomain: upper
-    oauthClientIdEnv: ID
-    oauthClientSecretEnv: SECRET
+    oauthClientIdEnv: UPPER_ZENDESK_ID
+    oauthClientSecretEnv: UPPER_ZENDESK_SECRET
     oauthTokenTtlSeconds: 172800
   - subdomain: fraction
-    oauthClientIdEnv: ID
-    oauthClientSecretEnv: SECRET
+    oauthClientIdEnv: FRACTION_ZENDESK_ID
+    oauthClientSecretEnv: FRACTION_ZENDESK_SECRET
     oauthTokenTtlSeconds: 3600.5
   - subdomain: text
-    oauthClientIdEnv: ID
-    oauthClientSecretEnv: SECRET
+    oauthClientIdEnv: TEXT_ZENDESK_ID
+    oauthClientSecretEnv: TEXT_ZENDESK_SECRET
     oauthTokenTtlSeconds: "3600"
   - subdomain: badname
     oauthClientIdEnv: not a name
-    oauthClientSecretEnv: SECRET
+    oauthClientSecretEnv: BADNAME_ZENDESK_SECRET
   - subdomain: lowest
-    oauthClientIdEnv: ID
-    oauthClientSecretEnv: SECRET
+    oauthClientIdEnv: LOWEST_ZENDESK_ID
+    oauthClientSecretEnv: LOWEST_ZENDESK_SECRET
     oauthTokenTtlSeconds: 301
 `);
     const problems = problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }));
@@ -336,12 +342,12 @@ accounts:
   - name: acme
     subdomain: acme
     email: ops@acme.test
-    apiTokenEnv: T
+    apiTokenEnv: ACME_ZENDESK_T
     api: search
   - name: acme
     subdomain: acme2
     email: ops@acme.test
-    apiTokenEnv: T
+    apiTokenEnv: ACME_ZENDESK_T
   - subdomain: bad.subdomain
     email: not-an-email
     apiTokenEnv: 1NOT_A_NAME
@@ -364,7 +370,7 @@ accounts:
   });
 
   test('two accounts with one name are refused', () => {
-    const entry = 'subdomain: acme\n    email: a@acme.test\n    apiTokenEnv: T';
+    const entry = 'subdomain: acme\n    email: a@acme.test\n    apiTokenEnv: ACME_ZENDESK_T';
     const file = accountsFile(`accounts:\n  - ${entry}\n  - ${entry}\n`);
     expect(problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }))).toEqual([
       `ZENDESK_ACCOUNTS_FILE (${file}): the account name "acme" appears twice`,
@@ -396,10 +402,14 @@ accounts:
     const TEMPORAL_KEY = 'tmprl-key-0c7d1e9a';
     const own = [
       ['apiTokenEnv', 'TEMPORAL_API_KEY'],
+      ['apiTokenEnv', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
       ['oauthAccessTokenEnv', 'SINK_URL'],
       ['oauthClientSecretEnv', 'PAYLOAD_ENCRYPTION_KEY'],
       ['apiTokenEnv', 'CODEC_SERVER_TOKEN'],
       ['oauthAccessTokenEnv', 'ZENDESK_HTTPS_PROXY'],
+      ['oauthClientSecretEnv', 'ZENDESK_OAUTH_CLIENT_SECRET'],
+      ['apiTokenEnv', 'PGPASSWORD'],
+      ['oauthAccessTokenEnv', 'https_proxy'],
       ['emailEnv', 'temporal_address'],
     ];
     const file = accountsFile(
@@ -409,7 +419,7 @@ accounts:
             field === 'oauthClientSecretEnv'
               ? 'oauthClientId: c'
               : field === 'emailEnv'
-                ? 'apiTokenEnv: ACME_TOKEN'
+                ? `apiTokenEnv: A${i}_ZENDESK_TOKEN`
                 : field === 'apiTokenEnv'
                   ? 'email: ops@acme.test'
                   : '';
@@ -418,42 +428,141 @@ accounts:
         .join(''),
     );
     const problems = problemsOf(() =>
-      loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, TEMPORAL_API_KEY: TEMPORAL_KEY, ACME_TOKEN: 't' }),
+      loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, TEMPORAL_API_KEY: TEMPORAL_KEY, A9_ZENDESK_TOKEN: 't' }),
     );
-    own.forEach(([field, variable], i) =>
-      expect(problems).toContainEqual(
-        expect.stringMatching(
-          new RegExp(
-            `accounts\\[${i}\\]\\.${field}: ${variable} is one of this worker's own settings .*not a Zendesk credential`,
-          ),
-        ),
+    expect(problems).toEqual(
+      own.map(
+        ([field, variable], i) =>
+          `ZENDESK_ACCOUNTS_FILE (${file}) accounts[${i}].${field}: account "a${i}" names ${variable}, one of this ` +
+          `worker's own settings, not a Zendesk credential: name a variable of its own (A${i}_ZENDESK_…)`,
       ),
     );
     expect(problems.join('\n')).not.toContain(TEMPORAL_KEY);
   });
 
+  describe('each account names only variables of its own: <ACCOUNT>_ZENDESK_…', () => {
+    const PG_PASSWORD = 'pg-pw-4e1d9c0b77';
+    const DEPLOY_KEY = 'deploy-key-8a2f6e13';
+    const HOOLI_ID = 'hooli-exporter-c3d1';
+    const HOOLI_SECRET = 'hooli-secret-91b7e2d4';
+    const INITECH_TOKEN = 'initech-token-62fa0e5c';
+    const ENV = {
+      ACME_ZENDESK_API_TOKEN: ACME_TOKEN,
+      PGPASSWORD: PG_PASSWORD,
+      INITECH_ZENDESK_API_TOKEN: INITECH_TOKEN,
+      DEPLOY_KEY,
+      hooli_zendesk_client_id: HOOLI_ID,
+      HOOLI_ZENDESK_CLIENT_SECRET: HOOLI_SECRET,
+      GLOBEX_ZENDESK_API_TOKEN: GLOBEX_SECRET,
+    };
+    const VALUES = [ACME_TOKEN, PG_PASSWORD, INITECH_TOKEN, DEPLOY_KEY, HOOLI_ID, HOOLI_SECRET, GLOBEX_SECRET];
+    const MIXED = `
+accounts:
+  - subdomain: acme
+    email: ops@acme.test
+    apiTokenEnv: ACME_ZENDESK_API_TOKEN
+  - subdomain: globex
+    email: ops@globex.test
+    apiTokenEnv: ACME_ZENDESK_API_TOKEN
+  - subdomain: initech
+    emailEnv: PGPASSWORD
+    apiTokenEnv: INITECH_ZENDESK_API_TOKEN
+  - subdomain: umbrella
+    oauthAccessTokenEnv: DEPLOY_KEY
+  - subdomain: hooli
+    oauthClientIdEnv: hooli_zendesk_client_id
+    oauthClientSecretEnv: HOOLI_ZENDESK_CLIENT_SECRET
+`;
+
+    test("another account's variable, the database password or an unrelated one is refused, naming account, field and variable", () => {
+      const file = accountsFile(MIXED);
+      const at = (i: number) => `ZENDESK_ACCOUNTS_FILE (${file}) accounts[${i}]`;
+      const problems = problemsOf(() => loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, ...ENV }));
+      expect(problems).toEqual([
+        `${at(1)}.apiTokenEnv: account "globex" names ACME_ZENDESK_API_TOKEN, a variable of account "acme": ` +
+          'the variables an account names start with its name in capitals and _ZENDESK_ (GLOBEX_ZENDESK_…)',
+        `${at(2)}.emailEnv: account "initech" names PGPASSWORD, one of this worker's own settings, not a Zendesk ` +
+          'credential: name a variable of its own (INITECH_ZENDESK_…)',
+        `${at(3)}.oauthAccessTokenEnv: account "umbrella" names DEPLOY_KEY, not a variable of its own: the variables ` +
+          'an account names start with its name in capitals and _ZENDESK_ (UMBRELLA_ZENDESK_…)',
+        `${at(4)}.oauthClientIdEnv: account "hooli" names hooli_zendesk_client_id, not a variable of its own: the ` +
+          'variables an account names start with its name in capitals and _ZENDESK_ (HOOLI_ZENDESK_…)',
+      ]);
+      for (const value of VALUES) expect(problems.join('\n')).not.toContain(value);
+      // The CLI reads the same file: the same problems, exit code 2, and no value.
+      expect(problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }))).toEqual(problems);
+    });
+
+    test('the CLI stops with exit code 2, naming the problem and no value', async () => {
+      const result = await runCliCaptured(['status', '--all'], { ZENDESK_ACCOUNTS_FILE: accountsFile(MIXED), ...ENV });
+      expect(result.code).toBe(2);
+      expect(result.err).toContain('account "globex" names ACME_ZENDESK_API_TOKEN, a variable of account "acme"');
+      for (const value of VALUES) expect(result.output).not.toContain(value);
+    });
+
+    test('every field naming a variable follows the rule; names that are not letters become _', () => {
+      const file = accountsFile(`
+- { name: acme-eu, subdomain: acme, oauthClientIdEnv: ACME_EU_ZENDESK_CLIENT_ID, oauthClientSecretEnv: ACME_EU_ZENDESK_SECRET }
+- { subdomain: globex, emailEnv: GLOBEX_ZENDESK_EMAIL, apiTokenEnv: GLOBEX_ZENDESK_API_TOKEN }
+- { baseUrl: "http://127.0.0.1:8089", oauthAccessTokenEnv: _127_0_0_1_8089_ZENDESK_ACCESS_TOKEN }
+- { baseUrl: "https://support.initech.example", email: ops@initech.test, apiTokenEnv: SUPPORT_INITECH_EXAMPLE_ZENDESK_T }
+`);
+      const env = {
+        ACME_EU_ZENDESK_CLIENT_ID: 'acme-eu-exporter',
+        ACME_EU_ZENDESK_SECRET: 'acme-eu-secret',
+        GLOBEX_ZENDESK_EMAIL: 'ops@globex.test',
+        GLOBEX_ZENDESK_API_TOKEN: GLOBEX_SECRET,
+        _127_0_0_1_8089_ZENDESK_ACCESS_TOKEN: UMBRELLA_TOKEN,
+        SUPPORT_INITECH_EXAMPLE_ZENDESK_T: INITECH_SECRET,
+      };
+      const config = loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, ...env });
+      expect(config.accounts.map((a) => [a.account, a.auth.mode])).toEqual([
+        ['acme-eu', 'oauth_client_credentials'],
+        ['globex', 'api_token'],
+        ['127.0.0.1:8089', 'oauth_access_token'],
+        ['support.initech.example', 'api_token'],
+      ]);
+    });
+
+    test('an account cannot reach into a longer prefix of another, and two accounts cannot share a prefix', () => {
+      const file = accountsFile(`
+- { name: acme, subdomain: acme, email: ops@acme.test, apiTokenEnv: ACME_ZENDESK_EU_ZENDESK_API_TOKEN }
+- { name: acme.zendesk.eu, subdomain: acme-eu, email: ops@acme.test, apiTokenEnv: ACME_ZENDESK_EU_ZENDESK_API_TOKEN }
+- { name: globex-eu, subdomain: globex, email: ops@globex.test, apiTokenEnv: GLOBEX_EU_ZENDESK_API_TOKEN }
+- { name: globex.eu, subdomain: globex2, email: ops@globex.test, apiTokenEnv: GLOBEX_EU_ZENDESK_TOKEN }
+`);
+      const where = `ZENDESK_ACCOUNTS_FILE (${file})`;
+      expect(problemsOf(() => loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file }))).toEqual([
+        `${where}: accounts "globex-eu" and "globex.eu" would both name variables starting with GLOBEX_EU_ZENDESK_, ` +
+          "so each could read the other's: rename one",
+        `${where} accounts[0].apiTokenEnv: account "acme" names ACME_ZENDESK_EU_ZENDESK_API_TOKEN, a variable of ` +
+          'account "acme.zendesk.eu": the variables an account names start with its name in capitals and _ZENDESK_ ' +
+          '(ACME_ZENDESK_…)',
+      ]);
+    });
+  });
+
   test('an http:// baseUrl is refused unless its host is loopback, naming the host', () => {
     const file = accountsFile(`
-- { name: plain, baseUrl: "http://zendesk.internal.example:8080", email: a@b.test, apiTokenEnv: T }
-- { name: v4, baseUrl: "http://127.0.0.2:8080", email: a@b.test, apiTokenEnv: T }
-- { name: v6, baseUrl: "http://[::1]:8080", email: a@b.test, apiTokenEnv: T }
-- { name: name, baseUrl: "http://localhost:8080", email: a@b.test, apiTokenEnv: T }
-- { name: tls, baseUrl: "https://zendesk.internal.example", email: a@b.test, apiTokenEnv: T }
+- { name: plain, baseUrl: "http://zendesk.internal.example:8080", email: a@b.test, apiTokenEnv: PLAIN_ZENDESK_T }
+- { name: v4, baseUrl: "http://127.0.0.2:8080", email: a@b.test, apiTokenEnv: V4_ZENDESK_T }
+- { name: v6, baseUrl: "http://[::1]:8080", email: a@b.test, apiTokenEnv: V6_ZENDESK_T }
+- { name: name, baseUrl: "http://localhost:8080", email: a@b.test, apiTokenEnv: NAME_ZENDESK_T }
+- { name: tls, baseUrl: "https://zendesk.internal.example", email: a@b.test, apiTokenEnv: TLS_ZENDESK_T }
 `);
-    expect(problemsOf(() => loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, T: 't' }))).toEqual([
+    const tokens = { V4_ZENDESK_T: 't', V6_ZENDESK_T: 't', NAME_ZENDESK_T: 't' };
+    expect(problemsOf(() => loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: file, ...tokens }))).toEqual([
       expect.stringMatching(
         /accounts\[0\]\.baseUrl: http:\/\/ would send credentials in plaintext to zendesk\.internal\.example: use https:\/\//,
       ),
     ]);
     const loopbackOnly = accountsFile(`
-- { name: v4, baseUrl: "http://127.0.0.2:8080", email: a@b.test, apiTokenEnv: T }
-- { name: v6, baseUrl: "http://[::1]:8080", email: a@b.test, apiTokenEnv: T }
-- { name: name, baseUrl: "http://localhost:8080", email: a@b.test, apiTokenEnv: T }
+- { name: v4, baseUrl: "http://127.0.0.2:8080", email: a@b.test, apiTokenEnv: V4_ZENDESK_T }
+- { name: v6, baseUrl: "http://[::1]:8080", email: a@b.test, apiTokenEnv: V6_ZENDESK_T }
+- { name: name, baseUrl: "http://localhost:8080", email: a@b.test, apiTokenEnv: NAME_ZENDESK_T }
 `);
-    expect(loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: loopbackOnly, T: 't' }).accounts.map((a) => a.baseUrl)).toEqual([
-      'http://127.0.0.2:8080',
-      'http://[::1]:8080',
-      'http://localhost:8080',
-    ]);
+    expect(loadWorkerConfig({ ZENDESK_ACCOUNTS_FILE: loopbackOnly, ...tokens }).accounts.map((a) => a.baseUrl)).toEqual(
+      ['http://127.0.0.2:8080', 'http://[::1]:8080', 'http://localhost:8080'],
+    );
   });
 });

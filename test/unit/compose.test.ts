@@ -13,7 +13,13 @@ import { AccountEntry, AuthSource, readAccountsFile } from '../../src/accounts-f
 import { createDataConverter } from '../../src/codec/claim-check';
 import { startCodecServer } from '../../src/codec/codec-server';
 import type { EncryptionSettings } from '../../src/codec/encryption-keys';
-import { loadClientConfig, loadWorkerConfig, WorkerConfig } from '../../src/config';
+import {
+  CodecServerConfig,
+  loadClientConfig,
+  loadCodecServerConfig,
+  loadWorkerConfig,
+  WorkerConfig,
+} from '../../src/config';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { ZendeskAuth } from '../../src/zendesk/auth';
 import { DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTE_KEYS } from '../../src/shared';
@@ -46,10 +52,12 @@ interface Service {
   entrypoint?: string | string[];
   healthcheck?: { test?: string | string[] };
   secrets?: SecretReference[];
+  networks?: string[] | Record<string, unknown>;
 }
 interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  networks?: Record<string, unknown>;
   secrets?: Record<string, { file?: string; environment?: string }>;
 }
 
@@ -253,7 +261,8 @@ function hostAccountsFile(name: string, env: Env = {}): string {
  * PAYLOAD_ENCRYPTION_KEY_FILE, a secret) pointing at their host files, as the configuration loaders read it here.
  */
 function hostEnvironmentOf(name: string, env: Env = {}): Env {
-  const resolved: Env = { ...environmentOf(name, env), ZENDESK_ACCOUNTS_FILE: hostAccountsFile(name, env) };
+  const resolved: Env = { ...environmentOf(name, env) };
+  if (resolved.ZENDESK_ACCOUNTS_FILE !== undefined) resolved.ZENDESK_ACCOUNTS_FILE = hostAccountsFile(name, env);
   if (resolved.PAYLOAD_ENCRYPTION_KEY_FILE !== undefined) {
     resolved.PAYLOAD_ENCRYPTION_KEY_FILE = hostSecretFile(name, resolved.PAYLOAD_ENCRYPTION_KEY_FILE, env);
   }
@@ -262,6 +271,17 @@ function hostEnvironmentOf(name: string, env: Env = {}): Env {
 
 function workerConfigOf(name: string, env: Env = {}): WorkerConfig {
   return loadWorkerConfig(hostEnvironmentOf(name, env));
+}
+
+function codecConfigOf(name: string, env: Env = {}): CodecServerConfig {
+  return loadCodecServerConfig(hostEnvironmentOf(name, env));
+}
+
+/** The networks a service joins: the ones it lists, else compose's `default`. */
+function networksOf(name: string): string[] {
+  const networks = service(name).networks;
+  if (networks === undefined) return ['default'];
+  return Array.isArray(networks) ? networks : Object.keys(networks);
 }
 
 /** The role and database of the worker's SINK_URL. */
@@ -572,59 +592,100 @@ describe('docker-compose.yml', () => {
       expect(words(service('worker').healthcheck?.test).join(' ')).toContain(`127.0.0.1:${port}/metrics`);
     });
 
-    test("publishes the codec endpoint on loopback at the port the UI's TEMPORAL_CODEC_ENDPOINT names", () => {
-      const config = workerConfigOf('worker');
-      expect(config.codecServerPort).toBe(8234);
-      const mapping = publishedPort('worker', config.codecServerPort as number);
-      expect(mapping).toEqual({ hostIp: '127.0.0.1', published: expect.any(Number), target: config.codecServerPort });
-      // The browser calls it: a host address and the published port, not the container's.
-      const endpoint = new URL(environmentOf('temporal-ui').TEMPORAL_CODEC_ENDPOINT);
-      expect(['localhost', '127.0.0.1']).toContain(endpoint.hostname);
-      expect(Number(endpoint.port)).toBe(mapping?.published);
-    });
-
-    test('serves the codec endpoint on the container interface, where the published port arrives', () => {
-      // The codec server listens on 127.0.0.1 unless told otherwise; a published port reaches the container's
-      // interface, so compose sets CODEC_SERVER_HOST=0.0.0.0 and the configuration has to carry it to the server.
-      expect(environmentOf('worker').CODEC_SERVER_HOST).toBe('0.0.0.0');
-      const config = workerConfigOf('worker') as WorkerConfig & {
-        codecServerHost?: string;
-        codecServer?: { host?: string };
-      };
-      expect(config.codecServerHost ?? config.codecServer?.host).toBe('0.0.0.0');
-    });
-
-    test("the codec endpoint answers the Web UI's origin", async () => {
-      const uiPort = publishedPort('temporal-ui', 8080)?.published;
-      expect(uiPort).toBe(8233);
-      const origin = `http://localhost:${uiPort}`;
-      expect(environmentOf('temporal-ui').TEMPORAL_CORS_ORIGINS).toBe(origin);
-      const server = await startCodecServer({ codecs: createDataConverter().payloadCodecs ?? [], port: 0 });
-      try {
-        const response = await fetch(`${server.url}/default/decode`, {
-          method: 'OPTIONS',
-          headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
-        });
-        expect(response.status).toBe(204);
-        expect(response.headers.get('access-control-allow-origin')).toBe(origin);
-      } finally {
-        await server.close();
-      }
-    });
-
     test('worker-extra scales on the same configuration, with no host ports and no codec endpoint', () => {
       const extra = service('worker-extra');
       expect(extra.profiles).toEqual(['scale']);
       expect(extra.ports ?? []).toEqual([]);
-      const { CODEC_SERVER_PORT, ...rest } = environmentOf('worker-extra');
-      expect(CODEC_SERVER_PORT).toBe('off');
-      const { CODEC_SERVER_PORT: _, ...workerRest } = environmentOf('worker');
-      expect(rest).toEqual(workerRest);
+      expect(environmentOf('worker-extra')).toEqual(environmentOf('worker'));
+      expect(environmentOf('worker-extra').CODEC_SERVER_PORT).toBe('off');
       expect(mountsOf('worker-extra')).toEqual(mountsOf('worker'));
       expect(dependenciesOf('worker-extra')).toEqual(dependenciesOf('worker'));
       const config = workerConfigOf('worker-extra');
       expect(config.codecServerPort).toBeUndefined();
       expect(config.temporal).toEqual(workerConfigOf('worker').temporal);
+    });
+  });
+
+  describe("the Web UI's codec endpoint", () => {
+    test('is its own service, on a network it shares with PostgreSQL alone; no worker serves one', () => {
+      // Decoded tickets for whoever can reach it: not the containers on compose's default network (the UI's server,
+      // the emulator, the client, any worker), only the host's loopback, where the browser is.
+      expect(networksOf('codec')).toEqual(['codec']);
+      expect(Object.keys(compose.networks ?? {})).toContain('codec');
+      const onItsNetwork = Object.keys(services).filter((name) => networksOf(name).includes('codec'));
+      expect(onItsNetwork.sort()).toEqual(['codec', 'postgresql']);
+      // PostgreSQL (the blob store of claim-checked pages) on both; nothing else bridges them.
+      expect(networksOf('postgresql').sort()).toEqual(['codec', 'default']);
+      for (const name of ['worker', 'worker-extra']) {
+        expect({ name, port: environmentOf(name).CODEC_SERVER_PORT }).toEqual({ name, port: 'off' });
+        expect(workerConfigOf(name).codecServerPort).toBeUndefined();
+      }
+      const port = codecConfigOf('codec').port;
+      for (const name of Object.keys(services)) {
+        if (name === 'codec') continue;
+        expect({ name, published: portsOf(name).filter((p) => p.target === port || p.published === port) }).toEqual({
+          name,
+          published: [],
+        });
+      }
+    });
+
+    test("runs `npm run codec-server`'s entry from the image, once PostgreSQL answers", () => {
+      const codec = service('codec');
+      expect(codec.build).toBeDefined();
+      expect(codec.profiles ?? []).toEqual([]);
+      const entry = scriptEntry('codec-server');
+      expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+      expect(words(codec.entrypoint)).toEqual(['node', compiledPathOf(entry)]);
+      expect(dependenciesOf('codec')).toEqual({ postgresql: 'service_healthy' });
+      // The blob store next to the worker's sink: the same SINK_URL, and PostgreSQL's time limits with it.
+      expect(codecConfigOf('codec').sinkUrl).toBe(workerConfigOf('worker').sinkUrl);
+      expect(words(codec.healthcheck?.test).join(' ')).toContain(`127.0.0.1:${codecConfigOf('codec').port}/health`);
+    });
+
+    test("is published on the host's loopback only, at the port the UI's TEMPORAL_CODEC_ENDPOINT names", () => {
+      const config = codecConfigOf('codec');
+      expect(config.port).toBe(8234);
+      const published = portsOf('codec');
+      expect(published).toEqual([{ hostIp: '127.0.0.1', published: expect.any(Number), target: config.port }]);
+      // The browser calls it: a host address and the published port, not the container's.
+      const endpoint = new URL(environmentOf('temporal-ui').TEMPORAL_CODEC_ENDPOINT);
+      expect(['localhost', '127.0.0.1']).toContain(endpoint.hostname);
+      expect(Number(endpoint.port)).toBe(published[0].published);
+      // It listens on the container's interface, where the published port arrives; with no token, since the UI
+      // cannot send one: the network above is what keeps other containers out.
+      expect(config.host).toBe('0.0.0.0');
+      expect(config.allowUnauthenticated).toBe(true);
+    });
+
+    test("answers the Web UI's origin, and no other page's", async () => {
+      const uiPort = publishedPort('temporal-ui', 8080)?.published;
+      expect(uiPort).toBe(8233);
+      const origin = `http://localhost:${uiPort}`;
+      expect(environmentOf('temporal-ui').TEMPORAL_CORS_ORIGINS).toBe(origin);
+      const config = codecConfigOf('codec');
+      expect(config.allowedOrigins).toEqual([origin]);
+      const server = await startCodecServer({
+        codecs: createDataConverter().payloadCodecs ?? [],
+        port: 0,
+        allowedOrigins: config.allowedOrigins,
+      });
+      try {
+        const preflight = (from: string) =>
+          fetch(`${server.url}/default/decode`, {
+            method: 'OPTIONS',
+            headers: { Origin: from, 'Access-Control-Request-Method': 'POST' },
+          });
+        const ui = await preflight(origin);
+        expect(ui.status).toBe(204);
+        expect(ui.headers.get('access-control-allow-origin')).toBe(origin);
+        // Another page on this machine (a dev server, a local app) gets nothing.
+        const other = await preflight('http://localhost:3000');
+        expect(other.status).toBe(403);
+        expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      } finally {
+        await server.close();
+      }
     });
   });
 
@@ -707,7 +768,7 @@ describe('docker-compose.yml', () => {
     // Each service that needs one fails to interpolate without it, or with it empty, naming the variable.
     const users: [string, string[]][] = [
       ['POSTGRES_PASSWORD', ['postgresql', 'temporal-schema', 'temporal']],
-      ['SINK_DB_PASSWORD', ['postgresql', 'worker', 'worker-extra', 'client']],
+      ['SINK_DB_PASSWORD', ['postgresql', 'worker', 'worker-extra', 'client', 'codec']],
     ];
     for (const [variable, names] of users) {
       const { [variable]: _, ...without } = REQUIRED_SHELL;
@@ -721,7 +782,7 @@ describe('docker-compose.yml', () => {
   describe('the payload encryption key', () => {
     const SECRET = 'payload_encryption_key';
     const IN_CONTAINER = `/run/secrets/${SECRET}`;
-    const readers = ['worker', 'worker-extra', 'client'];
+    const readers = ['worker', 'worker-extra', 'client', 'codec'];
 
     test('is a compose secret from a git-ignored file, never an environment value', () => {
       expect(compose.secrets?.[SECRET]).toEqual({ file: expect.any(String) });
@@ -758,6 +819,7 @@ describe('docker-compose.yml', () => {
       expect(loaded(workerConfigOf('worker').encryption)?.equals(key)).toBe(true);
       expect(loaded(workerConfigOf('worker-extra').encryption)?.equals(key)).toBe(true);
       expect(loaded(loadClientConfig(hostEnvironmentOf('client')).encryption)?.equals(key)).toBe(true);
+      expect(loaded(codecConfigOf('codec').encryption)?.equals(key)).toBe(true);
       // Temporal is not on loopback here: without the key, or with its file missing, no worker.
       const { PAYLOAD_ENCRYPTION_KEY_FILE: _, ...withoutKey } = hostEnvironmentOf('worker');
       expect(() => loadWorkerConfig(withoutKey)).toThrow(/PAYLOAD_ENCRYPTION_KEY/);
@@ -983,15 +1045,16 @@ describe('Dockerfile', () => {
     expect(read('src/worker.ts')).toContain('process.env.WORKFLOW_BUNDLE_PATH');
   });
 
-  test("exposes exactly the worker's container ports", () => {
+  test('exposes exactly the container ports of the worker and the codec endpoint, both run from this image', () => {
     const exposed = argsOf(runtime, 'EXPOSE')
       .flatMap((a) => a.split(/\s+/))
       .map((p) => Number(p.replace(/\/tcp$/, '')));
-    const env = environmentOf('worker');
-    const workerPorts = portsOf('worker').map((p) => p.target);
+    const published = ['worker', 'codec'].flatMap((name) => portsOf(name).map((p) => p.target));
     const numeric = (ports: number[]) => [...ports].sort((a, b) => a - b);
-    expect(numeric(exposed)).toEqual(numeric(workerPorts));
-    expect(numeric(exposed)).toEqual(numeric([Number(env.CODEC_SERVER_PORT), Number(env.METRICS_PORT)]));
+    expect(numeric(exposed)).toEqual(numeric(published));
+    expect(numeric(exposed)).toEqual(
+      numeric([codecConfigOf('codec').port, Number(environmentOf('worker').METRICS_PORT)]),
+    );
   });
 
   test('.dockerignore keeps local state out and lets in what the build copies', () => {

@@ -58,6 +58,7 @@ describe('loadWorkerConfig', () => {
         },
       ],
       sinkUrl: 'sqlite:.data/tickets.db',
+      sinkTimeouts: { connectSeconds: 10, statementSeconds: 60, idleInTransactionSeconds: 60, keepAliveSeconds: 30 },
       blobRetentionDays: 7,
       codecServerPort: 8234,
       codecServerHost: '127.0.0.1',
@@ -88,6 +89,38 @@ describe('loadWorkerConfig', () => {
     const error = configError(() => loadWorkerConfig({ ...WORKER_ENV, ZENDESK_CLOCK_TOLERANCE_SECONDS: 'a bit' }));
     expect(error.problems).toEqual([
       expect.stringMatching(/ZENDESK_CLOCK_TOLERANCE_SECONDS: must be a number of seconds >= 0, got "a bit"/),
+    ]);
+  });
+
+  test("PostgreSQL's time limits: SINK_*_SECONDS, 0 for no limit, a bad value named with the rest", () => {
+    const config = loadWorkerConfig({
+      ...WORKER_ENV,
+      SINK_URL: 'postgres://user@db/tickets',
+      SINK_CONNECT_TIMEOUT_SECONDS: '2.5',
+      SINK_STATEMENT_TIMEOUT_SECONDS: '300',
+      SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: '0',
+      SINK_KEEPALIVE_SECONDS: '15',
+    });
+    expect(config.sinkTimeouts).toEqual({
+      connectSeconds: 2.5,
+      statementSeconds: 300,
+      idleInTransactionSeconds: 0,
+      keepAliveSeconds: 15,
+    });
+    const error = configError(() =>
+      loadWorkerConfig({
+        ...WORKER_ENV,
+        SINK_CONNECT_TIMEOUT_SECONDS: 'soon',
+        SINK_STATEMENT_TIMEOUT_SECONDS: '-1',
+        SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: '1e3',
+        SINK_KEEPALIVE_SECONDS: '0x10',
+      }),
+    );
+    expect(error.problems).toEqual([
+      'SINK_CONNECT_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "soon"',
+      'SINK_STATEMENT_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "-1"',
+      'SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "1e3"',
+      'SINK_KEEPALIVE_SECONDS: must be a number of seconds >= 0, got "0x10"',
     ]);
   });
 
