@@ -19,6 +19,16 @@ export default tseslint.config(
     },
   },
   {
+    // The layers under the workflow know nothing of it: they import from neutral modules (src/common, src/shared.ts).
+    files: ['src/zendesk/**/*.ts', 'src/activities/**/*.ts', 'src/storage/**/*.ts', 'src/codec/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../workflows', '../workflows/*'], message: 'The workflow sits above this layer.' }] },
+      ],
+    },
+  },
+  {
     files: ['src/workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -42,6 +42,9 @@ export const MAX_PAGE_ROWS = 10_000;
  */
 export const MAX_AHEAD_OF_ZENDESK_SECONDS = 86_400;
 
+/** A fetchPage retry inside the activity never waits longer than this: a longer wait is the workflow's durable one. */
+export const MAX_ACTIVITY_RETRY_DELAY_MS = 30_000;
+
 /** More tickets than this in a page's tail are not remembered: such a page is simply stored again. */
 export const STORED_TAIL_MAX_TICKETS = 100;
 

@@ -2,8 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
-import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
-import { fetchRetryDelayMs, MAX_ACTIVITY_RETRY_DELAY_MS } from '../workflows/pacing';
+import { MAX_ACTIVITY_RETRY_DELAY_MS, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
 import { withHeartbeat } from './heartbeat';
 import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
@@ -13,6 +12,7 @@ import { SetAsideTicket, ticketIdText } from '../storage/sink';
 import type { PageStaging } from '../codec/staged-pages';
 import { PayloadTooLargeError } from '../codec/limits';
 import type { ExportOutcome, IncrementalOutcome } from '../zendesk/client';
+import { fetchRetryDelayMs } from './retry-delay';
 
 export interface FetchPageDeps {
   /** The accounts this worker holds credentials for, by account name. */

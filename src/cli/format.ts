@@ -1,9 +1,10 @@
 import chalk from 'chalk';
 import type { ExportStateName } from '../shared';
 import type { ExportStatus } from '../workflows/messages';
-import { duration, printable } from '../workflows/details';
 import { API_TOKEN_END_DATE, AuthState } from '../zendesk/auth';
-import { exportLagSeconds, isoMillis, isoSeconds } from '../workflows/pacing';
+import { duration, isoMillis, isoSeconds } from '../common/time-text';
+import { printable } from '../common/printable';
+import { exportLagSeconds } from '../common/zendesk-clock';
 
 /** An activity that failed and waits for its next attempt (from the server's description of the workflow). */
 export interface PendingRetry {

@@ -1,7 +1,8 @@
 import type { FetchPageInput, FetchPageResult } from '../activities/types';
 import { ExportApi, MAX_AHEAD_OF_ZENDESK_SECONDS, MAX_PAGE_ROWS, STORED_TAIL_MAX_TICKETS } from '../shared';
 import type { ExportInput, ExportState, StoredTail } from './messages';
-import { advanceCursor, isoSeconds, pageEnd } from './pacing';
+import { advanceCursor, pageEnd } from './cursor-advance';
+import { isoSeconds } from '../common/time-text';
 
 /**
  * The cursor rules of the three endpoint families, as pure functions of the export's state: which request comes

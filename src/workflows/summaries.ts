@@ -1,7 +1,7 @@
 import type { FetchPageInput } from '../activities/types';
-import { seconds } from './details';
 import type { ExportPhase } from './messages';
-import { isoSeconds, PacingRule } from './pacing';
+import { PacingRule } from './pacing';
+import { isoSeconds, seconds } from '../common/time-text';
 
 /** A timer's summary in the Web UI: which pacing rule it waits for. */
 export function waitSummary(phase: ExportPhase, rule: PacingRule, intervalMs: number, waitMs: number): string {

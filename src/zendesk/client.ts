@@ -8,7 +8,6 @@ import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, tim
 import type { SetAsideTicket, SideloadRecord } from '../storage/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
 import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
-import { plausibleClockOffset } from '../workflows/pacing';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, describeBytes, MAX_PAGE_ROWS, MAX_RESPONSE_BYTES } from './limits';
 import { Redactor, staticSecrets } from './redactor';
@@ -19,6 +18,7 @@ import {
   PlausibilityContext,
   separateImplausible,
 } from './plausibility';
+import { plausibleClockOffset } from '../common/zendesk-clock';
 
 export { MAX_RESPONSE_BYTES };
 

@@ -4,7 +4,6 @@
 // stalls an export.
 
 import type { SetAsideTicket } from '../storage/sink';
-import { isoMillis } from '../workflows/pacing';
 import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   describeBytes,
@@ -12,6 +11,7 @@ import {
   MAX_TICKET_BYTES,
   MAX_TICKET_DEPTH,
 } from './limits';
+import { isoMillis } from '../common/time-text';
 
 /** 2007-01-01T00:00:00Z: Zendesk was founded in 2007, so no export can end before then. */
 export const ZENDESK_FOUNDED_SECONDS = 1_167_609_600;

@@ -1,5 +1,6 @@
-import { currentDetails, DetailsInput, duration } from '../../src/workflows/details';
+import { currentDetails, DetailsInput } from '../../src/workflows/details';
 import { explainNextCall } from '../../src/workflows/pacing';
+import { duration } from '../../src/common/time-text';
 
 const NOW = Date.UTC(2026, 10, 27, 10, 5, 30);
 

@@ -1,18 +1,11 @@
-import {
-  advanceCursor,
-  failureBackoffMs,
-  fetchRetryDelayMs,
-  isoSeconds,
-  MAX_ACTIVITY_RETRY_DELAY_MS,
-  nextCallAt,
-  pageEnd,
-  perPageAfterGoodPage,
-  resetCursorProblem,
-  sinkBackoffMs,
-  usableClockOffset,
-  type PacingInput,
-} from '../../src/workflows/pacing';
-import { undecodablePayload } from '../../src/shared';
+import { nextCallAt, type PacingInput } from '../../src/workflows/pacing';
+import { MAX_ACTIVITY_RETRY_DELAY_MS, undecodablePayload } from '../../src/shared';
+import { advanceCursor, pageEnd } from '../../src/workflows/cursor-advance';
+import { failureBackoffMs, perPageAfterGoodPage, sinkBackoffMs } from '../../src/workflows/backoff';
+import { fetchRetryDelayMs } from '../../src/activities/retry-delay';
+import { isoSeconds } from '../../src/common/time-text';
+import { resetCursorProblem } from '../../src/workflows/reset-request';
+import { usableClockOffset } from '../../src/common/zendesk-clock';
 
 const NOW = 1_700_000_000_000;
 const NOW_S = NOW / 1000;

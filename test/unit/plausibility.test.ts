@@ -5,7 +5,6 @@ import { formatStatus, StatusView } from '../../src/cli/format';
 import { SqliteSink } from '../../src/storage/sqlite';
 import type { TicketRow } from '../../src/storage/sink';
 import { currentDetails } from '../../src/workflows/details';
-import { isoMillis, isoSeconds } from '../../src/workflows/pacing';
 import { ZendeskClient } from '../../src/zendesk/client';
 import { ZendeskTransientError } from '../../src/zendesk/errors';
 import {
@@ -22,6 +21,7 @@ import {
   ZENDESK_FOUNDED_SECONDS,
 } from '../../src/zendesk/plausibility';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, MAX_TICKET_BYTES, MAX_TICKET_DEPTH } from '../../src/zendesk/limits';
+import { isoMillis, isoSeconds } from '../../src/common/time-text';
 
 const NOW = 1_750_000_000;
 const context = { nowSeconds: NOW, startTime: 1_700_000_000 };
