@@ -1,8 +1,16 @@
-import { allHandlersFinished, condition, continueAsNew, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import type { PageContent, PersistOutput, StoredCheckpoint } from '../activities/types';
-import { STAGED_PAGE_GONE, undecodableReason } from '../shared';
+import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
+import type { PageContent, PersistOutput, Checkpoint } from '../activities/types';
+import { isoSeconds, seconds } from '../common/time-text';
+import {
+  completeThrough,
+  exportLagSeconds,
+  MAX_CLOCK_OFFSET_MS,
+  plausibleClockOffset,
+  usableClockOffset,
+} from '../common/zendesk-clock';
+import { ExportApi, MAX_ACTIVITY_RETRY_DELAY_MS, STAGED_PAGE_GONE, undecodableReason } from '../shared';
 import { fetchPage, loadCheckpoint, persist, persistLocally } from './activity-proxies';
-import { seconds } from './details';
+import { failureBackoffMs, perPageAfterGoodPage, sinkBackoffMs } from './backoff';
 import {
   afterPage,
   checkpointAt,
@@ -15,63 +23,84 @@ import {
   storedAlready,
   storedTail,
 } from './endpoint-rules';
-import { ExportView, readPublishedSearchAttributes } from './export-view';
+import { ExportDisplay } from './export-display';
 import { describeFailure, failureType, isPermanent, retryNotBefore } from './failures';
-import type { ExportInput, ResetCursorRequest } from './messages';
+import type { ExportInput, ExportPhase, ExportState, ExportStatus, ResetCursorRequest } from './messages';
 import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
-import {
-  completeThrough,
-  explainNextCall,
-  exportLagSeconds,
-  failureBackoffMs,
-  isoSeconds,
-  MAX_ACTIVITY_RETRY_DELAY_MS,
-  nextCallAt,
-  perPageAfterGoodPage,
-  resetCursorProblem,
-  sinkBackoffMs,
-} from './pacing';
+import { explainNextCall, nextCallAt } from './pacing';
+import { resetCursorProblem } from './reset-request';
+import { ExportSettings, resolveSettings } from './settings';
 import { describeRequest, waitSummary } from './summaries';
 
 const BLOCKED_RETRY = '1 hour';
 const MIN_TIMER_MS = 1;
+const MAX_WARNINGS = 20;
+/** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
+const CLOCK_WARNING_MS = 60_000;
 /** An operator's reset stores no page: a checkpoint only. */
 const NO_PAGE: PageContent = { rows: [], fieldHeaders: {} };
-const ONE_TIMER_AFTER_429 = 'one-timer-after-429';
-/** Runs that record a failed call's Retry-After apart from the backoff, so that resume keeps it. */
-const RESUME_KEEPS_RETRY_AFTER = 'resume-keeps-retry-after';
-/** Runs in which an idle wait that ran out counts towards the pacing (no second timer right after it). */
-const IDLE_WAIT_COUNTS = 'idle-wait-counts';
-/** Runs that store a fetched page with a local activity, in the workflow task that received it. */
-const PERSIST_LOCALLY = 'persist-locally';
-/** Runs that do not store again a page whose every ticket the last page stored (an idle poll of a time-based export). */
-const SKIP_STORED_AGAIN = 'skip-stored-again';
 
 /**
- * One run of an account's export: its state (carried over continue-as-new), what operators' messages do to it, and
- * the loop's steps. The workflow function (ticket-export.ts) wires the messages and runs the steps in order.
+ * One run of an account's export: everything it knows, what operators' messages do to it, and the loop's steps. The
+ * workflow function (ticket-export.ts) wires the messages and runs the steps in order; what the export shows (status,
+ * search attributes, the Web UI's details) is the display's, which reads this state.
  *
- * `interruptible`: runs started after the 'operator-interrupts' patch. Operator messages cut every wait short (the
- * request is built after the wait), a reset is written to the sink's checkpoint, a persist that keeps failing gives way
- * to pause, reset and continue-as-new, a failed checkpoint read is waited out, resume ends a failure backoff, per_page
- * grows back gradually after a 504. Decided once per run, so a run that began on older code keeps its behaviour.
+ * Operator messages cut every wait short: the loop then decides again, with the request built after the wait (a
+ * Retry-After still holds). A reset is written to the sink's checkpoint; a persist that keeps failing gives way to
+ * pause, reset and continue-as-new.
  */
-export class ExportRun extends ExportView {
+export class ExportRun {
+  readonly api: ExportApi;
+  readonly settings: ExportSettings;
+  /** Carried over continue-as-new: cursors, counters, the pacing's clock (see ExportState). */
+  readonly state: ExportState;
+  /** What the loop does now, as status and the Web UI show it. */
+  phase: ExportPhase = 'starting';
+  /** When the next call may go (ms), while the loop waits for it; null otherwise. */
+  nextCall: number | null = null;
+  /** A reset that arrived while the cursor was being worked on, applied once it is free. */
+  pendingReset: number | undefined;
+  /** The cursor is being worked on (first load, a fetch, a persist): a reset then waits in `pendingReset`. */
+  private cursorBusy = false;
+  private pagesThisRun = 0;
+  /** Counts operator messages (pause, resume, reset): a wait that sees it change ends and the loop re-decides. */
+  private operatorMessages = 0;
+  private readonly display: ExportDisplay;
+
+  constructor(readonly input: ExportInput) {
+    const resolved = resolveSettings(input, input.state?.api ?? input.api ?? 'exports');
+    this.settings = resolved.settings;
+    this.state = input.state ?? freshState();
+    this.api = this.state.api ?? input.api ?? 'exports';
+    this.state.api = this.api;
+    this.display = new ExportDisplay(this);
+    for (const warning of resolved.warnings) this.addWarning(warning);
+  }
+
+  status(): ExportStatus {
+    return this.display.status();
+  }
+
+  /** How far behind Zendesk the sink is, on Zendesk's clock (a pending reset counts as done). */
+  lagSeconds(): number {
+    return exportLagSeconds(this.zendeskNow(), this.pendingReset ?? completeThrough(this.state));
+  }
+
   // ---- operators' messages ----
 
   pause(): void {
     this.state.paused = true;
     this.operatorMessages++;
-    this.publishSearchAttributes();
+    this.display.publishSearchAttributes();
   }
 
   resume(): void {
     this.state.paused = false;
     this.state.blocked = false;
     // An operator's resume ends a backoff after failures (never a Retry-After, which is Zendesk's).
-    if (this.interruptible) this.state.notBefore = this.state.retryNotBefore ?? 0;
+    this.state.notBefore = this.state.retryNotBefore ?? 0;
     this.operatorMessages++;
-    this.publishSearchAttributes();
+    this.display.publishSearchAttributes();
   }
 
   pollNow(): void {
@@ -98,7 +127,7 @@ export class ExportRun extends ExportView {
     if (this.cursorBusy) this.pendingReset = startTime;
     else this.moveCursor(startTime);
     this.operatorMessages++;
-    this.publishSearchAttributes({ cursorNow: true });
+    this.display.publishSearchAttributes({ cursorNow: true });
     return previous;
   }
 
@@ -114,7 +143,7 @@ export class ExportRun extends ExportView {
     const { input, state } = this;
     if (!input.state) {
       this.cursorBusy = true;
-      const checkpoint = input.startTime === undefined ? await this.loadStoredCheckpoint() : null;
+      const checkpoint = input.startTime === undefined ? await this.loadCheckpoint() : null;
       state.cursor = input.startTime ?? checkpoint?.cursor ?? input.defaultStartTime ?? 0;
       state.progressFrom = { cursor: state.cursor, atMs: Date.now(), tickets: 0 };
       // A cursor of one endpoint means nothing to another: only the same export resumes from its after_cursor.
@@ -122,8 +151,8 @@ export class ExportRun extends ExportView {
       this.cursorBusy = false;
       this.applyPendingReset();
     }
-    this.published = readPublishedSearchAttributes();
-    this.publishSearchAttributes({ cursorNow: true });
+    this.display.loadPublished();
+    this.display.publishSearchAttributes({ cursorNow: true });
     recordBlocked(input.account, state.blocked);
   }
 
@@ -135,23 +164,18 @@ export class ExportRun extends ExportView {
     if (state.paused) {
       this.phase = 'paused';
       this.nextCall = null;
-      this.publishSearchAttributes();
-      this.showDetails('until resumed');
+      this.display.publishSearchAttributes();
+      this.display.showDetails('until resumed');
       await condition(() => !state.paused || state.resetToSave === true);
       return true;
     }
     if (state.blocked) {
       this.phase = 'blocked';
       this.nextCall = Date.now() + 3_600_000;
-      this.publishSearchAttributes();
+      this.display.publishSearchAttributes();
       const summary = `blocked: retry in ${BLOCKED_RETRY} unless resumed`;
-      this.showDetails(summary);
-      const seen = this.operatorMessages;
-      const cleared = await condition(
-        () => !state.blocked || state.paused || (this.interruptible && this.operatorMessages !== seen),
-        BLOCKED_RETRY,
-        { summary },
-      );
+      this.display.showDetails(summary);
+      const cleared = await this.waitUnlessInterrupted(BLOCKED_RETRY, summary, () => !state.blocked || state.paused);
       if (!cleared) state.blocked = false;
       if (!state.blocked) recordBlocked(this.input.account, false);
       return true;
@@ -163,7 +187,7 @@ export class ExportRun extends ExportView {
   async continueAsNewIfLong(): Promise<void> {
     if (this.pagesThisRun < this.settings.pagesPerRun && !workflowInfo().continueAsNewSuggested) return;
     this.phase = 'continuing_as_new';
-    this.showDetails();
+    this.display.showDetails();
     await condition(allHandlersFinished);
     await continueAsNew<(input: ExportInput) => Promise<void>>({ ...this.input, state: this.state });
   }
@@ -182,7 +206,7 @@ export class ExportRun extends ExportView {
       if (idle !== 'poll_now') idleUntil = idle;
     }
 
-    let request = this.nextRequest();
+    const request = this.nextRequest();
     const notBefore = state.notBefore ?? 0;
     const pacing = {
       lastCallAt: state.lastCallAt,
@@ -200,10 +224,7 @@ export class ExportRun extends ExportView {
     // comparison after it fires. (A timer costs the server's timer granularity, about a second on the dev server.)
     // An idle wait that ran out is such a time too: the moment it ran out follows from recorded times. (Judged at
     // pageDoneAt instead, a poll interval shorter than the pacing gap cost a 1 ms timer, a second, after each one.)
-    const judgedAt =
-      idleUntil !== undefined && patched(IDLE_WAIT_COUNTS)
-        ? Math.max(idleUntil, state.pageDoneAt ?? 0)
-        : state.pageDoneAt;
+    const judgedAt = idleUntil !== undefined ? Math.max(idleUntil, state.pageDoneAt ?? 0) : state.pageDoneAt;
     const waitOver = judgedAt !== undefined && nextCallAt({ ...pacing, nowMs: judgedAt }) <= judgedAt;
     if (!waitOver) {
       // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
@@ -213,19 +234,15 @@ export class ExportRun extends ExportView {
       this.nextCall = callAt;
       const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now()));
       const summary = waitSummary(this.phase, rule, pacing.pollIntervalMs, waitMs);
-      this.publishSearchAttributes();
-      this.showDetails(summary);
-      if (this.interruptible) {
-        // An operator's message ends the wait; the next turn decides again (a Retry-After still holds then).
-        const seen = this.operatorMessages;
-        if (await condition(() => this.operatorMessages !== seen, waitMs, { summary })) return undefined;
-      } else await sleep(waitMs, { summary });
+      this.display.publishSearchAttributes();
+      this.display.showDetails(summary);
+      // An operator's message ends the wait; the next turn decides again (a Retry-After still holds then).
+      if (await this.waitUnlessInterrupted(waitMs, summary)) return undefined;
       if (state.paused || state.blocked) return undefined;
     }
     state.pageDoneAt = undefined;
-    // Older runs built the request before the wait, so a reset during the wait was undone by the old request's page.
-    if (this.interruptible) request = this.nextRequest();
-    return request;
+    // Built after the wait: a reset during the wait is the request.
+    return this.nextRequest();
   }
 
   /**
@@ -241,7 +258,7 @@ export class ExportRun extends ExportView {
     const minGapMs = this.pacingIntervalMs();
     try {
       const summary = describeRequest(request);
-      this.showDetails(summary);
+      this.display.showDetails(summary);
       result = await fetchPage.executeWithOptions({ summary, retry: fetchRetryPolicy(minGapMs) }, [
         { ...request, minGapMs },
       ]);
@@ -281,14 +298,8 @@ export class ExportRun extends ExportView {
       if (result.note) this.addWarning(result.note);
       const retryAfterMs = result.retryAfterSeconds * 1000;
       recordRetryAfterWait(this.input.account, result.retryAfterSeconds);
-      if (patched(ONE_TIMER_AFTER_429)) {
-        state.retryAfterUntil = Date.now() + retryAfterMs;
-        return undefined;
-      }
-      // Histories recorded before the patch: the Retry-After timer, then the pacing timer.
-      this.phase = 'rate_limited';
-      this.nextCall = Date.now() + retryAfterMs;
-      await sleep(retryAfterMs);
+      // The next wait is one timer for the longest of the Retry-After and the pacing.
+      state.retryAfterUntil = Date.now() + retryAfterMs;
       return undefined;
     }
     if (result.kind === 'too_recent') {
@@ -371,7 +382,7 @@ export class ExportRun extends ExportView {
     this.applyPendingReset();
     // The moment the page was stored, as its activity recorded it: whether the cursor is due to be published must not
     // hinge on a workflow task's timestamp.
-    this.publishSearchAttributes({ at: state.pageDoneAt ?? page.completedAt ?? page.requestedAt });
+    this.display.publishSearchAttributes({ at: state.pageDoneAt ?? page.completedAt ?? page.requestedAt });
   }
 
   // ---- the steps' parts ----
@@ -381,9 +392,7 @@ export class ExportRun extends ExportView {
    * cursor export keeps no tail; a crowded second read by cursor is never skipped.)
    */
   private repeatsStoredTail(page: FetchedPage, next: PageOutcome): boolean {
-    const { state } = this;
-    if (state.trap || !storedAlready(state.storedTail, page, next)) return false;
-    return patched(SKIP_STORED_AGAIN);
+    return !this.state.trap && storedAlready(this.state.storedTail, page, next);
   }
 
   /**
@@ -396,14 +405,11 @@ export class ExportRun extends ExportView {
     const pollAt = (state.lastCallAt ?? 0) + settings.idleGapMs;
     this.nextCall = pollAt;
     const summary = `caught up: next poll after ${seconds(settings.idleGapMs / 1000)}`;
-    this.showDetails(summary);
+    this.display.showDetails(summary);
     const seen = this.operatorMessages;
-    const interrupted = () => state.paused || state.blocked || (this.interruptible && this.operatorMessages !== seen);
-    const woken = await condition(
-      () => state.pollNowPending === true || interrupted(),
-      Math.max(MIN_TIMER_MS, Math.ceil(pollAt - Date.now())),
-      { summary },
-    );
+    const interrupted = () => state.paused || state.blocked || this.operatorMessages !== seen;
+    const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(pollAt - Date.now()));
+    const woken = await this.waitUnlessInterrupted(waitMs, summary, () => state.pollNowPending === true);
     state.pollNowPending = false;
     if (interrupted()) return 'interrupted';
     return woken ? 'poll_now' : pollAt;
@@ -426,7 +432,7 @@ export class ExportRun extends ExportView {
       state.blocked = true;
       state.lastError = describeFailure(err);
       recordBlocked(this.input.account, true);
-      this.publishSearchAttributes();
+      this.display.publishSearchAttributes();
       log.error('Export blocked: waiting for resume', { account: this.input.account, error: state.lastError });
       return;
     }
@@ -438,7 +444,7 @@ export class ExportRun extends ExportView {
       askedFor,
     );
     // Resume ends our backoff but not what Zendesk (a 503's Retry-After) or the pacing asked for.
-    if (patched(RESUME_KEEPS_RETRY_AFTER)) state.retryNotBefore = askedFor;
+    state.retryNotBefore = askedFor;
     this.phase = 'backoff';
   }
 
@@ -450,9 +456,8 @@ export class ExportRun extends ExportView {
     const write = { account: this.input.account, content: page.content, ...checkpointAt(this.api, next) };
     for (let attempt = 1; ; attempt++) {
       try {
-        this.showDetails(summary);
-        const store = patched(PERSIST_LOCALLY) ? persistLocally : persist;
-        const stored = await store.executeWithOptions({ summary }, [write]);
+        this.display.showDetails(summary);
+        const stored = await persistLocally.executeWithOptions({ summary }, [write]);
         // A result that cannot be read proves nothing was stored: it is retried like a failed persist.
         const unreadable = undecodableReason(stored);
         if (unreadable !== undefined) throw new Error(`persist result could not be decoded (${unreadable})`);
@@ -465,20 +470,15 @@ export class ExportRun extends ExportView {
         }
         this.state.lastError = `persist failed: ${describeFailure(err)}`;
         this.phase = 'backoff';
-        const backoffMs = this.interruptible
-          ? sinkBackoffMs(attempt)
-          : failureBackoffMs(attempt, this.settings.idleGapMs);
+        const backoffMs = sinkBackoffMs(attempt);
         this.nextCall = Date.now() + backoffMs;
         const backoff = `persist failed: retry in ${seconds(backoffMs / 1000)}`;
-        this.showDetails(backoff);
-        if (this.interruptible) {
-          const givesWay = () =>
-            this.state.paused || this.pendingReset !== undefined || workflowInfo().continueAsNewSuggested;
-          if (givesWay()) return undefined;
-          const seen = this.operatorMessages;
-          await condition(() => this.operatorMessages !== seen, backoffMs, { summary: backoff });
-          if (givesWay()) return undefined;
-        } else await sleep(backoffMs, { summary: backoff });
+        this.display.showDetails(backoff);
+        const givesWay = () =>
+          this.state.paused || this.pendingReset !== undefined || workflowInfo().continueAsNewSuggested;
+        if (givesWay()) return undefined;
+        await this.waitUnlessInterrupted(backoffMs, backoff);
+        if (givesWay()) return undefined;
         this.phase = 'persisting';
       }
     }
@@ -489,7 +489,7 @@ export class ExportRun extends ExportView {
     const { state } = this;
     state.resetToSave = false;
     const summary = `checkpoint the reset: cursor ${isoSeconds(state.cursor)}`;
-    this.showDetails(summary);
+    this.display.showDetails(summary);
     try {
       await persist.executeWithOptions({ summary }, [
         {
@@ -506,8 +506,7 @@ export class ExportRun extends ExportView {
   }
 
   /** The first cursor's recovery point: waits for a sink that is down, unless an operator's reset gives the cursor. */
-  private async loadStoredCheckpoint(): Promise<StoredCheckpoint | null> {
-    if (!this.interruptible) return loadCheckpoint(this.input.account);
+  private async loadCheckpoint(): Promise<Checkpoint | null> {
     for (let attempt = 1; ; attempt++) {
       try {
         const checkpoint = await loadCheckpoint(this.input.account);
@@ -521,9 +520,8 @@ export class ExportRun extends ExportView {
         const backoffMs = sinkBackoffMs(attempt);
         this.nextCall = Date.now() + backoffMs;
         const summary = `checkpoint read failed: retry in ${seconds(backoffMs / 1000)}`;
-        this.showDetails(summary);
-        const seen = this.operatorMessages;
-        await condition(() => this.operatorMessages !== seen, backoffMs, { summary });
+        this.display.showDetails(summary);
+        await this.waitUnlessInterrupted(backoffMs, summary);
         if (this.pendingReset !== undefined) return null;
         this.phase = 'starting';
       }
@@ -533,10 +531,6 @@ export class ExportRun extends ExportView {
   /** After a good page: per_page back towards the configured size (a 504 halved it). */
   private growPerPage(): void {
     const { state, settings } = this;
-    if (!this.interruptible) {
-      state.perPage = settings.perPage;
-      return;
-    }
     const grown = perPageAfterGoodPage(
       state.perPage ?? settings.perPage,
       settings.perPage,
@@ -548,7 +542,7 @@ export class ExportRun extends ExportView {
 
   private moveCursor(startTime: number): void {
     const { state } = this;
-    if (this.interruptible) state.resetToSave = true;
+    state.resetToSave = true;
     state.cursor = startTime;
     state.storedTail = undefined;
     state.progressFrom = { cursor: startTime, atMs: Date.now(), tickets: state.ticketsStored };
@@ -558,11 +552,55 @@ export class ExportRun extends ExportView {
     state.caughtUp = false;
   }
 
+  /**
+   * A durable wait of `duration` (its timer's summary in the Web UI), ended early by an operator's message or when
+   * `until` holds. True when ended early.
+   */
+  private async waitUnlessInterrupted(
+    duration: number | string,
+    summary: string,
+    until: () => boolean = () => false,
+  ): Promise<boolean> {
+    const seen = this.operatorMessages;
+    return condition(() => this.operatorMessages !== seen || until(), duration, { summary });
+  }
+
+  private addWarning(message: string): void {
+    const { warnings } = this.state;
+    warnings.push(`${new Date().toISOString()} ${message}`);
+    if (warnings.length > MAX_WARNINGS) warnings.splice(0, warnings.length - MAX_WARNINGS);
+    log.warn(message, { account: this.input.account });
+  }
+
+  /** Now on Zendesk's clock, which judges start_time ages and dates the tickets. */
+  private zendeskNow(): number {
+    return Date.now() + (this.state.zendeskClockOffsetMs ?? 0);
+  }
+
+  private noteZendeskClock(measuredMs: number | undefined): void {
+    if (measuredMs === undefined) return;
+    const previous = this.state.zendeskClockOffsetMs ?? 0;
+    if (!plausibleClockOffset(measuredMs)) {
+      this.addWarning(
+        `Zendesk's Date header is ${Math.round(Math.abs(measuredMs) / 86_400_000)} days off the worker's clock: ` +
+          `ignored (offsets beyond ${MAX_CLOCK_OFFSET_MS / 3_600_000} h are taken for a broken header)`,
+      );
+    }
+    const offset = usableClockOffset(measuredMs, previous);
+    this.state.zendeskClockOffsetMs = offset;
+    if (Math.abs(offset) >= CLOCK_WARNING_MS && Math.abs(offset - previous) >= CLOCK_WARNING_MS) {
+      this.addWarning(
+        `Zendesk's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} ` +
+          "the worker's: start_time ages and lag are counted on Zendesk's clock",
+      );
+    }
+  }
+
   private applyPendingReset(): void {
     if (this.pendingReset === undefined) return;
     this.moveCursor(this.pendingReset);
     this.pendingReset = undefined;
-    this.publishSearchAttributes({ cursorNow: true });
+    this.display.publishSearchAttributes({ cursorNow: true });
   }
 }
 
@@ -576,5 +614,22 @@ function fetchRetryPolicy(minGapMs: number) {
     initialInterval: initialMs,
     maximumInterval: Math.max(60_000, initialMs),
     maximumAttempts: minGapMs > MAX_ACTIVITY_RETRY_DELAY_MS ? 1 : 5,
+  };
+}
+
+function freshState(): ExportState {
+  return {
+    cursor: 0,
+    paused: false,
+    blocked: false,
+    lastCallAt: null,
+    pages: 0,
+    ticketsStored: 0,
+    calls: 0,
+    rateLimited: 0,
+    lastPageSize: 0,
+    lastError: null,
+    consecutiveFailures: 0,
+    warnings: [],
   };
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, patched, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
 import { undecodableReason } from '../shared';
 import { ExportRun } from './export-run';
 import {
@@ -11,19 +11,13 @@ import {
   statusQuery,
 } from './messages';
 
-/**
- * Runs started after this patch: operator messages cut every wait short, a reset is written to the sink's checkpoint,
- * a persist that keeps failing gives way to pause, reset and continue-as-new (see ExportRun). Decided once per run.
- */
-const OPERATOR_INTERRUPTS = 'operator-interrupts';
-
 /** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   const badInput = undecodableReason(input);
   if (badInput !== undefined) {
     throw ApplicationFailure.nonRetryable(`the workflow input could not be decoded (${badInput})`, 'BadWorkflowInput');
   }
-  const run = new ExportRun(input, patched(OPERATOR_INTERRUPTS));
+  const run = new ExportRun(input);
 
   setDefaultSignalHandler((name) => run.unknownSignal(name));
   setHandler(pauseSignal, () => run.pause());

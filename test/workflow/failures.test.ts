@@ -43,7 +43,7 @@ describe('workflow loop: failures', () => {
 
   // Found by this suite: resume() set notBefore to 0, and notBefore also held the Retry-After of a 503 (fetchPage's
   // failure carries it as retryNotBefore), so a resume sent the next call 2.7 s before Zendesk's Retry-After had
-  // passed (design invariants 3 and 8). Fixed behind patched('resume-keeps-retry-after').
+  // passed (design invariants 3 and 8). Fixed: resume keeps what the failure asked for.
   test("resume during a 503's Retry-After does not shorten it", async () => {
     const t0 = nowSeconds() - 3600;
     let retryNotBefore = 0;
