@@ -13,7 +13,7 @@ import { formatStatus } from './cli/format';
 import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
 import { DEFAULT_OAUTH_CLIENT, Emulator, startEmulator } from './emulator';
 import { DEFAULT_TASK_QUEUE, workflowIdFor, WORKFLOW_TYPE } from './shared';
-import { exportStartOptions } from './start-options';
+import { exportStartOptions } from './temporal/start-options';
 import { ExportInput, statusQuery } from './workflows/messages';
 
 const DATA_DIR = path.join(ROOT, '.data');

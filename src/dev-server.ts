@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensureKeyFile } from './codec/encryption-keys';
-import { cliTypeName } from './search-attributes';
+import { cliTypeName } from './temporal/search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from './shared';
 
 export const ROOT = path.resolve(__dirname, '..');

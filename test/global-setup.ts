@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDevServer } from '../src/dev-server';
-import { bundleWorkflows } from '../src/workflow-bundle';
+import { bundleWorkflows } from '../src/temporal/workflow-bundle';
 
 // One dev server and one workflow bundle for the whole run; each test uses its own task queue and account.
 export default async function globalSetup(): Promise<void> {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { fetchRunHistories, replayHistories } from '../support/histories';
-import { bundleWorkflows } from '../../src/workflow-bundle';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import { freePort, startDevServer, DevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';

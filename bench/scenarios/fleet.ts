@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { accountVariablePrefix } from '../../src/accounts-file';
+import { accountVariablePrefix } from '../../src/config/account-credentials';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import type { EmulatorLogEntry } from '../../src/emulator/stats';
 import type { ExportInput } from '../../src/workflows/messages';

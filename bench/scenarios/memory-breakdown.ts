@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ROOT } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { WORKFLOW_TYPE } from '../../src/shared';
-import { bundleWorkflows } from '../../src/workflow-bundle';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle';
 import { statusQuery } from '../../src/workflows/messages';
 import type { ProbeConfig, ProbeMessage, ProbeSample, ProbeStage } from '../support/memory-probe';
 import { BenchEnv, startEmulatorProcess, waitUntil } from '../support/pipeline';

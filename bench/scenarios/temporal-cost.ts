@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { startEmulator } from '../../src/emulator';
 import { ExportApi, WORKFLOW_TYPE } from '../../src/shared';
-import { exportStartOptions } from '../../src/start-options';
+import { exportStartOptions } from '../../src/temporal/start-options';
 import { WATCH_INTERVAL_SECONDS } from '../../src/cli/commands';
 import { statusQuery } from '../../src/workflows/messages';
 import { EXPORT_DEFAULTS } from '../../src/workflows/settings';

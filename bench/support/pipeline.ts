@@ -10,7 +10,7 @@ import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { workflowIdFor, WORKFLOW_TYPE } from '../../src/shared';
 import { openSink } from '../../src/storage/open';
 import { TicketSink } from '../../src/storage/sink';
-import { bundleWorkflows } from '../../src/workflow-bundle';
+import { bundleWorkflows } from '../../src/temporal/workflow-bundle';
 import type { ExportInput } from '../../src/workflows/messages';
 
 /** One Temporal dev server, one workflow bundle and one client for a whole bench run. */

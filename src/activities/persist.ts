@@ -1,20 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { TicketSink } from '../storage/sink';
-import type { ExportApi } from '../shared';
 import { undecodableReason } from '../shared';
 import { PageStaging, StagedPageGoneError } from '../codec/staged-pages';
 import { withHeartbeat } from './heartbeat';
 import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
-import {
-  InlinePage,
-  isStaged,
-  PageContent,
-  PersistInput,
-  PersistOutput,
-  STAGED_PAGE_GONE,
-  StoredCheckpoint,
-} from './types';
+import { InlinePage, isStaged, PageContent, PersistInput, PersistOutput, STAGED_PAGE_GONE, Checkpoint } from './types';
 
 export interface PersistDeps {
   sink: TicketSink;
@@ -64,9 +55,7 @@ function gone(message: string): ApplicationFailure {
 
 export function createLoadCheckpoint({ sink }: { sink: TicketSink }) {
   /** The checkpoint the sink last stored for this account, the recovery point of a new workflow. */
-  return async function loadCheckpoint(account: string): Promise<StoredCheckpoint | null> {
-    const checkpoint = await withHeartbeat(() => sink.readFullCheckpoint(account));
-    if (!checkpoint) return null;
-    return { cursor: checkpoint.cursor, api: checkpoint.api as ExportApi | null, afterCursor: checkpoint.afterCursor };
+  return async function loadCheckpoint(account: string): Promise<Checkpoint | null> {
+    return (await withHeartbeat(() => sink.readFullCheckpoint(account))) ?? null;
   };
 }

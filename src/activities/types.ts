@@ -1,6 +1,8 @@
 import { STAGED_PAGE_GONE, STORED_TAIL_MAX_TICKETS, type ExportApi } from '../shared';
 import type { AuthState } from '../zendesk/auth';
-import type { SetAsideTicket, SideloadRecord, TicketRow } from '../storage/sink';
+import type { Checkpoint, PageCheckpoint, PageRows } from '../storage/sink';
+
+export type { Checkpoint };
 
 export interface FetchPageInput {
   account: string;
@@ -59,14 +61,7 @@ export interface PageSummary {
 export { STORED_TAIL_MAX_TICKETS };
 
 /** A page's tickets and what came with them, as persist stores them. */
-export interface InlinePage {
-  rows: TicketRow[];
-  fieldHeaders: Record<string, string>;
-  /** Records sideloaded by `include` (users, groups, organizations…), by kind. */
-  sideloads?: Record<string, SideloadRecord[]>;
-  /** Tickets fetchPage did not take, with the reason: persist files them in rejected_tickets. */
-  setAside?: SetAsideTicket[];
-}
+export type InlinePage = PageRows;
 
 /** A page too big for the history, staged in the blob store by fetchPage and read back by persist. */
 export interface StagedPage {
@@ -106,14 +101,10 @@ export type FetchPageResult = ZendeskClock &
     | { kind: 'cursor_rejected'; requestedAt: number; message: string }
   );
 
-export interface PersistInput {
-  account: string;
+export type PersistInput = PageCheckpoint & {
   /** The page to store; an operator's reset stores an empty one (a checkpoint only). */
   content: PageContent;
-  cursor: number;
-  api?: ExportApi;
-  afterCursor?: string | null;
-}
+};
 
 export { STAGED_PAGE_GONE };
 
@@ -126,10 +117,4 @@ export interface PersistOutput {
   rejectedSideloads?: number;
   /** When the page was committed (worker clock, ms). */
   completedAt?: number;
-}
-
-export interface StoredCheckpoint {
-  cursor: number;
-  api: ExportApi | null;
-  afterCursor: string | null;
 }

@@ -1,9 +1,9 @@
 import { defaultMinStartAgeSeconds } from '../workflows/settings';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ClientAccount, TemporalSettings } from '../config';
-import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../search-attributes';
+import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../temporal/search-attributes';
 import { workflowIdFor, WORKFLOW_TYPE } from '../shared';
-import { exportStartOptions } from '../start-options';
+import { exportStartOptions } from '../temporal/start-options';
 import type { ExportInput } from '../workflows/messages';
 import type { StartOptions } from './commands';
 import { CliIo, EXIT_OK, UsageError } from './io';

@@ -1,4 +1,4 @@
-import { redactUrlSecrets } from '../redact-url';
+import { redactUrlSecrets } from '../common/redact-url';
 import type { CliIo } from './io';
 
 /**

@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { BlobStoreRefusedError, ClaimCheckCodec } from './claim-check';
-import { isLoopbackHost } from '../loopback';
+import { isLoopbackHost } from '../common/loopback';
 
 export interface CodecServerOptions {
   /** In data-converter order: encode runs them first to last, decode last to first. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { isLoopback } from '../loopback';
+import { isLoopback } from '../common/loopback';
 import { ALLOW_PLAINTEXT_SETTING, EncryptionCodec, EncryptionKey, encryptionKey, LetThrough } from './encryption-codec';
 
 export interface EncryptionEnv {

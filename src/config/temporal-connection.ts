@@ -4,7 +4,7 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
-import { isLoopback } from './loopback';
+import { isLoopback } from '../common/loopback';
 import { profileKey, TemporalProfile } from './temporal-profile';
 
 export { isLoopback };
@@ -212,6 +212,7 @@ function tlsConfig(settings: TemporalConnectionSettings): TLSConfig | false {
 }
 
 // `tls: false` is explicit because the SDK turns TLS on whenever an API key is given and `tls` is undefined.
+/** Where and how the worker's native connection (the SDK core) connects. */
 export function nativeConnectionOptions(settings: TemporalConnectionSettings): NativeConnectionOptions {
   return {
     address: settings.address,
@@ -221,14 +222,9 @@ export function nativeConnectionOptions(settings: TemporalConnectionSettings): N
   };
 }
 
+/** The same for a client connection (the CLI, the worker's own client), which gives up connecting after 10 s. */
 export function clientConnectionOptions(settings: TemporalConnectionSettings): ConnectionOptions {
-  return {
-    address: settings.address,
-    tls: tlsConfig(settings),
-    apiKey: settings.apiKey,
-    ...(settings.metadata && { metadata: settings.metadata }),
-    connectTimeout: '10 seconds',
-  };
+  return { ...nativeConnectionOptions(settings), connectTimeout: '10 seconds' };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { redactUrl, redactUrlSecrets } from '../redact-url';
+import { redactUrl, redactUrlSecrets } from '../common/redact-url';
 import { TicketSink } from './sink';
 import { PostgresSink } from './postgres';
 import type { PostgresTimeouts } from './postgres-timeouts';

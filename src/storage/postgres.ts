@@ -1,6 +1,7 @@
 import { Client, ClientConfig, DatabaseError, Pool, PoolClient } from 'pg';
 import {
   Checkpoint,
+  exportApiOf,
   isoTimestamp,
   jsonbCanHold,
   normalizedStatus,
@@ -11,12 +12,12 @@ import {
   scalar,
   shortError,
   SIDELOAD_TABLES,
-  SideloadEntry,
   sideloadEntries,
+  SideloadEntry,
   StoredSideload,
   StoredTicket,
-  TicketRow,
   ticketIdText,
+  TicketRow,
   TicketSink,
   zendeskTimestamp,
 } from './sink';
@@ -273,7 +274,7 @@ export class PostgresSink implements TicketSink {
       [account],
     );
     const row = rows[0];
-    return row ? { cursor: Number(row.cursor), api: row.api, afterCursor: row.after_cursor } : undefined;
+    return row ? { cursor: Number(row.cursor), api: exportApiOf(row.api), afterCursor: row.after_cursor } : undefined;
   }
 
   async readTickets(account: string): Promise<StoredTicket[]> {

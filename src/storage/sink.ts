@@ -1,24 +1,32 @@
+import { EXPORT_APIS, ExportApi } from '../shared';
+
 /** A ticket row as the API sent it; only these keys are read, the rest is stored untouched. */
 export type TicketRow = Record<string, unknown> & { id: number; generated_timestamp: number };
 
 /** A record of a sideloaded array (`include=users,groups,…`) as the API sent it. */
 export type SideloadRecord = Record<string, unknown> & { id: number | string; updated_at?: string | null };
 
-export interface PersistPageInput {
-  account: string;
+/** A page's tickets and what came with them. */
+export interface PageRows {
   rows: TicketRow[];
   fieldHeaders: Record<string, string>;
-  /** The cursor that follows this page: written in the same transaction as the tickets. */
-  cursor: number;
-  /** Which export wrote the checkpoint: a cursor of one endpoint means nothing to another. */
-  api?: string;
-  /** Cursor-based export: the after_cursor that follows this page. */
-  afterCursor?: string | null;
   /** The arrays next to `tickets` in the answer, by name (`users`, `groups`, `organizations`, `metric_sets`, …). */
   sideloads?: Record<string, SideloadRecord[]>;
   /** Tickets of the page the export did not trust: written to rejected_tickets in the same transaction. */
   setAside?: SetAsideTicket[];
 }
+
+/** Whose page it is, and the checkpoint that follows it: written in the same transaction as the tickets. */
+export interface PageCheckpoint {
+  account: string;
+  cursor: number;
+  /** Which export wrote the checkpoint: a cursor of one endpoint means nothing to another. */
+  api?: ExportApi;
+  /** Cursor-based export: the after_cursor that follows this page. */
+  afterCursor?: string | null;
+}
+
+export type PersistPageInput = PageCheckpoint & PageRows;
 
 /** A ticket with a value that cannot be true (a negative id, a timestamp in milliseconds…), as received, and why. */
 export interface SetAsideTicket {
@@ -26,9 +34,15 @@ export interface SetAsideTicket {
   reason: string;
 }
 
+/** The export a stored checkpoint names; null for none, or for a name this version does not know. */
+export function exportApiOf(stored: string | null): ExportApi | null {
+  return (EXPORT_APIS as readonly (string | null)[]).includes(stored) ? (stored as ExportApi) : null;
+}
+
+/** An account's last stored checkpoint: the recovery point of a new workflow. */
 export interface Checkpoint {
   cursor: number;
-  api: string | null;
+  api: ExportApi | null;
   afterCursor: string | null;
 }
 

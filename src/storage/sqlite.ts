@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import {
   Checkpoint,
+  exportApiOf,
   normalizedStatus,
   PersistPageInput,
   PersistResult,
@@ -12,8 +13,8 @@ import {
   sideloadEntries,
   StoredSideload,
   StoredTicket,
-  TicketRow,
   ticketIdText,
+  TicketRow,
   TicketSink,
   updatedAt,
   zendeskTimestamp,
@@ -151,8 +152,8 @@ export class SqliteSink implements TicketSink {
   async readFullCheckpoint(account: string): Promise<Checkpoint | undefined> {
     const row = this.db
       .prepare('SELECT cursor, api, after_cursor AS afterCursor FROM export_checkpoints WHERE account = ?')
-      .get(account) as Checkpoint | undefined;
-    return row;
+      .get(account) as { cursor: number; api: string | null; afterCursor: string | null } | undefined;
+    return row && { ...row, api: exportApiOf(row.api) };
   }
 
   async readTickets(account: string): Promise<StoredTicket[]> {

@@ -1,5 +1,5 @@
 import { isGrpcServiceError } from '@temporalio/client';
-import { messageOf } from './shared';
+import { messageOf } from '../shared';
 
 /**
  * An error's message followed by what its causes add, e.g. `Failed to start Workflow: WorkflowId length exceeds

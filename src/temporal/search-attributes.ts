@@ -3,8 +3,8 @@ import type { SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import { temporal } from '@temporalio/proto';
 import { errorMessage } from './error-message';
-import { SEARCH_ATTRIBUTE_KEYS, ZENDESK_STATE } from './shared';
-import { isLoopback } from './temporal-connection';
+import { SEARCH_ATTRIBUTE_KEYS, ZENDESK_STATE } from '../shared';
+import { isLoopback } from '../config/temporal-connection';
 
 type Key = SearchAttributeKey<SearchAttributeType>;
 

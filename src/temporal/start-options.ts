@@ -1,9 +1,9 @@
-import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS } from './workflows/settings';
+import { defaultMinStartAgeSeconds, EXPORT_DEFAULTS } from '../workflows/settings';
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { workflowIdFor, ZENDESK_ACCOUNT, ZENDESK_STATE } from './shared';
-import type { ticketExportWorkflow } from './workflows';
-import type { ExportInput } from './workflows/messages';
-import { isoSeconds } from './workflows/pacing';
+import { workflowIdFor, ZENDESK_ACCOUNT, ZENDESK_STATE } from '../shared';
+import type { ticketExportWorkflow } from '../workflows';
+import type { ExportInput } from '../workflows/messages';
+import { isoSeconds } from '../common/time-text';
 
 /**
  * How every client starts an export: the workflow id of the account, its search attributes from the first moment,

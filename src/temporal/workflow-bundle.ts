@@ -1,9 +1,9 @@
 import { bundleWorkflowCode, BundleOptions } from '@temporalio/worker';
-import { PAYLOAD_CONVERTER_PATH } from './codec/claim-check';
+import { PAYLOAD_CONVERTER_PATH } from '../codec/claim-check';
 
 /** What every workflow bundle is made of: the workflows and the payload converter that runs beside them. */
 export const WORKFLOW_SOURCES = {
-  workflowsPath: require.resolve('./workflows'),
+  workflowsPath: require.resolve('../workflows'),
   payloadConverterPath: PAYLOAD_CONVERTER_PATH,
 };
 

@@ -1,5 +1,5 @@
 import { runCliCaptured } from '../helpers/cli';
-import { accountVariablePrefix } from '../../src/accounts-file';
+import { accountVariablePrefix } from '../../src/config/account-credentials';
 import { DEFAULT_CREDENTIALS, DEFAULT_OAUTH_CLIENT } from '../../src/emulator';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';

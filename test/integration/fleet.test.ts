@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { runCliCaptured } from '../helpers/cli';
-import { accountVariablePrefix } from '../../src/accounts-file';
+import { accountVariablePrefix } from '../../src/config/account-credentials';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import type { StatusRow } from '../../src/cli/format';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { runCliCaptured } from '../helpers/cli';
-import { accountVariablePrefix } from '../../src/accounts-file';
+import { accountVariablePrefix } from '../../src/config/account-credentials';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { ROOT } from '../../src/dev-server';

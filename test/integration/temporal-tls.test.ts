@@ -13,7 +13,7 @@ import {
   nativeConnectionOptions,
   TemporalConnectionSettings,
   temporalConnectionEnv,
-} from '../../src/temporal-connection';
+} from '../../src/config/temporal-connection';
 import { runCli } from '../../src/cli/main';
 import { DEFAULT_CREDENTIALS, startEmulator } from '../../src/emulator';
 import { SqliteSink } from '../../src/storage/sqlite';

@@ -13,7 +13,7 @@ import { DevServer, freePort, ROOT, startDevServer } from '../../src/dev-server'
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { workflowIdFor } from '../../src/shared';
 import { SqliteSink } from '../../src/storage/sqlite';
-import { exportStartOptions } from '../../src/start-options';
+import { exportStartOptions } from '../../src/temporal/start-options';
 import { createExportWorker } from '../../src/worker';
 import { ZendeskAuth } from '../../src/zendesk/auth';
 import { quietRuntime, testEnv, waitFor } from '../helpers/harness';

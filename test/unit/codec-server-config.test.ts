@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createDataConverter } from '../../src/codec/claim-check';
 import { encryptionCodecOf, readEncryptionSettings } from '../../src/codec/encryption-keys';
 import { ConfigError, loadCodecServerConfig, loadWorkerConfig } from '../../src/config';
-import { isLoopbackHost } from '../../src/loopback';
+import { isLoopbackHost } from '../../src/common/loopback';
 
 const WORKER_ENV = {
   ZENDESK_SUBDOMAIN: 'acme',

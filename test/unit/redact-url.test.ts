@@ -1,4 +1,4 @@
-import { redactUrl, redactUrlSecrets } from '../../src/redact-url';
+import { redactUrl, redactUrlSecrets } from '../../src/common/redact-url';
 import { openingSink } from '../../src/worker';
 
 const PASSWORD = 'pa:ss@w/rd';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../../src/config-error';
+import { ConfigError } from '../../src/config/config-error';
 import {
   clientConnectionOptions,
   connectionProblems,
@@ -10,8 +10,8 @@ import {
   nativeConnectionOptions,
   TemporalConnectionSettings,
   temporalConnectionEnv,
-} from '../../src/temporal-connection';
-import { defaultConfigFile, loadTemporalProfile, TemporalProfile } from '../../src/temporal-profile';
+} from '../../src/config/temporal-connection';
+import { defaultConfigFile, loadTemporalProfile, TemporalProfile } from '../../src/config/temporal-profile';
 
 const API_KEY = 'tmprl-key-7c1e0a9b4d2f4e83';
 const ADDRESS = 'ns.acct.tmprl.cloud:7233';

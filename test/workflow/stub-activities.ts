@@ -5,7 +5,7 @@ import type {
   FetchPageResult,
   PersistInput,
   PersistOutput,
-  StoredCheckpoint,
+  Checkpoint,
 } from '../../src/activities/types';
 import { inlinePage, pageJson, summarizePage } from '../../src/activities/page-summary';
 import { isStaged } from '../../src/activities/types';
@@ -38,7 +38,7 @@ export class StubActivities {
   readonly persists: Call<PersistInput>[] = [];
   readonly checkpointReads: Call<string>[] = [];
   /** What loadCheckpoint returns: the sink's recovery point. */
-  checkpoint: StoredCheckpoint | null = null;
+  checkpoint: Checkpoint | null = null;
   /** fetchPage's answer once the script is used up: an empty page, "nothing new". */
   fetchWhenDone: FetchScript = (input) => emptyPage(input);
   /** persist's answer once the script is used up: every row written. */
