@@ -67,8 +67,24 @@ export interface DevServerOptions {
 export const EAGER_ACTIVITIES = 'system.enableActivityEagerExecution';
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = { [EAGER_ACTIVITIES]: true };
 
+/** How often a start on ports picked here is tried again when the server exits at once (a port taken meanwhile). */
+const START_ATTEMPTS = 3;
+
 /** Starts `temporal server start-dev` with its state in `dbFilename` and this project's search attributes. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  // A free port can be taken by another process before the server binds it (and the server binds more ports than
+  // the one it is given): on ports of our own choosing, a server that exits at once is started again on others.
+  const ownPorts = options.port === undefined && typeof options.ui !== 'number';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (!ownPorts || attempt >= START_ATTEMPTS || !(err instanceof ServerExitedError)) throw err;
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const binary = temporalBinary();
   const port = options.port ?? (await freePort());
   const uiPort = typeof options.ui === 'number' ? options.ui : options.ui ? await freePort() : undefined;
@@ -105,10 +121,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
+/** The server process ended before it answered. */
+class ServerExitedError extends Error {}
+
 export async function waitForServer(address: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`the Temporal dev server exited with ${child.exitCode}`);
+    if (child && child.exitCode !== null) {
+      throw new ServerExitedError(`the Temporal dev server exited with ${child.exitCode}`);
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: '1 second' });
       try {
