@@ -1,6 +1,7 @@
 // Every reference the documentation and the code comments make to the repository resolves: relative Markdown links
 // (and their #anchors, by GitHub's heading slugs), backticked repository paths in README.md and docs/*.md, and
-// repository paths cited in comments of src/, bench/ and test/. No service needed: the files are read as text.
+// repository paths cited in comments of src/, bench/ and test/; and every docs page opens with a contents list of its
+// sections. No service needed: the files are read as text.
 //
 // What counts as a repository path: a token starting with one of REPO_DIRS and a slash, not glued to a URL, an
 // absolute path or a package name (so `/usr/bin/chromium`, `https://…/docs/x` and `@scope/pkg/src/x` are not ones).
@@ -30,25 +31,30 @@ interface Reference {
   target: string;
 }
 
-/** GitHub's heading anchor: lower case, punctuation dropped, each space a hyphen; repeats get -1, -2… */
-export function headingSlugs(markdown: string): Set<string> {
-  const slugs = new Set<string>();
+/** The headings of a page with their anchors, by GitHub's rule: lower case, punctuation dropped, each space a hyphen,
+ * repeats numbered -1, -2… */
+function headings(markdown: string): { level: number; line: number; slug: string }[] {
+  const found: { level: number; line: number; slug: string }[] = [];
   const seen = new Map<string, number>();
-  for (const line of withoutFencedBlocks(markdown).split('\n')) {
-    const heading = /^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
-    if (!heading) continue;
-    const base = heading[1]
-      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-      .replace(/<[^>]+>/g, '')
-      .toLowerCase()
-      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
-      .replace(/ /g, '-');
-    const count = seen.get(base) ?? 0;
-    seen.set(base, count + 1);
-    slugs.add(count === 0 ? base : `${base}-${count}`);
-  }
-  return slugs;
+  withoutFencedBlocks(markdown)
+    .split('\n')
+    .forEach((line, index) => {
+      const heading = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+      if (!heading) return;
+      const base = heading[2]
+        .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+        .replace(/<[^>]+>/g, '')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+        .replace(/ /g, '-');
+      const count = seen.get(base) ?? 0;
+      seen.set(base, count + 1);
+      found.push({ level: heading[1].length, line: index, slug: count === 0 ? base : `${base}-${count}` });
+    });
+  return found;
 }
+
+const headingSlugs = (markdown: string) => new Set(headings(markdown).map((h) => h.slug));
 
 /** The text with every fenced code block blanked, line numbers kept. */
 function withoutFencedBlocks(markdown: string): string {
@@ -88,7 +94,7 @@ function repositoryPaths(text: string): { target: string; index: number }[] {
 }
 
 /** Relative links and backticked repository paths of one Markdown file. */
-export function markdownReferences(file: string, markdown: string): { links: Reference[]; paths: Reference[] } {
+function markdownReferences(file: string, markdown: string): { links: Reference[]; paths: Reference[] } {
   const text = withoutFencedBlocks(markdown);
   const links: Reference[] = [];
   const paths: Reference[] = [];
@@ -111,7 +117,7 @@ export function markdownReferences(file: string, markdown: string): { links: Ref
 }
 
 /** Repository paths cited in the comments of one TypeScript file. */
-export function commentReferences(file: string, source: string): Reference[] {
+function commentReferences(file: string, source: string): Reference[] {
   const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true);
   const comments = new Map<number, number>();
   const collect = (ranges: ts.CommentRange[] | undefined) => ranges?.forEach((r) => comments.set(r.pos, r.end));
@@ -183,7 +189,7 @@ function gitIgnored(paths: string[]): Set<string> {
  * The references that do not resolve, as "from → target (why)". Paths are relative to the repository, or to
  * baseDirOf(from) (a Markdown link: the page's folder); pages are texts that stand for files (the scanners' own test).
  */
-export function unresolved(
+function unresolved(
   references: Reference[],
   {
     baseDirOf = () => '',
@@ -256,6 +262,23 @@ describe('references', () => {
     const cited = files.flatMap((file) => commentReferences(file, fs.readFileSync(path.join(ROOT, file), 'utf8')));
     expect(cited.length).toBeGreaterThan(0);
     expect(unresolved(cited)).toEqual([]);
+  });
+
+  test('every docs page opens with a contents list that links to each of its sections', () => {
+    const pages = filesUnder('docs', '.md');
+    expect(pages.length).toBeGreaterThan(0);
+    const gaps = pages.flatMap((page) => {
+      const markdown = fs.readFileSync(path.join(ROOT, page), 'utf8');
+      const all = headings(markdown);
+      const sections = all.filter((h) => h.level === 2);
+      const opening = markdown.split('\n').slice(0, sections[0]?.line ?? 0);
+      const listed = new Set([...opening.join('\n').matchAll(/^\s*- \[[^\]]*\]\(#([^)]+)\)/gm)].map((m) => m[1]));
+      return [
+        ...(all[0]?.level === 1 && all[0].line === 0 ? [] : [`${page}: does not start with a title`]),
+        ...sections.filter((h) => !listed.has(h.slug)).map((h) => `${page}: #${h.slug} is not in the contents list`),
+      ];
+    });
+    expect(gaps).toEqual([]);
   });
 
   test('the scanners find what is broken and leave alone what is not a path', () => {
