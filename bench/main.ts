@@ -4,7 +4,7 @@ import { FLEET_SINKS, FleetSink, OPT_IN_SCENARIOS, runBench, SCENARIOS, Scenario
 
 /**
  * `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--fleet-sink sqlite,postgres] [--out DIR]`: every figure
- * of README's performance table.
+ * of docs/benchmarks.md's table.
  */
 async function run() {
   const { values } = parseArgs({

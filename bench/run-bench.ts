@@ -36,7 +36,7 @@ export type ScenarioName = (typeof SCENARIOS)[number] | (typeof OPT_IN_SCENARIOS
 export const FLEET_SINKS = ['sqlite', 'postgres'] as const;
 export type FleetSink = (typeof FLEET_SINKS)[number];
 
-/** Full size: the figures in README. Smoke: the same code paths in seconds, for `npm test`. */
+/** Full size: the figures in docs/benchmarks.md. Smoke: the same code paths in seconds, for `npm test`. */
 const SIZES = {
   full: {
     sinkPages: 100,
@@ -490,7 +490,7 @@ function resultsOf(dir: string, date: string): BenchResult[] {
     .sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name));
 }
 
-/** The README table: one row per target. */
+/** The table of docs/benchmarks.md#npm-run-bench: one row per target. */
 export function summaryTable(results: BenchResult[]): string {
   const rows = results.flatMap((r) =>
     r.targets.map(

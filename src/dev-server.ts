@@ -61,7 +61,7 @@ export interface DevServerOptions {
 
 /**
  * Eager activity execution: the server hands an activity a workflow task schedules straight back to the worker that
- * completes the task, instead of through the task queue (7-15% more tickets/s catching up; README, Benchmarks). On in
+ * completes the task, instead of through the task queue (7-15% more tickets/s catching up; docs/benchmarks.md). On in
  * Temporal Cloud; off by default in a self-hosted server (docker-compose.yml turns it on).
  */
 export const EAGER_ACTIVITIES = 'system.enableActivityEagerExecution';

@@ -33,7 +33,8 @@ export const ENDPOINT_FAMILIES: readonly ExportApi[] = ['exports', 'incremental'
 /**
  * What production runs with: one idle poll per default poll interval (300 s), and a run continued as new at the
  * server's suggestion (`limit.historyCount.suggestContinueAsNew` 4,096 events, `limit.historySize.suggestContinueAsNew`
- * 4 MiB: the server's defaults, see docs/temporal-notes.md §1.1) or after `pagesPerRun` pages, whichever comes first.
+ * 4 MiB: the server's defaults, in temporalio/temporal common/dynamicconfig/constants.go) or after `pagesPerRun`
+ * pages, whichever comes first.
  */
 const PRODUCTION = {
   pollIntervalSeconds: EXPORT_DEFAULTS.pollIntervalSeconds,

@@ -11,7 +11,7 @@ const TOO_RECENT = 'Too recent start_time. Use a start_time older than 5 minutes
 
 /**
  * The endpoint the product was specified against, GET /api/v2/exports/tickets.json, and its sample variant
- * (docs/zendesk-export-api.md, section 1): flat rows, one accepted call per window, each with its own window.
+ * (docs/zendesk-api.md#the-specified-export): flat rows, one accepted call per window, each with its own window.
  */
 export class ExportEndpoint implements TicketEndpoints {
   private readonly exportLimit: WindowLimit;

@@ -36,8 +36,9 @@ const INCREMENTAL_TOO_RECENT = JSON.stringify({
 const PAGE_TOO_LARGE = 'upstream request timeout';
 
 /**
- * The endpoints Zendesk serves today (docs/zendesk-export-api.md, sections 2-3): time-based and cursor-based, full
- * ticket objects with sideloads, one rate limit per sliding minute for both.
+ * The endpoints Zendesk serves today (docs/zendesk-api.md#the-time-based-incremental-export and
+ * docs/zendesk-api.md#the-cursor-based-incremental-export): time-based and cursor-based, full ticket objects with
+ * sideloads, one rate limit per sliding minute for both.
  */
 export class IncrementalEndpoints implements TicketEndpoints {
   readonly rateLimit = { body: INCREMENTAL_RATE_LIMIT_ERROR, retryAfterSeconds: RATE_WINDOW_SECONDS };

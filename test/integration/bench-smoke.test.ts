@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BenchResult, runBench, SCENARIOS } from '../../bench/run-bench';
 import { testEnv } from '../helpers/harness';
 
-// `npm run bench -- --smoke`: every scenario of the benchmark, small, so that the code behind README's figures keeps
+// `npm run bench -- --smoke`: every scenario of the benchmark, small, so that the code behind docs/benchmarks.md keeps
 // working. Only that the measurements happened and hang together is checked here: targets are the full run's.
 describe('npm run bench (smoke size)', () => {
   test('every scenario runs and writes a result that hangs together', async () => {

@@ -20,8 +20,9 @@ import { quietRuntime, testEnv, waitFor } from '../helpers/harness';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test/artifacts');
-// README's screenshot, refreshed only on request (UPDATE_DOCS_SCREENSHOT=1 npx jest test/integration/web-ui.test.ts),
-// so that a test run leaves the working tree as it found it.
+// The screenshot in docs/operations.md, refreshed only on request
+// (UPDATE_DOCS_SCREENSHOT=1 npx jest test/integration/web-ui.test.ts), so that a test run leaves the working tree as
+// it found it.
 const DOCS_SCREENSHOT = path.join(ROOT, 'docs/web-ui.png');
 const UPDATE_DOCS_SCREENSHOT = process.env.UPDATE_DOCS_SCREENSHOT === '1';
 const TICKET_COUNT = 1500;

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-test("README's Architecture quotes the workflow's loop as the code has it", () => {
+test("docs/architecture.md quotes the workflow's loop as the code has it", () => {
   const code = fs.readFileSync(path.join(ROOT, 'src/workflows/ticket-export.ts'), 'utf8');
   const start = code.indexOf('  await run.start();');
   const end = code.indexOf('\n}\n', start);
@@ -13,5 +13,5 @@ test("README's Architecture quotes the workflow's loop as the code has it", () =
     .split('\n')
     .map((line) => line.replace(/^ {2}/, ''))
     .join('\n');
-  expect(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toContain('```ts\n' + loop + '\n```');
+  expect(fs.readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8')).toContain('```ts\n' + loop + '\n```');
 });
