@@ -24,6 +24,31 @@ export function usableClockOffset(measuredMs: number, previousMs = 0): number {
   return Math.abs(measuredMs) < CLOCK_NOISE_MS ? 0 : measuredMs;
 }
 
+/** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
+const CLOCK_WARNING_MS = 60_000;
+
+/**
+ * The offset to use after an answer measured `measuredMs` (Zendesk's clock minus the worker's), and what an operator
+ * should hear of it: a Date header taken for broken, or a skew that grew past a minute.
+ */
+export function readZendeskClock(measuredMs: number, previousMs: number): { offsetMs: number; warnings: string[] } {
+  const warnings: string[] = [];
+  if (!plausibleClockOffset(measuredMs)) {
+    warnings.push(
+      `Zendesk's Date header is ${Math.round(Math.abs(measuredMs) / 86_400_000)} days off the worker's clock: ` +
+        `ignored (offsets beyond ${MAX_CLOCK_OFFSET_MS / 3_600_000} h are taken for a broken header)`,
+    );
+  }
+  const offsetMs = usableClockOffset(measuredMs, previousMs);
+  if (Math.abs(offsetMs) >= CLOCK_WARNING_MS && Math.abs(offsetMs - previousMs) >= CLOCK_WARNING_MS) {
+    warnings.push(
+      `Zendesk's clock is ${Math.round(Math.abs(offsetMs) / 1000)} s ${offsetMs > 0 ? 'ahead of' : 'behind'} ` +
+        "the worker's: start_time ages and lag are counted on Zendesk's clock",
+    );
+  }
+  return { offsetMs, warnings };
+}
+
 /** Epoch seconds the sink is known to hold every change up to. */
 export function completeThrough(state: { cursor: number; completeThroughMs?: number }): number {
   return Math.max(state.cursor, Math.floor((state.completeThroughMs ?? 0) / 1000));

@@ -1,6 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { PERMANENT_FAILURE } from '../shared';
+import { MAX_ACTIVITY_RETRY_DELAY_MS, PERMANENT_FAILURE } from '../shared';
 
 // The activities heartbeat every 2 s: a worker that dies mid-call is noticed in 15 s, not after start-to-close.
 export const { fetchPage } = proxyActivities<Activities>({
@@ -36,3 +36,16 @@ export const { persist: persistLocally } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: SINK_RETRY,
 });
+
+/**
+ * fetchPage's retries, whatever failed (the call, or the SDK encoding its result), wait at least the pacing gap; a gap
+ * too long to wait inside the activity leaves the retry to the workflow's durable, interruptible wait.
+ */
+export function fetchRetryPolicy(minGapMs: number) {
+  const initialMs = Math.max(2000, Math.ceil(minGapMs));
+  return {
+    initialInterval: initialMs,
+    maximumInterval: Math.max(60_000, initialMs),
+    maximumAttempts: minGapMs > MAX_ACTIVITY_RETRY_DELAY_MS ? 1 : 5,
+  };
+}

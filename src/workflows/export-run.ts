@@ -1,15 +1,9 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
 import type { PageContent, PersistOutput, Checkpoint } from '../activities/types';
 import { isoSeconds, seconds } from '../common/time-text';
-import {
-  completeThrough,
-  exportLagSeconds,
-  MAX_CLOCK_OFFSET_MS,
-  plausibleClockOffset,
-  usableClockOffset,
-} from '../common/zendesk-clock';
-import { ExportApi, MAX_ACTIVITY_RETRY_DELAY_MS, STAGED_PAGE_GONE, undecodableReason } from '../shared';
-import { fetchPage, loadCheckpoint, persist, persistLocally } from './activity-proxies';
+import { completeThrough, exportLagSeconds, readZendeskClock } from '../common/zendesk-clock';
+import { ExportApi, STAGED_PAGE_GONE, undecodableReason } from '../shared';
+import { fetchPage, fetchRetryPolicy, loadCheckpoint, persist, persistLocally } from './activity-proxies';
 import { failureBackoffMs, perPageAfterGoodPage, sinkBackoffMs } from './backoff';
 import {
   afterPage,
@@ -35,8 +29,6 @@ import { describeRequest, waitSummary } from './summaries';
 const BLOCKED_RETRY = '1 hour';
 const MIN_TIMER_MS = 1;
 const MAX_WARNINGS = 20;
-/** A clock skew this large is worth an operator's attention (NTP on the worker's host, usually). */
-const CLOCK_WARNING_MS = 60_000;
 /** An operator's reset stores no page: a checkpoint only. */
 const NO_PAGE: PageContent = { rows: [], fieldHeaders: {} };
 
@@ -579,21 +571,9 @@ export class ExportRun {
 
   private noteZendeskClock(measuredMs: number | undefined): void {
     if (measuredMs === undefined) return;
-    const previous = this.state.zendeskClockOffsetMs ?? 0;
-    if (!plausibleClockOffset(measuredMs)) {
-      this.addWarning(
-        `Zendesk's Date header is ${Math.round(Math.abs(measuredMs) / 86_400_000)} days off the worker's clock: ` +
-          `ignored (offsets beyond ${MAX_CLOCK_OFFSET_MS / 3_600_000} h are taken for a broken header)`,
-      );
-    }
-    const offset = usableClockOffset(measuredMs, previous);
-    this.state.zendeskClockOffsetMs = offset;
-    if (Math.abs(offset) >= CLOCK_WARNING_MS && Math.abs(offset - previous) >= CLOCK_WARNING_MS) {
-      this.addWarning(
-        `Zendesk's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} ` +
-          "the worker's: start_time ages and lag are counted on Zendesk's clock",
-      );
-    }
+    const reading = readZendeskClock(measuredMs, this.state.zendeskClockOffsetMs ?? 0);
+    this.state.zendeskClockOffsetMs = reading.offsetMs;
+    for (const warning of reading.warnings) this.addWarning(warning);
   }
 
   private applyPendingReset(): void {
@@ -602,19 +582,6 @@ export class ExportRun {
     this.pendingReset = undefined;
     this.display.publishSearchAttributes({ cursorNow: true });
   }
-}
-
-/**
- * fetchPage's retries, whatever failed (the call, or the SDK encoding its result), wait at least the pacing gap; a gap
- * too long to wait inside the activity leaves the retry to the workflow's durable, interruptible wait.
- */
-function fetchRetryPolicy(minGapMs: number) {
-  const initialMs = Math.max(2000, Math.ceil(minGapMs));
-  return {
-    initialInterval: initialMs,
-    maximumInterval: Math.max(60_000, initialMs),
-    maximumAttempts: minGapMs > MAX_ACTIVITY_RETRY_DELAY_MS ? 1 : 5,
-  };
 }
 
 function freshState(): ExportState {
