@@ -7,6 +7,14 @@ VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="$ROOT/.tools/bin"
 
+# npm run test:unit sets TEMPORAL_CLI_FORBIDDEN: the unit layer starts no dev server, so a test that asks for the CLI
+# fails there instead of finding .tools/bin/temporal.
+if [ -n "${TEMPORAL_CLI_FORBIDDEN:-}" ]; then
+  echo "TEMPORAL_CLI_FORBIDDEN is set (npm run test:unit sets it): the unit layer uses no Temporal CLI or dev server;" \
+    "a test that needs one belongs in test/workflow or test/integration" >&2
+  exit 1
+fi
+
 usable() { [ -n "${1:-}" ] && [ -x "$1" ] && "$1" --version >/dev/null 2>&1; }
 
 if usable "${TEMPORAL_CLI_PATH:-}"; then echo "$TEMPORAL_CLI_PATH"; exit 0; fi

@@ -11,18 +11,23 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
 }
 
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+/**
+ * The directory of PostgreSQL's server programs (initdb, pg_ctl): the newest under `libDir`, else `pg_config --bindir`.
+ * test/helpers/prerequisites.ts asks it too, so that a machine without them fails the test run at its start.
+ */
+export function postgresBinDir(libDir = '/usr/lib/postgresql', env: NodeJS.ProcessEnv = process.env): string {
+  const versions = fs.existsSync(libDir) ? fs.readdirSync(libDir).sort((a, b) => Number(b) - Number(a)) : [];
   for (const version of versions) {
-    const dir = path.join(root, version, 'bin');
+    const dir = path.join(libDir, version, 'bin');
     if (fs.existsSync(path.join(dir, 'initdb'))) return dir;
   }
   try {
-    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', env, stdio: 'pipe' }).trim();
+    if (fs.existsSync(path.join(dir, 'initdb'))) return dir;
   } catch {
-    throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: install the postgresql package');
+    // no pg_config either
   }
+  throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: install the postgresql package');
 }
 
 /** PostgreSQL refuses to run as root: as root, run its tools as the postgres user. */
@@ -33,7 +38,7 @@ function asServerUser(dir: string, command: string, args: string[]): void {
 }
 
 export async function startPrivatePostgres(dir: string): Promise<PrivatePostgres> {
-  const bin = binDir();
+  const bin = postgresBinDir();
   const port = await freePort();
   const data = path.join(dir, 'data');
   fs.mkdirSync(dir, { recursive: true });

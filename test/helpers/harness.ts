@@ -16,6 +16,7 @@ import { SqliteSink } from '../../src/storage/sqlite';
 import { createExportWorker } from '../../src/worker';
 import { ExportInput, ExportStatus, statusQuery } from '../../src/workflows/messages';
 import { ZendeskAuth } from '../../src/zendesk/auth';
+import { testPostgresUrl } from './prerequisites';
 
 let runtimeInstalled = false;
 export function quietRuntime(): void {
@@ -119,7 +120,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const account = new URL(emulator.url).host;
   const taskQueue = `test-${randomUUID()}`;
   const dbFile = path.join(tmpDir, `${randomUUID()}.db`);
-  const postgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const postgresUrl = testPostgresUrl();
   const sink: TicketSink = options.sink === 'postgres' ? await PostgresSink.open(postgresUrl) : new SqliteSink(dbFile);
   const config: WorkerConfig = {
     temporal: { address, namespace: 'default', taskQueue },

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BenchResult, runBench, SCENARIOS } from '../../bench/run-bench';
 import { testEnv } from '../helpers/harness';
+import { postgresAdminUrl } from '../helpers/prerequisites';
 
 // `npm run bench -- --smoke`: every scenario of the benchmark, small, so that the code behind docs/benchmarks.md keeps
 // working. Only that the measurements happened and hang together is checked here: targets are the full run's.
@@ -12,7 +13,7 @@ describe('npm run bench (smoke size)', () => {
     const results = await runBench({
       smoke: true,
       outDir,
-      postgresAdminUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      postgresAdminUrl: postgresAdminUrl(),
       log: (line) => lines.push(line),
     });
     const byName = new Map(results.map((r) => [r.name, r]));

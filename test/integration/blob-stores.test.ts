@@ -11,9 +11,10 @@ import { openBlobStore } from '../../src/codec/open-blob-store';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
 import { migrateSchema, PostgresSink } from '../../src/storage/postgres';
 import { silentServer } from '../helpers/tcp';
+import { testPostgresUrl } from '../helpers/prerequisites';
 
 // The machine's PostgreSQL (trust auth). These tests never skip: a server that cannot be reached fails them.
-const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES_URL = testPostgresUrl();
 const SCHEMA_VERSIONS = [1, 2, 3];
 const HISTORY_LIMIT = 256 * 1024;
 const DAY = 24 * 60 * 60 * 1000;

@@ -26,8 +26,9 @@ import {
   waitFor,
   WorkerProcess,
 } from '../helpers/harness';
+import { testPostgresUrl } from '../helpers/prerequisites';
 
-const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES_URL = testPostgresUrl();
 
 function cli(env: Record<string, string>, ...argv: string[]) {
   return runCliCaptured(argv, env);

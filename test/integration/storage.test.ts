@@ -6,9 +6,10 @@ import { postgresPool, PostgresSink } from '../../src/storage/postgres';
 import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/storage/sink';
 import { SqliteSink } from '../../src/storage/sqlite';
 import { freezableProxy, silentServer } from '../helpers/tcp';
+import { testPostgresUrl } from '../helpers/prerequisites';
 
 // The machine's PostgreSQL (trust auth). A missing server fails these tests: .ci/run starts it when it is down.
-const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES_URL = testPostgresUrl();
 
 const row = (id: number, gts: number, extra: Record<string, unknown> = {}): TicketRow => ({
   id,

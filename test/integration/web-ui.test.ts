@@ -17,8 +17,8 @@ import { exportStartOptions } from '../../src/temporal/start-options';
 import { createExportWorker } from '../../src/worker';
 import { ZendeskAuth } from '../../src/zendesk/auth';
 import { quietRuntime, testEnv, waitFor } from '../helpers/harness';
+import { chromiumPath, requirePrerequisites } from '../helpers/prerequisites';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test/artifacts');
 // The screenshot in docs/operations.md, refreshed only on request
 // (UPDATE_DOCS_SCREENSHOT=1 npx jest test/integration/web-ui.test.ts), so that a test run leaves the working tree as
@@ -29,17 +29,9 @@ const TICKET_COUNT = 1500;
 const UI_TIMEOUT_MS = 60_000;
 const TEST_TIMEOUT_MS = 180_000;
 
-function requireChromium(): void {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `The Web UI test needs Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`,
-    );
-  }
-}
-
 function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath(),
     headless: true,
     args: [
       '--no-sandbox',
@@ -125,7 +117,7 @@ describe('the Temporal Web UI', () => {
   let workflowUrl: string | undefined;
 
   beforeAll(async () => {
-    requireChromium();
+    await requirePrerequisites('The Web UI test', ['chromium']);
     quietRuntime();
     const { bundlePath, tmpDir } = testEnv();
     const uiPort = await freePort();
