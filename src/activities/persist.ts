@@ -15,16 +15,9 @@ export interface PersistDeps {
 
 export function createPersist({ sink, staging }: PersistDeps) {
   return async function persist(input: PersistInput): Promise<PersistOutput> {
-    const page = await withHeartbeat(() => readContent(input.content, staging));
-    const output = await withHeartbeat(() =>
-      sink.persistPage({
-        account: input.account,
-        cursor: input.cursor,
-        ...(input.api !== undefined && { api: input.api }),
-        ...(input.afterCursor !== undefined && { afterCursor: input.afterCursor }),
-        ...page,
-      }),
-    );
+    const { content, ...checkpoint } = input;
+    const page = await withHeartbeat(() => readContent(content, staging));
+    const output = await withHeartbeat(() => sink.persistPage({ ...checkpoint, ...page }));
     const metrics = activityMetrics();
     // No rows: a checkpoint only (an operator's reset), not a page.
     if (page.rows.length > 0) metrics.pageStored(input.account, page.rows.length);

@@ -1,7 +1,3 @@
-import { MAX_ACTIVITY_RETRY_DELAY_MS } from '../shared';
-
-export { MAX_ACTIVITY_RETRY_DELAY_MS };
-
 /**
  * When a failed fetchPage attempt may be retried: after a 503's Retry-After, else the retry policy's backoff (2 s,
  * doubling), and never sooner than the pacing allows after the failed call (a retry is a call like any other).

@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
-import type { PageContent, PersistOutput, Checkpoint } from '../activities/types';
+import type { Checkpoint, FetchPageResult, PageContent, PersistOutput } from '../activities/types';
 import { isoSeconds, seconds } from '../common/time-text';
 import { completeThrough, exportLagSeconds, readZendeskClock } from '../common/zendesk-clock';
 import { ExportApi, STAGED_PAGE_GONE, undecodableReason } from '../shared';
@@ -255,27 +255,15 @@ export class ExportRun {
         { ...request, minGapMs },
       ]);
     } catch (err) {
-      this.cursorBusy = false;
-      state.lastCallAt = Date.now();
-      this.applyPendingReset();
-      this.recordFailure(err);
+      this.failedCall(err);
       return undefined;
     }
     // A result that cannot be read (a payload refused by the codecs) or cannot be true is a failed call: nothing of it
     // is stored, no cursor moves, and the call is repeated after the backoff. Thrown, it would fail every task.
-    const unreadable = undecodableReason(result);
-    const refused =
-      unreadable !== undefined
-        ? `fetchPage result could not be decoded (${unreadable})`
-        : result.kind === 'page' && pageProblem(result) !== undefined
-          ? `fetchPage result refused: ${pageProblem(result)}`
-          : undefined;
+    const refused = refusalOf(result);
     if (refused !== undefined) {
-      this.cursorBusy = false;
-      state.lastCallAt = Date.now();
-      this.applyPendingReset();
       this.addWarning(refused);
-      this.recordFailure(new Error(refused));
+      this.failedCall(new Error(refused));
       return undefined;
     }
     state.calls++;
@@ -416,6 +404,14 @@ export class ExportRun {
     const { api, state, settings } = this;
     if (api !== 'exports') return 60_000 / settings.requestsPerMinute;
     return state.lastPageSize < settings.pageSize ? settings.idleGapMs : settings.pollIntervalMs;
+  }
+
+  /** A call that brought nothing usable: the cursor is free again, and the failure counts for the backoff. */
+  private failedCall(err: unknown): void {
+    this.cursorBusy = false;
+    this.state.lastCallAt = Date.now();
+    this.applyPendingReset();
+    this.recordFailure(err);
   }
 
   private recordFailure(err: unknown): void {
@@ -582,6 +578,14 @@ export class ExportRun {
     this.pendingReset = undefined;
     this.display.publishSearchAttributes({ cursorNow: true });
   }
+}
+
+/** Why a fetchPage result cannot be taken (undecodable, or not adding up), or undefined. */
+function refusalOf(result: FetchPageResult): string | undefined {
+  const unreadable = undecodableReason(result);
+  if (unreadable !== undefined) return `fetchPage result could not be decoded (${unreadable})`;
+  const problem = result.kind === 'page' ? pageProblem(result) : undefined;
+  return problem === undefined ? undefined : `fetchPage result refused: ${problem}`;
 }
 
 function freshState(): ExportState {
