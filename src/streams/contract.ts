@@ -1,0 +1,118 @@
+import type { StagedPage } from '../activities/types';
+import type { AroundStream, SupportTypeScope } from './names';
+
+/**
+ * What the workflow and the activities of the streams around the ticket exchange: fetchStreamPage reads one page of a
+ * stream, persistStream stores it with the stream's checkpoint in one transaction, loadStreamCheckpoint reads the
+ * checkpoint back. The rows go from the first to the second as they are; the workflow reads only the summary.
+ */
+
+export interface FetchStreamInput {
+  account: string;
+  stream: AroundStream;
+  /** Epoch seconds: the start_time of a time-based call, or of the first call of a cursor export. */
+  startTime: number;
+  /** users: the after_cursor to continue from; ticket_metric_events: page[after]. Absent: start from startTime. */
+  afterCursor?: string;
+  perPage: number;
+  /** ticket_events: sent as support_type_scope. */
+  supportTypeScope?: SupportTypeScope;
+  /** The pacing's minimum gap between two calls of the bucket (ms): a retry of a failed call waits at least this. */
+  minGapMs?: number;
+}
+
+/** A row as Zendesk sent it; only a few keys are read (see the sinks), the rest is stored untouched. */
+export type StreamRow = Record<string, unknown>;
+
+/** A row the export did not trust (no usable id, a time that cannot be true), as received, and why. */
+export interface SetAsideStreamRow {
+  row: Record<string, unknown>;
+  reason: string;
+}
+
+export interface InlineStreamPage {
+  rows: StreamRow[];
+  setAside?: SetAsideStreamRow[];
+}
+
+export type StreamContent = InlineStreamPage | StagedPage;
+
+/** What the workflow needs of a stream's page to move its cursor. */
+export interface StreamPageSummary {
+  /** Rows in the answer, set-aside ones included. */
+  rows: number;
+  setAside: number;
+  /**
+   * The newest row time of the rows kept (epoch seconds; 0 when none): ticket_events `timestamp`, users and
+   * organizations `updated_at`, ticket_metric_events `time`.
+   */
+  newest: number;
+  /** The oldest such time; null when none. */
+  oldest: number | null;
+  /** The content's size as JSON (UTF-8 bytes). */
+  bytes: number;
+  /** ticket_events: the comment children of the page (what ticket_comments receives). */
+  comments?: number;
+}
+
+interface StreamClock {
+  /** Zendesk's clock minus the worker's (ms), from the answer's Date header. */
+  zendeskClockOffsetMs?: number;
+}
+
+export type FetchStreamResult = StreamClock &
+  (
+    | {
+        kind: 'page';
+        requestedAt: number;
+        completedAt: number;
+        /** The newest time the answer vouches for (epoch seconds, its Date header): no cursor passes it. */
+        vouchedUntil: number;
+        summary: StreamPageSummary;
+        content: StreamContent;
+        /** Time-based streams: the answer's end_time. */
+        endTime: number | null;
+        /** users: after_cursor; ticket_metric_events: meta.after_cursor. Null when the answer had none. */
+        afterCursor: string | null;
+        /** Time-based and users: end_of_stream; ticket_metric_events: !meta.has_more. */
+        endOfStream: boolean;
+      }
+    | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
+    | { kind: 'too_recent'; requestedAt: number; message: string }
+    | { kind: 'gateway_timeout'; requestedAt: number; message: string }
+    | { kind: 'too_large'; requestedAt: number; message: string }
+    | { kind: 'cursor_rejected'; requestedAt: number; message: string }
+  );
+
+/** Where a stream stands once a page is stored: written in the page's transaction, read back by a new workflow. */
+export interface StreamCheckpoint {
+  cursor: number;
+  afterCursor: string | null;
+}
+
+export interface PersistStreamInput {
+  account: string;
+  stream: AroundStream;
+  /** The page to store; an operator's reset stores an empty one (a checkpoint only). */
+  content: StreamContent;
+  checkpoint: StreamCheckpoint;
+}
+
+export interface PersistStreamOutput {
+  /** Rows inserted or replacing an older (or equally old) version. */
+  written: number;
+  /** Rows older than the version already stored (users, organizations, comments). */
+  ignoredOlder: number;
+  /** Rows set aside in rejected_rows (the input's and those the database refuses). */
+  rejected: number;
+  /** ticket_events: comment rows and field-history rows written with them. */
+  comments?: number;
+  fieldChanges?: number;
+  /** When the page was committed (worker clock, ms). */
+  completedAt: number;
+}
+
+export interface LoadStreamCheckpointInput {
+  account: string;
+  stream: AroundStream;
+}

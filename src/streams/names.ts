@@ -1,0 +1,68 @@
+/**
+ * The streams an account's export reads, the API budgets (buckets) they share, and the rows' keys. Plain values only:
+ * the workflow bundles this module, and the CLI, the settings, the sinks and the emulator take their names from it.
+ */
+
+export const STREAMS = ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'] as const;
+export type StreamName = (typeof STREAMS)[number];
+
+/** The streams around the ticket: read by fetchStreamPage / persistStream (tickets keep fetchPage / persist). */
+export const AROUND_TICKET_STREAMS = ['ticket_events', 'users', 'organizations', 'ticket_metric_events'] as const;
+export type AroundStream = (typeof AROUND_TICKET_STREAMS)[number];
+
+export function isStreamName(value: unknown): value is StreamName {
+  return typeof value === 'string' && (STREAMS as readonly string[]).includes(value);
+}
+
+export function isAroundStream(value: unknown): value is AroundStream {
+  return typeof value === 'string' && (AROUND_TICKET_STREAMS as readonly string[]).includes(value);
+}
+
+/**
+ * Zendesk's rate-limit buckets an export calls through. `incremental`: tickets (time and cursor), ticket events,
+ * organizations, ticket metric events (10 a minute, 30 with High Volume). `users_cursor`: the users cursor export
+ * (20, 60 with High Volume). `exports`: the specified legacy endpoint, paced on its own (one call per 5 minutes).
+ */
+export const BUCKETS = ['incremental', 'users_cursor', 'exports'] as const;
+export type BucketName = (typeof BUCKETS)[number];
+
+/** Calls a minute per bucket, by default (accounts with the High Volume add-on raise them). */
+export const DEFAULT_BUCKET_PER_MINUTE: Record<Exclude<BucketName, 'exports'>, number> = {
+  incremental: 10,
+  users_cursor: 20,
+};
+
+/** The bucket a stream's calls count against. `ticketsApi` is the tickets stream's endpoint. */
+export function bucketOf(stream: StreamName, ticketsApi: 'exports' | 'incremental' | 'cursor'): BucketName {
+  if (stream === 'tickets') return ticketsApi === 'exports' ? 'exports' : 'incremental';
+  return stream === 'users' ? 'users_cursor' : 'incremental';
+}
+
+/** The path each stream around the ticket reads (under /api/v2). */
+export const STREAM_PATHS: Record<AroundStream, string> = {
+  ticket_events: '/api/v2/incremental/ticket_events.json',
+  users: '/api/v2/incremental/users/cursor.json',
+  organizations: '/api/v2/incremental/organizations.json',
+  ticket_metric_events: '/api/v2/incremental/ticket_metric_events.json',
+};
+
+/** The largest page each stream asks for (ticket metric events document 100). */
+export const STREAM_MAX_PER_PAGE: Record<AroundStream, number> = {
+  ticket_events: 1000,
+  users: 1000,
+  organizations: 1000,
+  ticket_metric_events: 100,
+};
+
+/** `support_type_scope` on tickets and ticket events: `all` includes tickets only an AI agent handled. */
+export const SUPPORT_TYPE_SCOPES = ['agent', 'ai_agent', 'all'] as const;
+export type SupportTypeScope = (typeof SUPPORT_TYPE_SCOPES)[number];
+
+/** The tables each stream writes (both sinks); names and keys are a contract (docs/data.md lists them). */
+export const STREAM_TABLES: Record<StreamName, readonly string[]> = {
+  tickets: ['tickets'],
+  ticket_events: ['ticket_events', 'ticket_comments', 'ticket_field_history'],
+  users: ['users'],
+  organizations: ['organizations'],
+  ticket_metric_events: ['ticket_metric_events'],
+};
