@@ -116,3 +116,33 @@ export interface LoadStreamCheckpointInput {
   account: string;
   stream: AroundStream;
 }
+
+/** A stream's page as a sink stores it: rows, set-aside rows and the checkpoint, in one transaction. */
+export interface PersistStreamPageInput {
+  account: string;
+  stream: AroundStream;
+  rows: StreamRow[];
+  setAside?: SetAsideStreamRow[];
+  checkpoint: StreamCheckpoint;
+}
+
+export type PersistStreamPageResult = Omit<PersistStreamOutput, 'completedAt'>;
+
+/** What both sinks add for the streams around the ticket (TicketSink extends it). */
+export interface StreamSink {
+  /**
+   * One transaction. ticket_events: upsert each event by (account, id) and derive ticket_comments (Comment children,
+   * the copy of the newest event wins) and ticket_field_history (Create and Change children, one row per child and
+   * field). users, organizations: upsert by (account, id) keeping the newest updated_at (ties: this write), in the same
+   * tables the tickets stream's sideloads fill. ticket_metric_events: upsert by (account, id). Rows with no usable id
+   * and rows the database refuses go to rejected_rows. Then the (account, stream) checkpoint.
+   */
+  persistStreamPage(input: PersistStreamPageInput): Promise<PersistStreamPageResult>;
+  readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined>;
+  /**
+   * Every row of a stream table for an account, each as an object of its columns (JSON columns parsed, times as ISO
+   * text), ordered by key: what tests and the CLI read.
+   */
+  readStreamTable(account: string, table: string): Promise<Record<string, unknown>[]>;
+  countStreamTable(account: string, table: string): Promise<number>;
+}
