@@ -146,3 +146,10 @@ export interface StreamSink {
   readStreamTable(account: string, table: string): Promise<Record<string, unknown>[]>;
   countStreamTable(account: string, table: string): Promise<number>;
 }
+
+/** The activities of the streams around the ticket, as the workflow calls them (createActivities provides them). */
+export interface StreamActivities {
+  fetchStreamPage(input: FetchStreamInput): Promise<FetchStreamResult>;
+  persistStream(input: PersistStreamInput): Promise<PersistStreamOutput>;
+  loadStreamCheckpoint(input: LoadStreamCheckpointInput): Promise<StreamCheckpoint | null>;
+}

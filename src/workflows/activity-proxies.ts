@@ -1,5 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { StreamActivities } from '../streams/contract';
 import { MAX_ACTIVITY_RETRY_DELAY_MS, PERMANENT_FAILURE } from '../shared';
 
 // The activities heartbeat every 2 s: a worker that dies mid-call is noticed in 15 s, not after start-to-close.
@@ -49,3 +50,27 @@ export function fetchRetryPolicy(minGapMs: number) {
     maximumAttempts: minGapMs > MAX_ACTIVITY_RETRY_DELAY_MS ? 1 : 5,
   };
 }
+
+// The streams around the ticket: the same timeouts and retries as the tickets' activities.
+export const { fetchStreamPage } = proxyActivities<StreamActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [PERMANENT_FAILURE],
+  },
+});
+
+export const { persistStream, loadStreamCheckpoint } = proxyActivities<StreamActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: SINK_RETRY,
+});
+
+export const { persistStream: persistStreamLocally } = proxyLocalActivities<StreamActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: SINK_RETRY,
+});

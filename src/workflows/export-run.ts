@@ -1,6 +1,6 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
 import type { Checkpoint, FetchPageResult, PageContent, PersistOutput } from '../activities/types';
-import { isoSeconds, seconds } from '../common/time-text';
+import { isoMillis, isoSeconds, seconds } from '../common/time-text';
 import { completeThrough, exportLagSeconds, readZendeskClock } from '../common/zendesk-clock';
 import { ExportApi, STAGED_PAGE_GONE, undecodableReason } from '../shared';
 import { fetchPage, fetchRetryPolicy, loadCheckpoint, persist, persistLocally } from './activity-proxies';
@@ -18,15 +18,35 @@ import {
   storedTail,
 } from './endpoint-rules';
 import { ExportDisplay } from './export-display';
+import { freshStreamState, StreamCandidate, StreamHost, StreamRun } from './around-stream';
+import { pickTurn, TurnCandidate } from './stream-schedule';
+import { isStreamName, STREAMS } from '../streams/names';
+import {
+  AROUND_TICKET_STREAMS,
+  bucketOf,
+  isAroundStream,
+  type AroundStream,
+  type BucketName,
+  type StreamName,
+} from '../streams/names';
 import { describeFailure, failureType, isPermanent, retryNotBefore } from './failures';
-import type { ExportInput, ExportPhase, ExportState, ExportStatus, ResetCursorRequest } from './messages';
+import type {
+  BucketClock,
+  ExportInput,
+  ExportPhase,
+  ExportState,
+  ExportStatus,
+  ResetCursorRequest,
+  StreamStatus,
+} from './messages';
 import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
-import { explainNextCall, nextCallAt } from './pacing';
+import { explainNextCall } from './pacing';
 import { resetCursorProblem } from './reset-request';
 import { ExportSettings, resolveSettings } from './settings';
 import { describeRequest, waitSummary } from './summaries';
 
 const BLOCKED_RETRY = '1 hour';
+const BLOCKED_RETRY_MS = 3_600_000;
 const MIN_TIMER_MS = 1;
 const MAX_WARNINGS = 20;
 /** An operator's reset stores no page: a checkpoint only. */
@@ -57,7 +77,16 @@ export class ExportRun {
   private pagesThisRun = 0;
   /** Counts operator messages (pause, resume, reset): a wait that sees it change ends and the loop re-decides. */
   private operatorMessages = 0;
+  /** Counts pollNow signals: one ends a wait, and the idle interval of every caught-up stream. */
+  private pollNows = 0;
+  /** What the tickets stream waits for now, for its status row. */
+  private ticketsPhase: ExportPhase = 'starting';
   private readonly display: ExportDisplay;
+  /** The streams around the ticket this export reads, each with its own cursor. */
+  private readonly around = new Map<AroundStream, StreamRun>();
+  /** When each stream's next call may go, as the last wait saw it (status shows it). */
+  private readonly nextCalls = new Map<StreamName, number>();
+  private readonly host: StreamHost;
 
   constructor(readonly input: ExportInput) {
     const resolved = resolveSettings(input, input.state?.api ?? input.api ?? 'exports');
@@ -66,11 +95,79 @@ export class ExportRun {
     this.api = this.state.api ?? input.api ?? 'exports';
     this.state.api = this.api;
     this.display = new ExportDisplay(this);
+    this.host = this.streamHost();
     for (const warning of resolved.warnings) this.addWarning(warning);
+    const streams = this.state.streams ?? input.streams;
+    const problem = streamsProblem(streams);
+    if (problem) this.addWarning(`input streams ignored: ${problem}; reading tickets only`);
+    this.setStreams(problem || !streams ? ['tickets'] : streams);
+  }
+
+  /** The streams read now, tickets first. */
+  get streams(): StreamName[] {
+    return this.state.streams ?? ['tickets'];
+  }
+
+  private get readsTickets(): boolean {
+    return this.streams.includes('tickets');
+  }
+
+  /** Reads these streams from now on; a stream left out keeps its cursor and counters for a later return. */
+  setStreams(streams: readonly StreamName[]): StreamName[] {
+    const ordered = (['tickets', ...AROUND_TICKET_STREAMS] as StreamName[]).filter((s) => streams.includes(s));
+    this.state.streams = ordered;
+    this.around.clear();
+    for (const name of ordered) {
+      if (!isAroundStream(name)) continue;
+      const around = (this.state.around ??= {});
+      this.around.set(name, new StreamRun(name, (around[name] ??= freshStreamState()), this.host));
+    }
+    this.operatorMessages++;
+    return ordered;
+  }
+
+  /** The reason a setStreams request cannot be taken, or undefined. */
+  setStreamsProblem(request: unknown): string | undefined {
+    const undecodable = undecodableReason(request);
+    if (undecodable !== undefined) return `its payload could not be decoded (${undecodable})`;
+    const streams = (request as { streams?: unknown } | null)?.streams;
+    return streamsProblem(streams) ?? (streams === undefined ? 'expected { streams: [...] }' : undefined);
   }
 
   status(): ExportStatus {
-    return this.display.status();
+    return { ...this.display.status(), streams: this.streamStatuses() };
+  }
+
+  /** One row per stream read, tickets first. */
+  streamStatuses(): StreamStatus[] {
+    const rows: StreamStatus[] = [];
+    if (this.readsTickets) rows.push(this.ticketsStatus());
+    for (const [name, stream] of this.around) rows.push(stream.status(this.nextCalls.get(name) ?? null));
+    return rows;
+  }
+
+  private ticketsStatus(): StreamStatus {
+    const { state, api } = this;
+    const cursor = this.pendingReset ?? state.cursor;
+    const next = this.nextCalls.get('tickets');
+    return {
+      stream: 'tickets',
+      bucket: bucketOf('tickets', api),
+      cursor,
+      cursorIso: isoSeconds(cursor),
+      afterCursor: state.afterCursor ?? null,
+      phase: state.paused ? 'paused' : state.blocked ? 'blocked' : this.ticketsPhase,
+      caughtUp: state.caughtUp ?? false,
+      blocked: state.blocked,
+      lagSeconds: this.lagSeconds(),
+      rowsStored: state.ticketsStored,
+      pages: state.pages,
+      calls: state.calls,
+      rateLimited: state.rateLimited,
+      rejected: state.ticketsRejected ?? 0,
+      nextCallAt: next === undefined ? null : (isoMillis(next) ?? null),
+      lastError: state.lastError,
+    };
   }
 
   /** How far behind Zendesk the sink is, on Zendesk's clock (a pending reset counts as done). */
@@ -87,32 +184,48 @@ export class ExportRun {
   }
 
   resume(): void {
+    if (this.state.blocked) recordBlocked(this.input.account, false);
     this.state.paused = false;
     this.state.blocked = false;
+    this.state.blockedUntil = undefined;
     // An operator's resume ends a backoff after failures (never a Retry-After, which is Zendesk's).
     this.state.notBefore = this.state.retryNotBefore ?? 0;
+    for (const stream of this.around.values()) stream.resume();
     this.operatorMessages++;
     this.display.publishSearchAttributes();
   }
 
   pollNow(): void {
     this.state.pollNowPending = true;
+    for (const stream of this.around.values()) stream.pollNow();
+    this.pollNows++;
   }
 
   /** The reason a reset request cannot be taken, or undefined. */
   resetProblem(request: unknown): string | undefined {
-    return resetCursorProblem(request, this.zendeskNow());
+    return resetCursorProblem(request, this.zendeskNow(), this.streams);
   }
 
   resetBySignal(request: ResetCursorRequest): void {
     const problem = this.resetProblem(request);
     if (problem) this.addWarning(`resetCursor signal ignored: ${problem}`);
-    else this.reset(request.startTime);
+    else this.resetStream(request);
+  }
+
+  /** An operator's reset of one stream (default tickets); returns the cursor it replaces. Other streams keep theirs. */
+  resetStream(request: ResetCursorRequest): number {
+    const stream = request.stream ?? 'tickets';
+    if (stream === 'tickets') return this.reset(request.startTime);
+    const run = this.around.get(stream);
+    if (!run) return request.startTime; // the validator refuses a stream not read
+    const previous = run.reset(request.startTime);
+    this.operatorMessages++;
+    return previous;
   }
 
   /**
-   * An operator's reset; returns the cursor it replaces. One that arrives while the cursor is being worked on (first
-   * load, a fetch) is applied afterwards, so it wins over that page's cursor.
+   * An operator's reset of the tickets stream; returns the cursor it replaces. One that arrives while the cursor is
+   * being worked on (first load, a fetch) is applied afterwards, so it wins over that page's cursor.
    */
   reset(startTime: number): number {
     const previous = this.pendingReset ?? this.state.cursor;
@@ -148,28 +261,22 @@ export class ExportRun {
     recordBlocked(input.account, state.blocked);
   }
 
-  /** An operator's reset written to the checkpoint, a pause or a block held: true when the loop should re-decide. */
+  /** An operator's reset written to the checkpoint, or a pause held: true when the loop should re-decide. */
   async holdForOperator(): Promise<boolean> {
     const { state } = this;
     recordProgress(this.input.account, exportLagSeconds(this.zendeskNow(), completeThrough(state)));
     if (state.resetToSave) await this.saveResetCheckpoint();
+    for (const stream of this.around.values()) {
+      if (stream.state.resetToSave) await stream.saveResetCheckpoint();
+    }
     if (state.paused) {
       this.phase = 'paused';
       this.nextCall = null;
       this.display.publishSearchAttributes();
       this.display.showDetails('until resumed');
-      await condition(() => !state.paused || state.resetToSave === true);
-      return true;
-    }
-    if (state.blocked) {
-      this.phase = 'blocked';
-      this.nextCall = Date.now() + 3_600_000;
-      this.display.publishSearchAttributes();
-      const summary = `blocked: retry in ${BLOCKED_RETRY} unless resumed`;
-      this.display.showDetails(summary);
-      const cleared = await this.waitUnlessInterrupted(BLOCKED_RETRY, summary, () => !state.blocked || state.paused);
-      if (!cleared) state.blocked = false;
-      if (!state.blocked) recordBlocked(this.input.account, false);
+      const resetToSave = () =>
+        state.resetToSave === true || [...this.around.values()].some((s) => s.state.resetToSave === true);
+      await condition(() => !state.paused || resetToSave());
       return true;
     }
     return false;
@@ -185,56 +292,168 @@ export class ExportRun {
   }
 
   /**
-   * Waits until the API allows the next call: the idle interval of a caught-up incremental export, the pacing, a
-   * Retry-After, a failure backoff. Returns the request to send, or undefined when an operator's message (or a pause
-   * or block) ended the wait and the loop should re-decide.
+   * Waits until the next call is due: of the streams read, the one due first (the idle interval of a caught-up stream,
+   * its bucket's pacing, a Retry-After, a failure backoff, a block's retry), turns shared fairly among streams with a
+   * backlog. Returns the turn to take, or undefined when an operator's message (or a pause) ended the wait and the
+   * loop should re-decide.
    */
-  async waitForNextCall(): Promise<PageRequest | undefined> {
-    const { state, settings, api } = this;
-    let idleUntil: number | undefined;
-    if (api !== 'exports' && state.caughtUp) {
-      const idle = await this.idleUntilNextPoll();
-      if (idle === 'interrupted') return undefined;
-      if (idle !== 'poll_now') idleUntil = idle;
+  async waitForNextTurn(): Promise<Turn | undefined> {
+    const { state } = this;
+    const candidates: WaitCandidate[] = [];
+    if (this.readsTickets) candidates.push(this.ticketsCandidate());
+    for (const stream of this.around.values()) candidates.push(this.streamCandidate(stream.candidate()));
+    this.nextCalls.clear();
+    for (const candidate of candidates) this.nextCalls.set(candidate.stream, candidate.at);
+    const chosen = pickTurn(candidates);
+    if (!chosen) {
+      await condition(() => false, BLOCKED_RETRY); // no stream read: nothing to do until an update adds one
+      return undefined;
     }
+    // Whether the next command is a timer or an activity must not hinge on a workflow-task timestamp, which can
+    // differ between a live run and a replay after a workflow task timed out. So: no timer only when the call was
+    // already due when the last page was stored, a time its activities recorded; else a timer, and no clock
+    // comparison after it fires. (A timer costs the server's timer granularity, about a second on the dev server.)
+    const judgedAt = state.pageDoneAt;
+    const waitOver = judgedAt !== undefined && chosen.at <= judgedAt;
+    if (!waitOver) {
+      this.phase = chosen.phase;
+      this.ticketsPhase = chosen.stream === 'tickets' ? chosen.phase : this.ticketsPhase;
+      this.nextCall = chosen.at;
+      const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(chosen.at - Date.now()));
+      const summary = chosen.summary(waitMs);
+      this.display.publishSearchAttributes();
+      this.display.showDetails(summary);
+      const pollNows = this.pollNows;
+      // An operator's message (or a pollNow) ends the wait; the next turn decides again (a Retry-After still holds).
+      if (await this.waitUnlessInterrupted(waitMs, summary, () => this.pollNows !== pollNows)) return undefined;
+      if (state.paused) return undefined;
+    }
+    state.pageDoneAt = undefined;
+    if (chosen.phase === 'blocked') {
+      // A block's retry time came: the stream tries again from the next turn.
+      if (chosen.stream === 'tickets') {
+        state.blocked = false;
+        state.blockedUntil = undefined;
+        recordBlocked(this.input.account, false);
+      } else {
+        this.around.get(chosen.stream)?.unblockAfterWait();
+      }
+      return undefined;
+    }
+    if (chosen.stream !== 'tickets') return { stream: chosen.stream };
+    if (chosen.phase === 'idle' || state.pollNowPending) state.pollNowPending = false;
+    // Built after the wait: a reset during the wait is the request.
+    return { stream: 'tickets', request: this.nextRequest() };
+  }
 
+  /** One turn of a stream around the ticket: its call, its persist, its cursor. */
+  async streamTurn(stream: AroundStream): Promise<void> {
+    const run = this.around.get(stream);
+    if (!run) return;
+    this.phase = 'fetching';
+    this.nextCall = null;
+    await run.turn();
+  }
+
+  /** When the tickets stream's next call may go, and what the wait shows. */
+  private ticketsCandidate(): WaitCandidate {
+    const { state, settings, api } = this;
+    const base = { stream: 'tickets' as const, lastCallAt: state.lastCallAt };
+    if (state.blocked) {
+      state.blockedUntil ??= Date.now() + BLOCKED_RETRY_MS;
+      return {
+        ...base,
+        at: state.blockedUntil,
+        phase: 'blocked',
+        summary: () => `blocked: retry in ${BLOCKED_RETRY} unless resumed`,
+      };
+    }
     const request = this.nextRequest();
     const notBefore = state.notBefore ?? 0;
+    const bucket = this.bucket(bucketOf('tickets', api));
+    const retryAfterUntil = Math.max(state.retryAfterUntil ?? 0, bucket.retryAfterUntil ?? 0);
     const pacing = {
-      lastCallAt: state.lastCallAt,
+      lastCallAt: maxOrNull(state.lastCallAt, bucket.lastCallAt),
       pollIntervalMs: this.pacingIntervalMs(),
       // A call by after_cursor has no start_time, so no minimum age.
       startTime: request.afterCursor === undefined ? request.startTime : 0,
       minStartAgeMs: settings.minStartAgeMs,
-      notBefore: Math.max(notBefore, state.retryAfterUntil ?? 0),
+      notBefore: Math.max(notBefore, retryAfterUntil),
       zendeskClockOffsetMs: state.zendeskClockOffsetMs,
+      nowMs: 0,
     };
-    const { at: callAt, rule } = explainNextCall({ ...pacing, nowMs: Date.now() });
-    // Whether the next command is a timer or an activity must not hinge on a workflow-task timestamp, which can
-    // differ between a live run and a replay after a workflow task timed out. So: no timer only when every rule
-    // was already met when the last page was stored, a time its activities recorded; else a timer, and no clock
-    // comparison after it fires. (A timer costs the server's timer granularity, about a second on the dev server.)
-    // An idle wait that ran out is such a time too: the moment it ran out follows from recorded times. (Judged at
-    // pageDoneAt instead, a poll interval shorter than the pacing gap cost a 1 ms timer, a second, after each one.)
-    const judgedAt = idleUntil !== undefined ? Math.max(idleUntil, state.pageDoneAt ?? 0) : state.pageDoneAt;
-    const waitOver = judgedAt !== undefined && nextCallAt({ ...pacing, nowMs: judgedAt }) <= judgedAt;
-    if (!waitOver) {
-      // One timer for the longest of the waits: a second timer right after a Retry-After would add the server's
-      // timer granularity to every 429.
-      if ((state.retryAfterUntil ?? 0) >= callAt) this.phase = 'rate_limited';
-      else this.phase = notBefore >= callAt && notBefore > 0 ? 'backoff' : 'waiting';
-      this.nextCall = callAt;
-      const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(callAt - Date.now()));
-      const summary = waitSummary(this.phase, rule, pacing.pollIntervalMs, waitMs);
-      this.display.publishSearchAttributes();
-      this.display.showDetails(summary);
-      // An operator's message ends the wait; the next turn decides again (a Retry-After still holds then).
-      if (await this.waitUnlessInterrupted(waitMs, summary)) return undefined;
-      if (state.paused || state.blocked) return undefined;
+    const { at, rule } = explainNextCall(pacing);
+    const idleUntil =
+      api !== 'exports' && state.caughtUp && !state.pollNowPending ? (state.lastCallAt ?? 0) + settings.idleGapMs : 0;
+    if (idleUntil > 0 && idleUntil >= at) {
+      return {
+        ...base,
+        at: idleUntil,
+        phase: 'idle',
+        summary: () => `caught up: next poll after ${seconds(settings.idleGapMs / 1000)}`,
+      };
     }
-    state.pageDoneAt = undefined;
-    // Built after the wait: a reset during the wait is the request.
-    return this.nextRequest();
+    let phase: ExportPhase = 'waiting';
+    if (retryAfterUntil >= at && retryAfterUntil > 0) phase = 'rate_limited';
+    else if (notBefore >= at && notBefore > 0) phase = 'backoff';
+    return { ...base, at, phase, summary: (waitMs) => waitSummary(phase, rule, pacing.pollIntervalMs, waitMs) };
+  }
+
+  private streamCandidate(candidate: StreamCandidate): WaitCandidate {
+    const { stream, phase, rule } = candidate;
+    const gapMs = this.bucketGapMs(bucketOf(stream, this.api));
+    const summary = (waitMs: number): string => {
+      if (phase === 'blocked') return `${stream} blocked: retry in ${BLOCKED_RETRY} unless resumed`;
+      if (phase === 'idle') return `${stream} caught up: next poll after ${seconds(this.settings.idleGapMs / 1000)}`;
+      return `${stream}: ${waitSummary(phase, rule === 'idle' || rule === 'blocked' ? 'now' : rule, gapMs, waitMs)}`;
+    };
+    return { ...candidate, summary };
+  }
+
+  /** A bucket's clock, created on first use. */
+  private bucket(name: BucketName): BucketClock {
+    const buckets = (this.state.buckets ??= {});
+    return (buckets[name] ??= { lastCallAt: null });
+  }
+
+  /** The pacing gap of a bucket (ms). */
+  private bucketGapMs(name: BucketName): number {
+    const { settings } = this;
+    if (name === 'users_cursor') return 60_000 / settings.usersRequestsPerMinute;
+    if (name === 'incremental') return 60_000 / settings.requestsPerMinute;
+    return this.pacingIntervalMs();
+  }
+
+  private streamHost(): StreamHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const run = this;
+    return {
+      get account() {
+        return run.input.account;
+      },
+      get settings() {
+        return run.settings;
+      },
+      get supportTypeScope() {
+        return run.input.supportTypeScope ?? 'all';
+      },
+      firstCursor: (stream) => ({
+        explicit: run.input.streamStartTimes?.[stream] ?? run.input.startTime,
+        fallback: run.input.defaultStartTime ?? 0,
+      }),
+      bucket: (name) => run.bucket(name),
+      bucketGapMs: (name) => run.bucketGapMs(name),
+      addWarning: (message) => run.addWarning(message),
+      noteZendeskClock: (measuredMs) => run.noteZendeskClock(measuredMs),
+      showDetails: (summary) => run.display.showDetails(summary),
+      waitUnlessInterrupted: (durationMs, summary, until) => run.waitUnlessInterrupted(durationMs, summary, until),
+      pageDone: (atMs) => {
+        run.state.pageDoneAt = atMs;
+        run.pagesThisRun++;
+      },
+      persistGivesWay: () => run.state.paused || workflowInfo().continueAsNewSuggested,
+      zendeskNow: () => run.zendeskNow(),
+    };
   }
 
   /**
@@ -244,6 +463,7 @@ export class ExportRun {
   async fetch(request: PageRequest): Promise<FetchedPage | undefined> {
     const { state } = this;
     this.phase = 'fetching';
+    this.ticketsPhase = 'fetching';
     this.nextCall = null;
     this.cursorBusy = true;
     let result;
@@ -268,6 +488,8 @@ export class ExportRun {
     }
     state.calls++;
     state.lastCallAt = result.requestedAt;
+    const bucket = this.bucket(bucketOf('tickets', this.api));
+    bucket.lastCallAt = Math.max(bucket.lastCallAt ?? 0, result.requestedAt);
     if (result.auth) state.auth = result.auth;
     this.noteZendeskClock(result.zendeskClockOffsetMs);
     if (result.kind === 'page') return result;
@@ -280,6 +502,8 @@ export class ExportRun {
       recordRetryAfterWait(this.input.account, result.retryAfterSeconds);
       // The next wait is one timer for the longest of the Retry-After and the pacing.
       state.retryAfterUntil = Date.now() + retryAfterMs;
+      // Every stream of the bucket waits too: it would get the same 429.
+      bucket.retryAfterUntil = state.retryAfterUntil;
       return undefined;
     }
     if (result.kind === 'too_recent') {
@@ -375,26 +599,6 @@ export class ExportRun {
     return !this.state.trap && storedAlready(this.state.storedTail, page, next);
   }
 
-  /**
-   * Incremental endpoints, caught up: the idle interval, which pollNow cuts short. Returns when the interval ran out
-   * (ms, from recorded times), 'poll_now', or 'interrupted' (pause, block, an operator's message: re-decide).
-   */
-  private async idleUntilNextPoll(): Promise<number | 'poll_now' | 'interrupted'> {
-    const { state, settings } = this;
-    this.phase = 'idle';
-    const pollAt = (state.lastCallAt ?? 0) + settings.idleGapMs;
-    this.nextCall = pollAt;
-    const summary = `caught up: next poll after ${seconds(settings.idleGapMs / 1000)}`;
-    this.display.showDetails(summary);
-    const seen = this.operatorMessages;
-    const interrupted = () => state.paused || state.blocked || this.operatorMessages !== seen;
-    const waitMs = Math.max(MIN_TIMER_MS, Math.ceil(pollAt - Date.now()));
-    const woken = await this.waitUnlessInterrupted(waitMs, summary, () => state.pollNowPending === true);
-    state.pollNowPending = false;
-    if (interrupted()) return 'interrupted';
-    return woken ? 'poll_now' : pollAt;
-  }
-
   private nextRequest(): PageRequest {
     return nextRequest(this.api, this.state, this.input, this.settings.perPage);
   }
@@ -418,6 +622,7 @@ export class ExportRun {
     const { state } = this;
     if (isPermanent(err)) {
       state.blocked = true;
+      state.blockedUntil = Date.now() + BLOCKED_RETRY_MS;
       state.lastError = describeFailure(err);
       recordBlocked(this.input.account, true);
       this.display.publishSearchAttributes();
@@ -586,6 +791,26 @@ function refusalOf(result: FetchPageResult): string | undefined {
   if (unreadable !== undefined) return `fetchPage result could not be decoded (${unreadable})`;
   const problem = result.kind === 'page' ? pageProblem(result) : undefined;
   return problem === undefined ? undefined : `fetchPage result refused: ${problem}`;
+}
+
+/** The turn the loop takes: the tickets stream with its request, or a stream around the ticket. */
+export type Turn = { stream: 'tickets'; request: PageRequest } | { stream: AroundStream };
+
+/** A stream waiting for its turn, and what its wait shows in the Web UI. */
+type WaitCandidate = TurnCandidate<StreamName> & { phase: ExportPhase; summary: (waitMs: number) => string };
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  return b === null ? a : Math.max(a, b);
+}
+
+/** Why a list of streams cannot be read, or undefined. */
+export function streamsProblem(streams: unknown): string | undefined {
+  if (streams === undefined) return undefined;
+  if (!Array.isArray(streams) || streams.length === 0) return 'streams must be a non-empty list';
+  const unknown = streams.filter((s) => !isStreamName(s));
+  if (unknown.length) return `unknown streams ${JSON.stringify(unknown)} (known: ${STREAMS.join(', ')})`;
+  return undefined;
 }
 
 function freshState(): ExportState {

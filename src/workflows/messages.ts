@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExportApi, ExportStateName } from '../shared';
 import type { AuthState } from '../zendesk/auth';
+import type { AroundStream, BucketName, StreamName, SupportTypeScope } from '../streams/names';
 
 export interface ExportInput {
   account: string;
@@ -34,8 +35,62 @@ export interface ExportInput {
    * three): the workflow then never upserts it. `start` sets it from the namespace; default true.
    */
   stateSearchAttribute?: boolean;
+  /**
+   * The streams this export reads. Absent: tickets only (an input written before streams existed); `start`, the
+   * environment and the accounts file default to all five.
+   */
+  streams?: StreamName[];
+  /** A first start_time per stream around the ticket (epoch seconds); default the export's first cursor. */
+  streamStartTimes?: Partial<Record<AroundStream, number>>;
+  /** The users cursor export's own budget: calls per minute. Default 20 (60 with the High Volume add-on). */
+  usersRequestsPerMinute?: number;
+  /** `support_type_scope` on ticket events: default `all` (tickets only an AI agent handled included). */
+  supportTypeScope?: SupportTypeScope;
   /** Carried over continue-as-new; absent on a fresh start. */
   state?: ExportState;
+}
+
+/** A Zendesk rate-limit bucket's clock: every stream that calls through it paces by it. */
+export interface BucketClock {
+  /** When a call through the bucket last went (worker clock, ms). */
+  lastCallAt: number | null;
+  /** No call through the bucket before this instant (ms): the last 429's Retry-After, whichever stream got it. */
+  retryAfterUntil?: number;
+}
+
+/** One stream around the ticket: its cursor, phase and counters, carried over continue-as-new. */
+export interface AroundStreamState {
+  /** Epoch seconds: the time-based cursor, or the newest row time stored by a cursor-paged stream. */
+  cursor: number;
+  /** users: the after_cursor; ticket_metric_events: page[after] while has_more. */
+  afterCursor: string | null;
+  caughtUp: boolean;
+  /** When this stream last called (ms): the idle interval, and turns shared fairly among streams with a backlog. */
+  lastCallAt: number | null;
+  /** When a call last reached the end of the stream (ms, Zendesk's clock). */
+  completeThroughMs?: number;
+  perPage?: number;
+  goodPagesAtPerPage?: number;
+  /** No call before this instant (ms): the backoff after failures. */
+  notBefore?: number;
+  retryNotBefore?: number;
+  consecutiveFailures: number;
+  blocked: boolean;
+  /** A blocked stream tries again at this instant (ms) unless resumed. */
+  blockedUntil?: number;
+  lastError: string | null;
+  pollNowPending?: boolean;
+  /** An operator's reset whose cursor the sink's checkpoint does not hold yet. */
+  resetToSave?: boolean;
+  /** The checkpoint was read (or a start time given): the stream's first cursor is known. */
+  started: boolean;
+  pages: number;
+  rowsStored: number;
+  rejected: number;
+  calls: number;
+  rateLimited: number;
+  comments?: number;
+  fieldChanges?: number;
 }
 
 /** Tickets stored with the cursor they led to, by id and a fingerprint of the row as received. */
@@ -102,6 +157,14 @@ export interface ExportState {
   warnings: string[];
   /** Where the current catch-up started (the first cursor, or the last reset): progress, rate and ETA count from here. */
   progressFrom?: ProgressFrom;
+  /** The streams read now (an update may change them); absent: the input's. */
+  streams?: StreamName[];
+  /** The streams around the ticket, each with its own cursor. */
+  around?: Partial<Record<AroundStream, AroundStreamState>>;
+  /** One pacing clock per rate-limit bucket of the account. */
+  buckets?: Partial<Record<BucketName, BucketClock>>;
+  /** The tickets stream, blocked, tries again at this instant (ms) unless resumed. */
+  blockedUntil?: number;
 }
 
 export interface ProgressFrom {
@@ -163,12 +226,41 @@ export interface ExportStatus {
   pollIntervalSeconds: number;
   minStartAgeSeconds: number;
   historyLength: number;
+  /** One row per stream read (tickets first); absent from workers before streams. */
+  streams?: StreamStatus[];
   asOf: string;
+}
+
+/** A stream's row in status, the Web UI's details and the CLI. */
+export interface StreamStatus {
+  stream: StreamName;
+  bucket: BucketName;
+  cursor: number;
+  cursorIso: string;
+  afterCursor: string | null;
+  phase: ExportPhase;
+  caughtUp: boolean;
+  blocked: boolean;
+  lagSeconds: number;
+  rowsStored: number;
+  pages: number;
+  calls: number;
+  rateLimited: number;
+  rejected: number;
+  nextCallAt: string | null;
+  lastError: string | null;
 }
 
 export interface ResetCursorRequest {
   /** The new cursor, epoch seconds: a whole number, not in the future. */
   startTime: number;
+  /** The stream to move; default tickets. Every other stream keeps its cursor. */
+  stream?: StreamName;
+}
+
+export interface SetStreamsRequest {
+  /** The streams to read from now on; the others keep their cursors and counters, to be read again later. */
+  streams: StreamName[];
 }
 
 export interface ResetCursorResult {
@@ -182,4 +274,6 @@ export const pollNowSignal = defineSignal('pollNow');
 export const resumeSignal = defineSignal('resume');
 export const resetCursorSignal = defineSignal<[ResetCursorRequest]>('resetCursor');
 export const resetCursorUpdate = defineUpdate<ResetCursorResult, [ResetCursorRequest]>('resetCursor');
+/** Adds or removes streams of a running export: every other stream keeps its cursor. Returns the streams read now. */
+export const setStreamsUpdate = defineUpdate<StreamName[], [SetStreamsRequest]>('setStreams');
 export const statusQuery = defineQuery<ExportStatus>('status');

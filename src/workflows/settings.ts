@@ -14,6 +14,8 @@ export const EXPORT_DEFAULTS = {
   requestsPerMinute: 10,
   /** Incremental endpoints: rows asked for per page. */
   perPage: 1000,
+  /** The users cursor export's own bucket: calls per minute (60 with the High Volume add-on). */
+  usersRequestsPerMinute: 20,
 } as const;
 
 /** Zendesk rejects a younger start_time: five minutes on the specified endpoint, one on the incremental ones. */
@@ -28,6 +30,7 @@ export const EXPORT_RANGES = {
   pagesPerRun: { min: 1 },
   pageSize: { min: 1 },
   requestsPerMinute: { min: 0.1, max: 6000 },
+  usersRequestsPerMinute: { min: 0.1, max: 6000 },
   perPage: { min: 1, max: 1000 },
 } as const;
 
@@ -44,6 +47,7 @@ export interface ExportSettings {
   pagesPerRun: number;
   pageSize: number;
   requestsPerMinute: number;
+  usersRequestsPerMinute: number;
   perPage: number;
 }
 
@@ -77,6 +81,7 @@ export function resolveSettings(
     pagesPerRun: Math.floor(valid('pagesPerRun')),
     pageSize: Math.floor(valid('pageSize')),
     requestsPerMinute: valid('requestsPerMinute'),
+    usersRequestsPerMinute: valid('usersRequestsPerMinute'),
     perPage: Math.floor(valid('perPage')),
   };
   return { settings, warnings };

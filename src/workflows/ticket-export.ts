@@ -8,10 +8,14 @@ import {
   resetCursorSignal,
   resetCursorUpdate,
   resumeSignal,
+  setStreamsUpdate,
   statusQuery,
 } from './messages';
 
-/** One per Zendesk account, forever: wait until the API allows a call, fetch a page, store it, advance. */
+/**
+ * One per Zendesk account, forever: pick the stream due first, wait until its bucket allows a call, fetch a page, store
+ * it, advance that stream's cursor.
+ */
 export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   const badInput = undecodableReason(input);
   if (badInput !== undefined) {
@@ -26,17 +30,25 @@ export async function ticketExportWorkflow(input: ExportInput): Promise<void> {
   setHandler(resetCursorSignal, (request) => run.resetBySignal(request));
   setHandler(
     resetCursorUpdate,
-    (request) => ({ previousCursor: run.reset(request.startTime), cursor: request.startTime }),
+    (request) => ({ previousCursor: run.resetStream(request), cursor: request.startTime }),
     { validator: (request) => rejectWith(run.resetProblem(request)) },
   );
+  setHandler(setStreamsUpdate, (request) => run.setStreams(request.streams), {
+    validator: (request) => rejectWith(run.setStreamsProblem(request)),
+  });
   setHandler(statusQuery, () => run.status());
 
   await run.start();
   for (;;) {
-    if (await run.holdForOperator()) continue; // a reset to checkpoint, a pause, a block
+    if (await run.holdForOperator()) continue; // a reset to checkpoint, a pause
     await run.continueAsNewIfLong();
-    const request = await run.waitForNextCall();
-    if (!request) continue; // an operator's message ended the wait
+    const turn = await run.waitForNextTurn();
+    if (!turn) continue; // an operator's message ended the wait, or a block's retry time came
+    if (turn.stream !== 'tickets') {
+      await run.streamTurn(turn.stream);
+      continue;
+    }
+    const { request } = turn;
     const page = await run.fetch(request);
     if (!page) continue; // a 429, nothing new yet, a failure: already accounted for
     const next = await run.persist(request, page);

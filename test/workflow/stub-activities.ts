@@ -11,6 +11,16 @@ import { inlinePage, pageJson, summarizePage } from '../../src/activities/page-s
 import { isStaged } from '../../src/activities/types';
 import { PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../../src/shared';
 import type { SetAsideTicket, SideloadRecord, TicketRow } from '../../src/storage/sink';
+import type {
+  FetchStreamInput,
+  FetchStreamResult,
+  PersistStreamInput,
+  PersistStreamOutput,
+  StreamActivities,
+  StreamCheckpoint,
+  StreamRow,
+} from '../../src/streams/contract';
+import type { AroundStream } from '../../src/streams/names';
 
 // Stand-ins for the three activities of the export loop: plain functions that answer from a script and record every
 // input, with the time (worker clock, ms) and the workflow run that called them. No HTTP, no sink.
@@ -24,6 +34,10 @@ export type Scripted<I, O> = O | Error | ((input: I) => O | Error | Promise<O | 
 export type FetchScript = Scripted<FetchPageInput, FetchReply>;
 /** A persist answer: the output to return (completedAt is added unless given), or an error. */
 export type PersistScript = Scripted<PersistInput, PersistOutput>;
+/** A fetchStreamPage outcome as a test writes it: the stub adds requestedAt (and completedAt for a page). */
+export type StreamReply = Without<FetchStreamResult, 'requestedAt' | 'completedAt'>;
+export type StreamFetchScript = Scripted<FetchStreamInput, StreamReply>;
+export type StreamPersistScript = Scripted<PersistStreamInput, Omit<PersistStreamOutput, 'completedAt'>>;
 
 export interface Call<I> {
   input: I;
@@ -44,6 +58,22 @@ export class StubActivities {
   /** persist's answer once the script is used up: every row written. */
   persistWhenDone: PersistScript = (input) => ({ written: rowsOf(input).length, ignoredOlder: 0 });
 
+  readonly streamFetches: Call<FetchStreamInput>[] = [];
+  readonly streamPersists: Call<PersistStreamInput>[] = [];
+  readonly streamCheckpointReads: Call<AroundStream>[] = [];
+  /** What loadStreamCheckpoint returns, per stream. */
+  streamCheckpoints: Partial<Record<AroundStream, StreamCheckpoint>> = {};
+  /** fetchStreamPage's answer once a stream's script is used up: nothing new, end of stream. */
+  streamFetchWhenDone: StreamFetchScript = (input) => emptyStreamPage(input);
+  /** persistStream's answer once its script is used up: every row written. */
+  streamPersistWhenDone: StreamPersistScript = (input) => ({
+    written: streamRowsOf(input).length,
+    ignoredOlder: 0,
+    rejected: 0,
+  });
+
+  private readonly streamFetchScripts: Partial<Record<AroundStream, StreamFetchScript[]>> = {};
+  private readonly streamPersistScript: StreamPersistScript[] = [];
   private readonly fetchScript: FetchScript[] = [];
   private readonly persistScript: PersistScript[] = [];
   private readonly gates: Gate[] = [];
@@ -60,6 +90,29 @@ export class StubActivities {
     return this;
   }
 
+  /** The next answers of fetchStreamPage for one stream, in order. */
+  onStreamFetch(stream: AroundStream, ...replies: StreamFetchScript[]): this {
+    (this.streamFetchScripts[stream] ??= []).push(...replies);
+    return this;
+  }
+
+  /** The next answers of persistStream, in order. */
+  onStreamPersist(...replies: StreamPersistScript[]): this {
+    this.streamPersistScript.push(...replies);
+    return this;
+  }
+
+  /** The fetchStreamPage calls of one stream (all streams when none is named). */
+  streamCalls(stream?: AroundStream): Call<FetchStreamInput>[] {
+    return this.streamFetches.filter((call) => stream === undefined || call.input.stream === stream);
+  }
+
+  /** Resolves with the first `count` fetchStreamPage calls of `stream` once there are that many. */
+  async streamFetched(stream: AroundStream, count: number, timeoutMs = 10_000): Promise<Call<FetchStreamInput>[]> {
+    await until(`${count} ${stream} fetches`, () => this.streamCalls(stream).length >= count, timeoutMs);
+    return this.streamCalls(stream).slice(0, count);
+  }
+
   /** A gate an answer can wait on (an activity in flight); every gate opens when the test ends. */
   gate(): Gate {
     const gate = new Gate();
@@ -71,7 +124,26 @@ export class StubActivities {
     for (const gate of this.gates) gate.open();
   }
 
-  readonly activities: Activities = {
+  readonly activities: Activities & StreamActivities = {
+    fetchStreamPage: async (input) => {
+      const call = record(this.streamFetches, input);
+      const script = this.streamFetchScripts[input.stream]?.shift() ?? this.streamFetchWhenDone;
+      const reply = await answer(script, input);
+      return {
+        ...reply,
+        requestedAt: call.at,
+        ...(reply.kind === 'page' && { completedAt: Date.now() }),
+      } as FetchStreamResult;
+    },
+    persistStream: async (input) => {
+      record(this.streamPersists, input);
+      const output = await answer(this.streamPersistScript.shift() ?? this.streamPersistWhenDone, input);
+      return { ...output, completedAt: Date.now() };
+    },
+    loadStreamCheckpoint: async (input) => {
+      record(this.streamCheckpointReads, input.stream);
+      return this.streamCheckpoints[input.stream] ?? null;
+    },
     fetchPage: async (input) => {
       const call = record(this.fetches, input);
       const reply = await answer(this.fetchScript.shift() ?? this.fetchWhenDone, input);
@@ -214,6 +286,73 @@ export function transientFailure(message: string, retryNotBefore = 0): Applicati
 /** A sink that refuses a write: failed at once, without the activity's own retries (they only add seconds). */
 export function sinkFailure(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: 'SinkUnavailable', nonRetryable: true });
+}
+
+/** `count` rows of a stream around the ticket, ids from `firstId`, at `time` (epoch seconds, or one per index). */
+export function streamRows(
+  stream: AroundStream,
+  count: number,
+  time: number | ((i: number) => number),
+  firstId = 1,
+): StreamRow[] {
+  return Array.from({ length: count }, (_, i) => {
+    const at = typeof time === 'number' ? time : time(i);
+    const iso = new Date(at * 1000).toISOString().replace('.000Z', 'Z');
+    const id = firstId + i;
+    switch (stream) {
+      case 'ticket_events':
+        return { id, ticket_id: id, timestamp: at, event_type: 'Audit', child_events: [] };
+      case 'ticket_metric_events':
+        return { id, ticket_id: id, metric: 'reply_time', instance_id: 1, type: 'activate', time: iso };
+      default:
+        return { id, updated_at: iso };
+    }
+  });
+}
+
+/** A page as fetchStreamPage returns it; the answer vouches for now or for its newest row. */
+export function streamPage(
+  rows: StreamRow[],
+  stream: AroundStream,
+  fields: { endTime?: number | null; endOfStream?: boolean; afterCursor?: string | null } = {},
+): StreamReply {
+  const times = rows.map((row) => rowTime(stream, row));
+  const newest = times.reduce((max, t) => Math.max(max, t), 0);
+  return {
+    kind: 'page',
+    vouchedUntil: Math.max(Math.floor(Date.now() / 1000), newest),
+    summary: {
+      rows: rows.length,
+      setAside: 0,
+      newest,
+      oldest: times.length ? Math.min(...times) : null,
+      bytes: Buffer.byteLength(JSON.stringify(rows)),
+    },
+    content: { rows },
+    endTime: fields.endTime ?? null,
+    afterCursor: fields.afterCursor ?? null,
+    endOfStream: fields.endOfStream ?? false,
+  };
+}
+
+function rowTime(stream: AroundStream, row: StreamRow): number {
+  if (stream === 'ticket_events') return row.timestamp as number;
+  const iso = (stream === 'ticket_metric_events' ? row.time : row.updated_at) as string;
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+/** Nothing new on a stream: no rows, end of stream, the cursor kept. */
+export function emptyStreamPage(input: FetchStreamInput): StreamReply {
+  return streamPage([], input.stream, {
+    endTime: input.startTime,
+    endOfStream: true,
+    afterCursor: input.afterCursor ?? null,
+  });
+}
+
+/** The rows a persistStream call stores (none for an operator's reset). */
+export function streamRowsOf(input: PersistStreamInput): StreamRow[] {
+  return 'staged' in input.content ? [] : input.content.rows;
 }
 
 function omitUndefined<T extends object>(value: T): Partial<T> {
