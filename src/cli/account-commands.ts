@@ -3,6 +3,7 @@ import type { SignalDefinition } from '@temporalio/common';
 import { workflowIdFor } from '../shared';
 import { pauseSignal, pollNowSignal, resetCursorUpdate, resumeSignal } from '../workflows/messages';
 import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './io';
+import type { StreamName } from '../streams/names';
 
 /**
  * Runs a command's part for each account; the worst exit code wins. With several accounts, one without a workflow is
@@ -41,10 +42,16 @@ export async function sendSignal(handle: WorkflowHandle, command: keyof typeof S
 }
 
 /** The workflow validates the new cursor; a rejection is bad input. */
-export async function resetCursor(handle: WorkflowHandle, startTime: number, io: CliIo): Promise<number> {
+export async function resetCursor(
+  handle: WorkflowHandle,
+  startTime: number,
+  io: CliIo,
+  stream?: StreamName,
+): Promise<number> {
   try {
-    const result = await handle.executeUpdate(resetCursorUpdate, { args: [{ startTime }] });
-    io.out(`Cursor of ${handle.workflowId} reset to ${result.cursor} (was ${result.previousCursor}).`);
+    const result = await handle.executeUpdate(resetCursorUpdate, { args: [{ startTime, ...(stream && { stream }) }] });
+    const which = stream && stream !== 'tickets' ? `${stream} cursor` : 'Cursor';
+    io.out(`${which} of ${handle.workflowId} reset to ${result.cursor} (was ${result.previousCursor}).`);
     return EXIT_OK;
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;

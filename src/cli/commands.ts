@@ -2,7 +2,19 @@ import { Command, Option } from 'commander';
 import { EXPORT_APIS, ExportApi } from '../shared';
 import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './io';
 import { OPERATOR_RANGES } from '../workflows/settings';
-import { commaList, decimal, epochSeconds, exportApi, ValueParser, wholeNumber } from './option-values';
+import {
+  commaList,
+  decimal,
+  epochSeconds,
+  exportApi,
+  streamList,
+  streamName,
+  streamStartTimes,
+  supportTypeScope,
+  ValueParser,
+  wholeNumber,
+} from './option-values';
+import { STREAMS, type AroundStream, type StreamName, type SupportTypeScope } from '../streams/names';
 
 export type AccountOptions = {
   account?: string;
@@ -19,9 +31,13 @@ export type StartOptions = AccountOptions & {
   perPage?: number;
   include?: string[];
   excludeDeleted?: boolean;
+  streams?: StreamName[];
+  streamStartTimes?: Partial<Record<AroundStream, number>>;
+  usersRequestsPerMinute?: number;
+  supportTypeScope?: SupportTypeScope;
 };
 
-export type ResetOptions = AccountOptions & { startTime: number };
+export type ResetOptions = AccountOptions & { startTime: number; stream?: StreamName };
 
 export type StatusOptions = AccountOptions & {
   json?: boolean;
@@ -103,6 +119,34 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
     )
     .addOption(valueOption('--include <a,b>', 'incremental, cursor: sideloads (users, groups…)', commaList))
     .option('--exclude-deleted', 'incremental, cursor: leave deleted tickets out')
+    .addOption(
+      valueOption(
+        '--streams <a,b>',
+        `streams to read: ${STREAMS.join(', ')} or all (default: EXPORT_STREAMS); on a running export, changes them`,
+        streamList,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--stream-start-times <s=n,…>',
+        'a first cursor per stream around the ticket, e.g. users=1700000000 (wins over its checkpoint)',
+        streamStartTimes,
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--users-requests-per-minute <n>',
+        "the users cursor export's own budget (default: EXPORT_USERS_REQUESTS_PER_MINUTE)",
+        decimal(OPERATOR_RANGES.usersRequestsPerMinute.min, 'requests per minute'),
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--support-type-scope <s>',
+        'ticket events: agent, ai_agent or all (default: EXPORT_SUPPORT_TYPE_SCOPE)',
+        supportTypeScope,
+      ),
+    )
     .action((options: StartOptions) => choose({ command: 'start', options }));
 
   command(program, 'pause', { all: true })
@@ -121,6 +165,9 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
     .description('move the cursor to epoch second N (prints the previous cursor)')
     .usage('--start-time <n> [options]')
     .addOption(valueOption('--start-time <n>', 'the new cursor, epoch seconds', epochSeconds))
+    .addOption(
+      valueOption('--stream <name>', 'the stream to move (default: tickets); the others keep theirs', streamName),
+    )
     .hook('preAction', (reset) => {
       if (reset.opts<ResetOptions>().startTime === undefined) reset.error('--start-time N is required (epoch seconds)');
     })

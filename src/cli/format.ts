@@ -164,7 +164,52 @@ export function formatStatus(status: StatusView, options: FormatOptions = {}): s
     'warnings',
     status.warnings.length === 0 ? '—' : status.warnings.map((w) => c.yellow(printable(w))).join('\n' + ' '.repeat(12)),
   ]);
-  return lines.map(([k, v]) => `${c.dim(k.padEnd(11))} ${v}`).join('\n');
+  const text = lines.map(([k, v]) => `${c.dim(k.padEnd(11))} ${v}`).join('\n');
+  const streams = status.streams ?? [];
+  if (streams.length === 0 || (streams.length === 1 && streams[0].stream === 'tickets')) return text;
+  return `${text}\n\n${formatStreams(status, c, nowMs)}`;
+}
+
+/** One row per stream: where each cursor stands, what it waits for, what it stored. */
+function formatStreams(status: StatusView, c: Chalk, nowMs: number): string {
+  const header = [
+    'STREAM',
+    'BUCKET',
+    'PHASE',
+    'CURSOR',
+    'LAG',
+    'ROWS',
+    'PAGES',
+    'CALLS',
+    '429S',
+    'NEXT CALL',
+    'LAST ERROR',
+  ];
+  const sinceAnswer = Math.max(0, Math.floor((nowMs - Date.parse(status.asOf)) / 1000));
+  const rows = (status.streams ?? []).map((s) => [
+    s.stream,
+    s.bucket,
+    s.blocked
+      ? 'blocked'
+      : s.caughtUp && s.phase !== 'fetching' && s.phase !== 'persisting'
+        ? 'caught up'
+        : s.phase.replace(/_/g, ' '),
+    s.cursorIso.replace(/:\d\d(\.\d+)?Z$/, 'Z'),
+    duration(s.lagSeconds + sinceAnswer),
+    s.rowsStored.toLocaleString('en-US'),
+    String(s.pages),
+    String(s.calls),
+    String(s.rateLimited),
+    s.nextCallAt ? `in ${duration(Math.max(0, Math.ceil((Date.parse(s.nextCallAt) - nowMs) / 1000)))}` : '—',
+    printable(s.lastError ?? '—'),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  return [c.dim(line(header)), ...rows.map((row) => (row[2] === 'blocked' ? c.red(line(row)) : line(row)))].join('\n');
 }
 
 function day(epochSeconds: number): string {

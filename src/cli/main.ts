@@ -58,7 +58,8 @@ async function perform(invocation: Invocation, io: CliIo): Promise<number> {
         const startable = await withSearchAttributes(connection, config.temporal, inputs, io);
         if (!startable) return EXIT_BAD_INPUT;
         const { taskQueue } = config.temporal;
-        return await forEachAccount(startable, (input) => startExport(client, input, taskQueue, io), io);
+        const changeStreams = invocation.options.streams !== undefined;
+        return await forEachAccount(startable, (input) => startExport(client, input, taskQueue, io, changeStreams), io);
       }
       case 'status':
         return await status(accounts, invocation.options, client, io);
@@ -69,8 +70,8 @@ async function perform(invocation: Invocation, io: CliIo): Promise<number> {
         return await forEachAccount(accounts, (account) => sendSignal(handleOf(account), command, io), io);
       }
       case 'reset': {
-        const { startTime } = invocation.options;
-        return await forEachAccount(accounts, (account) => resetCursor(handleOf(account), startTime, io), io);
+        const { startTime, stream } = invocation.options;
+        return await forEachAccount(accounts, (account) => resetCursor(handleOf(account), startTime, io, stream), io);
       }
       case 'stop':
         return await forEachAccount(accounts, (account) => stopExport(handleOf(account), io), io);

@@ -1,6 +1,16 @@
 import { InvalidArgumentError } from 'commander';
 import { readDecimal } from '../config';
 import { EXPORT_APIS, ExportApi } from '../shared';
+import {
+  isStreamName,
+  readStreamList,
+  readStreamStartTimes,
+  STREAMS,
+  SUPPORT_TYPE_SCOPES,
+  type AroundStream,
+  type StreamName,
+  type SupportTypeScope,
+} from '../streams/names';
 
 /** Reads an option's value; `flag` (`--start-time`) names the option in the message when the value is wrong. */
 export type ValueParser<T> = (raw: string, flag: string) => T;
@@ -42,3 +52,28 @@ export const commaList: ValueParser<string[]> = (raw) =>
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** `tickets,users` or `all` → the streams, in their canonical order. */
+export const streamList: ValueParser<StreamName[]> = (raw, flag) => {
+  const read = readStreamList(raw);
+  if ('problem' in read) throw new InvalidArgumentError(`${flag} ${read.problem}`);
+  return read.streams;
+};
+
+export const streamName: ValueParser<StreamName> = (raw, flag) => {
+  if (!isStreamName(raw)) throw new InvalidArgumentError(`${flag} must be one of ${STREAMS.join(', ')}, got "${raw}"`);
+  return raw;
+};
+
+/** `users=1700000000,organizations=0`. */
+export const streamStartTimes: ValueParser<Partial<Record<AroundStream, number>>> = (raw, flag) => {
+  const read = readStreamStartTimes(raw, Math.floor(Date.now() / 1000));
+  if ('problem' in read) throw new InvalidArgumentError(`${flag}: ${read.problem}`);
+  return read.startTimes;
+};
+
+export const supportTypeScope: ValueParser<SupportTypeScope> = (raw, flag) => {
+  const scope = SUPPORT_TYPE_SCOPES.find((name) => name === raw);
+  if (!scope) throw new InvalidArgumentError(`${flag} must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}, got "${raw}"`);
+  return scope;
+};

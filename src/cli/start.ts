@@ -1,12 +1,19 @@
 import { defaultMinStartAgeSeconds } from '../workflows/settings';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { ClientAccount, TemporalSettings } from '../config';
 import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../temporal/search-attributes';
 import { workflowIdFor, WORKFLOW_TYPE } from '../shared';
 import { exportStartOptions } from '../temporal/start-options';
 import type { ExportInput } from '../workflows/messages';
 import type { StartOptions } from './commands';
-import { CliIo, EXIT_OK, UsageError } from './io';
+import { CliIo, EXIT_BAD_INPUT, EXIT_OK, UsageError } from './io';
+import { setStreamsUpdate } from '../workflows/messages';
+import type { StreamName } from '../streams/names';
 
 /** The options of the incremental endpoints, which the export endpoint does not take. */
 const INCREMENTAL_ONLY: [keyof StartOptions, string][] = [
@@ -39,6 +46,23 @@ export function exportInput(options: StartOptions, { account, exportDefaults: de
   }
   if (options.startTime !== undefined) input.startTime = options.startTime;
   if (options.pagesPerRun !== undefined) input.pagesPerRun = options.pagesPerRun;
+  input.streams = options.streams ?? defaults.streams;
+  if (input.streams.some((stream) => stream !== 'tickets')) {
+    // The streams around the ticket pace through the incremental bucket whatever the tickets' endpoint.
+    input.requestsPerMinute ??= options.requestsPerMinute ?? defaults.requestsPerMinute;
+    input.perPage ??= options.perPage ?? defaults.perPage;
+  }
+  if (input.streams.includes('users')) {
+    input.usersRequestsPerMinute = options.usersRequestsPerMinute ?? defaults.usersRequestsPerMinute;
+  }
+  if (input.streams.includes('ticket_events')) {
+    input.supportTypeScope = options.supportTypeScope ?? defaults.supportTypeScope;
+  }
+  if (options.streamStartTimes) {
+    const notRead = Object.keys(options.streamStartTimes).filter((s) => !input.streams!.includes(s as StreamName));
+    if (notRead.length) throw new UsageError(`--stream-start-times names ${notRead.join(', ')}, not in --streams`);
+    input.streamStartTimes = options.streamStartTimes;
+  }
   return input;
 }
 
@@ -66,8 +90,17 @@ export async function withSearchAttributes(
   return hasStateAttribute(check) ? inputs : inputs.map((input) => ({ ...input, stateSearchAttribute: false }));
 }
 
-/** Starts one account's export; one already running is reported, and is no failure (start is idempotent). */
-export async function startExport(client: Client, input: ExportInput, taskQueue: string, io: CliIo): Promise<number> {
+/**
+ * Starts one account's export. One already running is reported, and is no failure (start is idempotent); when
+ * `--streams` names other streams than it reads, they are changed, and every other stream keeps its cursor.
+ */
+export async function startExport(
+  client: Client,
+  input: ExportInput,
+  taskQueue: string,
+  io: CliIo,
+  changeStreams = false,
+): Promise<number> {
   const workflowId = workflowIdFor(input.account);
   try {
     await client.workflow.start(WORKFLOW_TYPE, {
@@ -77,7 +110,20 @@ export async function startExport(client: Client, input: ExportInput, taskQueue:
     io.out(`Started ${workflowId} on task queue ${taskQueue}.`);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    io.out(`${workflowId} is already running; nothing to do.`);
+    if (!changeStreams || !input.streams) {
+      io.out(`${workflowId} is already running; nothing to do.`);
+      return EXIT_OK;
+    }
+    try {
+      const streams = await client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(setStreamsUpdate, { args: [{ streams: input.streams }] });
+      io.out(`${workflowId} is already running; it now reads ${streams.join(', ')} (other cursors kept).`);
+    } catch (updateErr) {
+      if (!(updateErr instanceof WorkflowUpdateFailedError)) throw updateErr;
+      io.err(`streams not changed: ${updateErr.cause?.message ?? updateErr.message}`);
+      return EXIT_BAD_INPUT;
+    }
   }
   return EXIT_OK;
 }

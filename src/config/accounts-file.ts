@@ -1,3 +1,4 @@
+import { readStreamList, STREAMS, SUPPORT_TYPE_SCOPES, type StreamName, type SupportTypeScope } from '../streams/names';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { OPERATOR_RANGES } from '../workflows/settings';
@@ -34,6 +35,9 @@ export interface AccountEntry {
     minStartAgeSeconds?: number;
     requestsPerMinute?: number;
     perPage?: number;
+    streams?: StreamName[];
+    usersRequestsPerMinute?: number;
+    supportTypeScope?: SupportTypeScope;
   };
 }
 
@@ -88,6 +92,19 @@ const entrySchema = z
     requestsPerMinute: atLeast(OPERATOR_RANGES.requestsPerMinute.min, 'requests per minute'),
     perPage: wholeNumber(OPERATOR_RANGES.perPage.min, PER_PAGE_MESSAGE)
       .max(OPERATOR_RANGES.perPage.max, PER_PAGE_MESSAGE)
+      .optional(),
+    streams: z
+      .array(z.string(), { invalid_type_error: `must be a list of streams (${STREAMS.join(', ')})` })
+      .transform((names, context) => {
+        const read = readStreamList(names.join(','));
+        if ('streams' in read) return read.streams;
+        context.addIssue({ code: z.ZodIssueCode.custom, message: read.problem });
+        return z.NEVER;
+      })
+      .optional(),
+    usersRequestsPerMinute: atLeast(OPERATOR_RANGES.usersRequestsPerMinute.min, 'requests per minute'),
+    supportTypeScope: z
+      .enum(SUPPORT_TYPE_SCOPES, { errorMap: () => ({ message: `must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}` }) })
       .optional(),
   })
   .strict();
@@ -212,6 +229,9 @@ function parseEntry(item: unknown, where: string, problems: string[]): ParsedEnt
           minStartAgeSeconds: e.minStartAgeSeconds,
           requestsPerMinute: e.requestsPerMinute,
           perPage: e.perPage,
+          streams: e.streams,
+          usersRequestsPerMinute: e.usersRequestsPerMinute,
+          supportTypeScope: e.supportTypeScope,
         },
       },
     },

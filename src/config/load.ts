@@ -150,6 +150,9 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
             o.minStartAgeSeconds ?? defaults.EXPORT_MIN_START_AGE_SECONDS ?? defaultMinStartAgeSeconds(api),
           requestsPerMinute: o.requestsPerMinute ?? defaults.EXPORT_REQUESTS_PER_MINUTE,
           perPage: o.perPage ?? defaults.EXPORT_PER_PAGE,
+          streams: o.streams ?? defaults.EXPORT_STREAMS,
+          usersRequestsPerMinute: o.usersRequestsPerMinute ?? defaults.EXPORT_USERS_REQUESTS_PER_MINUTE,
+          supportTypeScope: o.supportTypeScope ?? defaults.EXPORT_SUPPORT_TYPE_SCOPE,
         },
       };
     }),

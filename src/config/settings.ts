@@ -1,3 +1,4 @@
+import type { StreamName, SupportTypeScope } from '../streams/names';
 import { EncryptionSettings } from '../codec/encryption-keys';
 import { PostgresTimeouts } from '../storage/postgres-timeouts';
 import { TemporalConnectionSettings } from './temporal-connection';
@@ -66,6 +67,10 @@ export interface CodecServerConfig {
 
 export interface ExportDefaults {
   api: ExportApi;
+  /** The streams `start` reads (EXPORT_STREAMS, the accounts file's `streams`): all five by default. */
+  streams: StreamName[];
+  usersRequestsPerMinute: number;
+  supportTypeScope: SupportTypeScope;
   requestsPerMinute: number;
   perPage: number;
   startTime?: number;

@@ -66,3 +66,46 @@ export const STREAM_TABLES: Record<StreamName, readonly string[]> = {
   organizations: ['organizations'],
   ticket_metric_events: ['ticket_metric_events'],
 };
+
+/**
+ * A list of streams as an operator writes it (`tickets,users`, or `all`): the streams in their canonical order, or
+ * the problem with the text.
+ */
+export function readStreamList(text: string): { streams: StreamName[] } | { problem: string } {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 1 && names[0] === 'all') return { streams: [...STREAMS] };
+  if (names.length === 0) return { problem: `must name at least one stream of ${STREAMS.join(', ')} (or "all")` };
+  const unknown = names.filter((name) => !isStreamName(name));
+  if (unknown.length > 0) {
+    return { problem: `unknown stream ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${STREAMS.join(', ')})` };
+  }
+  return { streams: STREAMS.filter((name) => names.includes(name)) };
+}
+
+/** `users=1700000000,organizations=0` → a first start_time per stream around the ticket, or the problem. */
+export function readStreamStartTimes(
+  text: string,
+  nowSeconds: number,
+): { startTimes: Partial<Record<AroundStream, number>> } | { problem: string } {
+  const startTimes: Partial<Record<AroundStream, number>> = {};
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z_]+)=(\d+)$/.exec(part);
+    if (!match) return { problem: `"${part}" is not stream=epoch-seconds` };
+    const [, stream, value] = match;
+    if (!isAroundStream(stream)) {
+      return { problem: `"${stream}" is not a stream around the ticket (${AROUND_TICKET_STREAMS.join(', ')})` };
+    }
+    const startTime = Number(value);
+    if (!Number.isSafeInteger(startTime) || startTime > nowSeconds) {
+      return { problem: `${stream}=${value} is not an epoch second that has passed` };
+    }
+    startTimes[stream] = startTime;
+  }
+  return { startTimes };
+}

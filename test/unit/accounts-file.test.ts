@@ -40,6 +40,8 @@ accounts:
     apiTokenEnv: ACME_ZENDESK_TOKEN
     api: cursor
     requestsPerMinute: 6
+    streams: [tickets, users]
+    usersRequestsPerMinute: 60
   - subdomain: globex
     oauthClientIdEnv: GLOBEX_ZENDESK_CLIENT_ID
     oauthClientSecretEnv: GLOBEX_ZENDESK_CLIENT_SECRET
@@ -157,6 +159,9 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       minStartAgeSeconds: 400,
       requestsPerMinute: 6,
       perPage: 1000,
+      streams: ['tickets', 'users'],
+      usersRequestsPerMinute: 60,
+      supportTypeScope: 'all',
     });
     expect(config.accounts[1].exportDefaults).toEqual({
       api: 'exports',
@@ -165,6 +170,9 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       minStartAgeSeconds: 400,
       requestsPerMinute: 10,
       perPage: 1000,
+      streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'],
+      usersRequestsPerMinute: 20,
+      supportTypeScope: 'all',
     });
   });
 

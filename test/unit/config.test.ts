@@ -409,6 +409,9 @@ describe('loadClientConfig', () => {
             minStartAgeSeconds: 300,
             requestsPerMinute: 10,
             perPage: 1000,
+            streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'],
+            usersRequestsPerMinute: 20,
+            supportTypeScope: 'all',
           },
         },
       ],
@@ -471,7 +474,40 @@ describe('loadClientConfig', () => {
       minStartAgeSeconds: 0,
       requestsPerMinute: 10,
       perPage: 1000,
+      streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'],
+      usersRequestsPerMinute: 20,
+      supportTypeScope: 'all',
     });
+  });
+
+  test('EXPORT_STREAMS picks streams (or all); the users budget and support_type_scope are read and checked', () => {
+    const read = loadClientConfig({
+      ZENDESK_SUBDOMAIN: 'acme',
+      EXPORT_STREAMS: 'users, tickets',
+      EXPORT_USERS_REQUESTS_PER_MINUTE: '60',
+      EXPORT_SUPPORT_TYPE_SCOPE: 'agent',
+    }).accounts[0].exportDefaults;
+    expect(read).toMatchObject({
+      streams: ['tickets', 'users'],
+      usersRequestsPerMinute: 60,
+      supportTypeScope: 'agent',
+    });
+    expect(
+      loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', EXPORT_STREAMS: 'all' }).accounts[0].exportDefaults.streams,
+    ).toHaveLength(5);
+    const error = configError(() =>
+      loadClientConfig({
+        ZENDESK_SUBDOMAIN: 'acme',
+        EXPORT_STREAMS: 'tickets,comments',
+        EXPORT_USERS_REQUESTS_PER_MINUTE: '0',
+        EXPORT_SUPPORT_TYPE_SCOPE: 'bots',
+      }),
+    );
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^EXPORT_STREAMS: unknown stream "comments" \(known: tickets, ticket_events/),
+      expect.stringMatching(/^EXPORT_USERS_REQUESTS_PER_MINUTE: /),
+      'EXPORT_SUPPORT_TYPE_SCOPE: must be one of agent, ai_agent, all',
+    ]);
   });
 
   test('EXPORT_START_TIME 0 is kept', () => {
