@@ -23,6 +23,19 @@ export interface DetailsInput {
   warnings: number;
   /** Tickets the sink could not store, set aside in rejected_tickets. */
   ticketsRejected?: number;
+  /** The streams around the ticket, when the export reads any: a line each. */
+  streams?: StreamLine[];
+}
+
+export interface StreamLine {
+  stream: string;
+  cursor: number;
+  rowsStored: number;
+  lagSeconds: number;
+  phase: ExportPhase;
+  caughtUp: boolean;
+  blocked: boolean;
+  lastError: string | null;
 }
 
 const ENDPOINTS: Record<ExportApi, string> = {
@@ -44,7 +57,15 @@ export function currentDetails(d: DetailsInput): string {
   if (d.lastError) now += ` · last error: ${printable(d.lastError).slice(0, 200)}`;
   if (d.warnings > 0) now += ` · ${d.warnings} warning${d.warnings === 1 ? '' : 's'} in status`;
   // Paragraphs: the Web UI renders the details as Markdown, where a single newline is not a break.
-  return [`**${d.account}** · ${ENDPOINTS[d.api]} · ${pacing}`, where, now].join('\n\n');
+  const paragraphs = [`**${d.account}** · ${ENDPOINTS[d.api]} · ${pacing}`, where, now];
+  if (d.streams?.length) paragraphs.push(d.streams.map(streamLine).join('\n'));
+  return paragraphs.join('\n\n');
+}
+
+function streamLine(s: StreamLine): string {
+  const state = s.blocked ? 'blocked' : s.caughtUp ? 'caught up' : s.phase.replace(/_/g, ' ');
+  const error = s.lastError ? ` · last error: ${printable(s.lastError).slice(0, 120)}` : '';
+  return `- ${s.stream}: cursor ${minutes(s.cursor * 1000)} · ${count(s.rowsStored)} rows · lag ${duration(s.lagSeconds)} · ${state}${error}`;
 }
 
 function minutes(ms: number): string {

@@ -3,7 +3,7 @@ import { isoMillis, isoSeconds } from '../common/time-text';
 import { completeThrough } from '../common/zendesk-clock';
 import { ExportApi, ExportStateName, ZENDESK_ACCOUNT, ZENDESK_CURSOR, ZENDESK_PAUSED, ZENDESK_STATE } from '../shared';
 import { currentDetails } from './details';
-import type { ExportInput, ExportPhase, ExportState, ExportStatus } from './messages';
+import type { ExportInput, ExportPhase, ExportState, ExportStatus, StreamStatus } from './messages';
 import type { ExportSettings } from './settings';
 
 /** A cursor that merely moved with a stored page is published at most this often: each upsert is a billed action. */
@@ -20,6 +20,8 @@ export interface DisplayedRun {
   /** A reset waiting for the cursor to be free: shown as the cursor already. */
   readonly pendingReset: number | undefined;
   lagSeconds(): number;
+  /** One row per stream around the ticket read (the tickets stream is the rest of the details). */
+  aroundStatuses(): StreamStatus[];
 }
 
 /**
@@ -141,6 +143,7 @@ export class ExportDisplay {
         lastError: state.lastError,
         warnings: state.warnings.length,
         ticketsRejected: state.ticketsRejected ?? 0,
+        streams: this.run.aroundStatuses(),
       }),
     );
   }

@@ -39,7 +39,7 @@ import type {
   ResetCursorRequest,
   StreamStatus,
 } from './messages';
-import { recordBlocked, recordProgress, recordRetryAfterWait } from './metrics';
+import { recordBlocked, recordProgress, recordRetryAfterWait, recordStreamProgress } from './metrics';
 import { explainNextCall } from './pacing';
 import { resetCursorProblem } from './reset-request';
 import { ExportSettings, resolveSettings } from './settings';
@@ -140,10 +140,11 @@ export class ExportRun {
 
   /** One row per stream read, tickets first. */
   streamStatuses(): StreamStatus[] {
-    const rows: StreamStatus[] = [];
-    if (this.readsTickets) rows.push(this.ticketsStatus());
-    for (const [name, stream] of this.around) rows.push(stream.status(this.nextCalls.get(name) ?? null));
-    return rows;
+    return [...(this.readsTickets ? [this.ticketsStatus()] : []), ...this.aroundStatuses()];
+  }
+
+  aroundStatuses(): StreamStatus[] {
+    return [...this.around].map(([name, stream]) => stream.status(this.nextCalls.get(name) ?? null));
   }
 
   private ticketsStatus(): StreamStatus {
@@ -265,6 +266,7 @@ export class ExportRun {
   async holdForOperator(): Promise<boolean> {
     const { state } = this;
     recordProgress(this.input.account, exportLagSeconds(this.zendeskNow(), completeThrough(state)));
+    for (const stream of this.around.values()) recordStreamProgress(this.input.account, stream);
     if (state.resetToSave) await this.saveResetCheckpoint();
     for (const stream of this.around.values()) {
       if (stream.state.resetToSave) await stream.saveResetCheckpoint();

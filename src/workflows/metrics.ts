@@ -25,3 +25,17 @@ export function recordProgress(account: string, lagSeconds: number): void {
     .createGauge('zendesk_export_lag_seconds', 'int', 's', 'Seconds the sink is behind Zendesk, as of the last call')
     .set(lagSeconds, { account });
 }
+
+/** A stream around the ticket: its lag and whether it is blocked, labelled by stream. */
+export function recordStreamProgress(
+  account: string,
+  stream: { name: string; lagSeconds(): number; state: { blocked: boolean } },
+): void {
+  const labels = { account, stream: stream.name };
+  metricMeter
+    .createGauge('zendesk_export_stream_lag_seconds', 'int', 's', 'Seconds a stream is behind Zendesk')
+    .set(stream.lagSeconds(), labels);
+  metricMeter
+    .createGauge('zendesk_export_stream_blocked', 'int', '', '1 while a stream is blocked by a permanent error')
+    .set(stream.state.blocked ? 1 : 0, labels);
+}
