@@ -19,6 +19,9 @@ import {
   separateImplausible,
 } from './plausibility';
 import { plausibleClockOffset } from '../common/zendesk-clock';
+import { streamCall, type StreamRequest } from './stream-requests';
+import { STREAM_PAGE_SCHEMAS } from './stream-schemas';
+import { judgeStreamRows, type JudgedStreamRows } from './stream-rows';
 
 export { MAX_RESPONSE_BYTES };
 
@@ -160,6 +163,28 @@ interface PagedRequest {
   /** The request carried a cursor: a 400 about it means Zendesk no longer accepts it (cursor_rejected). */
   cursorParam?: CursorParam;
 }
+
+/** A page of a stream around the ticket: its rows judged one by one, and where the stream goes next. */
+export interface StreamPageOutcome extends ClockReading, JudgedStreamRows {
+  kind: 'page';
+  /** Time-based streams: the next start_time (null when the body had none). */
+  endTime: number | null;
+  /** users: after_cursor; ticket_metric_events: meta.after_cursor. */
+  afterCursor: string | null;
+  endOfStream: boolean;
+  /** The newest time the answer vouches for (epoch seconds): no cursor passes it. */
+  vouchedUntil: number;
+  /** A next_page, after_url or links.next that points away from the configured origin: reported, never followed. */
+  foreignNextPage?: string;
+}
+
+export type StreamOutcome =
+  | StreamPageOutcome
+  | RateLimitedOutcome
+  | TooRecentOutcome
+  | GatewayTimeoutOutcome
+  | TooLargeOutcome
+  | CursorRejectedOutcome;
 
 interface Body extends ClockReading {
   kind: 'body';
@@ -360,6 +385,35 @@ export class ZendeskClient {
       ...sideloadsOf(answer.json, request.include),
     };
     this.noteForeignUrl(outcome, page.after_url);
+    return outcome;
+  }
+
+  /**
+   * One page of a stream around the ticket (ticket_events, users, organizations, ticket_metric_events). The next call
+   * is computed from end_time or the cursor, never from a URL in the body.
+   */
+  async fetchStreamPage(request: StreamRequest, call: CallOptions = {}): Promise<StreamOutcome> {
+    const { path, perPage, cursorParam } = streamCall(request);
+    const answer = await this.get(path, call, cursorParam ? { cursorParam } : {});
+    if (answer.kind !== 'body') return answer;
+    const page = this.parse(answer, STREAM_PAGE_SCHEMAS[request.stream]);
+    if (page.rows.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.rows.length, 'rows');
+    const context = this.plausibilityContext(answer, request.startTime);
+    this.refuseImplausible(answer, [
+      page.endTime != null ? endTimeProblem(page.endTime, context) : undefined,
+      page.afterCursor != null ? afterCursorProblem(page.afterCursor) : undefined,
+    ]);
+    const outcome: StreamPageOutcome = {
+      kind: 'page',
+      ...judgeStreamRows(request.stream, page.rows, context),
+      endTime: page.endTime,
+      afterCursor: page.afterCursor,
+      // Same-second pages may hold more rows than asked for: only a page short of per_page ends the stream.
+      endOfStream: page.endOfStream ?? page.rows.length < perPage,
+      vouchedUntil: context.nowSeconds,
+      zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
+    };
+    this.noteForeignUrl(outcome, page.nextUrl);
     return outcome;
   }
 
