@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ExportApi } from '../shared';
+import type { AroundStream } from '../streams/names';
 
 /**
  * The exporter's own Prometheus series, next to the SDK's on the worker's METRICS_PORT. Without a metrics exporter
@@ -8,7 +9,7 @@ import type { ExportApi } from '../shared';
 export function activityMetrics() {
   const meter = Context.current().metricMeter;
   return {
-    apiCall(account: string, endpoint: ExportApi, outcome: string) {
+    apiCall(account: string, endpoint: ExportApi | AroundStream, outcome: string) {
       meter
         .createCounter('zendesk_api_calls', '', 'Zendesk export API calls by endpoint and outcome')
         .add(1, { account, endpoint, outcome });
