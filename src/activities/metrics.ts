@@ -24,6 +24,23 @@ export function activityMetrics() {
       meter.createCounter('zendesk_pages_stored', '', 'Pages written to the sink').add(1, { account });
       meter.createCounter('zendesk_tickets_stored', '', 'Ticket rows written to the sink').add(tickets, { account });
     },
+    streamPageStored(account: string, stream: AroundStream, rows: number) {
+      meter
+        .createCounter('zendesk_stream_pages_stored', '', 'Stream pages written to the sink')
+        .add(1, { account, stream });
+      meter
+        .createCounter('zendesk_stream_rows_stored', '', 'Rows of the streams around the ticket written to the sink')
+        .add(rows, { account, stream });
+    },
+    streamRowsRejected(account: string, stream: AroundStream, rows: number) {
+      meter
+        .createCounter(
+          'zendesk_stream_rows_rejected',
+          '',
+          'Stream rows set aside in rejected_rows: refused by the database, or with a value that cannot be true',
+        )
+        .add(rows, { account, stream });
+    },
     ticketsRejected(account: string, tickets: number) {
       meter
         .createCounter(

@@ -71,7 +71,8 @@ export class StubActivities {
     for (const gate of this.gates) gate.open();
   }
 
-  readonly activities: Activities = {
+  // The ticket loop's activities; the streams' (fetchStreamPage, persistStream, loadStreamCheckpoint) are not stubbed yet.
+  readonly activities: Pick<Activities, 'fetchPage' | 'persist' | 'loadCheckpoint'> = {
     fetchPage: async (input) => {
       const call = record(this.fetches, input);
       const reply = await answer(this.fetchScript.shift() ?? this.fetchWhenDone, input);
