@@ -568,3 +568,18 @@ describe('answers every endpoint shares', () => {
     expect(leaksOf(API_TOKEN, texts.join('\n'))).toEqual([]);
   });
 });
+
+describe('the ticket endpoints share the path and judge as before', () => {
+  test('cursor_rejected only for a cursor sent as cursor=, and by its own error code; 504 on the incremental ones', async () => {
+    zendesk.answer({ status: 400, body: { error: 'InvalidCursor', description: 'cursor is not valid' } });
+    await expect(client().fetchCursorPage({ afterCursor: 'stale' })).resolves.toMatchObject({
+      kind: 'cursor_rejected',
+    });
+    expect(await failure(client().fetchCursorPage({ startTime: 0 }))).toBeInstanceOf(ZendeskPermanentError);
+    zendesk.answer({ status: 400, body: { error: 'InvalidPaginationParameter', description: 'bad' } });
+    expect(await failure(client().fetchCursorPage({ afterCursor: 'stale' }))).toBeInstanceOf(ZendeskPermanentError);
+    zendesk.answer({ status: 504, body: 'timeout' });
+    await expect(client().fetchTimeBasedPage({ startTime: 0 })).resolves.toMatchObject({ kind: 'gateway_timeout' });
+    expect(await failure(client().fetchExportPage(0))).toBeInstanceOf(ZendeskTransientError);
+  });
+});
