@@ -1,8 +1,5 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { ZendeskClient } from '../zendesk/client';
-import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
-import { MAX_ACTIVITY_RETRY_DELAY_MS, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
 import { withHeartbeat } from './heartbeat';
 import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
@@ -10,9 +7,8 @@ import { fitsInHistory, inlinePage, pageJson, ReadPage, summarizePage } from './
 import { FetchPageInput, FetchPageResult, PageContent, PageSummary } from './types';
 import { SetAsideTicket, ticketIdText } from '../storage/sink';
 import type { PageStaging } from '../codec/staged-pages';
-import { PayloadTooLargeError } from '../codec/limits';
 import type { ExportOutcome, IncrementalOutcome } from '../zendesk/client';
-import { fetchRetryDelayMs } from './retry-delay';
+import { failedCall, logRenewalFailure, zendeskClientFor } from './zendesk-call';
 
 export interface FetchPageDeps {
   /** The accounts this worker holds credentials for, by account name. */
@@ -23,15 +19,7 @@ export interface FetchPageDeps {
 
 export function createFetchPage({ zendesk: clients, staging }: FetchPageDeps) {
   return async function fetchPage(input: FetchPageInput): Promise<FetchPageResult> {
-    const zendesk = clients.get(input.account);
-    if (!zendesk) {
-      const held = [...clients.keys()].map((a) => `"${a}"`).join(', ');
-      throw ApplicationFailure.nonRetryable(
-        `this worker holds no credentials for "${input.account}" (it has ${held}); every worker on a task queue ` +
-          'needs the same accounts',
-        PERMANENT_FAILURE,
-      );
-    }
+    const zendesk = zendeskClientFor(clients, input.account);
     const metrics = activityMetrics();
     const endpoint = input.api ?? 'exports';
     const requestedAt = Date.now();
@@ -60,16 +48,7 @@ export function createFetchPage({ zendesk: clients, staging }: FetchPageDeps) {
       if (outcome.setAside) logSetAside(input.account, outcome.setAside);
       return result;
     } catch (err) {
-      // Cancelled: the SDK reports the cancellation itself, from the reason the signal carries.
-      const cancellation = Context.current().cancellationSignal;
-      if (cancellation.aborted) throw cancellation.reason ?? err;
-      const failure = toApplicationFailure(err, { minGapMs: input.minGapMs ?? 0, requestedAt });
-      metrics.apiCall(
-        input.account,
-        endpoint,
-        failure.type === PERMANENT_FAILURE ? 'permanent_error' : 'transient_error',
-      );
-      throw failure;
+      throw failedCall(err, { account: input.account, endpoint, minGapMs: input.minGapMs ?? 0, requestedAt });
     } finally {
       logRenewalFailure(zendesk, input.account);
     }
@@ -108,12 +87,6 @@ async function pageForTheWorkflow(
   return { summary, content: staged };
 }
 
-/** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
-function logRenewalFailure(zendesk: ZendeskClient, account: string): void {
-  const failure = zendesk.takeRenewalFailure();
-  if (failure) log.warn('OAuth token renewal failed; the current token serves until it expires', { account, failure });
-}
-
 /** The reasons in the worker's log too (the workflow's warning counts them; rejected_tickets keeps them). */
 function logSetAside(account: string, setAside: SetAsideTicket[]): void {
   for (const { row, reason } of setAside.slice(0, 3)) {
@@ -139,38 +112,4 @@ async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
       );
     }
   }
-}
-
-/**
- * A failed call as Temporal sees it. A transient one is retried by the activity no sooner than the pacing allows
- * after the failed call; when that is further away than a short retry, the activity stops and the workflow waits
- * (durably, and interruptibly by the operator) instead.
- */
-function toApplicationFailure(err: unknown, call: { minGapMs: number; requestedAt: number }): ApplicationFailure {
-  if (err instanceof ZendeskPermanentError || err instanceof PayloadTooLargeError) {
-    return ApplicationFailure.create({ message: err.message, type: PERMANENT_FAILURE, nonRetryable: true });
-  }
-  const message =
-    err instanceof ZendeskTransientError
-      ? err.message
-      : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-  const retryAfterMs =
-    err instanceof ZendeskTransientError && err.retryAfterSeconds !== undefined
-      ? err.retryAfterSeconds * 1000
-      : undefined;
-  const sinceCallMs = Date.now() - call.requestedAt;
-  // What Zendesk asked for and the pacing demand, unlike the backoff, hold for the workflow's retry too.
-  const mustWaitMs = Math.max(retryAfterMs ?? 0, call.minGapMs - sinceCallMs, 0);
-  return ApplicationFailure.create({
-    message,
-    type: TRANSIENT_FAILURE,
-    nextRetryDelay: fetchRetryDelayMs({
-      attempt: Context.current().info.attempt,
-      minGapMs: call.minGapMs,
-      sinceCallMs,
-      retryAfterMs,
-    }),
-    nonRetryable: mustWaitMs > MAX_ACTIVITY_RETRY_DELAY_MS,
-    details: [{ retryNotBefore: Date.now() + mustWaitMs }],
-  });
 }

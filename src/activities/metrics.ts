@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ExportApi } from '../shared';
+import type { AroundStream } from '../streams/names';
 
 /**
  * The exporter's own Prometheus series, next to the SDK's on the worker's METRICS_PORT. Without a metrics exporter
@@ -8,7 +9,7 @@ import type { ExportApi } from '../shared';
 export function activityMetrics() {
   const meter = Context.current().metricMeter;
   return {
-    apiCall(account: string, endpoint: ExportApi, outcome: string) {
+    apiCall(account: string, endpoint: ExportApi | AroundStream, outcome: string) {
       meter
         .createCounter('zendesk_api_calls', '', 'Zendesk export API calls by endpoint and outcome')
         .add(1, { account, endpoint, outcome });
@@ -22,6 +23,23 @@ export function activityMetrics() {
     pageStored(account: string, tickets: number) {
       meter.createCounter('zendesk_pages_stored', '', 'Pages written to the sink').add(1, { account });
       meter.createCounter('zendesk_tickets_stored', '', 'Ticket rows written to the sink').add(tickets, { account });
+    },
+    streamPageStored(account: string, stream: AroundStream, rows: number) {
+      meter
+        .createCounter('zendesk_stream_pages_stored', '', 'Stream pages written to the sink')
+        .add(1, { account, stream });
+      meter
+        .createCounter('zendesk_stream_rows_stored', '', 'Rows of the streams around the ticket written to the sink')
+        .add(rows, { account, stream });
+    },
+    streamRowsRejected(account: string, stream: AroundStream, rows: number) {
+      meter
+        .createCounter(
+          'zendesk_stream_rows_rejected',
+          '',
+          'Stream rows set aside in rejected_rows: refused by the database, or with a value that cannot be true',
+        )
+        .add(rows, { account, stream });
     },
     ticketsRejected(account: string, tickets: number) {
       meter

@@ -73,7 +73,7 @@ export interface StagedPage {
 
 export type PageContent = InlinePage | StagedPage;
 
-export function isStaged(content: PageContent): content is StagedPage {
+export function isStaged<Inline extends object>(content: Inline | StagedPage): content is StagedPage {
   return typeof (content as Partial<StagedPage>).staged === 'string';
 }
 

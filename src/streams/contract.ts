@@ -76,6 +76,8 @@ export type FetchStreamResult = StreamClock &
         afterCursor: string | null;
         /** Time-based and users: end_of_stream; ticket_metric_events: !meta.has_more. */
         endOfStream: boolean;
+        /** A next_page, after_url or links.next on another origin than Zendesk's: never followed, shown to operators. */
+        foreignNextPage?: string;
       }
     | { kind: 'rate_limited'; requestedAt: number; retryAfterSeconds: number; note?: string }
     | { kind: 'too_recent'; requestedAt: number; message: string }

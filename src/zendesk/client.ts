@@ -19,6 +19,9 @@ import {
   separateImplausible,
 } from './plausibility';
 import { plausibleClockOffset } from '../common/zendesk-clock';
+import { streamCall, type StreamRequest } from './stream-requests';
+import { STREAM_PAGE_SCHEMAS } from './stream-schemas';
+import { judgeStreamRows, type JudgedStreamRows } from './stream-rows';
 
 export { MAX_RESPONSE_BYTES };
 
@@ -152,12 +155,48 @@ export type IncrementalOutcome =
   | TooLargeOutcome
   | CursorRejectedOutcome;
 
+/** The query parameter that carried a cursor back to Zendesk. */
+export type CursorParam = 'cursor' | 'page[after]';
+
+/** A request of an endpoint with a page size: a 504 or an answer too large is asked again with fewer rows. */
+interface PagedRequest {
+  /** The request carried a cursor: a 400 about it means Zendesk no longer accepts it (cursor_rejected). */
+  cursorParam?: CursorParam;
+}
+
+/** A page of a stream around the ticket: its rows judged one by one, and where the stream goes next. */
+export interface StreamPageOutcome extends ClockReading, JudgedStreamRows {
+  kind: 'page';
+  /** Time-based streams: the next start_time (null when the body had none). */
+  endTime: number | null;
+  /** users: after_cursor; ticket_metric_events: meta.after_cursor. */
+  afterCursor: string | null;
+  endOfStream: boolean;
+  /** The newest time the answer vouches for (epoch seconds): no cursor passes it. */
+  vouchedUntil: number;
+  /** A next_page, after_url or links.next that points away from the configured origin: reported, never followed. */
+  foreignNextPage?: string;
+}
+
+export type StreamOutcome =
+  | StreamPageOutcome
+  | RateLimitedOutcome
+  | TooRecentOutcome
+  | GatewayTimeoutOutcome
+  | TooLargeOutcome
+  | CursorRejectedOutcome;
+
 interface Body extends ClockReading {
   kind: 'body';
   what: string;
   json: unknown;
   /** When the answer came, on Zendesk's clock when its Date header is believable, else on the worker's (ms). */
   answeredAt: number;
+}
+
+/** An incremental tickets request as get() judges its answer: `cursor=` when it carries an after_cursor. */
+function pagedTicketRequest(request: IncrementalRequest): PagedRequest {
+  return request.afterCursor !== undefined ? { cursorParam: 'cursor' } : {};
 }
 
 function incrementalQuery(request: IncrementalRequest): string {
@@ -271,7 +310,7 @@ export class ZendeskClient {
     call: CallOptions = {},
   ): Promise<ExportOutcome> {
     const answer = await this.get(`${PATHS[endpoint]}?start_time=${startTime}`, call);
-    // Without the incremental flag, get() answers no gateway_timeout, too_large or cursor_rejected.
+    // Without a paged request, get() answers no gateway_timeout, too_large or cursor_rejected.
     if (answer.kind !== 'body') return answer as RateLimitedOutcome | TooRecentOutcome;
     const page = this.parse(answer, exportPageSchema);
     const context = this.plausibilityContext(answer, startTime);
@@ -299,7 +338,11 @@ export class ZendeskClient {
     request: IncrementalRequest & { startTime: number },
     call: CallOptions = {},
   ): Promise<IncrementalOutcome> {
-    const answer = await this.get(`${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`, call, request);
+    const answer = await this.get(
+      `${INCREMENTAL_PATHS.incremental}?${incrementalQuery(request)}`,
+      call,
+      pagedTicketRequest(request),
+    );
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, timeBasedPageSchema);
     if (page.tickets.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.tickets.length);
@@ -322,7 +365,11 @@ export class ZendeskClient {
 
   /** Cursor-based incremental export: start_time for the first call, then the after_cursor. */
   async fetchCursorPage(request: IncrementalRequest, call: CallOptions = {}): Promise<IncrementalOutcome> {
-    const answer = await this.get(`${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`, call, request);
+    const answer = await this.get(
+      `${INCREMENTAL_PATHS.cursor}?${incrementalQuery(request)}`,
+      call,
+      pagedTicketRequest(request),
+    );
     if (answer.kind !== 'body') return answer;
     const page = this.parse(answer, cursorPageSchema);
     if (page.tickets.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.tickets.length);
@@ -342,13 +389,42 @@ export class ZendeskClient {
   }
 
   /**
+   * One page of a stream around the ticket (ticket_events, users, organizations, ticket_metric_events). The next call
+   * is computed from end_time or the cursor, never from a URL in the body.
+   */
+  async fetchStreamPage(request: StreamRequest, call: CallOptions = {}): Promise<StreamOutcome> {
+    const { path, perPage, cursorParam } = streamCall(request);
+    const answer = await this.get(path, call, cursorParam ? { cursorParam } : {});
+    if (answer.kind !== 'body') return answer;
+    const page = this.parse(answer, STREAM_PAGE_SCHEMAS[request.stream]);
+    if (page.rows.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.rows.length, 'rows');
+    const context = this.plausibilityContext(answer, request.startTime);
+    this.refuseImplausible(answer, [
+      page.endTime != null ? endTimeProblem(page.endTime, context) : undefined,
+      page.afterCursor != null ? afterCursorProblem(page.afterCursor) : undefined,
+    ]);
+    const outcome: StreamPageOutcome = {
+      kind: 'page',
+      ...judgeStreamRows(request.stream, page.rows, context),
+      endTime: page.endTime,
+      afterCursor: page.afterCursor,
+      // Same-second pages may hold more rows than asked for: only a page short of per_page ends the stream.
+      endOfStream: page.endOfStream ?? page.rows.length < perPage,
+      vouchedUntil: context.nowSeconds,
+      zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
+    };
+    this.noteForeignUrl(outcome, page.nextUrl);
+    return outcome;
+  }
+
+  /**
    * One GET, classified: the outcomes every endpoint shares, or the body of a 200 for the caller to parse.
-   * `incremental` is the request of an incremental endpoint (absent on the specified one).
+   * `paged` describes a request of an endpoint with a page size (absent on the specified one).
    */
   private async get(
     path: string,
     call: CallOptions,
-    incremental?: IncrementalRequest,
+    paged?: PagedRequest,
   ): Promise<
     RateLimitedOutcome | TooRecentOutcome | GatewayTimeoutOutcome | TooLargeOutcome | CursorRejectedOutcome | Body
   > {
@@ -359,7 +435,7 @@ export class ZendeskClient {
     } catch (err) {
       if (!(err instanceof ZendeskTooLargeError)) throw err;
       // A smaller per_page makes a smaller answer; the specified endpoint has none, so retrying cannot help.
-      if (incremental) return { kind: 'too_large', message: err.message };
+      if (paged) return { kind: 'too_large', message: err.message };
       throw new ZendeskPermanentError(
         `${err.message}: the specified endpoint cannot ask for fewer tickets; export with the cursor endpoint ` +
           '(EXPORT_API=cursor), whose per_page the export lowers for such pages',
@@ -387,10 +463,10 @@ export class ZendeskClient {
       return { kind: 'too_recent', message: snippet(body), ...clock };
     }
     // Only a request that sent a cursor can have it rejected; any other 400 is refused for good (blocked).
-    if (incremental?.afterCursor !== undefined && status === 400 && isCursorError(body)) {
+    if (paged?.cursorParam !== undefined && status === 400 && isCursorError(body, paged.cursorParam)) {
       return { kind: 'cursor_rejected', message: snippet(body), ...clock };
     }
-    if (incremental && status === 504) return { kind: 'gateway_timeout', message: snippet(body), ...clock };
+    if (paged && status === 504) return { kind: 'gateway_timeout', message: snippet(body), ...clock };
     if (status === 401)
       throw new ZendeskPermanentError(`${what}: 401 Unauthorized: ${unauthorizedAdvice(this.options.auth)}`, status);
     if (status === 403)
@@ -517,11 +593,11 @@ function idleTimeoutOnly<T extends http.Agent>(agent: T): T {
   return agent;
 }
 
-/** An answer with more tickets than a page holds: a page-size problem, like one over the size cap. */
-function tooManyRows(answer: Body, count: number): TooLargeOutcome {
+/** An answer with more rows than a page holds: a page-size problem, like one over the size cap. */
+function tooManyRows(answer: Body, count: number, noun = 'tickets'): TooLargeOutcome {
   return {
     kind: 'too_large',
-    message: `${answer.what}: ${count} tickets in one answer, more than the ${MAX_PAGE_ROWS} a page holds`,
+    message: `${answer.what}: ${count} ${noun} in one answer, more than the ${MAX_PAGE_ROWS} a page holds`,
     zendeskClockOffsetMs: answer.zendeskClockOffsetMs,
   };
 }
@@ -541,15 +617,20 @@ function trustedRows(rows: ExportRow[], context: PlausibilityContext): SetAsideR
   return separated.setAside.length > 0 ? { ...reading, setAside: separated.setAside } : reading;
 }
 
-/** Zendesk's error code for a cursor it no longer accepts, or a plain-text answer that says so. */
-function isCursorError(body: string): boolean {
+/**
+ * Zendesk's error code for a cursor it no longer accepts, or a plain-text answer that says so. Standard pagination
+ * (`page[after]`) names a bad cursor an invalid pagination parameter.
+ */
+function isCursorError(body: string, param: CursorParam): boolean {
+  const pagination = param === 'page[after]';
+  const code = pagination ? /cursor|pagination/i : /cursor/i;
   try {
     const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed?.error === 'string') return /cursor/i.test(parsed.error);
+    if (typeof parsed?.error === 'string') return code.test(parsed.error);
   } catch {
     // not JSON: judge the text
   }
-  return /invalid\s*cursor/i.test(body);
+  return /invalid\s*cursor/i.test(body) || (pagination && /InvalidPaginationParameter/i.test(body));
 }
 
 /** The arrays `include` asked for, as received (records that are not objects are left out). */

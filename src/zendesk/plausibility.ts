@@ -56,7 +56,7 @@ function span(seconds: number): string {
  * Why an epoch-seconds value at or after `earliest`, and at most `aheadSeconds` past Zendesk's clock, cannot be true;
  * undefined when it can.
  */
-function timestampProblem(
+export function timestampProblem(
   value: number,
   earliest: number,
   context: PlausibilityContext,

@@ -16,7 +16,6 @@ import type {
   FetchStreamResult,
   PersistStreamInput,
   PersistStreamOutput,
-  StreamActivities,
   StreamCheckpoint,
   StreamRow,
 } from '../../src/streams/contract';
@@ -124,7 +123,7 @@ export class StubActivities {
     for (const gate of this.gates) gate.open();
   }
 
-  readonly activities: Activities & StreamActivities = {
+  readonly activities: Activities = {
     fetchStreamPage: async (input) => {
       const call = record(this.streamFetches, input);
       const script = this.streamFetchScripts[input.stream]?.shift() ?? this.streamFetchWhenDone;
