@@ -224,6 +224,7 @@ describe('resolveSettings', () => {
         pagesPerRun: EXPORT_DEFAULTS.pagesPerRun,
         pageSize: 1000,
         requestsPerMinute: 10,
+        usersRequestsPerMinute: 20,
         perPage: 1000,
       },
       warnings: [],
