@@ -1,6 +1,7 @@
 import { apiTokenWarning, loadWorkerConfig, ZendeskSettings } from '../config';
 import type { ExportApi } from '../shared';
 import { describeAuth } from '../zendesk/auth';
+import { AROUND_TICKET_STREAMS } from '../streams/names';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
 import { selectAccounts } from './accounts';
@@ -63,6 +64,22 @@ async function checkAccount(settings: ZendeskSettings, io: CliIo): Promise<numbe
   if (answers.length === 0) {
     io.err(`check failed: ${zendesk.origin} answered none of the export endpoints`);
     return EXIT_FAILED;
+  }
+  // The streams around the ticket: each endpoint once. One that is not available (a plan or a role without it) is
+  // reported; leave it out of EXPORT_STREAMS, or the export blocks that stream until resumed.
+  for (const stream of AROUND_TICKET_STREAMS) {
+    try {
+      const outcome = await zendesk.fetchStreamPage({ stream, startTime, perPage: 1 });
+      line(
+        stream,
+        outcome.kind === 'page'
+          ? `answered with ${outcome.rows.length} rows in the expected format`
+          : `answered (${outcome.kind.replace('_', ' ')})`,
+      );
+    } catch (err) {
+      if (!(err instanceof ZendeskPermanentError || err instanceof ZendeskTransientError)) throw err;
+      line(stream, `not available: ${err.message}`);
+    }
   }
   const recommended = ['cursor', 'incremental'].find((api) => answers.includes(api)) ?? 'exports';
   io.out(`OK: ${zendesk.origin} accepted the credentials. Recommended: ZENDESK_EXPORT_API=${recommended}`);

@@ -213,6 +213,9 @@ describe('operator CLI', () => {
     );
     expect(good.out).toMatch(/sample\s+answered with \d+ rows in the expected format/);
     expect(good.out).toMatch(/cursor\s+answered with 1 rows/);
+    for (const stream of ['ticket_events', 'users', 'organizations', 'ticket_metric_events']) {
+      expect(good.out).toMatch(new RegExp(`${stream}\\s+answered with [01] rows in the expected format`));
+    }
     expect(good.out).toMatch(/OK: .* accepted the credentials\. Recommended: ZENDESK_EXPORT_API=cursor/);
     const bad = await cli(['check'], { ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email, ZENDESK_API_TOKEN: 'not-the-token' });
     expect(bad.code).toBe(1);
