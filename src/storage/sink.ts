@@ -184,6 +184,8 @@ export interface SideloadEntry {
   id: string;
   /** isoTimestamp of its updated_at. */
   updatedAt: string | null;
+  /** isoTimestamp of its deleted_at: only organizations have a column for it. */
+  deletedAt: string | null;
   /** The record JSON exactly as received. */
   data: string;
 }
@@ -215,16 +217,22 @@ export function sideloadEntries(sideloads: PersistPageInput['sideloads']): {
 }
 
 /** The sideload upsert rule, as the sinks' SQL writes it: `old IS NULL OR new >= old`. */
-function replaces(next: string | null, stored: string | null): boolean {
+export function replaces<T extends string | number>(next: T | null, stored: T | null): boolean {
   return stored === null || (next !== null && next >= stored);
 }
 
 function sideloadEntry(kind: string, record: unknown): SideloadEntry | undefined {
   if (typeof record !== 'object' || record === null || Array.isArray(record) || !storableText(kind)) return undefined;
-  const { id: value, updated_at } = record as Record<string, unknown>;
+  const { id: value, updated_at, deleted_at } = record as Record<string, unknown>;
   const id = sideloadId(kind, value);
   if (id === undefined) return undefined;
-  return { kind, id, updatedAt: isoTimestamp(updated_at), data: JSON.stringify(record) };
+  return {
+    kind,
+    id,
+    updatedAt: isoTimestamp(updated_at),
+    deletedAt: isoTimestamp(deleted_at),
+    data: JSON.stringify(record),
+  };
 }
 
 function sideloadId(kind: string, value: unknown): string | undefined {
