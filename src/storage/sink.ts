@@ -1,4 +1,5 @@
 import { EXPORT_APIS, ExportApi } from '../shared';
+import type { StreamSink } from '../streams/contract';
 
 /** A ticket row as the API sent it; only these keys are read, the rest is stored untouched. */
 export type TicketRow = Record<string, unknown> & { id: number; generated_timestamp: number };
@@ -86,7 +87,8 @@ export interface StoredSideload {
   data: string;
 }
 
-export interface TicketSink {
+/** Both sinks: the tickets stream (below) and the streams around the ticket (StreamSink). */
+export interface TicketSink extends StreamSink {
   /**
    * One transaction: upsert every row by (account, id) keeping the newest generated_timestamp (ties: this write
    * wins), set aside the rows the database can never store and the input's setAside tickets, upsert the sideloads by
