@@ -197,7 +197,7 @@ export async function writeStreamPage(
     `INSERT INTO stream_checkpoints (account, stream, cursor, after_cursor, updated_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (account, stream) DO UPDATE SET
        cursor = excluded.cursor, after_cursor = excluded.after_cursor, updated_at = excluded.updated_at`,
-    [input.account, input.stream, input.checkpoint.cursor, input.checkpoint.afterCursor, storedAt],
+    [input.account, input.stream, input.checkpoint.cursor, input.checkpoint.afterCursor ?? null, storedAt],
   );
   tally.rejected = rejected.length;
   const { comments, fieldChanges, ...counts } = tally;

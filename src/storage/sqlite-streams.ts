@@ -193,7 +193,7 @@ export class SqliteStreamTables {
       account: input.account,
       stream: input.stream,
       cursor: input.checkpoint.cursor,
-      afterCursor: input.checkpoint.afterCursor,
+      afterCursor: input.checkpoint.afterCursor ?? null,
       updatedAt: storedAt,
     });
     tally.rejected = rejected.length;

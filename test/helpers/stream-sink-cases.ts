@@ -381,14 +381,18 @@ export function streamSinkCases(open: () => Promise<TicketSink & StreamSink>): v
     });
     await sink.persistPage({ account, rows: [], fieldHeaders: {}, cursor: 11, api: 'cursor', afterCursor: 'tickets' });
     await persist('users', [], 6, { checkpoint: { cursor: 6, afterCursor: 'cursor-def' } });
+    // A checkpoint without an after_cursor (a time-based stream's, from a caller that leaves it out) reads as null.
+    await persist('organizations', [], 3, { checkpoint: { cursor: 3 } as PersistStreamPageInput['checkpoint'] });
 
     expect(await sink.readStreamCheckpoint(account, 'users')).toEqual({ cursor: 6, afterCursor: 'cursor-def' });
     expect(await sink.readStreamCheckpoint(account, 'ticket_events')).toEqual({ cursor: 7, afterCursor: null });
-    expect(await sink.readStreamCheckpoint(account, 'organizations')).toBeUndefined();
+    expect(await sink.readStreamCheckpoint(account, 'organizations')).toEqual({ cursor: 3, afterCursor: null });
+    expect(await sink.readStreamCheckpoint(account, 'ticket_metric_events')).toBeUndefined();
     expect(await sink.readStreamCheckpoint(other, 'users')).toEqual({ cursor: 9, afterCursor: null });
     expect(await sink.readFullCheckpoint(account)).toEqual({ cursor: 11, api: 'cursor', afterCursor: 'tickets' });
     expect(await sink.readFullCheckpoint(other)).toBeUndefined();
     expect((await table('stream_checkpoints')).map((c) => [c.stream, c.cursor, c.after_cursor])).toEqual([
+      ['organizations', 3, null],
       ['ticket_events', 7, null],
       ['users', 6, 'cursor-def'],
     ]);
