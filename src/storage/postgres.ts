@@ -1,4 +1,6 @@
-import { Client, ClientConfig, DatabaseError, Pool, PoolClient } from 'pg';
+import { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
+import type { AroundStream } from '../streams/names';
 import {
   Checkpoint,
   exportApiOf,
@@ -10,7 +12,6 @@ import {
   RejectedTicket,
   safeTimestamp,
   scalar,
-  shortError,
   SIDELOAD_TABLES,
   sideloadEntries,
   SideloadEntry,
@@ -21,7 +22,18 @@ import {
   TicketSink,
   zendeskTimestamp,
 } from './sink';
+import { hasSqlState, Refused, storeOrSetAside } from './postgres-batch';
+import {
+  AccountRecordsUpsert,
+  countStreamTable,
+  POSTGRES_STREAM_TABLES,
+  readStreamCheckpoint,
+  readStreamTable,
+  writeStreamPage,
+} from './postgres-streams';
 import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts, STATEMENT_GRACE_SECONDS } from './postgres-timeouts';
+
+export { isPostgresDataError } from './postgres-batch';
 
 /** Versioned schema changes, applied in order at start; each runs once per database. */
 const MIGRATIONS: { version: number; sql: string }[] = [
@@ -120,6 +132,7 @@ const MIGRATIONS: { version: number; sql: string }[] = [
         PRIMARY KEY (account, kind, id)
       );`,
   },
+  { version: 4, sql: POSTGRES_STREAM_TABLES },
 ];
 
 // One statement per page: arrays of columns, unnested server-side. `>=`: on a tie the later write wins.
@@ -145,14 +158,16 @@ const UPSERT_REJECTED = `
 function upsertSideloadsSql(table: string): string {
   const other = table === 'other_sideloads';
   const key = other ? 'account, kind, id' : 'account, id';
+  const deletedAt = table === 'organizations';
   return `
-    INSERT INTO ${table} (${key}, updated_at, data, raw, stored_at)
-    SELECT $1, ${other ? 's.kind, s.id' : 's.id::bigint'}, s.updated_at,
+    INSERT INTO ${table} (${key}, updated_at, ${deletedAt ? 'deleted_at, ' : ''}data, raw, stored_at)
+    SELECT $1, ${other ? 's.kind, s.id' : 's.id::bigint'}, s.updated_at, ${deletedAt ? 's.deleted_at, ' : ''}
       CASE WHEN s.jsonb THEN s.raw::jsonb END, s.raw, $2
-    FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::boolean[])
-      AS s(kind, id, updated_at, raw, jsonb)
+    FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::boolean[], $8::timestamptz[])
+      AS s(kind, id, updated_at, raw, jsonb, deleted_at)
     ON CONFLICT (${key}) DO UPDATE SET
-      updated_at = excluded.updated_at, data = excluded.data, raw = excluded.raw, stored_at = excluded.stored_at
+      updated_at = excluded.updated_at, ${deletedAt ? 'deleted_at = excluded.deleted_at, ' : ''}data = excluded.data,
+      raw = excluded.raw, stored_at = excluded.stored_at
     WHERE ${table}.updated_at IS NULL OR excluded.updated_at >= ${table}.updated_at`;
 }
 
@@ -357,6 +372,22 @@ export class PostgresSink implements TicketSink {
     }));
   }
 
+  async persistStreamPage(input: PersistStreamPageInput): Promise<PersistStreamPageResult> {
+    return this.transaction((db) => writeStreamPage(db, input, upsertAccountRecords));
+  }
+
+  async readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined> {
+    return readStreamCheckpoint(this.pool, account, stream);
+  }
+
+  async readStreamTable(account: string, table: string): Promise<Record<string, unknown>[]> {
+    return readStreamTable(this.pool, account, table);
+  }
+
+  async countStreamTable(account: string, table: string): Promise<number> {
+    return countStreamTable(this.pool, account, table);
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -369,9 +400,9 @@ export class PostgresSink implements TicketSink {
 /**
  * Applies the migrations this database lacks; returns how many ran. Every user of the schema (the sink, the blob
  * store) calls it on open, so whichever starts first creates the tables. Idempotent and safe with several processes
- * starting at once (advisory lock inside the transaction).
+ * starting at once (advisory lock inside the transaction). `untilVersion`: a database of an older version (tests).
  */
-export async function migrateSchema(pool: Pool): Promise<number> {
+export async function migrateSchema(pool: Pool, untilVersion = Infinity): Promise<number> {
   return inTransaction(pool, async (db) => {
     await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await db.query(
@@ -381,7 +412,7 @@ export async function migrateSchema(pool: Pool): Promise<number> {
     const applied = new Set(rows.map((r) => r.version));
     let count = 0;
     for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
+      if (applied.has(migration.version) || migration.version > untilVersion) continue;
       await db.query(migration.sql);
       await db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [migration.version]);
       count++;
@@ -416,61 +447,6 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
   } finally {
     db.off('error', ignore);
     db.release(broken);
-  }
-}
-
-/** An error PostgreSQL itself reported (with a SQLSTATE), as opposed to a connection or client-side failure. */
-function hasSqlState(err: unknown): boolean {
-  return err instanceof DatabaseError;
-}
-
-/**
- * SQLSTATE classes a page meets the same way on every retry: 22 data exception (a value out of range or unreadable),
- * 23 integrity violation, 54 program limit (a value too large or too deep). Connection errors (08…, 57P01) and errors
- * without a SQLSTATE fail the page, which is retried.
- */
-export function isPostgresDataError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
-}
-
-interface Refused<T> {
-  item: T;
-  error: string;
-}
-
-/**
- * Stores `items` with one statement; when the database refuses the data, splits the batch in halves down to single
- * items and returns the ones it refuses, with the reason. A savepoint per attempt keeps the transaction usable.
- */
-async function storeOrSetAside<T>(
-  db: PoolClient,
-  items: T[],
-  store: (batch: T[]) => Promise<number>,
-): Promise<{ stored: number; refused: Refused<T>[] }> {
-  if (items.length === 0) return { stored: 0, refused: [] };
-  try {
-    return { stored: await withSavepoint(db, () => store(items)), refused: [] };
-  } catch (err) {
-    if (!isPostgresDataError(err)) throw err;
-    if (items.length === 1) return { stored: 0, refused: [{ item: items[0], error: shortError(err) }] };
-  }
-  const middle = Math.ceil(items.length / 2);
-  const first = await storeOrSetAside(db, items.slice(0, middle), store);
-  const second = await storeOrSetAside(db, items.slice(middle), store);
-  return { stored: first.stored + second.stored, refused: [...first.refused, ...second.refused] };
-}
-
-async function withSavepoint<T>(db: PoolClient, work: () => Promise<T>): Promise<T> {
-  await db.query('SAVEPOINT attempt');
-  try {
-    const result = await work();
-    await db.query('RELEASE SAVEPOINT attempt');
-    return result;
-  } catch (err) {
-    // Without an answer from PostgreSQL the connection is done for: the transaction fails as a whole (inTransaction).
-    if (hasSqlState(err)) await db.query('ROLLBACK TO SAVEPOINT attempt; RELEASE SAVEPOINT attempt');
-    throw err;
   }
 }
 
@@ -516,23 +492,37 @@ async function storeSideloads(db: PoolClient, account: string, storedAt: string,
     const tableEntries = entries.filter(
       (e) => (SIDELOAD_TABLES.includes(e.kind) ? e.kind : 'other_sideloads') === table,
     );
-    const sql = upsertSideloadsSql(table);
-    const outcome = await storeOrSetAside(db, tableEntries, async (batch) => {
-      const result = await db.query(sql, [
-        account,
-        storedAt,
-        batch.map((e) => e.kind),
-        batch.map((e) => e.id),
-        batch.map((e) => e.updatedAt),
-        batch.map((e) => e.data),
-        batch.map((e) => jsonbCanHold(e.data)),
-      ]);
-      return result.rowCount ?? 0;
-    });
+    const outcome = await storeOrSetAside(db, tableEntries, (batch) =>
+      upsertSideloads(db, account, storedAt, batch, table),
+    );
     refused += outcome.refused.length;
   }
   return refused;
 }
+
+/** Upserts entries of one table (one per key); returns how many were written (not older than the stored ones). */
+async function upsertSideloads(
+  db: PoolClient,
+  account: string,
+  storedAt: string,
+  entries: SideloadEntry[],
+  table: string,
+): Promise<number> {
+  const result = await db.query(upsertSideloadsSql(table), [
+    account,
+    storedAt,
+    entries.map((e) => e.kind),
+    entries.map((e) => e.id),
+    entries.map((e) => e.updatedAt),
+    entries.map((e) => e.data),
+    entries.map((e) => jsonbCanHold(e.data)),
+    entries.map((e) => e.deletedAt),
+  ]);
+  return result.rowCount ?? 0;
+}
+
+const upsertAccountRecords: AccountRecordsUpsert = (db, account, storedAt, table, entries) =>
+  upsertSideloads(db, account, storedAt, entries, table);
 
 /** One statement cannot touch a row twice: keep each id's newest version (ties: the later one in the page). */
 function newestPerId(rows: TicketRow[]): TicketRow[] {

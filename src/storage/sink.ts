@@ -1,4 +1,5 @@
 import { EXPORT_APIS, ExportApi } from '../shared';
+import type { StreamSink } from '../streams/contract';
 
 /** A ticket row as the API sent it; only these keys are read, the rest is stored untouched. */
 export type TicketRow = Record<string, unknown> & { id: number; generated_timestamp: number };
@@ -86,7 +87,8 @@ export interface StoredSideload {
   data: string;
 }
 
-export interface TicketSink {
+/** Both sinks: the tickets stream (below) and the streams around the ticket (StreamSink). */
+export interface TicketSink extends StreamSink {
   /**
    * One transaction: upsert every row by (account, id) keeping the newest generated_timestamp (ties: this write
    * wins), set aside the rows the database can never store and the input's setAside tickets, upsert the sideloads by
@@ -184,6 +186,8 @@ export interface SideloadEntry {
   id: string;
   /** isoTimestamp of its updated_at. */
   updatedAt: string | null;
+  /** isoTimestamp of its deleted_at: only organizations have a column for it. */
+  deletedAt: string | null;
   /** The record JSON exactly as received. */
   data: string;
 }
@@ -215,16 +219,22 @@ export function sideloadEntries(sideloads: PersistPageInput['sideloads']): {
 }
 
 /** The sideload upsert rule, as the sinks' SQL writes it: `old IS NULL OR new >= old`. */
-function replaces(next: string | null, stored: string | null): boolean {
+export function replaces<T extends string | number>(next: T | null, stored: T | null): boolean {
   return stored === null || (next !== null && next >= stored);
 }
 
 function sideloadEntry(kind: string, record: unknown): SideloadEntry | undefined {
   if (typeof record !== 'object' || record === null || Array.isArray(record) || !storableText(kind)) return undefined;
-  const { id: value, updated_at } = record as Record<string, unknown>;
+  const { id: value, updated_at, deleted_at } = record as Record<string, unknown>;
   const id = sideloadId(kind, value);
   if (id === undefined) return undefined;
-  return { kind, id, updatedAt: isoTimestamp(updated_at), data: JSON.stringify(record) };
+  return {
+    kind,
+    id,
+    updatedAt: isoTimestamp(updated_at),
+    deletedAt: isoTimestamp(deleted_at),
+    data: JSON.stringify(record),
+  };
 }
 
 function sideloadId(kind: string, value: unknown): string | undefined {

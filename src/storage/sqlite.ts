@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
+import type { AroundStream } from '../streams/names';
 import {
   Checkpoint,
   exportApiOf,
@@ -11,6 +13,7 @@ import {
   shortError,
   SIDELOAD_TABLES,
   sideloadEntries,
+  SideloadEntry,
   StoredSideload,
   StoredTicket,
   ticketIdText,
@@ -20,6 +23,7 @@ import {
   zendeskTimestamp,
 } from './sink';
 import { prepareSqliteFile } from './sqlite-file';
+import { SQLITE_STREAM_SCHEMA, SqliteStreamTables } from './sqlite-streams';
 
 // updated_at of a sideload is isoTimestamp text (fixed width), so comparing the text compares the time.
 const sideloadTable = (table: string) => `
@@ -75,7 +79,7 @@ CREATE TABLE IF NOT EXISTS other_sideloads (
   stored_at TEXT NOT NULL,
   PRIMARY KEY (account, kind, id)
 ) STRICT;
-`;
+${SQLITE_STREAM_SCHEMA}`;
 
 /** The default sink: one local file, zero set-up. */
 export class SqliteSink implements TicketSink {
@@ -87,6 +91,8 @@ export class SqliteSink implements TicketSink {
   private readonly upsertHeader: Database.Statement;
   private readonly upsertCheckpoint: Database.Statement;
   private readonly writePage: (input: PersistPageInput) => PersistResult;
+  private readonly streams: SqliteStreamTables;
+  private readonly writeStreamPage: (input: PersistStreamPageInput) => PersistStreamPageResult;
 
   constructor(readonly filename: string) {
     // Owner-only (0600, in a 0700 directory when created here) before SQLite opens it; see prepareSqliteFile.
@@ -137,6 +143,12 @@ export class SqliteSink implements TicketSink {
       const ignoredOlder = input.rows.length - written - rejected;
       return { written, ignoredOlder, rejected: rejected + (input.setAside?.length ?? 0), rejectedSideloads };
     });
+    this.streams = new SqliteStreamTables(
+      this.db,
+      (account, entry, storedAt) => this.upsertSideloadEntry(account, entry, storedAt),
+      isSqliteDataError,
+    );
+    this.writeStreamPage = this.db.transaction((input: PersistStreamPageInput) => this.streams.write(input));
   }
 
   async persistPage(input: PersistPageInput): Promise<PersistResult> {
@@ -212,6 +224,22 @@ export class SqliteSink implements TicketSink {
     }));
   }
 
+  async persistStreamPage(input: PersistStreamPageInput): Promise<PersistStreamPageResult> {
+    return this.writeStreamPage(input);
+  }
+
+  async readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined> {
+    return this.streams.readCheckpoint(account, stream);
+  }
+
+  async readStreamTable(account: string, table: string): Promise<Record<string, unknown>[]> {
+    return this.streams.readTable(account, table);
+  }
+
+  async countStreamTable(account: string, table: string): Promise<number> {
+    return this.streams.countTable(account, table);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -258,10 +286,9 @@ export class SqliteSink implements TicketSink {
   private storeSideloads(input: PersistPageInput, storedAt: string): number {
     const { entries, skipped } = sideloadEntries(input.sideloads);
     let refused = 0;
-    for (const { kind, id, updatedAt, data } of entries) {
-      const statement = this.upsertSideload.get(kind) ?? this.upsertOtherSideload;
+    for (const entry of entries) {
       try {
-        statement.run({ account: input.account, kind, id, updatedAt, data, storedAt });
+        this.upsertSideloadEntry(input.account, entry, storedAt);
       } catch (err) {
         if (!isSqliteDataError(err)) throw err;
         refused++;
@@ -270,14 +297,22 @@ export class SqliteSink implements TicketSink {
     return skipped + refused;
   }
 
+  /** 1 if written, 0 if older than the stored record. */
+  private upsertSideloadEntry(account: string, entry: SideloadEntry, storedAt: string): number {
+    const statement = this.upsertSideload.get(entry.kind) ?? this.upsertOtherSideload;
+    return statement.run({ account, ...entry, storedAt }).changes;
+  }
+
   // The newest updated_at wins; ties and a missing updated_at over a missing one: the later write.
   private prepareSideloadUpsert(table: string, withKind: boolean): Database.Statement {
     const key = withKind ? 'account, kind, id' : 'account, id';
+    const deletedAt = table === 'organizations';
     return this.db.prepare(`
-      INSERT INTO ${table} (${key}, updated_at, data, stored_at)
-      VALUES (@account, ${withKind ? '@kind, ' : ''}@id, @updatedAt, @data, @storedAt)
+      INSERT INTO ${table} (${key}, updated_at, ${deletedAt ? 'deleted_at, ' : ''}data, stored_at)
+      VALUES (@account, ${withKind ? '@kind, ' : ''}@id, @updatedAt, ${deletedAt ? '@deletedAt, ' : ''}@data, @storedAt)
       ON CONFLICT (${key}) DO UPDATE SET
-        updated_at = excluded.updated_at, data = excluded.data, stored_at = excluded.stored_at
+        updated_at = excluded.updated_at, ${deletedAt ? 'deleted_at = excluded.deleted_at, ' : ''}data = excluded.data,
+        stored_at = excluded.stored_at
       WHERE ${table}.updated_at IS NULL OR excluded.updated_at >= ${table}.updated_at`);
   }
 }
@@ -296,4 +331,6 @@ function migrate(db: Database.Database): void {
   const columns = (db.prepare('PRAGMA table_info(export_checkpoints)').all() as { name: string }[]).map((c) => c.name);
   if (!columns.includes('api')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN api TEXT');
   if (!columns.includes('after_cursor')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN after_cursor TEXT');
+  const organizations = (db.prepare('PRAGMA table_info(organizations)').all() as { name: string }[]).map((c) => c.name);
+  if (!organizations.includes('deleted_at')) db.exec('ALTER TABLE organizations ADD COLUMN deleted_at TEXT');
 }

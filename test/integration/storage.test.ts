@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { Client as PgClient } from 'pg';
-import { postgresPool, PostgresSink } from '../../src/storage/postgres';
+import { Client as PgClient, Pool } from 'pg';
+import { migrateSchema, postgresPool, PostgresSink } from '../../src/storage/postgres';
 import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/storage/sink';
 import { SqliteSink } from '../../src/storage/sqlite';
 import { freezableProxy, silentServer } from '../helpers/tcp';
+import { commentChild, streamSinkCases, ticketEvent } from '../helpers/stream-sink-cases';
 import { testPostgresUrl } from '../helpers/prerequisites';
 
 // The machine's PostgreSQL (trust auth). A missing server fails these tests: .ci/run starts it when it is down.
@@ -260,6 +261,138 @@ describe.each(sinks)('the %s sink', (_name, open) => {
   });
 });
 
+// The same cases as the SQLite sink's (test/unit/sqlite-sink.test.ts).
+describe('the postgres sink: the streams around the ticket', () => {
+  streamSinkCases(() => PostgresSink.open(POSTGRES_URL));
+
+  test('an event jsonb or text cannot hold (NUL, a lone surrogate) is set aside with none of its rows', async () => {
+    const sink = await PostgresSink.open(POSTGRES_URL);
+    const account = `acct-${randomUUID()}`;
+    try {
+      const rows = [
+        ticketEvent(1, 100, [commentChild(10, 'fine'), { id: 11, event_type: 'Change', status: 'open' }]),
+        ticketEvent(2, 100, [commentChild(20, 'NUL \u0000 in a body'), { id: 21, event_type: 'Change', status: 'x' }]),
+        ticketEvent(3, 100, [{ id: 30, event_type: 'Change', subject: 'half an emoji \ud83d' }]),
+        ticketEvent(4, 100, [{ id: 40, event_type: 'Change', subject: 'escaped, not NUL: \\u0000' }]),
+      ];
+      const result = await sink.persistStreamPage({
+        account,
+        stream: 'ticket_events',
+        rows,
+        checkpoint: { cursor: 100, afterCursor: null },
+      });
+      expect(result).toEqual({ written: 2, ignoredOlder: 0, rejected: 2, comments: 1, fieldChanges: 2 });
+      expect((await sink.readStreamTable(account, 'ticket_events')).map((e) => e.id)).toEqual([1, 4]);
+      expect((await sink.readStreamTable(account, 'ticket_comments')).map((c) => c.id)).toEqual([10]);
+      expect((await sink.readStreamTable(account, 'ticket_field_history')).map((f) => f.child_id)).toEqual([11, 40]);
+      const rejected = await sink.readStreamTable(account, 'rejected_rows');
+      expect(rejected.map((r) => [r.row_id, r.data])).toEqual([
+        ['2', rows[1]],
+        ['3', rows[2]],
+      ]);
+      for (const { error } of rejected) expect(error).toMatch(/jsonb cannot hold this row: it has a NUL character/);
+      expect(await sink.readStreamCheckpoint(account, 'ticket_events')).toEqual({ cursor: 100, afterCursor: null });
+
+      // Users keep what jsonb cannot hold in raw, as the sideloads always have.
+      const user = { id: 5, updated_at: '2024-01-01T00:00:00Z', name: 'NUL \u0000' };
+      const stored = await sink.persistStreamPage({
+        account,
+        stream: 'users',
+        rows: [user],
+        checkpoint: { cursor: 1, afterCursor: null },
+      });
+      expect(stored).toEqual({ written: 1, ignoredOlder: 0, rejected: 0 });
+      expect((await sink.readSideloads(account, 'users'))[0].data).toBe(JSON.stringify(user));
+      expect((await sink.readStreamTable(account, 'users'))[0].data).toEqual(user);
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
+describe('PostgreSQL: a stream row the database refuses', () => {
+  const url = scratchDatabase('zte_refusal');
+
+  test('is set aside with none of its rows, found by halving the page; the rest of the page is stored', async () => {
+    const sink = await PostgresSink.open(url);
+    const db = new PgClient({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query(`
+        CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'this comment is refused' USING ERRCODE = 'check_violation'; END $$;
+        CREATE TRIGGER refuse BEFORE INSERT ON ticket_comments FOR EACH ROW WHEN (NEW.body = 'refused')
+          EXECUTE FUNCTION refuse();`);
+      const rows = [1, 2, 3, 4, 5].map((id) =>
+        ticketEvent(id, 100 + id, [
+          { id: id * 10, event_type: 'Change', status: 'open' },
+          commentChild(id * 10 + 1, id === 4 ? 'refused' : 'fine'),
+        ]),
+      );
+      const result = await sink.persistStreamPage({
+        account: 'x',
+        stream: 'ticket_events',
+        rows,
+        checkpoint: { cursor: 105, afterCursor: null },
+      });
+      expect(result).toEqual({ written: 4, ignoredOlder: 0, rejected: 1, comments: 4, fieldChanges: 4 });
+      expect((await sink.readStreamTable('x', 'ticket_events')).map((e) => e.id)).toEqual([1, 2, 3, 5]);
+      expect((await sink.readStreamTable('x', 'ticket_comments')).map((c) => c.id)).toEqual([11, 21, 31, 51]);
+      expect((await sink.readStreamTable('x', 'ticket_field_history')).map((f) => f.child_id)).toEqual([
+        10, 20, 30, 50,
+      ]);
+      expect(await sink.readStreamTable('x', 'rejected_rows')).toEqual([
+        expect.objectContaining({ row_id: '4', data: rows[3], error: 'this comment is refused' }),
+      ]);
+      expect(await sink.readStreamCheckpoint('x', 'ticket_events')).toEqual({ cursor: 105, afterCursor: null });
+    } finally {
+      await db.end();
+      await sink.close();
+    }
+  });
+});
+
+describe('PostgreSQL: a database of the version before the streams', () => {
+  const url = scratchDatabase('zte_previous');
+
+  test('opens, keeps its rows and gains the stream tables', async () => {
+    const pool = new Pool({ connectionString: url, max: 1 });
+    try {
+      expect(await migrateSchema(pool, 3)).toBe(3);
+      await pool.query(
+        `INSERT INTO organizations (account, id, updated_at, data, raw, stored_at)
+         VALUES ('x', 5, NULL, '{"id": 5}', '{"id":5}', now())`,
+      );
+    } finally {
+      await pool.end();
+    }
+    const sink = await PostgresSink.open(url);
+    try {
+      expect(await sink.migrate()).toBe(0);
+      expect(await sink.readSideloads('x', 'organizations')).toEqual([{ id: '5', updatedAt: null, data: '{"id":5}' }]);
+      const gone = { id: 5, updated_at: '2024-01-02T00:00:00Z', deleted_at: '2024-01-02T00:00:00Z' };
+      await sink.persistStreamPage({
+        account: 'x',
+        stream: 'organizations',
+        rows: [gone],
+        checkpoint: { cursor: 1, afterCursor: null },
+      });
+      expect(await sink.readStreamTable('x', 'organizations')).toEqual([
+        expect.objectContaining({ id: 5, deleted_at: '2024-01-02T00:00:00Z', data: gone }),
+      ]);
+      await sink.persistStreamPage({
+        account: 'x',
+        stream: 'ticket_events',
+        rows: [ticketEvent(1, 100, [commentChild(10, 'hello')])],
+        checkpoint: { cursor: 100, afterCursor: null },
+      });
+      expect(await sink.countStreamTable('x', 'ticket_comments')).toBe(1);
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
 /** A database of the describe's own, for tests that lock tables or count migrations; returns its URL. */
 function scratchDatabase(prefix: string): string {
   const database = `${prefix}_${randomUUID().replace(/-/g, '')}`;
@@ -287,7 +420,7 @@ describe('PostgreSQL migrations', () => {
       await db.connect();
       const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       await db.end();
-      expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
       await a.persistPage({ account: 'x', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 });
       expect(await b.countTickets('x')).toBe(1);
     } finally {

@@ -6,6 +6,7 @@ import type { PersistPageInput, TicketRow } from '../../src/storage/sink';
 import { openSink } from '../../src/storage/open';
 import { isSqliteDataError, SqliteSink } from '../../src/storage/sqlite';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
+import { commentChild, streamSinkCases, ticketEvent } from '../helpers/stream-sink-cases';
 
 const ACCOUNT = 'acme';
 
@@ -44,6 +45,42 @@ CREATE TABLE field_headers (
   key TEXT NOT NULL,
   name TEXT NOT NULL,
   PRIMARY KEY (account, key)
+) STRICT;
+`;
+
+// The schema of the version before the streams around the ticket (no stream tables, organizations without deleted_at).
+const SIDELOADS_SCHEMA = `
+${PREVIOUS_SCHEMA.replace('updated_at TEXT NOT NULL\n', 'updated_at TEXT NOT NULL,\n  api TEXT,\n  after_cursor TEXT\n')}
+CREATE TABLE rejected_tickets (
+  account TEXT NOT NULL,
+  ticket_id TEXT NOT NULL,
+  generated_timestamp INTEGER,
+  data TEXT NOT NULL,
+  error TEXT NOT NULL,
+  rejected_at TEXT NOT NULL,
+  PRIMARY KEY (account, ticket_id)
+) STRICT;
+${['users', 'groups', 'organizations']
+  .map(
+    (table) => `
+CREATE TABLE ${table} (
+  account TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  updated_at TEXT,
+  data TEXT NOT NULL,
+  stored_at TEXT NOT NULL,
+  PRIMARY KEY (account, id)
+) STRICT;`,
+  )
+  .join('')}
+CREATE TABLE other_sideloads (
+  account TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  updated_at TEXT,
+  data TEXT NOT NULL,
+  stored_at TEXT NOT NULL,
+  PRIMARY KEY (account, kind, id)
 ) STRICT;
 `;
 
@@ -344,6 +381,81 @@ describe('SqliteSink', () => {
     const sink = open(file);
     await sink.persistPage(page([ticket(1, 1)], 1));
     expect(fs.existsSync(file)).toBe(true);
+  });
+});
+
+describe('SqliteSink: the streams around the ticket', () => {
+  streamSinkCases(async () => open());
+
+  test('an event the database refuses is set aside with none of its rows; the rest of the page is stored', async () => {
+    const file = newFile();
+    const sink = open(file);
+    const db = new Database(file);
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON ticket_comments WHEN NEW.body = 'refused'
+      BEGIN SELECT RAISE(ABORT, 'this comment is refused'); END`);
+    db.close();
+    const refused = ticketEvent(2, 200, [
+      { id: 20, event_type: 'Change', status: 'open' },
+      commentChild(21, 'refused'),
+    ]);
+    const kept = ticketEvent(3, 300, [{ id: 30, event_type: 'Change', status: 'solved' }, commentChild(31, 'fine')]);
+    const result = await sink.persistStreamPage({
+      account: ACCOUNT,
+      stream: 'ticket_events',
+      rows: [refused, kept],
+      checkpoint: { cursor: 300, afterCursor: null },
+    });
+    expect(result).toEqual({ written: 1, ignoredOlder: 0, rejected: 1, comments: 1, fieldChanges: 1 });
+    expect((await sink.readStreamTable(ACCOUNT, 'ticket_events')).map((e) => e.id)).toEqual([3]);
+    expect((await sink.readStreamTable(ACCOUNT, 'ticket_comments')).map((c) => c.id)).toEqual([31]);
+    expect((await sink.readStreamTable(ACCOUNT, 'ticket_field_history')).map((f) => f.child_id)).toEqual([30]);
+    expect(await sink.readStreamTable(ACCOUNT, 'rejected_rows')).toEqual([
+      expect.objectContaining({
+        stream: 'ticket_events',
+        row_id: '2',
+        data: refused,
+        error: 'this comment is refused',
+      }),
+    ]);
+    expect(await sink.readStreamCheckpoint(ACCOUNT, 'ticket_events')).toEqual({ cursor: 300, afterCursor: null });
+  });
+
+  test('a file of the version before the streams opens, keeps its rows and takes the stream tables', async () => {
+    const file = newFile();
+    const old = new Database(file);
+    old.exec(SIDELOADS_SCHEMA);
+    old.prepare('INSERT INTO organizations VALUES (?, 5, NULL, ?, ?)').run(ACCOUNT, '{"id":5}', '2024-01-01T00:00:00Z');
+    old.close();
+    fs.chmodSync(file, 0o600);
+
+    const sink = open(file);
+    expect(await sink.readSideloads(ACCOUNT, 'organizations')).toEqual([
+      { id: '5', updatedAt: null, data: '{"id":5}' },
+    ]);
+    const gone = { id: 5, updated_at: '2024-01-02T00:00:00Z', deleted_at: '2024-01-02T00:00:00Z' };
+    expect(
+      await sink.persistStreamPage({
+        account: ACCOUNT,
+        stream: 'organizations',
+        rows: [gone],
+        checkpoint: { cursor: 1, afterCursor: null },
+      }),
+    ).toEqual({ written: 1, ignoredOlder: 0, rejected: 0 });
+    expect(await sink.readStreamTable(ACCOUNT, 'organizations')).toEqual([
+      expect.objectContaining({ id: 5, deleted_at: '2024-01-02T00:00:00Z', data: gone }),
+    ]);
+    await sink.persistStreamPage({
+      account: ACCOUNT,
+      stream: 'ticket_events',
+      rows: [ticketEvent(1, 100, [commentChild(10, 'hello')])],
+      checkpoint: { cursor: 100, afterCursor: null },
+    });
+    expect(await sink.countStreamTable(ACCOUNT, 'ticket_comments')).toBe(1);
+    await sink.close();
+    // Opening it again changes nothing.
+    const again = open(file);
+    expect(await again.countStreamTable(ACCOUNT, 'ticket_events')).toBe(1);
+    expect(await again.readStreamCheckpoint(ACCOUNT, 'organizations')).toEqual({ cursor: 1, afterCursor: null });
   });
 });
 
