@@ -1,6 +1,5 @@
 import { TicketSink } from '../storage/sink';
 import type { PageStaging } from '../codec/staged-pages';
-import type { StreamSink } from '../streams/contract';
 import { ZendeskClient } from '../zendesk/client';
 import { createFetchPage } from './fetch-page';
 import { createFetchStreamPage } from './fetch-stream-page';
@@ -18,15 +17,13 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  // TicketSink extends StreamSink once both sinks implement the streams (branch s23-store); drop the cast then.
-  const streamSink = { ...deps, sink: deps.sink as TicketSink & StreamSink };
   return {
     fetchPage: createFetchPage(deps),
     persist: createPersist(deps),
     loadCheckpoint: createLoadCheckpoint(deps),
     fetchStreamPage: createFetchStreamPage(deps),
-    persistStream: createPersistStream(streamSink),
-    loadStreamCheckpoint: createLoadStreamCheckpoint(streamSink),
+    persistStream: createPersistStream(deps),
+    loadStreamCheckpoint: createLoadStreamCheckpoint(deps),
   };
 }
 

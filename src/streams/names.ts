@@ -58,7 +58,7 @@ export const STREAM_MAX_PER_PAGE: Record<AroundStream, number> = {
 export const SUPPORT_TYPE_SCOPES = ['agent', 'ai_agent', 'all'] as const;
 export type SupportTypeScope = (typeof SUPPORT_TYPE_SCOPES)[number];
 
-/** The tables each stream writes (both sinks); names and keys are a contract (docs/operations.md#stored-tables lists them). */
+/** The tables each stream writes (both sinks); names and keys are a contract (docs/data.md and docs/operations.md#stored-tables list them). */
 export const STREAM_TABLES: Record<StreamName, readonly string[]> = {
   tickets: ['tickets'],
   ticket_events: ['ticket_events', 'ticket_comments', 'ticket_field_history'],
