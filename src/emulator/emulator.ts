@@ -1,6 +1,6 @@
 import type { FullTicket, MutationKind, MutationRecord, TicketRow } from './data';
 import type { CommentChild, CommentRow, FieldHistoryRow, TicketEvent } from './event-json';
-import type { FaultSpec } from './faults';
+import type { FaultSpecInput } from './faults';
 import type { TicketMetricEvent } from './metric-events';
 import type { StreamOrganization, StreamUser } from './people';
 import type { ConfigurePatch, MutationSpec, ResolvedEmulatorOptions } from './options';
@@ -45,10 +45,10 @@ export interface Emulator {
   truthFull(): FullTicket[];
   stats(): EmulatorStats;
   resetStats(): void;
-  injectFaults(faults: FaultSpec[]): void;
+  injectFaults(faults: FaultSpecInput[]): void;
   clearFaults(): void;
   /** faults for the next POST /oauth/tokens calls, a queue of their own */
-  injectTokenFaults(faults: FaultSpec[]): void;
+  injectTokenFaults(faults: FaultSpecInput[]): void;
   clearTokenFaults(): void;
   /** every access token issued so far becomes invalid */
   revokeTokens(): void;

@@ -36,6 +36,15 @@ export type StreamFaultSpec =
   | { kind: 'straddle'; stream: 'ticket_metric_events'; rows: number; count?: number };
 
 export type FaultSpec = GeneralFaultSpec | StreamFaultSpec;
+
+type Loosen<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> & Partial<Pick<T, K & keyof T>> : never;
+
+/** A fault as callers write it: validation fills in a single-stream kind's stream and the defaults (size 1, rows 3). */
+export type FaultSpecInput =
+  | GeneralFaultSpec
+  | Extract<StreamFaultSpec, { kind: 'sameSecondBurst' | 'fullPageRepeats' }>
+  | Loosen<Extract<StreamFaultSpec, { kind: 'commentEventsTimeout' }>, 'stream'>
+  | Loosen<Extract<StreamFaultSpec, { kind: 'unusualEvents' | 'straddle' }>, 'stream' | 'size' | 'rows'>;
 export type FaultKind = FaultSpec['kind'];
 export type StreamFaultKind = StreamFaultSpec['kind'];
 
@@ -229,7 +238,7 @@ export function validateFaultSpecs(input: unknown): FaultSpec[] {
 export class FaultQueue {
   private readonly queue: Array<{ spec: FaultSpec; remaining: number }> = [];
 
-  push(specs: readonly FaultSpec[]): void {
+  push(specs: readonly FaultSpecInput[]): void {
     for (const spec of validateFaultSpecs(specs)) {
       this.queue.push({ spec, remaining: spec.count ?? 1 });
     }

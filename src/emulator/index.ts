@@ -53,4 +53,7 @@ export {
   validateFaultSpecs,
   type FaultKind,
   type FaultSpec,
+  type FaultSpecInput,
+  type GeneralFaultSpec,
+  type StreamFaultSpec,
 } from './faults';

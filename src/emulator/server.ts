@@ -27,6 +27,7 @@ import {
   type FaultCall,
   type FaultKind,
   type FaultSpec,
+  type FaultSpecInput,
   type FaultTarget,
   type GeneralFaultSpec,
 } from './faults';
@@ -190,7 +191,7 @@ class ZendeskEmulator implements ControlTarget {
     return this.model.events.redact(id, text);
   }
 
-  injectFaults(faults: FaultSpec[]): void {
+  injectFaults(faults: FaultSpecInput[]): void {
     this.faults.push(faults);
   }
 
@@ -202,7 +203,7 @@ class ZendeskEmulator implements ControlTarget {
     return this.faults.pending;
   }
 
-  injectTokenFaults(faults: FaultSpec[]): void {
+  injectTokenFaults(faults: FaultSpecInput[]): void {
     this.tokenEndpoint.faults.push(faults);
   }
 
