@@ -244,13 +244,13 @@ export class TicketEventJson {
       const shape = viaShape === undefined ? childVia(childIdNow, via) : viaShape;
       return { id: childIdNow, event_type: eventType, via: shape, via_reference_id: null, ...fields };
     };
-    const previous = log.previous[serial];
+    const before = log.stateBefore(serial);
     if (kind === 'create') {
       for (const [field, value] of createFields(state, ticket.type, requesterId)) {
         children.push(child('Create', { [field]: value }));
       }
-    } else if (previous >= 0) {
-      for (const [field, value, previousValue] of changedFields(log.state(previous), state)) {
+    } else if (before) {
+      for (const [field, value, previousValue] of changedFields(before, state)) {
         const extra: Record<string, unknown> = {};
         if (field === 'tags') {
           const [now, before] = [value as string[], previousValue as string[]];

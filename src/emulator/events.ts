@@ -83,6 +83,11 @@ export class TicketEventLog {
   private order = new Uint32Array(0);
   /** the newest serial per ticket (index: ticket id - 1); -1 for none */
   private newest = new Int32Array(0);
+  /**
+   * The fields before a change whose ticket has no earlier event (only without the seeded history), by serial: what
+   * its Change children differ from.
+   */
+  private readonly baselines = new Map<number, EventState>();
 
   /** Makes room for `count` events in all (the seeding knows how many it writes). */
   reserve(count: number): void {
@@ -114,8 +119,16 @@ export class TicketEventLog {
     return this.newestOf(ticketId);
   }
 
-  append(ticketId: number, timestamp: number, kind: EventKind, flags: number, state: EventState): number {
+  append(
+    ticketId: number,
+    timestamp: number,
+    kind: EventKind,
+    flags: number,
+    state: EventState,
+    before?: EventState,
+  ): number {
     const serial = this.appendUnordered(ticketId, timestamp, kind, flags, state);
+    if (before && this.previous[serial] < 0) this.baselines.set(serial, before);
     // A burst or an event at a past second goes in the middle; everything else at the end.
     const at = this.search(timestamp, serial, serial);
     this.order.copyWithin(at + 1, at, serial);
@@ -193,6 +206,12 @@ export class TicketEventLog {
       tier: this.tier[serial],
       escalation: this.escalation[serial],
     };
+  }
+
+  /** The ticket's fields before this event; undefined for a creation (and a change nothing is known before). */
+  stateBefore(serial: number): EventState | undefined {
+    const previous = this.previous[serial];
+    return previous >= 0 ? this.state(previous) : this.baselines.get(serial);
   }
 
   /** The serial at this place of the (timestamp, serial) order. */
@@ -375,10 +394,12 @@ export class TicketHistory implements TicketObserver {
     this.log.append(ticket.id, ticket.createdAt, 'create', FLAG_COMMENT | FLAG_PUBLIC, stateOf(ticket, 0));
   }
 
-  changed(kind: Exclude<MutationKind, 'create'>, ticket: Ticket, _before: TicketFields, at: number): void {
+  changed(kind: Exclude<MutationKind, 'create'>, ticket: Ticket, before: TicketFields, at: number): void {
     let escalation = this.escalationOf(ticket.id);
+    const { status, priority, assignee, group, subject, tags } = before;
+    const beforeState: EventState = { status, priority, assignee, group, subject, tags, tier: ticket.tier, escalation };
     if (kind !== 'agentUpdate') {
-      this.log.append(ticket.id, at, kind, 0, stateOf(ticket, escalation));
+      this.log.append(ticket.id, at, kind, 0, stateOf(ticket, escalation), beforeState);
       return;
     }
     const rng = this.rng;
@@ -386,7 +407,7 @@ export class TicketHistory implements TicketObserver {
     if (rng() < 0.6) flags = FLAG_COMMENT | (rng() < 0.85 ? FLAG_PUBLIC : 0);
     if (flags & FLAG_PUBLIC && !this.log.hadAgentReply(ticket.id)) flags |= FLAG_FIRST_REPLY;
     if (rng() < 0.08) escalation = escalation ? 0 : 1 + floor(rng() * ESCALATION_LEVELS);
-    this.log.append(ticket.id, at, 'agentUpdate', flags, stateOf(ticket, escalation));
+    this.log.append(ticket.id, at, 'agentUpdate', flags, stateOf(ticket, escalation), beforeState);
   }
 
   /** An event that changes no field: a macro reference and notifications with each shape of `via`. */

@@ -64,12 +64,12 @@ export function metricRows(log: TicketEventLog, store: TicketStore, serial: numb
     }
   }
   if (log.flags[serial] & FLAG_FIRST_REPLY) add('reply_time', 'fulfill');
-  const previous = log.previous[serial];
-  const before = previous >= 0 ? log.status[previous] : OPEN;
+  // a new ticket counts as open before its creation
+  const before = log.stateBefore(serial)?.status ?? OPEN;
   const after = log.status[serial];
   if (waiting(after) && !waiting(before)) add('requester_wait_time', 'pause');
   if (after === OPEN && waiting(before)) add('requester_wait_time', 'activate');
-  if (done(after) && (!done(before) || previous < 0)) {
+  if (done(after) && !done(before)) {
     const createdAt = store.ticket(ticketId)?.createdAt ?? timestamp;
     const calendar = Math.floor((timestamp - createdAt) / 60);
     add('resolution_time', 'fulfill');

@@ -291,6 +291,33 @@ describe('ticket events', () => {
   });
 });
 
+describe('without the seeded history', () => {
+  test('the events start with the live changes, and still show what changed', async () => {
+    const { emu, clock } = await emulator({ ticketCount: 50, seedEvents: false });
+    expect(emu.streamTruth('ticket_events')).toEqual([]);
+    expect(emu.streamTruth('ticket_metric_events')).toEqual([]);
+    const before = new Map(emu.truthFull().map((t) => [t.id, t]));
+    const changes = emu.mutate(20, 'agentUpdate');
+    clock.now += 61_000;
+    const { rows } = await walkTime<Event>(emu, EVENTS, 'ticket_events');
+    expect(rows.map((e) => e.ticket_id)).toEqual(changes.map((c) => c.id));
+    expect(rows).toEqual(emu.streamTruth('ticket_events').map(({ child_events, ...event }) => ({
+      ...event,
+      child_events: child_events.filter((c) => c.event_type !== 'Comment'),
+      comment_present: child_events.some((c) => c.event_type === 'Comment'),
+      comment_public: child_events.some((c) => c.event_type === 'Comment' && c.public === true),
+    }))); // prettier-ignore
+    const first = rows[0];
+    const ticket = before.get(first.ticket_id);
+    const changed = first.child_events.filter((c) => c.event_type === 'Change');
+    expect(changed.length).toBeGreaterThan(0);
+    for (const child of changed) {
+      if ('status' in child) expect(child.previous_value).toBe(ticket?.status);
+      if ('tags' in child) expect(child.previous_value).toEqual(ticket?.tags);
+    }
+  });
+});
+
 describe('comments and field history', () => {
   test('truth of comments and field history is what the events served carry', async () => {
     const { emu } = await emulator({ ticketCount: 120, seed: 5 });
