@@ -58,6 +58,13 @@ import { TokenEndpoint } from './token-endpoint';
  */
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
+/** The parameter a call's log entry shows as its cursor, per endpoint. */
+const CURSOR_PARAMS: ReadonlyMap<string, string> = new Map([
+  ['cursor', 'cursor'],
+  ['users_cursor', 'cursor'],
+  ['ticket_metric_events', 'page[after]'],
+]);
+
 /** The local Zendesk: routes each request to its part, and is what startEmulator() returns. */
 class ZendeskEmulator implements ControlTarget {
   url = '';
@@ -391,9 +398,7 @@ class ZendeskEmulator implements ControlTarget {
       status,
       rows: reply?.delivered ?? 0,
     };
-    const cursorParam = { cursor: 'cursor', users_cursor: 'cursor', ticket_metric_events: 'page[after]' }[
-      call.endpoint as string
-    ];
+    const cursorParam = CURSOR_PARAMS.get(call.endpoint);
     const cursor = cursorParam === undefined ? null : call.params.get(cursorParam);
     if (cursor !== null) entry.cursor = cursor;
     const retryAfter = reply?.headers['Retry-After'];
