@@ -246,11 +246,6 @@ export class TicketEventLog {
     }
     return false;
   }
-
-  /** Bytes the columns hold (for the memory notes). */
-  get bytes(): number {
-    return this.capacity * (4 + 4 + 4 + 4 + 8 + 2) + this.newest.byteLength;
-  }
 }
 
 /** An event of a seeded ticket's history, before it has a serial. */

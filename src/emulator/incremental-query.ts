@@ -1,7 +1,6 @@
-import type { SupportTypeScope } from '../streams/names';
+import { SUPPORT_TYPE_SCOPES, type SupportTypeScope } from '../streams/names';
 import type { SideloadName, StreamPosition } from './data';
 import { parseStartTime, type Endpoint } from './endpoints';
-import { parseSupportTypeScope } from './stream-query';
 
 const MAX_PER_PAGE = 1000;
 const SIDELOAD_NAMES: readonly SideloadName[] = ['users', 'groups', 'organizations'];
@@ -51,6 +50,14 @@ export function decodeCursor(cursor: string): StreamPosition | undefined {
 
 export function invalidValue(description: string): { error: string } {
   return { error: JSON.stringify({ error: 'InvalidValue', description }) };
+}
+
+/** support_type_scope as sent (null when absent), or the body of its 400 answer. */
+export function parseSupportTypeScope(params: URLSearchParams): SupportTypeScope | null | { error: string } {
+  const scope = params.get('support_type_scope');
+  if (scope === null) return null;
+  if ((SUPPORT_TYPE_SCOPES as readonly string[]).includes(scope)) return scope as SupportTypeScope;
+  return invalidValue(`support_type_scope must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}, got '${scope}'`);
 }
 
 /** The parameters of an incremental call, or the body of its 400 answer. */

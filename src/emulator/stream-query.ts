@@ -1,7 +1,7 @@
-import { SUPPORT_TYPE_SCOPES, type SupportTypeScope } from '../streams/names';
+import type { SupportTypeScope } from '../streams/names';
 import type { StreamPosition } from './data';
 import { parseStartTime } from './endpoints';
-import { decodeCursor, invalidValue } from './incremental-query';
+import { decodeCursor, invalidValue, parseSupportTypeScope } from './incremental-query';
 import type { StreamEndpoint } from './stream-paths';
 
 const MAX_PER_PAGE = 1000;
@@ -29,14 +29,6 @@ function pageSize(raw: string | null, name: string, max: number, fallback: numbe
   const value = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
   if (!(value >= 1 && value <= max)) return invalidValue(`${name} must be an integer from 1 to ${max}, got '${raw}'`);
   return value;
-}
-
-/** support_type_scope as sent (null when absent), or the body of its 400 answer. */
-export function parseSupportTypeScope(params: URLSearchParams): SupportTypeScope | null | { error: string } {
-  const scope = params.get('support_type_scope');
-  if (scope === null) return null;
-  if ((SUPPORT_TYPE_SCOPES as readonly string[]).includes(scope)) return scope as SupportTypeScope;
-  return invalidValue(`support_type_scope must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}, got '${scope}'`);
 }
 
 /** The parameters of a stream call, or the body of its 400 answer. */
