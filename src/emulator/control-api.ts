@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import { z } from 'zod';
-import type { Emulator } from './emulator';
+import { STREAM_TRUTH_NAMES, type Emulator, type StreamTruthName } from './emulator';
 import { validateFaultSpecs } from './faults';
 import { JSON_TYPE, readJsonObject, send } from './http';
 import { mutateSchema } from './mutations';
@@ -23,9 +23,16 @@ export interface ControlTarget extends Emulator {
 
 const INCREMENTAL_CONFIG_KEYS = [
   'incrementalRequestsPerMinute',
+  'usersCursorRequestsPerMinute',
   'incrementalMinStartAgeSeconds',
   'maxPageBytes',
 ] as const;
+
+/** A route named a user, organization or comment that does not exist. */
+class RecordNotFound extends Error {}
+
+/** POST /__emulator/comments/:id/redact: the text to redact (all of the body when absent). */
+const redactSchema = z.object({ text: z.string().min(1).optional() });
 
 /** A "start" takes what it leaves out from the latest spec. */
 const startSchema = z.object({ intervalMs: positiveInt.nullish(), perTick: positiveInt.nullish() });
@@ -43,13 +50,43 @@ export class ControlApi {
     const json = (status: number, value: unknown) =>
       send(res, { status, body: JSON.stringify(value), headers: { 'Content-Type': JSON_TYPE } });
     try {
-      const answer = await this.answer(`${req.method} ${path}`, req, params);
+      const route = `${req.method} ${path}`;
+      const answer = (await this.streamAnswer(route, req)) ?? (await this.answer(route, req, params));
       if (answer === undefined) json(404, { error: 'InvalidEndpoint' });
       else json(200, answer);
     } catch (err) {
-      if (!(err instanceof EmulatorInputError)) throw err;
-      json(400, { error: 'BadRequest', description: err.message });
+      if (err instanceof RecordNotFound) json(404, { error: 'RecordNotFound', description: err.message });
+      else if (err instanceof EmulatorInputError) json(400, { error: 'BadRequest', description: err.message });
+      else throw err;
     }
+  }
+
+  /** The routes of the streams around the ticket: their truth, changes to users and organizations, redactions. */
+  private async streamAnswer(route: string, req: http.IncomingMessage): Promise<unknown> {
+    const emulator = this.target;
+    const truth = /^GET \/__emulator\/truth\/([a-z_]+)$/.exec(route);
+    if (truth && (STREAM_TRUTH_NAMES as readonly string[]).includes(truth[1])) {
+      const rows = emulator.streamTruth(truth[1] as StreamTruthName);
+      return { count: rows.length, [truth[1]]: rows };
+    }
+    const change = /^POST \/__emulator\/(users|organizations)\/(\d{1,16})\/(update|delete)$/.exec(route);
+    if (change) {
+      const [, table, id, action] = change;
+      const changed =
+        table === 'users'
+          ? emulator.changeUser(Number(id), action as 'update' | 'delete')
+          : emulator.changeOrganization(Number(id), action as 'update' | 'delete');
+      if (!changed) throw new RecordNotFound(`no ${table === 'users' ? 'user' : 'organization'} ${id}`);
+      return { ok: true, [table === 'users' ? 'user' : 'organization']: changed };
+    }
+    const redact = /^POST \/__emulator\/comments\/(\d{1,16})\/redact$/.exec(route);
+    if (redact) {
+      const { text } = parseInput(redactSchema, await readJsonObject(req));
+      const comment = emulator.redactComment(Number(redact[1]), text);
+      if (!comment) throw new RecordNotFound(`no comment ${redact[1]}`);
+      return { ok: true, comment };
+    }
+    return undefined;
   }
 
   /** The 200 answer's body; undefined for an unknown route. */

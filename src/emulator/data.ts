@@ -30,12 +30,12 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-const STATUSES = ['Open', 'Pending', 'Hold', 'Solved', 'Closed', 'Deleted'] as const;
-const DELETED = 5;
-const PRIORITIES = [null, 'Low', 'Normal', 'High', 'Urgent'] as const;
-const TICKET_TYPES = [null, 'Question', 'Incident', 'Problem', 'Task'] as const;
-const GROUPS = ['Support', 'Billing', 'Tier 2', 'Escalations', 'Onboarding'] as const;
-const AGENTS = [
+export const STATUSES = ['Open', 'Pending', 'Hold', 'Solved', 'Closed', 'Deleted'] as const;
+export const DELETED = 5;
+export const PRIORITIES = [null, 'Low', 'Normal', 'High', 'Urgent'] as const;
+export const TICKET_TYPES = [null, 'Question', 'Incident', 'Problem', 'Task'] as const;
+export const GROUPS = ['Support', 'Billing', 'Tier 2', 'Escalations', 'Onboarding'] as const;
+export const AGENTS = [
   null,
   'Alice Moreau',
   'Bilal Haddad',
@@ -50,15 +50,15 @@ const AGENTS = [
   'Kofi Mensah',
   'Lena Johansson',
 ] as const;
-const FIRST_NAMES = [
+export const FIRST_NAMES = [
   'Ada', 'Ben', 'Carla', 'Dev', 'Elif', 'Femi', 'Greta', 'Hugo', 'Iris', 'Jonas', 'Kira', 'Luca', 'Maya', 'Nils',
   'Olga', 'Pablo', 'Quinn', 'Rosa', 'Sami', 'Tara', 'Umar', 'Vera', 'Wim', 'Xenia', 'Yusuf', 'Zoe',
 ]; // prettier-ignore
-const LAST_NAMES = [
+export const LAST_NAMES = [
   'Adams', 'Brandt', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Hughes', 'Ito', 'Jansen', 'Khan', 'Larsen',
   'Meyer', 'Novak', 'Okafor', 'Patel', 'Quist', 'Rossi', 'Silva', 'Tanaka', 'Ueda', 'Varga', 'Weber', 'Young',
 ]; // prettier-ignore
-const ORGANIZATIONS = [
+export const ORGANIZATIONS = [
   null,
   'Acme Corp',
   'Globex',
@@ -72,7 +72,7 @@ const ORGANIZATIONS = [
   'Tyrell Systems',
   'Vandelay Imports',
 ] as const;
-const SUBJECTS = [
+export const SUBJECTS = [
   'Cannot log in to my account',
   'Password reset email never arrives',
   'Invoice shows the wrong amount',
@@ -94,13 +94,13 @@ const SUBJECTS = [
   'Need an extra admin seat',
   'Data import failed halfway',
 ] as const;
-const TAGS = [
+export const TAGS = [
   'vip', 'billing', 'refund', 'bug', 'feature_request', 'mobile', 'web', 'api', 'urgent', 'churn_risk',
   'onboarding', 'invoice', 'password_reset', 'sla_breach', 'escalated', 'feedback',
 ]; // prettier-ignore
-const VIAS = ['Web form', 'Mail', 'Chat', 'Phone call (incoming)', 'API', 'Web Widget'] as const;
-const TIERS = [null, 'Enterprise', 'Business', 'Starter'] as const;
-const PRODUCT_AREAS = [null, 'Billing', 'Mobile app', 'API', 'Reporting', 'Integrations'] as const;
+export const VIAS = ['Web form', 'Mail', 'Chat', 'Phone call (incoming)', 'API', 'Web Widget'] as const;
+export const TIERS = [null, 'Enterprise', 'Business', 'Starter'] as const;
+export const PRODUCT_AREAS = [null, 'Billing', 'Mobile app', 'API', 'Reporting', 'Integrations'] as const;
 
 export const FIELD_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   url: 'Url',
@@ -127,7 +127,7 @@ export const FIELD_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 export const NOTES_FIELD_HEADER = Object.freeze({ field_360004: 'Notes' });
 
 /** Compact in-memory ticket: pool indexes instead of strings keeps a million of them affordable. */
-interface Ticket {
+export interface Ticket {
   id: number;
   createdAt: number;
   updatedAt: number;
@@ -173,7 +173,7 @@ function sortByGeneratedTimestamp(tickets: readonly Ticket[]): Ticket[] {
   return out;
 }
 
-function isoSeconds(epochSeconds: number): string {
+export function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -190,6 +190,29 @@ export interface TicketStoreOptions {
   notesBytes?: number;
 }
 
+/** The fields of a ticket that its events record. */
+export interface TicketFields {
+  status: number;
+  priority: number;
+  assignee: number;
+  group: number;
+  subject: number;
+  tags: number;
+}
+
+export function fieldsOf(ticket: Ticket): TicketFields {
+  const { status, priority, assignee, group, subject, tags } = ticket;
+  return { status, priority, assignee, group, subject, tags };
+}
+
+/** Hears every ticket change after the store was built (the seeded tickets are there to read). */
+export interface TicketObserver {
+  /** a new ticket, created at its createdAt: a live create or a burst */
+  created(ticket: Ticket): void;
+  /** a live change at `at`; `before` holds the fields as they were */
+  changed(kind: Exclude<MutationKind, 'create'>, ticket: Ticket, before: TicketFields, at: number): void;
+}
+
 /** A place in the (generated_timestamp, id) order; id 0 is before every ticket of that second. */
 export interface StreamPosition {
   gts: number;
@@ -203,6 +226,9 @@ export class TicketStore {
   private ordered: Ticket[] = [];
   private readonly generatorRng: () => number;
   private readonly mutationRng: () => number;
+  /** group changes draw from their own generator, so the mutations' sequence stays what it was without them */
+  private readonly groupRng: () => number;
+  observer: TicketObserver | undefined;
   private readonly seedValue: number;
   private readonly descriptionBytes: readonly [number, number];
   readonly notesBytes: number;
@@ -213,6 +239,7 @@ export class TicketStore {
     this.notesBytes = options.notesBytes ?? 0;
     this.generatorRng = mulberry32(options.seed);
     this.mutationRng = mulberry32(options.seed ^ 0x5bd1e995);
+    this.groupRng = mulberry32(options.seed ^ 0x68e31da4);
     const rangeEnd = floor(options.rangeEnd);
     const rangeStart = min(floor(options.rangeStart), rangeEnd);
     this.seed(options.ticketCount, rangeStart, rangeEnd);
@@ -298,6 +325,7 @@ export class TicketStore {
     // The new ids are the largest, so they go right after every existing ticket at this timestamp.
     const at = this.lowerBound(ts + 1);
     this.ordered = this.ordered.slice(0, at).concat(created, this.ordered.slice(at));
+    for (const ticket of created) this.observer?.created(ticket);
     return ts;
   }
 
@@ -394,19 +422,19 @@ export class TicketStore {
    * generator seeded by (store seed, id), so it stays the same across mutations and runs.
    */
   toFull(ticket: Ticket, baseUrl: string): FullTicket {
-    const rng = mulberry32(imul(this.seedValue ^ 0x27d4eb2f, 0x165667b1) ^ imul(ticket.id, 0x9e3779b1));
-    const externalRoll = rng();
-    const externalNumber = floor(rng() * 1_000_000);
-    const ccCount = floor(rng() * 3);
-    const cc = [floor(rng() * END_USER_COUNT), floor(rng() * END_USER_COUNT)];
-    const followerRoll = rng();
-    const follower = 1 + floor(rng() * (AGENTS.length - 1));
-    const isPublic = rng() < 0.96;
-    const ratingRoll = rng();
-    const dueInSeconds = (1 + floor(rng() * 14)) * 86400 + floor(rng() * 8) * 3600;
-    const hasIncidents = rng() < 0.4;
-    const [minBytes, maxBytes] = this.descriptionBytes;
-    const descriptionText = description(rng, minBytes + floor(rng() * (maxBytes - minBytes + 1)));
+    const {
+      externalRoll,
+      externalNumber,
+      ccCount,
+      cc,
+      followerRoll,
+      follower,
+      isPublic,
+      ratingRoll,
+      dueInSeconds,
+      hasIncidents,
+      descriptionText,
+    } = this.fixedDraws(ticket.id);
 
     const tagNames: string[] = [];
     for (let bit = 0; bit < TAGS.length; bit++) if (ticket.tags & (1 << bit)) tagNames.push(TAGS[bit]);
@@ -485,6 +513,51 @@ export class TicketStore {
     };
   }
 
+  /** What no mutation changes: drawn from a generator seeded by (store seed, id), always in this order. */
+  private fixedDraws(id: number) {
+    const rng = mulberry32(imul(this.seedValue ^ 0x27d4eb2f, 0x165667b1) ^ imul(id, 0x9e3779b1));
+    const externalRoll = rng();
+    const externalNumber = floor(rng() * 1_000_000);
+    const ccCount = floor(rng() * 3);
+    const cc = [floor(rng() * END_USER_COUNT), floor(rng() * END_USER_COUNT)];
+    const followerRoll = rng();
+    const follower = 1 + floor(rng() * (AGENTS.length - 1));
+    const isPublic = rng() < 0.96;
+    const ratingRoll = rng();
+    const dueInSeconds = (1 + floor(rng() * 14)) * 86400 + floor(rng() * 8) * 3600;
+    const hasIncidents = rng() < 0.4;
+    const [minBytes, maxBytes] = this.descriptionBytes;
+    const descriptionText = description(rng, minBytes + floor(rng() * (maxBytes - minBytes + 1)));
+    return {
+      externalRoll,
+      externalNumber,
+      ccCount,
+      cc,
+      followerRoll,
+      follower,
+      isPublic,
+      ratingRoll,
+      dueInSeconds,
+      hasIncidents,
+      descriptionText,
+    };
+  }
+
+  /** The full ticket's description: the body of the comment its creation made. */
+  descriptionOf(id: number): string {
+    return this.fixedDraws(id).descriptionText;
+  }
+
+  /** The ticket with this id, if any. */
+  ticket(id: number): Ticket | undefined {
+    return Number.isInteger(id) && id >= 1 ? this.byId[id - 1] : undefined;
+  }
+
+  /** Every ticket, by id. */
+  all(): readonly Ticket[] {
+    return this.byId;
+  }
+
   fullTickets(tickets: readonly Ticket[], baseUrl: string): FullTicket[] {
     return tickets.map((ticket) => this.toFull(ticket, baseUrl));
   }
@@ -526,10 +599,12 @@ export class TicketStore {
       const ticket = this.randomTicket(this.byId.length + 1, nowSeconds, rng);
       this.byId.push(ticket);
       this.insert(ticket);
+      this.observer?.created(ticket);
       return { kind: 'create', id: ticket.id, at: ticket.gts };
     }
     // Never move a ticket back in time, even if the injected clock does.
     const at = max(nowSeconds, target.gts);
+    const before = fieldsOf(target);
     switch (chosen) {
       case 'agentUpdate': {
         let changed = false;
@@ -550,6 +625,9 @@ export class TicketStore {
           changed = true;
         }
         if (!changed || rng() < 0.5) target.tags ^= 1 << floor(rng() * TAGS.length);
+        if (this.groupRng() < 0.1) {
+          target.group = (target.group + 1 + floor(this.groupRng() * (GROUPS.length - 1))) % GROUPS.length;
+        }
         target.updatedAt = at;
         break;
       }
@@ -562,6 +640,7 @@ export class TicketStore {
         break;
     }
     this.moveTo(target, at);
+    if (chosen !== 'create') this.observer?.changed(chosen, target, before, at);
     return { kind: chosen, id: target.id, at };
   }
 
@@ -674,8 +753,8 @@ export interface Sideloads {
   organizations?: ZendeskOrganization[];
 }
 
-const FULL_STATUSES: readonly FullTicketStatus[] = ['open', 'pending', 'hold', 'solved', 'closed', 'deleted'];
-const VIA_CHANNELS: Readonly<Record<(typeof VIAS)[number], ViaChannel>> = {
+export const FULL_STATUSES: readonly FullTicketStatus[] = ['open', 'pending', 'hold', 'solved', 'closed', 'deleted'];
+export const VIA_CHANNELS: Readonly<Record<(typeof VIAS)[number], ViaChannel>> = {
   'Web form': 'web',
   Mail: 'email',
   Chat: 'web',
@@ -684,18 +763,18 @@ const VIA_CHANNELS: Readonly<Record<(typeof VIAS)[number], ViaChannel>> = {
   'Web Widget': 'web',
 };
 const MESSAGING_VIAS: ReadonlySet<string> = new Set(['Chat', 'Web Widget']);
-const SUPPORT_ADDRESS = 'support@example.zendesk.com';
-const ACCOUNT_CREATED_AT = '2019-03-01T09:00:00Z';
+export const SUPPORT_ADDRESS = 'support@example.zendesk.com';
+export const ACCOUNT_CREATED_AT = '2019-03-01T09:00:00Z';
 const BRAND_ID = 360000012345;
 // Id ranges per kind: an id alone tells which pool entry it names, so sideloads need no lookup table.
-const AGENT_ID_BASE = 361000000000;
-const END_USER_ID_BASE = 362000000000;
-const GROUP_ID_BASE = 363000000000;
-const ORGANIZATION_ID_BASE = 364000000000;
-const FIELD_TIER = 360001;
-const FIELD_AREA = 360002;
-const FIELD_ORDER = 360003;
-const END_USER_COUNT = FIRST_NAMES.length * LAST_NAMES.length;
+export const AGENT_ID_BASE = 361000000000;
+export const END_USER_ID_BASE = 362000000000;
+export const GROUP_ID_BASE = 363000000000;
+export const ORGANIZATION_ID_BASE = 364000000000;
+export const FIELD_TIER = 360001;
+export const FIELD_AREA = 360002;
+export const FIELD_ORDER = 360003;
+export const END_USER_COUNT = FIRST_NAMES.length * LAST_NAMES.length;
 
 const DESCRIPTION_SENTENCES = [
   'Hello, I am writing because something stopped working for our team this morning.',
@@ -724,15 +803,15 @@ const DESCRIPTION_SENTENCES = [
   'Kind regards, and have a nice day.',
 ] as const;
 
-function slug(name: string): string {
+export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '_');
 }
 
-function endUserName(index: number): string {
+export function endUserName(index: number): string {
   return `${FIRST_NAMES[index % FIRST_NAMES.length]} ${LAST_NAMES[floor(index / FIRST_NAMES.length)]}`;
 }
 
-function endUserEmail(index: number): string {
+export function endUserEmail(index: number): string {
   return `${slug(endUserName(index)).replace('_', '.')}@customer.test`;
 }
 
@@ -828,7 +907,8 @@ export function sideloadsFor(tickets: readonly FullTicket[], include: ReadonlySe
   return out;
 }
 
-function description(rng: () => number, bytes: number): string {
+/** Text of `bytes` ASCII characters made of whole sentences. */
+export function description(rng: () => number, bytes: number): string {
   let text = '';
   while (text.length < bytes) {
     text += (text === '' ? '' : ' ') + DESCRIPTION_SENTENCES[floor(rng() * DESCRIPTION_SENTENCES.length)];

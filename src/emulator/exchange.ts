@@ -34,6 +34,8 @@ export type ExchangeRecorder = (
 export class Exchange {
   /** the fault that shapes this answer, if any */
   fault: FaultKind | undefined;
+  /** headers every answer of this exchange carries (computed when it is sent) */
+  extraHeaders: (() => Record<string, string>) | undefined;
 
   constructor(
     readonly req: http.IncomingMessage,
@@ -43,7 +45,7 @@ export class Exchange {
   ) {}
 
   reply(reply: Reply): void {
-    send(this.res, reply);
+    send(this.res, this.extraHeaders ? { ...reply, headers: { ...reply.headers, ...this.extraHeaders() } } : reply);
     this.record(reply.status, reply, this.fault);
   }
 

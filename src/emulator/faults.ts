@@ -1,9 +1,11 @@
 import * as http from 'node:http';
 import { HTML_TYPE, JSON_TYPE, TEXT_TYPE, type Reply } from './http';
+import { isStreamName, type StreamName } from '../streams/names';
 import { EmulatorInputError } from './options';
 import { RATE_LIMIT_ERROR, tooManyRequests } from './rate-limits';
 
-export type FaultSpec =
+/** Faults that any endpoint can answer with; `stream` keeps one for the next call of that stream. */
+export type GeneralFaultSpec = (
   | { kind: 'status'; status: number; retryAfter?: string; body?: string; count?: number }
   | { kind: 'rateLimit'; retryAfter?: string | null; count?: number }
   | { kind: 'truncated'; count?: number }
@@ -17,9 +19,34 @@ export type FaultSpec =
    * An error answer that quotes the request back, credentials and all: a proxy or web application firewall that
    * explains its refusal (the request body of POST /oauth/tokens; the method, path and Authorization header of a GET).
    */
-  | { kind: 'echo'; status: number; count?: number };
+  | { kind: 'echo'; status: number; count?: number }
+) & { stream?: StreamName };
 
+/** Faults of the streams around the ticket: each needs its stream's data or page rules. */
+export type StreamFaultSpec =
+  /** before answering, `size` rows more (new tickets' events, new organizations) at the call's start_time second */
+  | { kind: 'sameSecondBurst'; stream: 'ticket_events' | 'organizations'; size: number; count?: number }
+  /** the page ends at exactly per_page rows, even inside a second: a full page at one second comes back unchanged */
+  | { kind: 'fullPageRepeats'; stream: 'ticket_events' | 'organizations'; count?: number }
+  /** 504 for ticket events with include=comment_events and a per_page (1000 when absent) above perPageAbove */
+  | { kind: 'commentEventsTimeout'; stream: 'ticket_events'; perPageAbove: number; count?: number }
+  /** before answering, `size` events at the call's start_time second with an unknown child type and every via shape */
+  | { kind: 'unusualEvents'; stream: 'ticket_events'; size: number; count?: number }
+  /** `rows` metric events from before the start (start_time or page[after]) at the front of the page */
+  | { kind: 'straddle'; stream: 'ticket_metric_events'; rows: number; count?: number };
+
+export type FaultSpec = GeneralFaultSpec | StreamFaultSpec;
+
+type Loosen<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> & Partial<Pick<T, K & keyof T>> : never;
+
+/** A fault as callers write it: validation fills in a single-stream kind's stream and the defaults (size 1, rows 3). */
+export type FaultSpecInput =
+  | GeneralFaultSpec
+  | Extract<StreamFaultSpec, { kind: 'sameSecondBurst' | 'fullPageRepeats' }>
+  | Loosen<Extract<StreamFaultSpec, { kind: 'commentEventsTimeout' }>, 'stream'>
+  | Loosen<Extract<StreamFaultSpec, { kind: 'unusualEvents' | 'straddle' }>, 'stream' | 'size' | 'rows'>;
 export type FaultKind = FaultSpec['kind'];
+export type StreamFaultKind = StreamFaultSpec['kind'];
 
 const FAULT_KINDS: readonly FaultKind[] = [
   'status',
@@ -31,7 +58,77 @@ const FAULT_KINDS: readonly FaultKind[] = [
   'body',
   'date',
   'echo',
+  'sameSecondBurst',
+  'fullPageRepeats',
+  'commentEventsTimeout',
+  'unusualEvents',
+  'straddle',
 ];
+
+/** The streams each stream fault can target; the first is the default when there is only one. */
+const STREAM_FAULT_STREAMS: Readonly<Record<StreamFaultKind, readonly StreamName[]>> = {
+  sameSecondBurst: ['ticket_events', 'organizations'],
+  fullPageRepeats: ['ticket_events', 'organizations'],
+  commentEventsTimeout: ['ticket_events'],
+  unusualEvents: ['ticket_events'],
+  straddle: ['ticket_metric_events'],
+};
+
+export function isStreamFault(spec: FaultSpec): spec is StreamFaultSpec {
+  return Object.hasOwn(STREAM_FAULT_STREAMS, spec.kind);
+}
+
+export function isGeneralFault(spec: FaultSpec): spec is GeneralFaultSpec {
+  return !isStreamFault(spec);
+}
+
+/** What a call is, as far as choosing a queued fault goes. */
+export interface FaultCall {
+  stream: StreamName;
+  perPage?: number;
+  withComments?: boolean;
+}
+
+/** Whether a queued fault applies to this call: untargeted ones apply to any. */
+export function faultFits(spec: FaultSpec, call: FaultCall): boolean {
+  if (spec.stream !== undefined && spec.stream !== call.stream) return false;
+  if (spec.kind === 'commentEventsTimeout')
+    return call.withComments === true && (call.perPage ?? 1000) > spec.perPageAbove;
+  return true;
+}
+
+function positiveIntOf(spec: Record<string, unknown>, key: string, where: string, fallback?: number): number {
+  const value = spec[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new EmulatorInputError(`${where}.${key} must be a positive integer`);
+  }
+  return value;
+}
+
+function validateStreamFault(
+  kind: StreamFaultKind,
+  input: Record<string, unknown>,
+  where: string,
+  withCount: <T extends object>(spec: T) => T & { count?: number },
+): StreamFaultSpec {
+  const allowed = STREAM_FAULT_STREAMS[kind];
+  const stream = input.stream ?? (allowed.length === 1 ? allowed[0] : undefined);
+  if (typeof stream !== 'string' || !allowed.includes(stream as StreamName)) {
+    throw new EmulatorInputError(`${where}.stream must be one of ${allowed.join(', ')} for ${kind}`);
+  }
+  switch (kind) {
+    case 'sameSecondBurst':
+      return withCount({ kind, stream: stream as 'ticket_events', size: positiveIntOf(input, 'size', where) });
+    case 'fullPageRepeats':
+      return withCount({ kind, stream: stream as 'ticket_events' });
+    case 'commentEventsTimeout':
+      return withCount({ kind, stream: 'ticket_events', perPageAbove: positiveIntOf(input, 'perPageAbove', where) });
+    case 'unusualEvents':
+      return withCount({ kind, stream: 'ticket_events', size: positiveIntOf(input, 'size', where, 1) });
+    case 'straddle':
+      return withCount({ kind, stream: 'ticket_metric_events', rows: positiveIntOf(input, 'rows', where, 3) });
+  }
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -68,11 +165,26 @@ export function validateFaultSpec(input: unknown, where = 'fault'): FaultSpec {
   }
   const withCount = <T extends object>(spec: T): T & { count?: number } =>
     count === undefined ? spec : { ...spec, count };
+  if (Object.hasOwn(STREAM_FAULT_STREAMS, kind)) {
+    return validateStreamFault(kind as StreamFaultKind, input, where, withCount);
+  }
+  if (input.stream !== undefined && !isStreamName(input.stream)) {
+    throw new EmulatorInputError(`${where}.stream must be a stream name (tickets, ${'ticket_events'}, users, ...)`);
+  }
+  const spec = validateGeneralFault(kind as GeneralFaultSpec['kind'], input, where, withCount);
+  return input.stream === undefined ? spec : { ...spec, stream: input.stream as StreamName };
+}
 
-  switch (kind as FaultKind) {
+function validateGeneralFault(
+  kind: GeneralFaultSpec['kind'],
+  input: Record<string, unknown>,
+  where: string,
+  withCount: <T extends object>(spec: T) => T & { count?: number },
+): GeneralFaultSpec {
+  switch (kind) {
     case 'status': {
       const status = statusOf(input, where);
-      const spec: FaultSpec = { kind: 'status', status };
+      const spec: GeneralFaultSpec = { kind: 'status', status };
       const retryAfter = optionalString(input, 'retryAfter', where);
       const body = optionalString(input, 'body', where);
       if (retryAfter !== undefined) spec.retryAfter = retryAfter;
@@ -80,7 +192,7 @@ export function validateFaultSpec(input: unknown, where = 'fault'): FaultSpec {
       return withCount(spec);
     }
     case 'rateLimit': {
-      const spec: FaultSpec = { kind: 'rateLimit' };
+      const spec: GeneralFaultSpec = { kind: 'rateLimit' };
       if (input.retryAfter === null) spec.retryAfter = null;
       else {
         const retryAfter = optionalString(input, 'retryAfter', where);
@@ -98,7 +210,7 @@ export function validateFaultSpec(input: unknown, where = 'fault'): FaultSpec {
     case 'body': {
       const body = input.body;
       if (typeof body !== 'string') throw new EmulatorInputError(`${where}.body must be a string`);
-      const spec: FaultSpec = { kind: 'body', body };
+      const spec: GeneralFaultSpec = { kind: 'body', body };
       const contentType = optionalString(input, 'contentType', where);
       if (contentType !== undefined) spec.contentType = contentType;
       return withCount(spec);
@@ -126,18 +238,22 @@ export function validateFaultSpecs(input: unknown): FaultSpec[] {
 export class FaultQueue {
   private readonly queue: Array<{ spec: FaultSpec; remaining: number }> = [];
 
-  push(specs: readonly FaultSpec[]): void {
+  push(specs: readonly FaultSpecInput[]): void {
     for (const spec of validateFaultSpecs(specs)) {
       this.queue.push({ spec, remaining: spec.count ?? 1 });
     }
   }
 
-  take(): FaultSpec | undefined {
-    const head = this.queue[0];
-    if (!head) return undefined;
-    head.remaining -= 1;
-    if (head.remaining <= 0) this.queue.shift();
-    return head.spec;
+  /** The first queued fault that `fits` the call (by default the head), one unit of its count used up. */
+  take<S extends FaultSpec>(fits: (spec: FaultSpec) => spec is S): S | undefined;
+  take(fits?: (spec: FaultSpec) => boolean): FaultSpec | undefined;
+  take(fits: (spec: FaultSpec) => boolean = () => true): FaultSpec | undefined {
+    const at = this.queue.findIndex((entry) => fits(entry.spec));
+    if (at < 0) return undefined;
+    const entry = this.queue[at];
+    entry.remaining -= 1;
+    if (entry.remaining <= 0) this.queue.splice(at, 1);
+    return entry.spec;
   }
 
   clear(): void {
@@ -190,7 +306,7 @@ export type FaultPlan =
   | { delayMs: number }
   | { date: string };
 
-export function planFault(fault: FaultSpec, target: FaultTarget): FaultPlan {
+export function planFault(fault: GeneralFaultSpec, target: FaultTarget): FaultPlan {
   switch (fault.kind) {
     case 'status':
       return { reply: statusFaultReply(fault, target.unauthorized) };

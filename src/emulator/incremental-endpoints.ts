@@ -1,3 +1,4 @@
+import type { Bucket } from './buckets';
 import { sideloadsFor, type FullTicket, type Sideloads } from './data';
 import { CURSOR_PATH, INCREMENTAL_PATH, type EndpointDeps, type TicketCall, type TicketEndpoints } from './endpoints';
 import { jsonReply, TEXT_TYPE, type Reply } from './http';
@@ -8,7 +9,7 @@ import {
   parseIncrementalQuery,
   type IncrementalQuery,
 } from './incremental-query';
-import { INCREMENTAL_RATE_LIMIT_ERROR, RATE_WINDOW_SECONDS, SlidingMinuteLimit, tooManyRequests } from './rate-limits';
+import { INCREMENTAL_RATE_LIMIT_ERROR, RATE_WINDOW_SECONDS, tooManyRequests } from './rate-limits';
 
 /** GET /api/v2/incremental/tickets.json */
 export type IncrementalTicketsPage = {
@@ -42,15 +43,15 @@ const PAGE_TOO_LARGE = 'upstream request timeout';
  */
 export class IncrementalEndpoints implements TicketEndpoints {
   readonly rateLimit = { body: INCREMENTAL_RATE_LIMIT_ERROR, retryAfterSeconds: RATE_WINDOW_SECONDS };
-  private readonly limit: SlidingMinuteLimit;
 
-  constructor(private readonly deps: EndpointDeps) {
-    const { options } = deps;
-    this.limit = new SlidingMinuteLimit(() => options.incrementalRequestsPerMinute);
-  }
+  constructor(
+    private readonly deps: EndpointDeps,
+    /** the incremental bucket, shared with the streams around the ticket */
+    private readonly limit: Bucket,
+  ) {}
 
   limited(_call: TicketCall, nowMs: number): Reply | undefined {
-    const retryAfter = this.limit.retryAfter(nowMs);
+    const retryAfter = this.limit.refuse(nowMs);
     return retryAfter === undefined ? undefined : tooManyRequests(INCREMENTAL_RATE_LIMIT_ERROR, retryAfter);
   }
 

@@ -1,3 +1,4 @@
+import { SUPPORT_TYPE_SCOPES, type SupportTypeScope } from '../streams/names';
 import type { SideloadName, StreamPosition } from './data';
 import { parseStartTime, type Endpoint } from './endpoints';
 
@@ -13,6 +14,8 @@ export interface IncrementalQuery {
   perPage: number;
   include: ReadonlySet<SideloadName>;
   excludeDeleted: boolean;
+  /** support_type_scope as sent; null when absent (no ticket of the emulator is handled by an AI agent only) */
+  scope: SupportTypeScope | null;
 }
 
 /** The query of a time-based call from the very start, with every parameter at its default. */
@@ -22,6 +25,7 @@ export const FIRST_PAGE_QUERY: Readonly<IncrementalQuery> = Object.freeze({
   perPage: MAX_PER_PAGE,
   include: new Set<SideloadName>(),
   excludeDeleted: false,
+  scope: null,
 });
 
 /** A cursor names a position in the (generated_timestamp, id) order; clients treat it as opaque. */
@@ -29,7 +33,7 @@ export function encodeCursor(position: StreamPosition): string {
   return Buffer.from(JSON.stringify({ t: position.gts, i: position.id })).toString('base64url');
 }
 
-function decodeCursor(cursor: string): StreamPosition | undefined {
+export function decodeCursor(cursor: string): StreamPosition | undefined {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
   let decoded: unknown;
   try {
@@ -44,8 +48,16 @@ function decodeCursor(cursor: string): StreamPosition | undefined {
   return { gts: t, id: i };
 }
 
-function invalidValue(description: string): { error: string } {
+export function invalidValue(description: string): { error: string } {
   return { error: JSON.stringify({ error: 'InvalidValue', description }) };
+}
+
+/** support_type_scope as sent (null when absent), or the body of its 400 answer. */
+export function parseSupportTypeScope(params: URLSearchParams): SupportTypeScope | null | { error: string } {
+  const scope = params.get('support_type_scope');
+  if (scope === null) return null;
+  if ((SUPPORT_TYPE_SCOPES as readonly string[]).includes(scope)) return scope as SupportTypeScope;
+  return invalidValue(`support_type_scope must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}, got '${scope}'`);
 }
 
 /** The parameters of an incremental call, or the body of its 400 answer. */
@@ -64,6 +76,8 @@ export function parseIncrementalQuery(
   const requested = (params.get('include') ?? '').split(',').map((name) => name.trim());
   const include = new Set(SIDELOAD_NAMES.filter((name) => requested.includes(name)));
   const excludeDeleted = params.get('exclude_deleted') === 'true';
+  const scope = parseSupportTypeScope(params);
+  if (scope !== null && typeof scope === 'object') return scope;
 
   const hasCursor = endpoint === 'cursor' && params.has('cursor');
   if (endpoint === 'cursor' && hasCursor === params.has('start_time')) {
@@ -72,11 +86,11 @@ export function parseIncrementalQuery(
   if (hasCursor) {
     const from = decodeCursor(params.get('cursor') ?? '');
     if (!from) return { error: JSON.stringify({ error: 'InvalidCursor', description: 'cursor is not valid' }) };
-    return { startTime: null, from, perPage, include, excludeDeleted };
+    return { startTime: null, from, perPage, include, excludeDeleted, scope };
   }
   const startTime = parseStartTime(params.get('start_time'));
   if (startTime === null) return invalidValue('start_time is required and must be an integer');
-  return { startTime, from: { gts: startTime, id: 0 }, perPage, include, excludeDeleted };
+  return { startTime, from: { gts: startTime, id: 0 }, perPage, include, excludeDeleted, scope };
 }
 
 /** The parameters after the position, as next_page and after_url repeat them. */
@@ -84,5 +98,6 @@ export function carriedParams(query: IncrementalQuery): string {
   let carried = `&per_page=${query.perPage}`;
   if (query.include.size > 0) carried += `&include=${[...query.include].join(',')}`;
   if (query.excludeDeleted) carried += '&exclude_deleted=true';
+  if (query.scope !== null) carried += `&support_type_scope=${query.scope}`;
   return carried;
 }

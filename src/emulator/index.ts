@@ -1,5 +1,23 @@
 export { startEmulator } from './server';
-export type { Emulator } from './emulator';
+export {
+  STREAM_TRUTH_NAMES,
+  type Emulator,
+  type PeopleAction,
+  type StreamTruth,
+  type StreamTruthName,
+} from './emulator';
+export {
+  ORGANIZATIONS_PATH,
+  TICKET_EVENTS_PATH,
+  TICKET_METRIC_EVENTS_PATH,
+  USERS_CURSOR_PATH,
+  USERS_PATH,
+  type StreamEndpoint,
+} from './stream-paths';
+export type { BucketCounters, LimitedBucket } from './buckets';
+export type { ChildEvent, ChildVia, CommentChild, CommentRow, FieldHistoryRow, TicketEvent } from './event-json';
+export type { TicketMetricEvent } from './metric-events';
+export type { PeopleChange, StreamOrganization, StreamUser } from './people';
 export {
   DEFAULT_CREDENTIALS,
   EmulatorInputError,
@@ -19,7 +37,7 @@ export {
   type EndpointFamily,
 } from './endpoints';
 export type { CursorTicketsPage, IncrementalTicketsPage } from './incremental-endpoints';
-export type { EmulatorLogEntry, EmulatorStats, TokenLogEntry } from './stats';
+export type { EmulatorLogEntry, EmulatorStats, LoggedEndpoint, TokenLogEntry } from './stats';
 export {
   canReadTickets,
   DEFAULT_OAUTH_CLIENT,
@@ -53,4 +71,7 @@ export {
   validateFaultSpecs,
   type FaultKind,
   type FaultSpec,
+  type FaultSpecInput,
+  type GeneralFaultSpec,
+  type StreamFaultSpec,
 } from './faults';

@@ -19,6 +19,11 @@ const USAGE = `Usage: npm run emulator -- [options]
   --page-size N               rows per page (EMULATOR_PAGE_SIZE, default ${DEFAULTS.pageSize})
   --requests-per-minute N     incremental endpoints (time-based and cursor together): calls per sliding minute,
                               0 = unlimited (EMULATOR_REQUESTS_PER_MINUTE, default ${DEFAULTS.incrementalRequestsPerMinute})
+  --users-cursor-requests-per-minute N
+                              the users cursor export's own bucket: calls per sliding minute, 0 = unlimited
+                              (EMULATOR_USERS_CURSOR_REQUESTS_PER_MINUTE, default ${DEFAULTS.usersCursorRequestsPerMinute})
+  --no-seed-events            the ticket events (and metric events) start with the live changes instead of a seeded
+                              history of every ticket (EMULATOR_SEED_EVENTS=0)
   --incremental-min-start-age-seconds N
                               the same as --min-start-age-seconds for the incremental endpoints
                               (EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS, default ${DEFAULTS.incrementalMinStartAgeSeconds})
@@ -72,6 +77,8 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
       'min-start-age-seconds': { type: 'string' },
       'page-size': { type: 'string' },
       'requests-per-minute': { type: 'string' },
+      'users-cursor-requests-per-minute': { type: 'string' },
+      'no-seed-events': { type: 'boolean' },
       'incremental-min-start-age-seconds': { type: 'string' },
       'max-page-bytes': { type: 'string' },
       'description-bytes': { type: 'string' },
@@ -122,6 +129,11 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
     minStartAgeSeconds: int('min-start-age-seconds', 'EMULATOR_MIN_START_AGE_SECONDS', 0),
     pageSize: int('page-size', 'EMULATOR_PAGE_SIZE', 1),
     incrementalRequestsPerMinute: int('requests-per-minute', 'EMULATOR_REQUESTS_PER_MINUTE', 0),
+    usersCursorRequestsPerMinute: int(
+      'users-cursor-requests-per-minute',
+      'EMULATOR_USERS_CURSOR_REQUESTS_PER_MINUTE',
+      0,
+    ),
     incrementalMinStartAgeSeconds: int(
       'incremental-min-start-age-seconds',
       'EMULATOR_INCREMENTAL_MIN_START_AGE_SECONDS',
@@ -129,6 +141,8 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
     ),
     maxPageBytes: int('max-page-bytes', 'EMULATOR_MAX_PAGE_BYTES', 0),
   };
+
+  if (values['no-seed-events'] || process.env.EMULATOR_SEED_EVENTS === '0') options.seedEvents = false;
 
   const descriptionBytes = source(values, 'description-bytes', 'EMULATOR_DESCRIPTION_BYTES');
   if (descriptionBytes.value !== undefined) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MutationKind, MutationRecord, TicketStore } from './data';
+import type { People } from './people';
 import {
   burstSchema,
   defaultBurstTimestamp,
@@ -26,6 +27,8 @@ export class Mutations {
     /** `mutations` shows the running schedule; minStartAgeSeconds and now are read at each call */
     private readonly options: ResolvedEmulatorOptions,
     initialSpec: MutationSpec = DEFAULT_MUTATION_SPEC,
+    /** the ticker changes these too (users and organizations) */
+    private readonly people?: People,
   ) {
     this.latestSpec = initialSpec;
   }
@@ -59,7 +62,9 @@ export class Mutations {
     this.latestSpec = resolved;
     this.options.mutations = { ...resolved };
     this.timer = setInterval(() => {
-      this.store.mutate(resolved.perTick, this.nowSeconds);
+      const now = this.nowSeconds;
+      this.store.mutate(resolved.perTick, now);
+      for (let i = 0; i < resolved.perTick; i++) this.people?.churnSometimes(now);
     }, resolved.intervalMs);
     this.timer.unref();
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TicketStoreOptions } from './data';
+import type { StreamModelOptions } from './stream-model';
 
 /** Bad input from a caller of the emulator (the control API answers it with 400). */
 export class EmulatorInputError extends Error {}
@@ -68,6 +69,8 @@ const tunables = {
   sampleWindowSeconds: nonNegativeSeconds,
   /** incremental endpoints (time-based and cursor together): accepted calls per sliding minute; 0 = unlimited */
   incrementalRequestsPerMinute: nonNegativeInt,
+  /** the users cursor export's own bucket: accepted calls per sliding minute; 0 = unlimited */
+  usersCursorRequestsPerMinute: nonNegativeInt,
   /** incremental endpoints: a start_time younger than this is "too recent" */
   incrementalMinStartAgeSeconds: nonNegativeInt,
   /** incremental endpoints: a page whose JSON body is larger gets 504; 0 = unlimited */
@@ -99,7 +102,10 @@ export const emulatorOptionsSchema = z.object({
   /** serve /__emulator/* */
   testEndpoints: z.boolean().default(true),
   incrementalRequestsPerMinute: tunables.incrementalRequestsPerMinute.default(10),
+  usersCursorRequestsPerMinute: tunables.usersCursorRequestsPerMinute.default(20),
   incrementalMinStartAgeSeconds: tunables.incrementalMinStartAgeSeconds.default(60),
+  /** the seeded tickets' history as ticket events (and metric events); off: the events start with live changes */
+  seedEvents: z.boolean().default(true),
   maxPageBytes: tunables.maxPageBytes.default(0),
   /** [min, max] bytes of a full ticket's description */
   descriptionBytes: descriptionBytesSchema.default([600, 3000]),
@@ -145,6 +151,7 @@ export function resolveOptions(input: EmulatorOptions): {
   options: ResolvedEmulatorOptions;
   mutations: MutationSpec | undefined;
   seeding: TicketStoreOptions;
+  streams: StreamModelOptions;
 } {
   const { bursts, mutations, oauthTokenTtlSeconds, ...parsed } = parseInput(emulatorOptionsSchema, input);
   const nowSeconds = Math.floor(parsed.now() / 1000);
@@ -165,5 +172,11 @@ export function resolveOptions(input: EmulatorOptions): {
     descriptionBytes: options.descriptionBytes,
     notesBytes: options.notesBytes,
   };
-  return { options, mutations, seeding };
+  const streams: StreamModelOptions = {
+    seed: options.seed,
+    rangeStart: seeding.rangeStart,
+    rangeEnd,
+    seedEvents: options.seedEvents,
+  };
+  return { options, mutations, seeding, streams };
 }

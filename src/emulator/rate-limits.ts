@@ -58,9 +58,15 @@ export class SlidingMinuteLimit implements RateLimit {
 
   constructor(private readonly perMinute: () => number) {}
 
-  retryAfter(nowMs: number): string | undefined {
+  /** When the calls accepted in the minute before `nowMs` were accepted, oldest first. */
+  protected window(nowMs: number): readonly number[] {
     const firstInWindow = this.accepted.findIndex((at) => nowMs - at < RATE_WINDOW_MS);
     this.accepted = firstInWindow === -1 ? [] : this.accepted.slice(firstInWindow);
+    return this.accepted;
+  }
+
+  retryAfter(nowMs: number): string | undefined {
+    this.window(nowMs);
     const limit = this.perMinute();
     if (limit === 0 || this.accepted.length < limit) return undefined;
     // Once this call leaves the window, fewer than `limit` remain (normally it is the oldest one).

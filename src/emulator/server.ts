@@ -1,9 +1,12 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_BUCKET_PER_MINUTE } from '../streams/names';
 import { TicketAuth } from './auth';
+import { Bucket, type LimitedBucket } from './buckets';
 import { ControlApi, type ControlTarget } from './control-api';
 import { TicketStore, type FullTicket, type MutationKind, type MutationRecord, type TicketRow } from './data';
-import type { Emulator } from './emulator';
+import type { Emulator, PeopleAction, StreamTruth, StreamTruthName } from './emulator';
+import type { CommentChild } from './event-json';
 import {
   endpointAt,
   isIncremental,
@@ -15,7 +18,19 @@ import {
 } from './endpoints';
 import { Exchange, PendingTimers } from './exchange';
 import { ExportEndpoint } from './export-endpoint';
-import { FaultQueue, planFault, type FaultKind, type FaultSpec } from './faults';
+import {
+  faultFits,
+  FaultQueue,
+  isGeneralFault,
+  isStreamFault,
+  planFault,
+  type FaultCall,
+  type FaultKind,
+  type FaultSpec,
+  type FaultSpecInput,
+  type FaultTarget,
+  type GeneralFaultSpec,
+} from './faults';
 import { jsonReply, originFor, send, type Reply } from './http';
 import { IncrementalEndpoints } from './incremental-endpoints';
 import { Mutations } from './mutations';
@@ -29,7 +44,11 @@ import {
   type MutationSpec,
   type ResolvedEmulatorOptions,
 } from './options';
+import type { StreamOrganization, StreamUser } from './people';
 import { StatsRecorder, type EmulatorLogEntry, type EmulatorStats } from './stats';
+import { StreamEndpoints, type StreamCall } from './stream-endpoints';
+import { StreamModel } from './stream-model';
+import { streamEndpointAt, streamOfEndpoint } from './stream-paths';
 import { TokenEndpoint } from './token-endpoint';
 
 /**
@@ -39,12 +58,22 @@ import { TokenEndpoint } from './token-endpoint';
  */
 const KEEP_ALIVE_TIMEOUT_MS = 30_000;
 
+/** The parameter a call's log entry shows as its cursor, per endpoint. */
+const CURSOR_PARAMS: ReadonlyMap<string, string> = new Map([
+  ['cursor', 'cursor'],
+  ['users_cursor', 'cursor'],
+  ['ticket_metric_events', 'page[after]'],
+]);
+
 /** The local Zendesk: routes each request to its part, and is what startEmulator() returns. */
 class ZendeskEmulator implements ControlTarget {
   url = '';
   port = 0;
   readonly options: ResolvedEmulatorOptions;
   private readonly store: TicketStore;
+  private readonly model: StreamModel;
+  private readonly buckets: Record<LimitedBucket, Bucket>;
+  private readonly streamEndpoints: StreamEndpoints;
   private readonly recorder = new StatsRecorder();
   private readonly timers = new PendingTimers();
   private readonly faults = new FaultQueue();
@@ -59,22 +88,42 @@ class ZendeskEmulator implements ControlTarget {
   private closed: Promise<void> | undefined;
 
   constructor(input: EmulatorOptions) {
-    const { options, mutations, seeding } = resolveOptions(input);
+    const { options, mutations, seeding, streams } = resolveOptions(input);
     this.options = options;
     this.store = new TicketStore(seeding);
+    this.model = new StreamModel(this.store, streams);
+    this.buckets = {
+      incremental: new Bucket(
+        'incremental',
+        () => options.incrementalRequestsPerMinute,
+        DEFAULT_BUCKET_PER_MINUTE.incremental,
+      ),
+      users_cursor: new Bucket(
+        'users_cursor',
+        () => options.usersCursorRequestsPerMinute,
+        DEFAULT_BUCKET_PER_MINUTE.users_cursor,
+      ),
+    };
     this.tokens = new TokenAuthority(options.oauthClients, options.oauthTokenTtlSeconds);
     this.auth = new TicketAuth(options, this.tokens);
     const nowMs = () => this.options.now();
     const deps: EndpointDeps = { store: this.store, options, url: () => this.url, nowMs };
     this.exportEndpoint = new ExportEndpoint(deps);
-    this.incrementalEndpoints = new IncrementalEndpoints(deps);
+    this.incrementalEndpoints = new IncrementalEndpoints(deps, this.buckets.incremental);
+    this.streamEndpoints = new StreamEndpoints({
+      model: this.model,
+      options,
+      buckets: this.buckets,
+      url: () => this.url,
+      nowMs,
+    });
     this.tokenEndpoint = new TokenEndpoint({
       tokens: this.tokens,
       recorder: this.recorder,
       timers: this.timers,
       nowMs,
     });
-    this.mutations = new Mutations(this.store, options, mutations);
+    this.mutations = new Mutations(this.store, options, mutations, this.model.people);
     this.server = http.createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => internalError(res, err));
     });
@@ -107,14 +156,49 @@ class ZendeskEmulator implements ControlTarget {
   }
 
   stats(): EmulatorStats {
-    return this.recorder.snapshot();
+    return this.recorder.snapshot({
+      incremental: this.buckets.incremental.counters(),
+      users_cursor: this.buckets.users_cursor.counters(),
+    });
   }
 
   resetStats(): void {
     this.recorder.reset();
+    for (const bucket of Object.values(this.buckets)) bucket.resetCounters();
   }
 
-  injectFaults(faults: FaultSpec[]): void {
+  streamTruth<K extends StreamTruthName>(name: K): StreamTruth[K] {
+    const { model } = this;
+    const truth: { [N in StreamTruthName]: () => StreamTruth[N] } = {
+      ticket_events: () => model.truthTicketEvents(),
+      ticket_comments: () => model.truthComments(),
+      ticket_field_history: () => model.truthFieldHistory(),
+      users: () => model.truthUsers(this.url),
+      organizations: () => model.truthOrganizations(this.url),
+      ticket_metric_events: () => model.truthMetricEvents(),
+    };
+    return truth[name]();
+  }
+
+  changeUser(id: number, action: PeopleAction): StreamUser | undefined {
+    const { people } = this.model;
+    const now = Math.floor(this.nowMs / 1000);
+    const user = action === 'delete' ? people.deleteUser(id, now) : people.updateUser(id, now);
+    return user && people.userJson(user, this.url);
+  }
+
+  changeOrganization(id: number, action: PeopleAction): StreamOrganization | undefined {
+    const { people } = this.model;
+    const now = Math.floor(this.nowMs / 1000);
+    const org = action === 'delete' ? people.deleteOrganization(id, now) : people.updateOrganization(id, now);
+    return org && people.organizationJson(org, this.url);
+  }
+
+  redactComment(id: number, text?: string): CommentChild | undefined {
+    return this.model.events.redact(id, text);
+  }
+
+  injectFaults(faults: FaultSpecInput[]): void {
     this.faults.push(faults);
   }
 
@@ -126,7 +210,7 @@ class ZendeskEmulator implements ControlTarget {
     return this.faults.pending;
   }
 
-  injectTokenFaults(faults: FaultSpec[]): void {
+  injectTokenFaults(faults: FaultSpecInput[]): void {
     this.tokenEndpoint.faults.push(faults);
   }
 
@@ -190,8 +274,16 @@ class ZendeskEmulator implements ControlTarget {
     // Like Zendesk, every answer carries the server's clock: the export measures its skew from this header.
     res.setHeader('Date', new Date(this.nowMs).toUTCString());
     const endpoint = req.method === 'GET' ? endpointAt(path) : undefined;
+    const streamEndpoint = req.method === 'GET' ? streamEndpointAt(path) : undefined;
     if (endpoint) {
       this.serveTicketCall(req, res, endpoint, requestUrl.searchParams);
+    } else if (streamEndpoint) {
+      const params = requestUrl.searchParams;
+      this.serveStreamCall(req, res, {
+        endpoint: streamEndpoint,
+        startTime: parseStartTime(params.get('start_time')),
+        params,
+      });
     } else if (req.method === 'POST' && path === OAUTH_TOKENS_PATH) {
       await this.tokenEndpoint.handle(req, res);
     } else if (this.options.testEndpoints && path.startsWith('/__emulator/')) {
@@ -208,36 +300,97 @@ class ZendeskEmulator implements ControlTarget {
     endpoint: Endpoint,
     params: URLSearchParams,
   ): void {
-    const arrivedAt = this.nowMs;
-    this.recorder.arrive(endpoint, arrivedAt);
     const call: TicketCall = { endpoint, startTime: parseStartTime(params.get('start_time')), params };
-    const record = (status: number | string, reply?: Reply, fault?: FaultKind) =>
-      this.record(call, status, reply, fault);
-    const exchange = new Exchange(req, res, record, this.timers);
     const endpoints = isIncremental(endpoint) ? this.incrementalEndpoints : this.exportEndpoint;
+    const bucket = isIncremental(endpoint) ? this.buckets.incremental : undefined;
+    const exchange = this.openExchange(req, res, call, bucket);
+    if (!exchange) return;
+    const fits = (spec: FaultSpec): spec is GeneralFaultSpec =>
+      isGeneralFault(spec) && faultFits(spec, { stream: 'tickets' });
+    const fault = this.faults.take(fits);
+    if (fault) {
+      exchange.fault = fault.kind;
+      const plan = planFault(
+        fault,
+        this.faultTarget(req, endpoints.rateLimit, () => endpoints.whole(call)),
+      );
+      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false)));
+      return;
+    }
+    exchange.reply(endpoints.limited(call, exchange.arrivedAt) ?? endpoints.answer(call, true));
+  }
 
+  /** A call of a stream around the ticket: the same steps, and the stream faults that need its data. */
+  private serveStreamCall(req: http.IncomingMessage, res: http.ServerResponse, call: StreamCall): void {
+    const endpoints = this.streamEndpoints;
+    const exchange = this.openExchange(req, res, call, endpoints.bucketOf(call));
+    if (!exchange) return;
+    const query = endpoints.query(call);
+    const target: FaultCall = {
+      stream: streamOfEndpoint(call.endpoint),
+      perPage: query?.perPage,
+      withComments: query?.withComments,
+    };
+    const fault = this.faults.take((spec) => faultFits(spec, target));
+    if (fault && isStreamFault(fault)) {
+      exchange.fault = fault.kind;
+      exchange.reply(endpoints.answer(call, false, fault));
+      return;
+    }
+    if (fault) {
+      exchange.fault = fault.kind;
+      const plan = planFault(
+        fault,
+        this.faultTarget(req, endpoints.rateLimit, () => endpoints.whole(call)),
+      );
+      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false)));
+      return;
+    }
+    exchange.reply(endpoints.limited(call, exchange.arrivedAt) ?? endpoints.answer(call, true));
+  }
+
+  /**
+   * Counts the call's arrival and authenticates it; undefined when it was refused (and answered). Every answer of a
+   * bucket's endpoint carries the bucket's rate-limit header, and a fault's 429 counts as injected in it.
+   */
+  private openExchange(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    call: TicketCall | StreamCall,
+    bucket: Bucket | undefined,
+  ): (Exchange & { arrivedAt: number }) | undefined {
+    const arrivedAt = this.nowMs;
+    this.recorder.arrive(call.endpoint, arrivedAt);
+    const record = (status: number | string, reply?: Reply, fault?: FaultKind) => {
+      if (fault && status === 429) bucket?.injected();
+      this.record(call, status, reply, fault);
+    };
+    const exchange = Object.assign(new Exchange(req, res, record, this.timers), { arrivedAt });
+    if (bucket) {
+      exchange.extraHeaders = () => {
+        const header = bucket.header(this.nowMs);
+        return header === undefined ? {} : { [bucket.headerName]: header };
+      };
+    }
     const refusal = this.auth.refuse(req.headers.authorization, this.nowMs);
     if (refusal) {
       if (refusal.expiredToken) this.recorder.expiredToken();
       exchange.reply(refusal.reply);
-      return;
+      return undefined;
     }
-    const fault = this.faults.take();
-    if (fault) {
-      exchange.fault = fault.kind;
-      const plan = planFault(fault, {
-        unauthorized: this.auth.unauthorized,
-        rateLimit: endpoints.rateLimit,
-        whole: () => endpoints.whole(call),
-        request: `${req.method} ${req.url} Authorization: ${req.headers.authorization ?? ''}`,
-      });
-      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false)));
-      return;
-    }
-    exchange.reply(endpoints.limited(call, arrivedAt) ?? endpoints.answer(call, true));
+    return exchange;
   }
 
-  private record(call: TicketCall, status: number | string, reply?: Reply, fault?: FaultKind): void {
+  private faultTarget(req: http.IncomingMessage, rateLimit: FaultTarget['rateLimit'], whole: () => Reply): FaultTarget {
+    return {
+      unauthorized: this.auth.unauthorized,
+      rateLimit,
+      whole,
+      request: `${req.method} ${req.url} Authorization: ${req.headers.authorization ?? ''}`,
+    };
+  }
+
+  private record(call: TicketCall | StreamCall, status: number | string, reply?: Reply, fault?: FaultKind): void {
     const entry: EmulatorLogEntry = {
       at: this.nowMs,
       endpoint: call.endpoint,
@@ -245,7 +398,8 @@ class ZendeskEmulator implements ControlTarget {
       status,
       rows: reply?.delivered ?? 0,
     };
-    const cursor = call.endpoint === 'cursor' ? call.params.get('cursor') : null;
+    const cursorParam = CURSOR_PARAMS.get(call.endpoint);
+    const cursor = cursorParam === undefined ? null : call.params.get(cursorParam);
     if (cursor !== null) entry.cursor = cursor;
     const retryAfter = reply?.headers['Retry-After'];
     if (retryAfter !== undefined) entry.retryAfter = retryAfter;

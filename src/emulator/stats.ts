@@ -1,11 +1,27 @@
+import { AROUND_TICKET_STREAMS, type AroundStream } from '../streams/names';
+import type { BucketCounters, LimitedBucket } from './buckets';
 import { familyOf, type Endpoint, type EndpointFamily } from './endpoints';
 import { retryAfterExpiry, type FaultKind } from './faults';
+import { bucketOfEndpoint, streamOfEndpoint, type StreamEndpoint } from './stream-paths';
+
+/** Any endpoint a call is logged under: the ticket exports', or the streams around the ticket's. */
+export type LoggedEndpoint = Endpoint | StreamEndpoint;
+
+const TICKET_ENDPOINTS: ReadonlySet<string> = new Set(['export', 'sample', 'incremental', 'cursor']);
+
+function isTicketEndpoint(endpoint: LoggedEndpoint): endpoint is Endpoint {
+  return TICKET_ENDPOINTS.has(endpoint);
+}
+
+function familyOfAny(endpoint: LoggedEndpoint): EndpointFamily {
+  return isTicketEndpoint(endpoint) ? familyOf(endpoint) : bucketOfEndpoint(endpoint);
+}
 
 export interface EmulatorLogEntry {
   at: number;
-  endpoint: Endpoint;
+  endpoint: LoggedEndpoint;
   startTime: number | null;
-  /** the cursor parameter of a cursor-based call */
+  /** the cursor parameter of a cursor-based call (ticket metric events: page[after]) */
   cursor?: string;
   status: number | string;
   rows: number;
@@ -21,11 +37,15 @@ export interface TokenLogEntry {
 }
 
 export interface EmulatorStats {
-  /** calls to the four export endpoints, all outcomes */
+  /** calls to the ticket exports and the streams around the ticket, all outcomes */
   calls: number;
   byStatus: Record<string, number>;
-  /** the incremental endpoints' keys appear with their first call */
+  /** the ticket exports; the incremental endpoints' keys appear with their first call */
   byEndpoint: Record<'export' | 'sample', number> & Partial<Record<'incremental' | 'cursor', number>>;
+  /** calls of the streams around the ticket, all outcomes (users: time-based and cursor) */
+  byStream: Record<AroundStream, number>;
+  /** per rate-limit bucket (filled in by the emulator when it answers) */
+  buckets: Record<LimitedBucket, BucketCounters>;
   /** 429s and 503s that carried a Retry-After header */
   retryAfterIssued: number;
   /** calls that arrived before the latest Retry-After of their endpoint family had expired */
@@ -54,6 +74,11 @@ function emptyStats(): EmulatorStats {
     calls: 0,
     byStatus: {},
     byEndpoint: { export: 0, sample: 0 },
+    byStream: Object.fromEntries(AROUND_TICKET_STREAMS.map((stream) => [stream, 0])) as Record<AroundStream, number>,
+    buckets: {
+      incremental: { accepted: 0, rateLimited: 0, injected: 0, overBudget: 0 },
+      users_cursor: { accepted: 0, rateLimited: 0, injected: 0, overBudget: 0 },
+    },
     retryAfterIssued: 0,
     callsBeforeRetryAfter: 0,
     rowsServed: 0,
@@ -77,10 +102,11 @@ export class StatsRecorder {
   /** per endpoint family, when the latest Retry-After (or implied 60 s of a bare 429) expires, in ms */
   private retryUntil: Partial<Record<EndpointFamily, number>> = {};
 
-  arrive(endpoint: Endpoint, at: number): void {
+  arrive(endpoint: LoggedEndpoint, at: number): void {
     this.data.calls += 1;
-    this.data.byEndpoint[endpoint] = (this.data.byEndpoint[endpoint] ?? 0) + 1;
-    const until = this.retryUntil[familyOf(endpoint)];
+    if (isTicketEndpoint(endpoint)) this.data.byEndpoint[endpoint] = (this.data.byEndpoint[endpoint] ?? 0) + 1;
+    else this.data.byStream[streamOfEndpoint(endpoint)] += 1;
+    const until = this.retryUntil[familyOfAny(endpoint)];
     if (until !== undefined && at < until) this.data.callsBeforeRetryAfter += 1;
   }
 
@@ -92,10 +118,10 @@ export class StatsRecorder {
     if (entry.status === 429 || entry.status === 503) {
       if (entry.retryAfter !== undefined) {
         this.data.retryAfterIssued += 1;
-        this.retryUntil[familyOf(entry.endpoint)] =
+        this.retryUntil[familyOfAny(entry.endpoint)] =
           retryAfterExpiry(entry.retryAfter, entry.at) ?? entry.at + IMPLIED_RETRY_MS;
       } else if (entry.status === 429) {
-        this.retryUntil[familyOf(entry.endpoint)] = entry.at + IMPLIED_RETRY_MS;
+        this.retryUntil[familyOfAny(entry.endpoint)] = entry.at + IMPLIED_RETRY_MS;
       }
     }
     pushLimited(this.data.log, entry);
@@ -111,8 +137,8 @@ export class StatsRecorder {
     pushLimited(this.data.tokenLog, entry);
   }
 
-  snapshot(): EmulatorStats {
-    return structuredClone(this.data);
+  snapshot(buckets: Record<LimitedBucket, BucketCounters>): EmulatorStats {
+    return { ...structuredClone(this.data), buckets: structuredClone(buckets) };
   }
 
   reset(): void {

@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import { Exchange, type ExchangeRecorder, type PendingTimers } from './exchange';
-import { FaultQueue, planFault, type FaultTarget } from './faults';
+import { FaultQueue, isGeneralFault, planFault, type FaultTarget } from './faults';
 import { OAUTH_TOKENS_PATH } from './endpoints';
 import { JSON_TYPE, readText, type Reply } from './http';
 import type { TokenAuthority } from './oauth';
@@ -31,7 +31,7 @@ export class TokenEndpoint {
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const exchange = new Exchange(req, res, this.record, this.deps.timers);
     // taken on arrival, so that concurrent requests meet the faults in the order they came
-    const fault = this.faults.take();
+    const fault = this.faults.take(isGeneralFault);
     exchange.fault = fault?.kind;
     if (fault?.kind === 'reset') {
       exchange.reset();
