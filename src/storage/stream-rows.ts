@@ -104,16 +104,18 @@ export interface TicketEventRows {
 
 /**
  * The keys of a Create or Change child that describe the child, not a ticket field: every other key is a field the
- * child sets (`status`, `tags`, `custom_field_123`…), named after it. `previous_value` is that field's old value;
- * `type`, `audit_id` and `created_at` are what audits and comments carry next to the same data.
+ * child sets (`status`, `tags`, `type`, `custom_field_123`…), named after it. `previous_value` is that field's old
+ * value; `added_tags` and `removed_tags` detail a change of `tags`; `audit_id` and `created_at` are what audits and
+ * comments carry next to the same data.
  */
 export const CHILD_OWN_KEYS: ReadonlySet<string> = new Set([
   'id',
   'event_type',
-  'type',
   'via',
   'via_reference_id',
   'previous_value',
+  'added_tags',
+  'removed_tags',
   'audit_id',
   'created_at',
 ]);
@@ -172,7 +174,9 @@ function childType(child: Record<string, unknown>): string | undefined {
 // The audit shape (`field_name`, `value`) is read too: its keys are no field names.
 function childFields(child: Record<string, unknown>): [string, unknown][] {
   if (typeof child.field_name === 'string' && 'value' in child) return [[child.field_name, child.value]];
-  return Object.entries(child).filter(([key]) => !CHILD_OWN_KEYS.has(key));
+  // `type` is the ticket's type field, unless it names the child itself (audits write `type: "Change"`).
+  const ownType = (key: string, value: unknown) => key === 'type' && (value === 'Create' || value === 'Change');
+  return Object.entries(child).filter(([key, value]) => !CHILD_OWN_KEYS.has(key) && !ownType(key, value));
 }
 
 function commentRecord(event: TicketEventRecord, child: Record<string, unknown>, id: number): CommentRecord {

@@ -168,6 +168,18 @@ describe('ticketEventRows', () => {
     }
   });
 
+  test("`type` is the ticket's type field; added_tags and removed_tags detail the change of tags", () => {
+    const children = [
+      { id: 1, event_type: 'Create', type: 'question' },
+      { id: 2, event_type: 'Change', tags: ['a', 'b'], added_tags: ['b'], removed_tags: [], previous_value: ['a'] },
+    ];
+    const changes = ticketEventRows(event({ child_events: children }), 100).fieldChanges;
+    expect(changes.map((c) => [c.childId, c.fieldName, c.value])).toEqual([
+      [1, 'type', '"question"'],
+      [2, 'tags', '["a","b"]'],
+    ]);
+  });
+
   test('children without a usable id or not objects write no rows; the event keeps them in child_events', () => {
     const children = [null, 'x', [1], { event_type: 'Comment', body: 'no id' }, { id: -1, event_type: 'Change' }];
     const rows = ticketEventRows(event({ child_events: children }), 100);
