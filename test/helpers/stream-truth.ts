@@ -122,9 +122,7 @@ export async function compareStreamsWithTruth(
       `${check.table}: ${truth.size} in the truth, ${stored.size} stored; ` +
         `missing ${missing.length} (${sample(missing)}), extra ${extra.length} (${sample(extra)}), ` +
         `differing ${differing.length}` +
-        (first
-          ? ` (${first}: stored ${JSON.stringify(stored.get(first))} truth ${JSON.stringify(truth.get(first))})`
-          : ''),
+        (first ? ` (${first}: stored ${short(stored.get(first))} truth ${short(truth.get(first))})` : ''),
     );
   }
   return problems.join('\n');
