@@ -12,6 +12,7 @@ import { encryptionCodecOf, ensureKeyFile, readEncryptionSettings } from './code
 import { formatStatus } from './cli/format';
 import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
 import { DEFAULT_OAUTH_CLIENT, Emulator, startEmulator } from './emulator';
+import { STREAMS } from './streams/names';
 import { DEFAULT_TASK_QUEUE, workflowIdFor, WORKFLOW_TYPE } from './shared';
 import { exportStartOptions } from './temporal/start-options';
 import { ExportInput, statusQuery } from './workflows/messages';
@@ -21,6 +22,8 @@ const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 8080);
 const PACING_SECONDS = 5;
+const STREAMS_PER_MINUTE = 30;
+const USERS_PER_MINUTE = 60;
 const DEMO_TOKEN_SECONDS = 45;
 
 async function portInUse(port: number): Promise<boolean> {
@@ -77,6 +80,10 @@ async function run() {
       rangeSeconds: 7 * 86400,
       windowSeconds: PACING_SECONDS,
       minStartAgeSeconds: PACING_SECONDS,
+      // The buckets of an account with the High Volume add-on: the streams around the ticket share the first.
+      incrementalRequestsPerMinute: STREAMS_PER_MINUTE,
+      usersCursorRequestsPerMinute: USERS_PER_MINUTE,
+      incrementalMinStartAgeSeconds: PACING_SECONDS,
       mutations: { intervalMs: 1000, perTick: 3 },
       // Signs in as Zendesk accounts must today: a confidential OAuth client's client credentials grant.
       oauthClients: [DEFAULT_OAUTH_CLIENT],
@@ -93,6 +100,11 @@ async function run() {
     console.log(
       `Demo pacing: one call every ${PACING_SECONDS} s and start_time at least ${PACING_SECONDS} s old ` +
         '(a real account: 300 s and 300 s). Nothing else differs from production.',
+    );
+    console.log(
+      `Streams: tickets, ticket_events (comments, field history), users, organizations, ticket_metric_events; ` +
+        `${STREAMS_PER_MINUTE} calls a minute through the incremental bucket, ${USERS_PER_MINUTE} for users ` +
+        '(the High Volume add-on).',
     );
 
     // The history holds ciphertext; the Web UI shows tickets decoded (and decrypted) by the worker's codec endpoint.
@@ -160,6 +172,10 @@ async function run() {
       startTime: 0,
       pollIntervalSeconds: PACING_SECONDS,
       minStartAgeSeconds: PACING_SECONDS,
+      streams: [...STREAMS],
+      requestsPerMinute: STREAMS_PER_MINUTE,
+      usersRequestsPerMinute: USERS_PER_MINUTE,
+      supportTypeScope: 'all',
     };
     await client.workflow.start(WORKFLOW_TYPE, exportStartOptions(input, DEFAULT_TASK_QUEUE));
     console.log(`Export: workflow ${workflowId} started. Try in another terminal:`);

@@ -207,7 +207,8 @@ export class StreamRun {
     return exportLagSeconds(this.host.zendeskNow(), this.pendingReset ?? completeThrough(this.state));
   }
 
-  status(nextCall: number | null): StreamStatus {
+  /** Its status row; `waiting` is what its wait shows while another stream has the turn. */
+  status(nextCall: number | null, waiting?: ExportPhase): StreamStatus {
     const { state } = this;
     const cursor = this.pendingReset ?? state.cursor;
     return {
@@ -216,7 +217,7 @@ export class StreamRun {
       cursor,
       cursorIso: isoSeconds(cursor),
       afterCursor: state.afterCursor,
-      phase: state.blocked ? 'blocked' : this.phase,
+      phase: state.blocked ? 'blocked' : (waiting ?? this.phase),
       caughtUp: state.caughtUp,
       blocked: state.blocked,
       lagSeconds: this.lagSeconds(),

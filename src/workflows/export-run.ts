@@ -85,7 +85,9 @@ export class ExportRun {
   /** The streams around the ticket this export reads, each with its own cursor. */
   private readonly around = new Map<AroundStream, StreamRun>();
   /** When each stream's next call may go, as the last wait saw it (status shows it). */
-  private readonly nextCalls = new Map<StreamName, number>();
+  private readonly nextCalls = new Map<StreamName, { at: number; phase: ExportPhase }>();
+  /** The stream whose turn it is (its call or its persist): the others wait. */
+  private turnOf: StreamName | undefined;
   private readonly host: StreamHost;
 
   constructor(readonly input: ExportInput) {
@@ -144,20 +146,23 @@ export class ExportRun {
   }
 
   aroundStatuses(): StreamStatus[] {
-    return [...this.around].map(([name, stream]) => stream.status(this.nextCalls.get(name) ?? null));
+    return [...this.around].map(([name, stream]) => {
+      const next = this.turnOf === name ? undefined : this.nextCalls.get(name);
+      return stream.status(next?.at ?? null, this.state.paused ? 'paused' : next?.phase);
+    });
   }
 
   private ticketsStatus(): StreamStatus {
     const { state, api } = this;
     const cursor = this.pendingReset ?? state.cursor;
-    const next = this.nextCalls.get('tickets');
+    const next = this.turnOf === 'tickets' ? undefined : this.nextCalls.get('tickets');
     return {
       stream: 'tickets',
       bucket: bucketOf('tickets', api),
       cursor,
       cursorIso: isoSeconds(cursor),
       afterCursor: state.afterCursor ?? null,
-      phase: state.paused ? 'paused' : state.blocked ? 'blocked' : this.ticketsPhase,
+      phase: state.paused ? 'paused' : state.blocked ? 'blocked' : (next?.phase ?? this.ticketsPhase),
       caughtUp: state.caughtUp ?? false,
       blocked: state.blocked,
       lagSeconds: this.lagSeconds(),
@@ -166,7 +171,7 @@ export class ExportRun {
       calls: state.calls,
       rateLimited: state.rateLimited,
       rejected: state.ticketsRejected ?? 0,
-      nextCallAt: next === undefined ? null : (isoMillis(next) ?? null),
+      nextCallAt: next === undefined ? null : (isoMillis(next.at) ?? null),
       lastError: state.lastError,
     };
   }
@@ -305,7 +310,8 @@ export class ExportRun {
     if (this.readsTickets) candidates.push(this.ticketsCandidate());
     for (const stream of this.around.values()) candidates.push(this.streamCandidate(stream.candidate()));
     this.nextCalls.clear();
-    for (const candidate of candidates) this.nextCalls.set(candidate.stream, candidate.at);
+    for (const { stream, at, phase } of candidates) this.nextCalls.set(stream, { at, phase });
+    this.turnOf = undefined;
     const chosen = pickTurn(candidates);
     if (!chosen) {
       await condition(() => false, BLOCKED_RETRY); // no stream read: nothing to do until an update adds one
@@ -342,6 +348,7 @@ export class ExportRun {
       }
       return undefined;
     }
+    this.turnOf = chosen.stream;
     if (chosen.stream !== 'tickets') return { stream: chosen.stream };
     if (chosen.phase === 'idle' || state.pollNowPending) state.pollNowPending = false;
     // Built after the wait: a reset during the wait is the request.
@@ -548,6 +555,7 @@ export class ExportRun {
       return next;
     }
     this.phase = 'persisting';
+    this.ticketsPhase = 'persisting';
     const stored = await this.persistUntilStored(page, next);
     if (stored === undefined) {
       Object.assign(state, flagsBefore);

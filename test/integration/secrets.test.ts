@@ -422,6 +422,8 @@ describe('no credential anywhere', () => {
       SINK_URL: hh.config.sinkUrl,
       EXPORT_POLL_INTERVAL_SECONDS: '0.5',
       EXPORT_MIN_START_AGE_SECONDS: '1',
+      // The faults below go to the tickets stream's calls; the streams around the ticket have their own secrets test.
+      EXPORT_STREAMS: 'tickets',
     };
     // First call of each account: 401 (blocked until resume). With OAuth the attempt that met the 401 fails for now and
     // its retry carries a new token: a second 401 blocks.
