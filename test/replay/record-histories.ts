@@ -7,6 +7,8 @@
 // - cursor: cursor-based with idle waits, pollNow, a rejected cursor, a 429, continue-as-new.
 // - operator: the specified endpoint with a reset during the pacing wait (written to the checkpoint), a database
 //   outage during a persist with a pause and a reset while it lasts, a resume, continue-as-new.
+// - streams: all five streams with churn, a 429 on one stream (its bucket waits), a 403 that blocks one stream and a
+//   resume, a reset of one stream, setStreams dropping and adding a stream, a 504 on comment pages, continue-as-new.
 import fs from 'node:fs';
 import path from 'node:path';
 import globalSetup from '../global-setup';
@@ -19,7 +21,9 @@ import {
   resetCursorSignal,
   resetCursorUpdate,
   resumeSignal,
+  setStreamsUpdate,
 } from '../../src/workflows/messages';
+import { STREAMS } from '../../src/streams/names';
 import { Harness } from '../helpers/harness';
 import { SinkOutage } from '../helpers/outage';
 
@@ -205,7 +209,57 @@ async function recordOperator() {
   }
 }
 
+async function recordStreams() {
+  const h = await startHarness({
+    emulator: {
+      ticketCount: 80,
+      windowSeconds: 0,
+      incrementalRequestsPerMinute: 1200,
+      usersCursorRequestsPerMinute: 2400,
+      incrementalMinStartAgeSeconds: 1,
+    },
+    input: {
+      api: 'cursor',
+      streams: [...STREAMS],
+      perPage: 100,
+      pollIntervalSeconds: 2,
+      minStartAgeSeconds: 1,
+      requestsPerMinute: 600,
+      usersRequestsPerMinute: 1200,
+      pagesPerRun: 12,
+    },
+  });
+  try {
+    const step = stepper(h);
+    const row = async (stream: string) => (await h.status()).streams?.find((s) => s.stream === stream);
+    h.emulator.injectFaults([
+      { kind: 'rateLimit', retryAfter: '1', stream: 'organizations' },
+      { kind: 'status', status: 403, stream: 'users' },
+      { kind: 'commentEventsTimeout', perPageAbove: 50, stream: 'ticket_events' },
+    ]);
+    await step('users blocked by the 403', async () => (await row('users'))?.blocked === true);
+    await h.handle.signal(resumeSignal);
+    await step('every stream caught up', async () => (await h.status()).streams?.every((s) => s.caughtUp) ?? false);
+    await h.handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: 0, stream: 'organizations' }] });
+    await h.handle.executeUpdate(setStreamsUpdate, { args: [{ streams: ['tickets', 'ticket_events', 'users'] }] });
+    h.emulator.startMutations({ intervalMs: 200, perTick: 2 });
+    await sleepMs(3000);
+    await h.handle.executeUpdate(setStreamsUpdate, { args: [{ streams: [...STREAMS] }] });
+    await sleepMs(2000);
+    h.emulator.stopMutations();
+    await h.handle.signal(pollNowSignal);
+    await step('caught up again, through continue-as-new', async () => {
+      const s = await h.status();
+      return (s.streams?.length ?? 0) === STREAMS.length && (s.streams?.every((r) => r.caughtUp) ?? false);
+    });
+    await save(h, 'streams');
+  } finally {
+    await h.close();
+  }
+}
+
 const SCENARIOS: Record<string, () => Promise<void>> = {
+  streams: recordStreams,
   export: recordExport,
   incremental: recordIncremental,
   cursor: recordCursor,

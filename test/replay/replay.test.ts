@@ -8,7 +8,7 @@ describe('determinism', () => {
   const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   test('recorded histories exist and cover every path', () => {
-    for (const scenario of ['export', 'incremental', 'cursor', 'operator', 'chaos-cursor']) {
+    for (const scenario of ['export', 'incremental', 'cursor', 'operator', 'streams', 'chaos-cursor']) {
       expect(files.filter((f) => f.startsWith(`${scenario}-run-`)).length).toBeGreaterThanOrEqual(1);
     }
     // The chaos run's histories hold the crash paths: workflow tasks timed out on killed workers, a 401 that blocked
@@ -21,7 +21,7 @@ describe('determinism', () => {
     // One generation of recordings, made by today's code: until 1.0.0 a change to the workflow's commands re-records
     // them (npm run record-histories; npm run chaos -- --tickets 3000 --record) instead of adding a patch.
     const generations = files.filter(
-      (f) => !/^(chaos-cursor|export|incremental|cursor|operator)-run-\d\d\.json$/.test(f),
+      (f) => !/^(chaos-cursor|export|incremental|cursor|operator|streams)-run-\d\d\.json$/.test(f),
     );
     expect(generations).toEqual([]);
     const all = files.map((f) => fs.readFileSync(path.join(DIR, f), 'utf8')).join('\n');
@@ -34,6 +34,13 @@ describe('determinism', () => {
       'EVENT_TYPE_ACTIVITY_TASK_FAILED',
     ]) {
       expect(all).toContain(event);
+    }
+    // The streams around the ticket: their activities, and the setStreams update.
+    const streams = files
+      .filter((f) => f.startsWith('streams-'))
+      .map((f) => fs.readFileSync(path.join(DIR, f), 'utf8'));
+    for (const name of ['fetchStreamPage', 'persistStream', 'loadStreamCheckpoint', 'setStreams']) {
+      expect(streams.join('\n')).toContain(name);
     }
   });
 
