@@ -97,7 +97,12 @@ function logSetAside(account: string, setAside: SetAsideTicket[]): void {
 
 /** One call, aborted when the activity is cancelled (a heartbeat timeout, a worker shutdown, the workflow cancelled). */
 async function callZendesk(zendesk: ZendeskClient, input: FetchPageInput) {
-  const request = { perPage: input.perPage, include: input.include, excludeDeleted: input.excludeDeleted };
+  const request = {
+    perPage: input.perPage,
+    include: input.include,
+    excludeDeleted: input.excludeDeleted,
+    supportTypeScope: input.supportTypeScope,
+  };
   const call = { signal: Context.current().cancellationSignal };
   switch (input.api ?? 'exports') {
     case 'exports':

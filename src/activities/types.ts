@@ -1,3 +1,4 @@
+import type { SupportTypeScope } from '../streams/names';
 import { STAGED_PAGE_GONE, STORED_TAIL_MAX_TICKETS, type ExportApi } from '../shared';
 import type { AuthState } from '../zendesk/auth';
 import type { Checkpoint, PageCheckpoint, PageRows } from '../storage/sink';
@@ -17,6 +18,8 @@ export interface FetchPageInput {
   perPage?: number;
   include?: string[];
   excludeDeleted?: boolean;
+  /** Incremental endpoints: `support_type_scope` (`all`: tickets only an AI agent handled included). */
+  supportTypeScope?: SupportTypeScope;
   /** The pacing's minimum gap between two calls (ms): a retry of a failed call waits at least this long. */
   minGapMs?: number;
 }

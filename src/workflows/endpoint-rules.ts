@@ -13,7 +13,7 @@ export type FetchedPage = Extract<FetchPageResult, { kind: 'page' }>;
 export type PageRequest = FetchPageInput & { perPage?: number };
 
 /** What the export needs to know to build a request. */
-export type RequestContext = Pick<ExportInput, 'account' | 'include' | 'excludeDeleted'>;
+export type RequestContext = Pick<ExportInput, 'account' | 'include' | 'excludeDeleted' | 'supportTypeScope'>;
 type CursorState = Pick<ExportState, 'cursor' | 'afterCursor' | 'trap' | 'perPage'>;
 
 export function nextRequest(api: ExportApi, state: CursorState, input: RequestContext, perPage: number): PageRequest {
@@ -23,6 +23,7 @@ export function nextRequest(api: ExportApi, state: CursorState, input: RequestCo
     perPage: state.perPage ?? perPage,
     ...(input.include?.length ? { include: input.include } : {}),
     ...(input.excludeDeleted ? { excludeDeleted: true } : {}),
+    ...(input.supportTypeScope ? { supportTypeScope: input.supportTypeScope } : {}),
   };
   if (api === 'incremental' && state.trap) {
     const { startTime, afterCursor } = state.trap;

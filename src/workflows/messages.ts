@@ -44,7 +44,7 @@ export interface ExportInput {
   streamStartTimes?: Partial<Record<AroundStream, number>>;
   /** The users cursor export's own budget: calls per minute. Default 20 (60 with the High Volume add-on). */
   usersRequestsPerMinute?: number;
-  /** `support_type_scope` on ticket events: default `all` (tickets only an AI agent handled included). */
+  /** `support_type_scope` on ticket events and the incremental ticket endpoints; `start` sends `all` by default. */
   supportTypeScope?: SupportTypeScope;
   /** Carried over continue-as-new; absent on a fresh start. */
   state?: ExportState;

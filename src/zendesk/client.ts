@@ -1,3 +1,4 @@
+import type { SupportTypeScope } from '../streams/names';
 import axios, { AxiosInstance } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
@@ -114,6 +115,8 @@ export interface IncrementalRequest {
   perPage?: number;
   include?: string[];
   excludeDeleted?: boolean;
+  /** `support_type_scope`: `all` includes tickets only an AI agent handled. */
+  supportTypeScope?: SupportTypeScope;
 }
 
 export interface IncrementalPageOutcome extends ClockReading, SetAsideReading {
@@ -206,6 +209,7 @@ function incrementalQuery(request: IncrementalRequest): string {
   if (request.perPage !== undefined) query.set('per_page', String(request.perPage));
   if (request.include && request.include.length > 0) query.set('include', request.include.join(','));
   if (request.excludeDeleted) query.set('exclude_deleted', 'true');
+  if (request.supportTypeScope) query.set('support_type_scope', request.supportTypeScope);
   return query.toString();
 }
 

@@ -119,6 +119,32 @@ describe('request URLs', () => {
     ]);
   });
 
+  test('the incremental ticket endpoints send support_type_scope when asked', async () => {
+    zendesk.answer({ body: { tickets: [], count: 0, end_time: 5, next_page: null, end_of_stream: true } });
+    await client().fetchTimeBasedPage({ startTime: 5, perPage: 10, supportTypeScope: 'all' });
+    expect(zendesk.requests.map((r) => [r.path, r.params])).toEqual([
+      [
+        '/api/v2/incremental/tickets.json',
+        [
+          ['start_time', '5'],
+          ['per_page', '10'],
+          ['support_type_scope', 'all'],
+        ],
+      ],
+    ]);
+    zendesk.answer({ body: { tickets: [], after_cursor: null, after_url: null, end_of_stream: true } });
+    await client().fetchCursorPage({ startTime: 5, supportTypeScope: 'ai_agent' });
+    expect(zendesk.requests.map((r) => [r.path, r.params])).toEqual([
+      [
+        '/api/v2/incremental/tickets/cursor.json',
+        [
+          ['start_time', '5'],
+          ['support_type_scope', 'ai_agent'],
+        ],
+      ],
+    ]);
+  });
+
   test('users: the cursor export, start_time first, then cursor; per_page at most 1000', async () => {
     const usersPage = { body: { users: [], after_cursor: 'c2', end_of_stream: true } };
     await fetch({ stream: 'users', startTime: 1_600_000_000, perPage: 2000 }, usersPage);
