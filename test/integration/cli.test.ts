@@ -68,6 +68,53 @@ describe('operator CLI', () => {
     expect(afterStop.code).toBe(1);
   });
 
+  test('start --streams on a running export changes its streams, reset --stream moves one; status shows each', async () => {
+    h = await startHarness({
+      start: false,
+      emulator: {
+        ticketCount: 200,
+        windowSeconds: 0,
+        incrementalRequestsPerMinute: 0,
+        incrementalMinStartAgeSeconds: 1,
+      },
+    });
+    const streamsEnv = { EXPORT_REQUESTS_PER_MINUTE: '600', EXPORT_USERS_REQUESTS_PER_MINUTE: '600' };
+    const first = await cli(['start', '--start-time', '0', '--streams', 'tickets,organizations'], streamsEnv);
+    expect(first.code).toBe(0);
+    const organizationsCaughtUp = async () =>
+      (await h.status()).streams?.find((s) => s.stream === 'organizations')?.caughtUp === true;
+    await waitFor('organizations caught up', organizationsCaughtUp, 30_000);
+    const before = (await h.status()).streams?.find((s) => s.stream === 'organizations')?.cursor;
+
+    const changed = await cli(['start', '--streams', 'tickets,organizations,users'], streamsEnv);
+    expect(changed.code).toBe(0);
+    expect(changed.out).toMatch(/already running; it now reads tickets, users, organizations \(other cursors kept\)/);
+    await waitFor(
+      'users caught up',
+      async () => (await h.status()).streams?.find((s) => s.stream === 'users')?.caughtUp,
+      30_000,
+    );
+    const status = await h.status();
+    expect(status.streams?.map((s) => s.stream)).toEqual(['tickets', 'users', 'organizations']);
+    expect(status.streams?.find((s) => s.stream === 'organizations')?.cursor).toBeGreaterThanOrEqual(before!);
+
+    const reset = await cli(['reset', '--stream', 'users', '--start-time', '0']);
+    expect(reset.code).toBe(0);
+    expect(reset.out).toMatch(/users cursor of zendesk-export-.* reset to 0 \(was \d+\)/);
+    const refused = await cli(['reset', '--stream', 'ticket_events', '--start-time', '0']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/reset rejected: this export does not read ticket_events/);
+    const unknown = await cli(['reset', '--stream', 'comments', '--start-time', '0']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--stream must be one of tickets, ticket_events, users, organizations/);
+
+    const human = await cli(['status']);
+    expect(human.out).toMatch(/STREAM\s+BUCKET\s+PHASE\s+CURSOR/);
+    expect(human.out).toMatch(/\nusers\s+users_cursor\s+/);
+    const json = JSON.parse((await cli(['status', '--json'])).out);
+    expect(json.streams.map((s: { stream: string }) => s.stream)).toEqual(['tickets', 'users', 'organizations']);
+  });
+
   test('status while fetchPage retries after a failure: the attempt, its error and the next attempt, in text and JSON', async () => {
     // The workflow hears of a failure only once the activity's retries are exhausted; meanwhile the server knows.
     h = await startHarness({ start: false, emulator: { ticketCount: 50, windowSeconds: 0 } });
