@@ -41,6 +41,8 @@ export interface StreamHost {
   showDetails(summary: string): void;
   /** A durable wait ended early by an operator's message or `until`; true when ended early. */
   waitUnlessInterrupted(durationMs: number, summary: string, until?: () => boolean): Promise<boolean>;
+  /** A stream was blocked or freed: the search attributes show it. */
+  blockedChanged(): void;
   /** A page was stored at this recorded time: a wait already over then needs no timer. */
   pageDone(atMs: number): void;
   /** Pause, a reset of this stream, continue-as-new: a persist that keeps failing gives way. */
@@ -122,6 +124,7 @@ export class StreamRun {
   /** A blocked stream whose retry time came: it tries again. */
   unblockAfterWait(): void {
     this.state.blocked = false;
+    this.host.blockedChanged();
   }
 
   /** One call and, for a page, its persist and the cursor's advance. */
@@ -364,6 +367,7 @@ export class StreamRun {
       state.blocked = true;
       state.blockedUntil = Date.now() + BLOCKED_RETRY_MS;
       this.phase = 'blocked';
+      host.blockedChanged();
       host.addWarning(`${this.name} blocked until resumed (or retried in an hour): ${state.lastError}`);
       return;
     }

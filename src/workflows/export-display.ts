@@ -85,7 +85,8 @@ export class ExportDisplay {
   exportState(): ExportStateName {
     const { state, settings, api, phase } = this.run;
     if (state.paused) return 'paused';
-    if (state.blocked) return 'blocked';
+    // A stream blocked by a permanent error (a role without access to users, say) needs an operator as much.
+    if (state.blocked || this.run.aroundStatuses().some((stream) => stream.blocked)) return 'blocked';
     if (phase === 'rate_limited' || phase === 'backoff') return phase;
     const caughtUp = api === 'exports' ? state.calls > 0 && state.lastPageSize < settings.pageSize : state.caughtUp;
     return caughtUp ? 'caught_up' : 'catching_up';

@@ -456,6 +456,7 @@ export class ExportRun {
       noteZendeskClock: (measuredMs) => run.noteZendeskClock(measuredMs),
       showDetails: (summary) => run.display.showDetails(summary),
       waitUnlessInterrupted: (durationMs, summary, until) => run.waitUnlessInterrupted(durationMs, summary, until),
+      blockedChanged: () => run.display.publishSearchAttributes(),
       pageDone: (atMs) => {
         run.state.pageDoneAt = atMs;
         run.pagesThisRun++;

@@ -141,6 +141,8 @@ describe('workflow loop: streams around the ticket', () => {
         (s) => s.streams?.find((r) => r.stream === 'users')?.blocked === true,
       );
       expect(blocked.streams?.find((r) => r.stream === 'users')?.lastError).toMatch(/403/);
+      // A blocked stream needs an operator: the export's coarse state (and ZendeskState) says blocked.
+      expect(blocked.state).toBe('blocked');
       await stubs.streamFetched('organizations', 3);
       // The checkpoint of ticket_events is its first cursor; the others start from the export's.
       expect(stubs.streamCalls('ticket_events')[0].input.startTime).toBe(t0 + 500);
@@ -149,6 +151,7 @@ describe('workflow loop: streams around the ticket', () => {
 
       await loop.handle.signal(resumeSignal);
       await stubs.streamFetched('users', 2);
+      expect((await loop.status()).state).not.toBe('blocked');
 
       const before = await loop.status();
       const ticketsCursor = before.streams?.find((r) => r.stream === 'tickets')?.cursor;
