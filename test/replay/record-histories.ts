@@ -221,6 +221,9 @@ async function recordStreams() {
     input: {
       api: 'cursor',
       streams: [...STREAMS],
+      // No explicit start time: each stream's first cursor comes from its checkpoint (loadStreamCheckpoint).
+      startTime: undefined,
+      defaultStartTime: 0,
       perPage: 100,
       pollIntervalSeconds: 2,
       minStartAgeSeconds: 1,
