@@ -20,6 +20,7 @@ import { afterStreamPage, FetchedStreamPage, nextStreamRequest, streamPageProble
 import type { TurnCandidate } from './stream-schedule';
 
 const BLOCKED_RETRY_MS = 3_600_000;
+const NOTHING_STORED: PersistStreamOutput = { written: 0, ignoredOlder: 0, rejected: 0, completedAt: 0 };
 /** The streams around the ticket are read through the incremental endpoints: a start_time a minute old at least. */
 const STREAM_MIN_START_AGE_MS = 60_000;
 
@@ -43,8 +44,11 @@ export interface StreamHost {
   waitUnlessInterrupted(durationMs: number, summary: string, until?: () => boolean): Promise<boolean>;
   /** A stream was blocked or freed: the search attributes show it. */
   blockedChanged(): void;
-  /** A page was stored at this recorded time: a wait already over then needs no timer. */
-  pageDone(atMs: number): void;
+  /**
+   * A page was done with at this recorded time (a wait already over then needs no timer); `stored` when it was
+   * stored (it counts towards continue-as-new).
+   */
+  pageDone(atMs: number, stored: boolean): void;
   /** Pause, a reset of this stream, continue-as-new: a persist that keeps failing gives way. */
   persistGivesWay(stream: AroundStream): boolean;
   zendeskNow(): number;
@@ -140,13 +144,18 @@ export class StreamRun {
       if (!page) return;
       const next = afterStreamPage(this.name, state, request, page);
       for (const warning of next.warnings) this.host.addWarning(warning);
-      const stored = await this.persistUntilStored(page, { cursor: next.cursor, afterCursor: next.afterCursor });
+      // An empty page that leaves the cursor where it is (an idle poll) has nothing to store, not even a checkpoint.
+      const unchanged =
+        page.summary.rows === 0 && next.cursor === state.cursor && next.afterCursor === state.afterCursor;
+      const stored = unchanged
+        ? NOTHING_STORED
+        : await this.persistUntilStored(page, { cursor: next.cursor, afterCursor: next.afterCursor });
       if (!stored) return;
       state.cursor = next.cursor;
       state.afterCursor = next.afterCursor;
       state.caughtUp = next.caughtUp;
       if (page.endOfStream) state.completeThroughMs = page.requestedAt + this.clockOffset();
-      state.pages++;
+      if (!unchanged) state.pages++;
       state.rowsStored += stored.written;
       state.rejected += stored.rejected;
       if (stored.comments) state.comments = (state.comments ?? 0) + stored.comments;
@@ -159,7 +168,7 @@ export class StreamRun {
       state.notBefore = 0;
       state.retryNotBefore = undefined;
       this.growPerPage();
-      this.host.pageDone(stored.completedAt ?? page.completedAt);
+      this.host.pageDone(unchanged ? page.completedAt : stored.completedAt, !unchanged);
     } finally {
       this.busy = false;
       this.applyPendingReset();

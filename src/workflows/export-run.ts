@@ -457,9 +457,9 @@ export class ExportRun {
       showDetails: (summary) => run.display.showDetails(summary),
       waitUnlessInterrupted: (durationMs, summary, until) => run.waitUnlessInterrupted(durationMs, summary, until),
       blockedChanged: () => run.display.publishSearchAttributes(),
-      pageDone: (atMs) => {
+      pageDone: (atMs, stored) => {
         run.state.pageDoneAt = atMs;
-        run.pagesThisRun++;
+        if (stored) run.pagesThisRun++;
       },
       persistGivesWay: () => run.state.paused || workflowInfo().continueAsNewSuggested,
       zendeskNow: () => run.zendeskNow(),
