@@ -303,9 +303,11 @@ describe('unusual events', () => {
 describe('metric events straddling the checkpoint', () => {
   test.concurrent('pages that begin before their start: every row stored, the cursor never moves back', () =>
     withHarness(streamCase(['ticket_metric_events']), async (h) => {
+      // Enough straddled pages for the catch-up (page[after]) and for the polls once caught up (start_time).
+      const STRADDLED = 14;
       h.emulator.injectFaults([
         normal('ticket_metric_events'),
-        { kind: 'straddle', stream: 'ticket_metric_events', rows: 5, count: 6 },
+        { kind: 'straddle', stream: 'ticket_metric_events', rows: 5, count: STRADDLED },
       ]);
       await h.startWorkflow();
       // The cursor and the checkpoint, sampled all along: never lower than before.
@@ -325,14 +327,23 @@ describe('metric events straddling the checkpoint', () => {
       })();
       let status: ExportStatus;
       try {
+        await waitFor(
+          'every straddled page served',
+          () => callsOf(h, 'ticket_metric_events').filter((e) => e.fault === 'straddle').length === STRADDLED,
+          60_000,
+          250,
+        );
         status = await untilTruth(h, ['ticket_metric_events']);
       } finally {
         done = true;
         await watching;
       }
-      const straddled = callsOf(h, 'ticket_metric_events').filter((e) => e.fault === 'straddle');
-      expect(straddled).toHaveLength(6);
+      const calls = callsOf(h, 'ticket_metric_events');
+      const straddled = calls.filter((e) => e.fault === 'straddle');
       expect(straddled.every((e) => e.status === 200)).toBe(true);
+      // Both kinds of call were straddled: by page[after] while catching up, by start_time once caught up.
+      expect(straddled.some((e) => e.cursor !== undefined)).toBe(true);
+      expect(straddled.some((e) => e.cursor === undefined && e.startTime! > 0)).toBe(true);
       expect(seen.length).toBeGreaterThan(3);
       for (let i = 1; i < seen.length; i++) {
         expect(seen[i].cursor).toBeGreaterThanOrEqual(seen[i - 1].cursor);
