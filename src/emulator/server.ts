@@ -48,7 +48,7 @@ import type { StreamOrganization, StreamUser } from './people';
 import { StatsRecorder, type EmulatorLogEntry, type EmulatorStats } from './stats';
 import { StreamEndpoints, type StreamCall } from './stream-endpoints';
 import { StreamModel } from './stream-model';
-import { streamEndpointAt, streamOfEndpoint } from './stream-paths';
+import { STREAM_ENDPOINT_PATH, streamEndpointAt, streamOfEndpoint } from './stream-paths';
 import { TokenEndpoint } from './token-endpoint';
 
 /**
@@ -401,6 +401,10 @@ class ZendeskEmulator implements ControlTarget {
     const cursorParam = CURSOR_PARAMS.get(call.endpoint);
     const cursor = cursorParam === undefined ? null : call.params.get(cursorParam);
     if (cursor !== null) entry.cursor = cursor;
+    if (Object.hasOwn(STREAM_ENDPOINT_PATH, call.endpoint)) {
+      const perPage = Number(call.params.get('per_page') ?? call.params.get('page[size]') ?? NaN);
+      if (Number.isSafeInteger(perPage)) entry.perPage = perPage;
+    }
     const retryAfter = reply?.headers['Retry-After'];
     if (retryAfter !== undefined) entry.retryAfter = retryAfter;
     if (fault) entry.fault = fault;

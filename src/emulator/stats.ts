@@ -23,6 +23,8 @@ export interface EmulatorLogEntry {
   startTime: number | null;
   /** the cursor parameter of a cursor-based call (ticket metric events: page[after]) */
   cursor?: string;
+  /** a call of a stream around the ticket: the per_page (or page[size]) it asked for, when it named one */
+  perPage?: number;
   status: number | string;
   rows: number;
   retryAfter?: string;

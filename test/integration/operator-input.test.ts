@@ -585,6 +585,105 @@ describe('bad operator input', () => {
     });
   });
 
+  test('streams: bad names and start times in flags, environment and accounts file: exit 2, workflow unchanged', async () => {
+    // A running export of tickets and ticket events, caught up: what a command that got through would change shows.
+    const hh = (h = await startHarness({
+      emulator: {
+        ticketCount: 10,
+        windowSeconds: 0,
+        incrementalRequestsPerMinute: 0,
+        incrementalMinStartAgeSeconds: 1,
+      },
+      input: { api: 'cursor', streams: ['tickets', 'ticket_events'], requestsPerMinute: 600 },
+    }));
+    const caughtUp = async () => {
+      const s = await hh.status();
+      return s.streams?.length === 2 && s.streams.every((row) => row.caughtUp) ? s : undefined;
+    };
+    const before = await waitFor('both streams caught up', caughtUp, 30_000);
+    const cursors = (s: typeof before) => s.streams?.map(({ stream, cursor }) => ({ stream, cursor }));
+    const env: Env = {
+      ZENDESK_BASE_URL: hh.emulator.url,
+      ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
+      ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+      TEMPORAL_ADDRESS: hh.config.temporal.address,
+      TEMPORAL_TASK_QUEUE: hh.taskQueue,
+      ZENDESK_EXPORT_API: 'cursor',
+      EXPORT_POLL_INTERVAL_SECONDS: '1',
+      EXPORT_MIN_START_AGE_SECONDS: '1',
+    };
+    const accountsFile = path.join(testEnv().tmpDir, `accounts-${randomUUID()}.yaml`);
+    fs.writeFileSync(
+      accountsFile,
+      `accounts:\n  - baseUrl: ${hh.emulator.url}\n    email: ${DEFAULT_CREDENTIALS.email}\n    apiTokenEnv: T\n    streams: [x]\n`,
+    );
+    const fromFile: Env = { ...env, ZENDESK_BASE_URL: '', ZENDESK_ACCOUNTS_FILE: accountsFile, T: 'token' };
+    const now = Math.floor(Date.now() / 1000);
+    const known = 'tickets, ticket_events, users, organizations, ticket_metric_events';
+    const cases: [string[], Env, RegExp][] = [
+      [
+        ['reset', '--stream', 'nope', '--start-time', '0'],
+        env,
+        new RegExp(`--stream must be one of ${known}, got "nope"`),
+      ],
+      [['reset', '--stream', '', '--start-time', '0'], env, /--stream must be one of .*, got ""/],
+      [
+        ['reset', '--stream', 'users', '--start-time', '0'],
+        env,
+        /^reset rejected: this export does not read users \(it reads tickets, ticket_events\)$/,
+      ],
+      [['start', '--streams', 'tickets,comments'], env, /--streams unknown stream "comments" \(known: tickets, /],
+      [['start', '--streams', ','], env, /--streams must name at least one stream/],
+      [['start'], { ...env, EXPORT_STREAMS: 'tickets,nope' }, /EXPORT_STREAMS: unknown stream "nope" \(known: /],
+      [['status'], { ...env, EXPORT_STREAMS: 'Tickets' }, /EXPORT_STREAMS: unknown stream "Tickets"/],
+      [['start'], { ...env, EXPORT_STREAMS: ' , ' }, /EXPORT_STREAMS: must name at least one stream/],
+      [['start'], fromFile, /accounts\[0\]\.streams: unknown stream "x" \(known: /],
+      [
+        ['start', '--stream-start-times', 'users=abc'],
+        env,
+        /--stream-start-times: "users=abc" is not stream=epoch-seconds/,
+      ],
+      [
+        ['start', '--stream-start-times', 'users=-5'],
+        env,
+        /--stream-start-times: "users=-5" is not stream=epoch-seconds/,
+      ],
+      [
+        ['start', '--stream-start-times', `users=${now + 3600}`],
+        env,
+        /--stream-start-times: users=\d+ is not an epoch second that has passed/,
+      ],
+      [['start', '--stream-start-times', 'tickets=0'], env, /"tickets" is not a stream around the ticket/],
+      [
+        ['start', '--streams', 'tickets,ticket_events', '--stream-start-times', 'users=0'],
+        env,
+        /--stream-start-times names users, not in --streams/,
+      ],
+    ];
+    const failures: string[] = [];
+    for (const [args, caseEnv, message] of cases) {
+      const result = await cli(args, caseEnv);
+      if (result.code !== 2 || !message.test(result.err)) {
+        failures.push(`${args.join(' ')} → exit ${result.code}: ${(result.err || result.out).split('\n')[0]}`);
+      }
+      expect(result.err).not.toMatch(/\n\s+at /);
+    }
+    expect(failures).toEqual([]);
+
+    // Nothing reached the workflow: no update accepted, no signal, the same streams at the same cursors.
+    const events = await currentEventTypes(hh);
+    expect(events.filter((e) => /UPDATE|SIGNALED/.test(e))).toEqual([]);
+    const after = await hh.status();
+    expect(cursors(after)).toEqual(cursors(before));
+    expect(after.warnings).toEqual([]);
+
+    // Control: the same environment with a stream the export reads does reach it.
+    const good = await cli(['reset', '--stream', 'ticket_events', '--start-time', '0'], env);
+    expect(good).toMatchObject({ code: 0 });
+    expect(good.out).toMatch(/ticket_events cursor of .* reset to 0 \(was \d+\)/);
+    expect(await currentEventTypes(hh)).toContain('WORKFLOW_EXECUTION_UPDATE_ACCEPTED');
+  });
+
   describe('loadWorkerConfig / loadClientConfig: what test/unit/config.test.ts leaves out', () => {
     const worker: Env = { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EMAIL: 'ops@acme.test', ZENDESK_API_TOKEN: 'tok' };
     const client: Env = { ZENDESK_SUBDOMAIN: 'acme' };

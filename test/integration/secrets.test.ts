@@ -15,8 +15,11 @@ import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { ROOT } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { ExportApi, workflowIdFor } from '../../src/shared';
+import { STREAM_TABLES, STREAMS } from '../../src/streams/names';
+import type { ZendeskAuth } from '../../src/zendesk/auth';
 import { ExportStatus, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { fetchRunHistories } from '../helpers/histories';
+import { compareStreamsWithTruth } from '../helpers/stream-truth';
 import {
   compareSinkWithTruth,
   Harness,
@@ -532,6 +535,7 @@ describe('no credential anywhere', () => {
       expect(scanned.events).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
       expect(scanned.events).toContain('EVENT_TYPE_ACTIVITY_TASK_FAILED');
       expect(scanned.events).toMatch(/"lastFailure"/);
+      expect(scanned.events).toMatch(/ticket_metric_events.json\?[^"]*: 502 Bad gateway\. Request /);
       expect(scanned.events).toContain('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
     }
     expect(decodedPayloads).toBeGreaterThan(0); // pages were gzipped, and were read decoded
@@ -657,6 +661,164 @@ describe('no credential anywhere', () => {
     expect(received.filter((r) => r.authorization !== undefined)).toEqual([]);
     expect(received).toEqual([]);
   });
+
+  test.each(['api_token', 'oauth_client_credentials'] as const)(
+    'all five streams (%s) with a 401, a 429, an echoing 502 and foreign next pages on stream pages: no credential anywhere',
+    async (mode) => {
+      const received: { url?: string; authorization?: string }[] = [];
+      foreign = http.createServer((req, res) => {
+        received.push({ url: req.url, authorization: req.headers.authorization });
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end('{}');
+      });
+      await new Promise<void>((resolve) => foreign!.listen(0, '127.0.0.1', resolve));
+      const foreignOrigin = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+      const client = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+      const oauth = mode === 'oauth_client_credentials';
+      const auth: ZendeskAuth = oauth
+        ? { mode, ...client, scope: 'read', tokenTtlSeconds: 3600 }
+        : { mode, email: EMAIL, apiToken: TOKEN };
+      const hh = (h = await startHarness({
+        worker: false,
+        start: false,
+        auth,
+        emulator: {
+          ticketCount: 60,
+          windowSeconds: 0,
+          minStartAgeSeconds: 1,
+          incrementalRequestsPerMinute: 0,
+          usersCursorRequestsPerMinute: 0,
+          incrementalMinStartAgeSeconds: 1,
+          credentials: CREDENTIALS,
+          // Short-lived tokens: the worker holds several in turn, and each one is searched for.
+          ...(oauth && { oauthClients: [client], oauthTokenTtlSeconds: 3 }),
+        },
+        input: {
+          api: 'cursor',
+          streams: [...STREAMS],
+          perPage: 50,
+          pollIntervalSeconds: 1,
+          minStartAgeSeconds: 1,
+          requestsPerMinute: 600,
+          usersRequestsPerMinute: 1200,
+        },
+      }));
+      hh.emulator.injectFaults([
+        // A 401 blocks ticket events until resume (with OAuth the retry carries a new token: a second 401 blocks).
+        { kind: 'status', status: 401, stream: 'ticket_events', count: oauth ? 2 : 1 },
+        { kind: 'rateLimit', stream: 'users', retryAfter: '1' },
+        // A proxy's refusal that quotes the request, Authorization header and all: retried. The first one quotes it
+        // after a long URL, past the 200 characters of a body an error message keeps; the second at its start.
+        { kind: 'echo', status: 502, stream: 'ticket_metric_events' },
+        {
+          kind: 'status',
+          status: 502,
+          stream: 'ticket_metric_events',
+          body: oauth
+            ? `Bad gateway. Request body: grant_type=client_credentials&client_secret=${CLIENT_SECRET}`
+            : `Bad gateway. Request headers: Authorization: Basic ${Buffer.from(`${EMAIL}/token:${TOKEN}`).toString('base64')} (token ${TOKEN})`,
+        },
+        {
+          kind: 'body',
+          stream: 'organizations',
+          body: JSON.stringify({
+            organizations: [],
+            count: 0,
+            end_time: null,
+            next_page: `${foreignOrigin}/api/v2/incremental/organizations.json?start_time=1`,
+            end_of_stream: false,
+          }),
+        },
+        {
+          kind: 'body',
+          stream: 'users',
+          body: JSON.stringify({
+            users: [],
+            after_cursor: null,
+            after_url: `${foreignOrigin}/api/v2/incremental/users/cursor.json?cursor=abc`,
+            end_of_stream: false,
+          }),
+        },
+      ]);
+      worker = spawnWorker(hh, { LOG_LEVEL: 'DEBUG' });
+      await hh.startWorkflow();
+      const streamRow = (s: ExportStatus, name: string) => s.streams?.find((row) => row.stream === name);
+      const blocked = await waitFor(
+        'ticket events blocked by the 401',
+        async () => {
+          const s = await hh.status();
+          return streamRow(s, 'ticket_events')?.blocked ? s : undefined;
+        },
+        30_000,
+      ).catch((err) => {
+        throw new Error(`${err.message}\nworker: ${worker?.output()}`);
+      });
+      expect(streamRow(blocked, 'ticket_events')?.lastError).toMatch(/: 401 /);
+      await hh.handle.signal(resumeSignal);
+
+      const tables = STREAMS.filter((s) => s !== 'tickets').flatMap((s) => STREAM_TABLES[s]);
+      let last = '';
+      const end = await waitFor(
+        'every stream equal to the truth',
+        async () => {
+          const s = await hh.status();
+          if (!s.streams?.every((row) => row.caughtUp && !row.blocked)) return undefined;
+          last = [await hh.compareWithTruth(), await compareStreamsWithTruth(hh.sink, hh.emulator, hh.account, tables)]
+            .filter(Boolean)
+            .join('\n');
+          return last === '' ? s : undefined;
+        },
+        90_000,
+        500,
+      ).catch((err) => {
+        throw new Error(`${err.message}: ${last}\nworker: ${worker?.output()}`);
+      });
+      const statusCli = await cliInProcess(['status', '--json'], {
+        ZENDESK_BASE_URL: hh.emulator.url,
+        TEMPORAL_ADDRESS: hh.config.temporal.address,
+        TEMPORAL_TASK_QUEUE: hh.taskQueue,
+      });
+      expect(statusCli.code).toBe(0);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      const workerOutput = worker.output();
+      worker = undefined;
+
+      // The faults happened as meant.
+      const { log } = hh.emulator.stats();
+      const served = (endpoint: string, what: unknown) =>
+        log.some((e) => e.endpoint === endpoint && (e.fault === what || e.status === what));
+      expect(served('ticket_events', 401)).toBe(true);
+      expect(served('users_cursor', 'rateLimit')).toBe(true);
+      expect(served('ticket_metric_events', 'echo') && served('ticket_metric_events', 'status')).toBe(true);
+      expect(served('organizations', 'body') && served('users_cursor', 'body')).toBe(true);
+      expect(received).toEqual([]); // the foreign links were never followed
+      expect(workerOutput).toMatch(/DEBUG/);
+
+      const issued = oauth ? hh.emulator.issuedTokens() : [];
+      if (oauth) expect(issued.length).toBeGreaterThanOrEqual(2);
+      // Every access token issued joins the secrets searched for, in the histories too (as the test above does).
+      NEEDLES.push(...needlesFor(Object.fromEntries(issued.map((t, i) => [`${mode} access token ${i + 1}`, t])), {}));
+      const needles = NEEDLES;
+      const scanned = await temporalHaystacks(hh.client, hh.workflowId, createDataConverter(hh.blobStore));
+      // The histories hold the failures: the 401 that blocked, the echoing 502 retried.
+      expect(scanned.events).toMatch(/ticket_events.json\?[^"]*: 401 /);
+      expect(scanned.events).toMatch(/"lastFailure"/);
+      expect(scanned.events).toMatch(/ticket_metric_events.json\?[^"]*: 502 Bad gateway\. Request /);
+      const sinkText = JSON.stringify(
+        await Promise.all(['rejected_rows', 'stream_checkpoints'].map((t) => hh.sink.readStreamTable(hh.account, t))),
+      );
+      const findings = [
+        ...scanned.findings,
+        ...findSecrets('worker stdout+stderr', workerOutput, needles),
+        ...findSecrets('status while blocked', JSON.stringify(blocked), needles),
+        ...findSecrets('status at the end', JSON.stringify(end), needles),
+        ...findSecrets('client status --json', statusCli.output, needles),
+        ...findSecrets('rejected_rows and stream_checkpoints', sinkText, needles),
+      ];
+      expect(describeFindings(findings)).toBe('');
+    },
+  );
 
   test('an error body that echoes the credentials (a proxy, a debug page) is not carried into history or logs', async () => {
     // Some proxies and debug pages echo the request's headers. The client quotes up to 200 characters of an error

@@ -553,6 +553,10 @@ describe('buckets', () => {
     expect(stats.byStream).toEqual({ ticket_events: 2, users: 5, organizations: 1, ticket_metric_events: 1 });
     expect(stats.byEndpoint).toEqual({ export: 0, sample: 0, incremental: 1 });
     expect(stats.log.map((e) => e.endpoint)).toContain('users_cursor');
+    // A stream call's log entry names the page size it asked for, when it named one.
+    const sized = stats.log.filter((e) => e.endpoint === 'ticket_events');
+    expect(sized.map((e) => e.perPage)).toContain(5);
+    expect(stats.log.filter((e) => e.endpoint === 'users_cursor').map((e) => e.perPage)).toContain(undefined);
 
     const config = await control(emu, 'POST', '/__emulator/config', { usersCursorRequestsPerMinute: 60 });
     expect(config.body.usersCursorRequestsPerMinute).toBe(60);
