@@ -144,6 +144,11 @@ export class StreamRun {
       if (!page) return;
       const next = afterStreamPage(this.name, state, request, page);
       for (const warning of next.warnings) this.host.addWarning(warning);
+      if (page.foreignNextPage) {
+        this.host.addWarning(
+          `${this.name}: next page URL points to another origin and was ignored: ${page.foreignNextPage}`,
+        );
+      }
       // An empty page that leaves the cursor where it is (an idle poll) has nothing to store, not even a checkpoint.
       const unchanged =
         page.summary.rows === 0 && next.cursor === state.cursor && next.afterCursor === state.afterCursor;
@@ -168,6 +173,8 @@ export class StreamRun {
       state.notBefore = 0;
       state.retryNotBefore = undefined;
       this.growPerPage();
+      if (next.perPage !== undefined) state.perPage = next.perPage;
+      state.crowdedSecond = next.crowdedSecond;
       this.host.pageDone(unchanged ? page.completedAt : stored.completedAt, !unchanged);
     } finally {
       this.busy = false;

@@ -71,6 +71,8 @@ export interface AroundStreamState {
   completeThroughMs?: number;
   perPage?: number;
   goodPagesAtPerPage?: number;
+  /** A crowded second asked again with the largest page: a full page there now is stepped past. */
+  crowdedSecond?: number;
   /** No call before this instant (ms): the backoff after failures. */
   notBefore?: number;
   retryNotBefore?: number;

@@ -17,6 +17,8 @@ export interface StreamCursor {
   cursor: number;
   afterCursor: string | null;
   perPage?: number;
+  /** A crowded second already asked again with the largest page: a full page there now is stepped past. */
+  crowdedSecond?: number;
 }
 
 export function streamPerPage(stream: AroundStream, configured: number): number {
@@ -46,6 +48,10 @@ export interface StreamOutcome {
   afterCursor: string | null;
   caughtUp: boolean;
   warnings: string[];
+  /** The per_page of the next call, when the page decides it (a crowded second asked again with the largest). */
+  perPage?: number;
+  /** The crowded second being asked again, to remember; undefined clears it. */
+  crowdedSecond?: number;
 }
 
 /** Where a stream stands once the page is stored. */
@@ -99,7 +105,16 @@ export function afterStreamPage(
     return outcome(request.startTime, null);
   }
   if (end === request.startTime && summary.rows >= request.perPage && !caughtUp) {
-    // A full page inside one second that Zendesk serves again and again: never asked twice (invariant 6).
+    // A full page inside one second. Asked again with the largest page first: that may hold the whole second.
+    const largest = STREAM_MAX_PER_PAGE[stream];
+    if (request.perPage < largest && state.crowdedSecond !== request.startTime) {
+      warnings.push(
+        `${stream}: a full page of ${summary.rows} rows shares the second ${request.startTime} ` +
+          `(${isoSeconds(request.startTime)}): asking that second again with per_page=${largest}`,
+      );
+      return { ...outcome(request.startTime, null, false), perPage: largest, crowdedSecond: request.startTime };
+    }
+    // Zendesk serves the same full page again and again: never asked twice more (invariant 6).
     warnings.push(
       `${stream}: a full page of ${summary.rows} rows shares the second ${request.startTime} ` +
         `(${isoSeconds(request.startTime)}) and Zendesk does not page past it: stepped to the next second`,

@@ -87,6 +87,23 @@ describe('afterStreamPage', () => {
     );
     expect(next.cursor).toBe(301);
     expect(next.warnings.join()).toMatch(/stepped to the next second/);
+    // Below the largest page, the crowded second is asked again once with it before any stepping.
+    const small = afterStreamPage(
+      'ticket_events',
+      { cursor: 300, afterCursor: null },
+      request('ticket_events', 300, 50),
+      page(50, { endTime: 300, newest: 300 }),
+    );
+    expect(small).toMatchObject({ cursor: 300, perPage: 1000, crowdedSecond: 300 });
+    expect(small.warnings.join()).toMatch(/asking that second again with per_page=1000/);
+    const again = afterStreamPage(
+      'ticket_events',
+      { cursor: 300, afterCursor: null, crowdedSecond: 300 },
+      request('ticket_events', 300, 500),
+      page(500, { endTime: 300, newest: 300 }),
+    );
+    expect(again.cursor).toBe(301);
+    expect(again.crowdedSecond).toBeUndefined();
     const notFull = page(10, { endTime: 300, newest: 300, endOfStream: true });
     expect(
       afterStreamPage('organizations', { cursor: 300, afterCursor: null }, request('organizations', 300), notFull),
