@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { defaultPayloadConverter, Payload } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { GzipPayloadCodec } from '../../src/codec/gzip-codec';
 import { INLINE_PAGE_MAX_BYTES } from '../../src/codec/limits';
@@ -11,7 +12,7 @@ import { STREAMS, type StreamName } from '../../src/streams/names';
 import { statusQuery, type ExportInput, type ExportStatus } from '../../src/workflows/messages';
 import { ZendeskClient } from '../../src/zendesk/client';
 import { eventActions, historyBytes, tally } from '../support/actions';
-import { fetchRunHistories, localActivityType } from '../support/histories';
+import { fetchRunHistories, localActivityType, RunHistory } from '../support/histories';
 import {
   BenchEnv,
   BenchWorker,
@@ -128,6 +129,7 @@ export async function measureStreamsBudget(env: BenchEnv, options: StreamsBudget
     await sleep(windowEnd - Date.now());
     const status = await exportStatus(env, workflowId);
     await stopExport(env, workflowId);
+    const loopMs = callTiming(await fetchRunHistories(env.client, workflowId), windowStart, windowEnd);
     const stats = emulator.stats();
     const inWindow = stats.log.filter((e) => e.at >= windowStart && e.at <= windowEnd && e.status !== 429);
     const ceilings: Record<Bucket, number> = {
@@ -172,6 +174,7 @@ export async function measureStreamsBudget(env: BenchEnv, options: StreamsBudget
         allBackloggedAtEnd: incrementalStreams.every((s) => backlogAtEnd[s]) && backlogAtEnd.users === true,
         incrementalMinOverMax: round(Math.min(...shares) / Math.max(...shares), 3),
       },
+      loopMs,
       wholeRun: { byStream: stats.byStream, calls: stats.calls, byStatus: stats.byStatus },
       callsBeforeRetryAfter: stats.callsBeforeRetryAfter,
       streams: status.streams?.map(({ stream, phase, calls, pages, rowsStored }) => ({
@@ -187,6 +190,43 @@ export async function measureStreamsBudget(env: BenchEnv, options: StreamsBudget
     await worker.stop();
     await emulator.close();
   }
+}
+
+/**
+ * Where the loop's time goes between two calls, from the history's timestamps inside the window (means, ms): the
+ * fetchStreamPage activity from scheduled to completed, the workflow tasks from scheduled to completed (the one that
+ * stores a page runs its local persist), and the timers, with how many there were per call.
+ */
+function callTiming(runs: RunHistory[], fromMs: number, toMs: number) {
+  const spans: Record<string, number[]> = { fetchStreamPage: [], workflowTask: [], timer: [] };
+  for (const { history } of runs) {
+    const started = new Map<string, { at: number; kind: string }>();
+    for (const event of history.events ?? []) {
+      const at = optionalTsToMs(event.eventTime) ?? 0;
+      const id = String(event.eventId);
+      const activity = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (activity) started.set(id, { at, kind: activity });
+      if (event.workflowTaskScheduledEventAttributes) started.set(id, { at, kind: 'workflowTask' });
+      if (event.timerStartedEventAttributes) started.set(id, { at, kind: 'timer' });
+      const done =
+        event.activityTaskCompletedEventAttributes?.scheduledEventId ??
+        event.workflowTaskCompletedEventAttributes?.scheduledEventId ??
+        event.timerFiredEventAttributes?.startedEventId;
+      const start = done === undefined || done === null ? undefined : started.get(String(done));
+      if (start && spans[start.kind] && start.at >= fromMs && at <= toMs) spans[start.kind].push(at - start.at);
+    }
+  }
+  const mean = (values: number[]) =>
+    values.length ? round(values.reduce((a, b) => a + b, 0) / values.length, 1) : null;
+  const calls = spans.fetchStreamPage.length || 1;
+  return {
+    calls: spans.fetchStreamPage.length,
+    fetchStreamPage: mean(spans.fetchStreamPage),
+    workflowTask: mean(spans.workflowTask),
+    workflowTasksPerCall: round(spans.workflowTask.length / calls, 2),
+    timer: mean(spans.timer),
+    timersPerCall: round(spans.timer.length / calls, 2),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
