@@ -20,6 +20,9 @@ describe('npm run bench (smoke size)', () => {
     const expected = [
       'sink-throughput-sqlite',
       'sink-throughput-postgres',
+      // before the Temporal dev server starts, as sink-throughput: no workflow in it
+      'streams-sink-throughput-sqlite',
+      'streams-sink-throughput-postgres',
       'durability-sqlite',
       'durability-postgres',
       'durability-sqlite-eager-off',
@@ -30,8 +33,6 @@ describe('npm run bench (smoke size)', () => {
       'oauth-tokens',
       'temporal-cost',
       'fleet-k2',
-      'streams-sink-throughput-sqlite',
-      'streams-sink-throughput-postgres',
       'streams-budget-scaled',
       'streams-freshness',
       'streams-history',
