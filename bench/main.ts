@@ -1,10 +1,20 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FLEET_SINKS, FleetSink, OPT_IN_SCENARIOS, runBench, SCENARIOS, ScenarioName, summaryTable } from './run-bench';
+import {
+  FLEET_SINKS,
+  FleetSink,
+  OPT_IN_SCENARIOS,
+  runBench,
+  SCENARIOS,
+  ScenarioName,
+  STREAMS_SCENARIOS,
+  summaryTable,
+} from './run-bench';
 
 /**
  * `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--fleet-sink sqlite,postgres] [--out DIR]`: every figure
- * of docs/benchmarks.md's table.
+ * of docs/benchmarks.md's table. `--only streams` names every scenario of the streams around the ticket; `--fleet-k`
+ * sets K for both fleets (fleet, streams-fleet).
  */
 async function run() {
   const { values } = parseArgs({
@@ -16,7 +26,10 @@ async function run() {
       'fleet-sink': { type: 'string' },
     },
   });
-  const only = values.only?.split(',').map((name) => name.trim()) as ScenarioName[] | undefined;
+  const only = values.only
+    ?.split(',')
+    .map((name) => name.trim())
+    .flatMap((name) => (name === 'streams' ? STREAMS_SCENARIOS : [name])) as ScenarioName[] | undefined;
   const known: readonly string[] = [...SCENARIOS, ...OPT_IN_SCENARIOS];
   const unknown = only?.filter((name) => !known.includes(name));
   if (unknown?.length) throw new Error(`--only: unknown scenario ${unknown.join(', ')}; known: ${known.join(', ')}`);

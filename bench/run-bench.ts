@@ -14,6 +14,15 @@ import { measureMemory } from './scenarios/memory';
 import { measureMemoryBreakdown } from './scenarios/memory-breakdown';
 import { measureOAuthTokens } from './scenarios/oauth-tokens';
 import { measureSinkThroughput } from './scenarios/sink-throughput';
+import { measureStreamSinkThroughput } from './scenarios/stream-sink-throughput';
+import {
+  commentPageSizes,
+  measureStreamsBudget,
+  measureStreamsFreshness,
+  streamsActions,
+  streamsCatchUp,
+  streamsHistory,
+} from './scenarios/streams';
 import { measureTemporalCost } from './scenarios/temporal-cost';
 import { describeMachine } from './support/machine';
 import { BenchEnv, startBenchEnv } from './support/pipeline';
@@ -28,7 +37,15 @@ export const SCENARIOS = [
   'oauth-tokens',
   'temporal-cost',
   'fleet',
+  'streams-sink-throughput',
+  'streams-budget',
+  'streams-freshness',
+  'streams-history',
+  'streams-cost',
+  'streams-fleet',
 ] as const;
+/** `--only streams`: every scenario of the streams around the ticket (≈ 10 minutes at full size). */
+export const STREAMS_SCENARIOS = SCENARIOS.filter((name) => name.startsWith('streams-'));
 /** Scenarios run only when `--only` names them (not part of a plain `npm run bench`, nor of its smoke test). */
 export const OPT_IN_SCENARIOS = ['memory-breakdown'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number] | (typeof OPT_IN_SCENARIOS)[number];
@@ -68,6 +85,45 @@ const SIZES = {
       mutations: { intervalMs: 1000, perTick: 1 },
       steadySeconds: 90,
     },
+    streams: {
+      sinkEvents: 10_000,
+      // Zendesk's own 10 and 20 calls a minute, then both scaled 30×. One row a page: the account's 11 organizations
+      // and 636 users then last the real-rate window, so that every stream has a backlog throughout.
+      budget: [
+        {
+          label: 'real',
+          incrementalPerMinute: 10,
+          usersPerMinute: 20,
+          perPage: 1,
+          tickets: 1000,
+          warmUpSeconds: 20,
+          windowSeconds: 180,
+        },
+        {
+          label: 'scaled',
+          incrementalPerMinute: 300,
+          usersPerMinute: 600,
+          perPage: 1,
+          tickets: 1000,
+          warmUpSeconds: 5,
+          windowSeconds: 30,
+        },
+      ],
+      freshness: { pollIntervalSeconds: 2, incrementalPerMinute: 300, usersPerMinute: 600, tickets: 300, seconds: 60 },
+      // Pages of 1000 events with the emulator's comments (600-3000 byte descriptions); a 1 s pacing timer per call.
+      catchUp: { tickets: 1500, requestsPerMinute: 60, perPage: 1000, sweepPerPage: [10, 25, 100, 1000] },
+      // Five streams per account each polling every 10 s: as many calls as the tickets-only fleet's one every 2 s.
+      fleet: {
+        accounts: [20],
+        ticketsPerAccount: 150,
+        requestsPerMinute: 120,
+        usersRequestsPerMinute: 240,
+        perPage: 100,
+        pollIntervalSeconds: 10,
+        mutations: { intervalMs: 1000, perTick: 1 },
+        steadySeconds: 60,
+      },
+    },
   },
   smoke: {
     sinkPages: 3,
@@ -96,6 +152,32 @@ const SIZES = {
       pollIntervalSeconds: 1,
       mutations: { intervalMs: 500, perTick: 1 },
       steadySeconds: 5,
+    },
+    streams: {
+      sinkEvents: 2000,
+      budget: [
+        {
+          label: 'scaled',
+          incrementalPerMinute: 120,
+          usersPerMinute: 240,
+          perPage: 1,
+          tickets: 200,
+          warmUpSeconds: 2,
+          windowSeconds: 6,
+        },
+      ],
+      freshness: { pollIntervalSeconds: 1, incrementalPerMinute: 600, usersPerMinute: 1200, tickets: 100, seconds: 4 },
+      catchUp: { tickets: 300, requestsPerMinute: 600, perPage: 300, sweepPerPage: [25] },
+      fleet: {
+        accounts: [2],
+        ticketsPerAccount: 50,
+        requestsPerMinute: 120,
+        usersRequestsPerMinute: 240,
+        perPage: 100,
+        pollIntervalSeconds: 1,
+        mutations: { intervalMs: 500, perTick: 1 },
+        steadySeconds: 4,
+      },
     },
   },
 };
@@ -193,6 +275,26 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
                 ]
               : [];
           return { result, targets };
+        });
+      }
+    }
+
+    if (wanted('streams-sink-throughput')) {
+      for (const [kind, sinkUrl] of [
+        ['sqlite', `sqlite:${path.join(os.tmpdir(), `zte-bench-streams-sink-${randomUUID()}.db`)}`],
+        ['postgres', postgres.url],
+      ] as const) {
+        await record(`streams-sink-throughput-${kind}`, async () => {
+          const result = await measureStreamSinkThroughput({ sinkUrl, events: sizes.streams.sinkEvents });
+          if (kind === 'sqlite') removeSqlite(sinkUrl);
+          const info = (what: string, value: number) => at(what, value, '—', () => true);
+          return {
+            result,
+            targets: [
+              info('ticket events/s, new (a comment and two field changes each)', result.new.eventsPerSecond),
+              info('ticket events/s, all repeats', result.allRepeats.eventsPerSecond),
+            ],
+          };
         });
       }
     }
@@ -377,6 +479,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
         }
       }
     }
+    await streamScenarios(env, sizes.streams, options, wanted, record);
   } finally {
     await env?.close();
     await postgres.drop();
@@ -415,7 +518,8 @@ async function freshFleetSinks(sink: FleetSink, postgresAdminUrl: string) {
 
 /** The same targets for every sink: the K=100 ones of the issue, the K=20 one for the catch-up. */
 function fleetTargets(accounts: number, result: Awaited<ReturnType<typeof measureFleet>>): Target[] {
-  const { steady, catchUp } = result;
+  const { steady } = result;
+  const catchUp = result.catchUp!;
   return [
     at(
       `K=${accounts} steady: worker CPU % of one core`,
@@ -444,6 +548,129 @@ function fleetTargets(accounts: number, result: Awaited<ReturnType<typeof measur
       () => true,
     ),
   ];
+}
+
+type Recorder = (name: string, measure: () => Promise<{ result: unknown; targets: Target[] }>) => Promise<BenchResult>;
+
+/** The streams around the ticket: budget per bucket, comment freshness, history bytes, actions, a fleet of K. */
+async function streamScenarios(
+  env: BenchEnv,
+  size: (typeof SIZES)['full']['streams'],
+  options: BenchOptions,
+  wanted: (name: ScenarioName) => boolean,
+  record: Recorder,
+) {
+  if (wanted('streams-budget')) {
+    for (const phase of size.budget) {
+      await record(`streams-budget-${phase.label}`, async () => {
+        const result = await measureStreamsBudget(env, phase);
+        const rate = `${phase.incrementalPerMinute}/${phase.usersPerMinute} a minute`;
+        const { incremental, users_cursor: users } = result.buckets;
+        return {
+          result,
+          targets: [
+            at(`incremental bucket at ${rate}: calls / ceiling`, incremental.ofCeiling, '≥ 0.95', (v) => v >= 0.95),
+            at(`users_cursor bucket at ${rate}: calls / ceiling`, users.ofCeiling, '≥ 0.95', (v) => v >= 0.95),
+            at('429s the export caused', incremental.rateLimited + users.rateLimited, '0', (v) => v === 0),
+            at('calls over budget', incremental.overBudget + users.overBudget, '0', (v) => v === 0),
+            at(
+              'incremental bucket: fewest / most calls of its four streams',
+              result.fairness.incrementalMinOverMax,
+              '— (1 = equal turns)',
+              () => true,
+            ),
+          ],
+        };
+      });
+    }
+  }
+  if (wanted('streams-freshness')) {
+    await record('streams-freshness', async () => {
+      const result = await measureStreamsFreshness(env, size.freshness);
+      return {
+        result,
+        targets: [
+          at('new comment to ticket_comments, p50 s', result.p50Seconds, '—', () => true),
+          at(
+            'new comment to ticket_comments, p99 s',
+            result.p99Seconds,
+            `≤ ${result.targetP99Seconds}`,
+            (v) => v <= result.targetP99Seconds,
+          ),
+        ],
+      };
+    });
+  }
+  let catchUp: Awaited<ReturnType<typeof streamsCatchUp>> | undefined;
+  const caughtUp = async () => (catchUp ??= await streamsCatchUp(env, size.catchUp));
+  if (wanted('streams-history')) {
+    await record('streams-history', async () => {
+      const pages = await commentPageSizes(size.catchUp.tickets, size.catchUp.sweepPerPage);
+      const history = streamsHistory(await caughtUp());
+      return {
+        result: { ...history, commentPages: pages },
+        targets: [
+          ...pages.sizes.map((p) =>
+            at(
+              `ticket_events page of ${p.events} events with comments (${p.inline ? 'inline' : 'staged'}), history bytes`,
+              p.historyBytes,
+              '≤ 262,144',
+              (v) => v <= 262_144,
+            ),
+          ),
+          at('largest payload in a catch-up history', history.largestPayloadBytes, '≤ 262,144', (v) => v <= 262_144),
+        ],
+      };
+    });
+  }
+  if (wanted('streams-cost')) {
+    await record('streams-cost', async () => {
+      const result = streamsActions(await caughtUp(), size.catchUp);
+      return {
+        result,
+        targets: [
+          at('Cloud actions per 1000 ticket events, catching up (loop)', result.per1000EventsLoop, '—', () => true),
+          at('the same, the whole catch-up with its start', result.per1000EventsWhole, '—', () => true),
+        ],
+      };
+    });
+  }
+  if (wanted('streams-fleet')) {
+    const { accounts: accountCounts, ...fleetSize } = size.fleet;
+    for (const accounts of options.fleetAccounts ?? accountCounts) {
+      await record(`streams-fleet-k${accounts}`, async () => {
+        const file = (name: string) => `sqlite:${path.join(os.tmpdir(), `zte-bench-${name}-${randomUUID()}.db`)}`;
+        const sinkUrl = file('streams-fleet');
+        const result = await measureFleet(env, { ...fleetSize, accounts, sinkUrl, streams: true }).finally(() =>
+          removeSqlite(sinkUrl),
+        );
+        const { steady } = result;
+        return {
+          result,
+          targets: [
+            at(
+              `K=${accounts}, five streams, steady: worker CPU % of one core`,
+              steady.workerCpuPercentOfOneCore,
+              '≤ 50',
+              (v) => v <= 50,
+            ),
+            at(
+              `K=${accounts}, five streams, steady: worker peak RSS MB`,
+              steady.workerRssMb.peak,
+              '≤ 400',
+              (v) => v <= 400,
+            ),
+            at(
+              `K=${accounts}, five streams, steady: calls late by, p99 ms`,
+              steady.lateMs.p99,
+              '≤ 1000',
+              (v) => v <= 1000,
+            ),
+          ],
+        };
+      });
+    }
+  }
 }
 
 function at(what: string, value: number | null, target: string, met: (value: number) => boolean): Target {

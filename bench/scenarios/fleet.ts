@@ -4,7 +4,8 @@ import path from 'node:path';
 import { accountVariablePrefix } from '../../src/config/account-credentials';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import type { EmulatorLogEntry } from '../../src/emulator/stats';
-import type { ExportInput } from '../../src/workflows/messages';
+import { STREAMS } from '../../src/streams/names';
+import { statusQuery, type ExportInput } from '../../src/workflows/messages';
 import type { TicketRow } from '../../src/storage/sink';
 import { ZendeskClient } from '../../src/zendesk/client';
 import {
@@ -37,6 +38,13 @@ export interface FleetOptions {
   sinkUrl: string;
   /** Also K plain loops (no Temporal) on fresh emulators, same pacing, into this sink (another file or database). */
   plainSinkUrl?: string;
+  /**
+   * All five streams per account (tickets, ticket events, users, organizations, metric events), not tickets alone:
+   * the catch-up is then waited out (every stream caught up) but not measured against the ceiling, and no plain loops.
+   */
+  streams?: boolean;
+  /** With streams: the users cursor bucket's pacing (and the emulator's limit); default 2 × requestsPerMinute. */
+  usersRequestsPerMinute?: number;
 }
 
 /**
@@ -90,6 +98,7 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
           minStartAgeSeconds: 1,
           requestsPerMinute: options.requestsPerMinute,
           perPage: options.perPage,
+          ...(options.streams && { streams: [...STREAMS], usersRequestsPerMinute: usersPerMinute(options) }),
         };
         workflowIds.push((await startExport(env, worker, input)).workflowId);
       }
@@ -106,8 +115,11 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
         () => worker!.output(),
         250,
       );
+      if (options.streams) await allStreamsCaughtUp(env, workflowIds, () => worker!.output());
       const allStoredAt = Date.now();
-      const catchUp = catchUpFigures(emulators, options, startedAt, allStoredAt);
+      // With streams the tickets stream shares its bucket: only the wall clock of the whole catch-up is given.
+      const catchUp = options.streams ? null : catchUpFigures(emulators, options, startedAt, allStoredAt);
+      const catchUpWallSeconds = round((allStoredAt - startedAt) / 1000, 2);
 
       // ---- steady state: caught up, polling every interval, tickets changing ----
       // Two polls of every account first, so that the window holds only idle pacing.
@@ -115,13 +127,16 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
       emulators.forEach((e) => e.startMutations(options.mutations));
       const steady = await steadyWindow(worker, emulators, options, env.server.process.pid);
       emulators.forEach((e) => e.stopMutations());
-      const plainLoops = options.plainSinkUrl ? await plainCatchUp(options, options.plainSinkUrl) : undefined;
+      const plainLoops =
+        options.plainSinkUrl && !options.streams ? await plainCatchUp(options, options.plainSinkUrl) : undefined;
       return {
         accounts: k,
         emulators: `${k} emulator instances (one account each, own port) inside the bench process`,
         sink: describeSink(options.sinkUrl),
         api: 'cursor',
+        streams: options.streams ? [...STREAMS] : ['tickets'],
         catchUp,
+        catchUpWallSeconds,
         plainLoops,
         steady,
         workerPeakRssMbSinceStart: round(peakRssMb(worker.pid) ?? NaN, 1),
@@ -137,6 +152,31 @@ export async function measureFleet(env: BenchEnv, options: FleetOptions) {
     emulators.forEach((e) => e.stopMutations());
     await Promise.all(emulators.map((e) => e.close()));
   }
+}
+
+/** The emulator's log names of the five streams' endpoints (the tickets stream on the cursor endpoint). */
+const STREAM_ENDPOINTS = ['cursor', 'ticket_events', 'users_cursor', 'organizations', 'ticket_metric_events'];
+
+function usersPerMinute(options: FleetOptions): number {
+  return options.usersRequestsPerMinute ?? 2 * options.requestsPerMinute;
+}
+
+/** Resolves once every stream of every export shows caught up. */
+async function allStreamsCaughtUp(env: BenchEnv, workflowIds: string[], output: () => string) {
+  const behind = new Set(workflowIds);
+  await waitUntil(
+    `every stream of ${workflowIds.length} accounts caught up`,
+    async () => {
+      for (const id of [...behind]) {
+        const status = await env.client.workflow.getHandle(id).query(statusQuery);
+        if ((status.streams ?? []).every((s) => s.caughtUp)) behind.delete(id);
+      }
+      return behind.size === 0;
+    },
+    300_000,
+    () => `${behind.size} accounts behind\n${output()}`,
+    1000,
+  );
 }
 
 function describeSink(sinkUrl: string): string {
@@ -185,6 +225,7 @@ function startAccountEmulator(options: FleetOptions, i: number): Promise<Emulato
     // Small tickets: the emulators share the bench process and its CPU with the Temporal client.
     descriptionBytes: [200, 600],
     incrementalRequestsPerMinute: options.requestsPerMinute,
+    usersCursorRequestsPerMinute: usersPerMinute(options),
     incrementalMinStartAgeSeconds: 1,
   });
 }
@@ -267,13 +308,18 @@ async function steadyWindow(worker: BenchWorker, emulators: Emulator[], options:
   const lateness: number[] = [];
   let calls = 0;
   let rows = 0;
+  // With streams, each stream's calls against its own previous call (every stream polls at the interval).
+  const endpoints = options.streams ? STREAM_ENDPOINTS : ['cursor'];
   for (const e of emulators) {
-    const log = e.stats().log.filter((entry: EmulatorLogEntry) => entry.endpoint === 'cursor');
-    for (let i = 1; i < log.length; i++) {
-      if (log[i].at < windowStart || log[i].at > windowEnd) continue;
-      calls++;
-      rows += log[i].rows;
-      lateness.push(log[i].at - log[i - 1].at - intervalMs);
+    const entries = e.stats().log;
+    for (const endpoint of endpoints) {
+      const log = entries.filter((entry: EmulatorLogEntry) => entry.endpoint === endpoint);
+      for (let i = 1; i < log.length; i++) {
+        if (log[i].at < windowStart || log[i].at > windowEnd) continue;
+        calls++;
+        if (endpoint === 'cursor') rows += log[i].rows;
+        lateness.push(log[i].at - log[i - 1].at - intervalMs);
+      }
     }
   }
   const latency = (name: string) => {

@@ -20,6 +20,9 @@ describe('npm run bench (smoke size)', () => {
     const expected = [
       'sink-throughput-sqlite',
       'sink-throughput-postgres',
+      // before the Temporal dev server starts, as sink-throughput: no workflow in it
+      'streams-sink-throughput-sqlite',
+      'streams-sink-throughput-postgres',
       'durability-sqlite',
       'durability-postgres',
       'durability-sqlite-eager-off',
@@ -30,6 +33,11 @@ describe('npm run bench (smoke size)', () => {
       'oauth-tokens',
       'temporal-cost',
       'fleet-k2',
+      'streams-budget-scaled',
+      'streams-freshness',
+      'streams-history',
+      'streams-cost',
+      'streams-fleet-k2',
     ];
     expect([...byName.keys()]).toEqual(expected);
     expect(SCENARIOS.every((s) => expected.some((name) => name.startsWith(s)))).toBe(true);
@@ -101,5 +109,36 @@ describe('npm run bench (smoke size)', () => {
       expect(endpoint.projected.perIdleHour.actions.total).toBeGreaterThan(0);
     }
     expect(cost.endpoints[0].probes).toMatchObject({ actionsPerStatusQuery: 1 });
-  }, 300_000);
+
+    // The streams around the ticket.
+    for (const kind of ['sqlite', 'postgres']) {
+      const sink = result(`streams-sink-throughput-${kind}`);
+      expect(sink.new).toMatchObject({ events: 2000 });
+      expect(sink.new.rows).toBeGreaterThan(2000); // comments and field changes besides the events
+      expect(sink.allRepeats.eventsPerSecond).toBeGreaterThan(0);
+    }
+    const budget = result('streams-budget-scaled');
+    for (const bucket of ['incremental', 'users_cursor']) {
+      expect(budget.buckets[bucket]).toMatchObject({ rateLimited: 0, overBudget: 0 });
+      expect(budget.buckets[bucket].ofCeiling).toBeGreaterThan(0);
+      expect(budget.buckets[bucket].ofCeiling).toBeLessThanOrEqual(1.05); // never faster than the pacing allows
+    }
+    expect(budget.fairness.callsInWindow.users).toBeGreaterThan(0);
+    const comments = result('streams-freshness');
+    expect(comments.comments).toBeGreaterThan(0);
+    expect(comments.p99Seconds).toBeGreaterThan(0);
+    expect(comments.rateLimited).toBe(0);
+    const streamsHistory = result('streams-history');
+    expect(streamsHistory.pages).toBeGreaterThanOrEqual(2);
+    expect(streamsHistory.commentPages.sizes[0]).toMatchObject({ perPage: 25, events: 25, underHistoryLimit: true });
+    expect(streamsHistory.largestPayloadBytes).toBeLessThanOrEqual(262_144);
+    const streamsCost = result('streams-cost');
+    expect(streamsCost.ticketEvents).toBeGreaterThan(0);
+    expect(streamsCost.loopPerPage.byKind).toMatchObject({ activity: 1, 'markers of a workflow task': 1 });
+    expect(streamsCost.per1000EventsLoop).toBeGreaterThan(0);
+    const streamsFleet = result('streams-fleet-k2');
+    expect(streamsFleet).toMatchObject({ accounts: 2, rateLimited: 0, callsBeforeRetryAfter: 0, catchUp: null });
+    expect(streamsFleet.steady.calls).toBeGreaterThan(0);
+    expect(streamsFleet.steady.workerRssMb.peak).toBeGreaterThan(50);
+  }, 480_000);
 });

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { openSink } from '../src/storage/open';
-import type { StreamRow } from '../src/streams/contract';
-import { round } from './support/stats';
+import { openSink } from '../../src/storage/open';
+import type { StreamRow } from '../../src/streams/contract';
+import { round } from '../support/stats';
 
 /**
- * `node -r ts-node/register bench/stream-sink-throughput.ts [events] [postgres-url]`: ticket events with comments
- * stored by each sink, in pages of 1000 as the export gets them (a comment and two field changes per event), first
- * all new, then the same pages again (all boundary repeats). Prints one JSON object per sink.
+ * Ticket events with comments stored by a sink, in pages of 1000 as the export gets them (a comment and two field
+ * changes per event), first all new, then the same pages again (all boundary repeats). `npm run bench -- --only
+ * streams-sink-throughput` (results `streams-sink-throughput-sqlite`, `-postgres`).
  */
 
 const PAGE = 1000;
@@ -47,7 +44,7 @@ function ticketEvent(id: number): StreamRow {
   };
 }
 
-async function measure(sinkUrl: string, events: number) {
+export async function measureStreamSinkThroughput({ sinkUrl, events }: { sinkUrl: string; events: number }) {
   const pages: StreamRow[][] = [];
   for (let first = 1; first <= events; first += PAGE) {
     pages.push(Array.from({ length: Math.min(PAGE, events - first + 1) }, (_, i) => ticketEvent(first + i)));
@@ -81,20 +78,3 @@ async function measure(sinkUrl: string, events: number) {
     await sink.close();
   }
 }
-
-async function run() {
-  const events = Number(process.argv[2] ?? 10_000);
-  const postgresUrl = process.argv[3] ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const file = path.join(os.tmpdir(), `zte-bench-streams-${randomUUID()}.db`);
-  try {
-    console.log(JSON.stringify({ sink: 'sqlite', ...(await measure(`sqlite:${file}`, events)) }));
-  } finally {
-    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
-  }
-  console.log(JSON.stringify({ sink: 'postgres', ...(await measure(postgresUrl, events)) }));
-}
-
-run().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
