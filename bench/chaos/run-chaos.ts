@@ -483,6 +483,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     }
 
     const historyEvents: Record<string, number> = {};
+    // A recording replaces the earlier one whole: a run that continued as new fewer times leaves no stale file behind.
+    if (options.recordHistoriesTo) {
+      for (const file of fs.readdirSync(options.recordHistoriesTo)) {
+        if (file.startsWith(`chaos-${options.api}-run-`)) fs.rmSync(path.join(options.recordHistoriesTo, file));
+      }
+    }
     const histories: { name: string; json: string }[] = [];
     for (const [i, run] of (await fetchRunHistories(client, workflowId)).entries()) {
       for (const event of run.history.events ?? []) {
