@@ -12,8 +12,17 @@ import { freePort, startDevServer, DevServer } from '../../src/dev-server';
 import { DEFAULT_CREDENTIALS, Emulator, startEmulator } from '../../src/emulator';
 import { ExportApi, workflowIdFor, ZENDESK_ACCOUNT } from '../../src/shared';
 import { PostgresSink } from '../../src/storage/postgres';
-import { ExportInput, pauseSignal, resetCursorUpdate, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import { isStreamName, STREAMS, type StreamName } from '../../src/streams/names';
+import {
+  ExportInput,
+  ExportStatus,
+  pauseSignal,
+  resetCursorUpdate,
+  resumeSignal,
+  statusQuery,
+} from '../../src/workflows/messages';
 import { compareSinkWithTruth, diffSinkWithTruth, spawnWorkerProcess, WorkerProcess } from '../support/processes';
+import { describeStreamDifferences, diffStreamsWithTruth, STREAM_TABLES } from '../support/stream-truth';
 import { PrivatePostgres, startPrivatePostgres } from './private-postgres';
 
 export interface ChaosOptions {
@@ -25,6 +34,14 @@ export interface ChaosOptions {
   postgresRestarts: number;
   perPage: number;
   pagesPerRun: number;
+  /** The streams read (the workflow input's `streams`); default all five. */
+  streams?: StreamName[];
+  /**
+   * The export's pacing of the incremental bucket (tickets, ticket events, organizations, metric events) and of the
+   * users cursor bucket, calls a minute: Zendesk's 10 and 20 scaled up. The emulator enforces twice as many.
+   */
+  requestsPerMinute: number;
+  usersRequestsPerMinute: number;
   mutations: { intervalMs: number; perTick: number };
   seed: number;
   /** A prebuilt workflow bundle; default: bundled at start. */
@@ -34,13 +51,36 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
+/** One table of the sink against the emulator's truth at the end. */
+export interface TableComparison {
+  inTruth: number;
+  stored: number;
+  missing: number;
+  extra: number;
+  differing: number;
+}
+
 export interface ChaosSummary {
-  options: Omit<ChaosOptions, 'log' | 'bundlePath' | 'recordHistoriesTo'>;
+  options: Omit<ChaosOptions, 'log' | 'bundlePath' | 'recordHistoriesTo'> & { streams: StreamName[] };
   faults: Record<string, number>;
   ticketsInTruth: number;
   ticketsLost: number;
   staleTickets: number;
+  /** Every table (tickets and the stream tables) against the truth; `rowsCompared` adds up their truths. */
+  tables: Record<string, TableComparison>;
+  rowsCompared: number;
+  /** Tables that differ from the truth, described ('' when none). */
+  tableDifferences: string;
+  /** The emulator's per-bucket counters: calls over the budget and 429s the export caused must both be 0. */
+  buckets: Record<
+    string,
+    { limitPerMinute: number; accepted: number; rateLimited: number; injected: number; overBudget: number }
+  >;
+  /** Seconds from each fault until the next page was stored, by fault; and the longest. */
+  recoverySeconds: Record<string, number[]>;
+  longestRecoverySeconds: number;
   callsBeforeRetryAfter: number;
+  /** Samples in which a stream's cursor stood more than one stored page behind its checkpoint in the sink. */
   cursorMoreThanOnePageBehindCheckpoint: number;
   runs: number;
   historyEvents: Record<string, number>;
@@ -71,6 +111,23 @@ function random(seed: number): () => number {
   };
 }
 
+/** The tables each stream fills (besides its checkpoint). */
+function tablesOf(streams: readonly StreamName[]): string[] {
+  return STREAM_TABLES.filter((table) =>
+    streams.some((stream) => (stream === 'ticket_events' ? table.startsWith('ticket_') : table === stream)),
+  );
+}
+
+/** Pages stored by every stream (status.pages counts the tickets stream's only). */
+function pagesOf(status: ExportStatus): number {
+  return status.streams ? status.streams.reduce((sum, row) => sum + row.pages, 0) : status.pages;
+}
+
+/** Each stream's cursor as status shows it (workers before streams: the tickets stream's only). */
+function cursorsOf(status: ExportStatus): { stream: StreamName; cursor: number }[] {
+  return status.streams ?? [{ stream: 'tickets', cursor: status.cursor }];
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
@@ -93,8 +150,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
  * and the API misbehaves; then the sink must equal the emulator's truth.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
-  const log = options.log ?? (() => undefined);
   const started = Date.now();
+  const log = (line: string) => options.log?.(`+${((Date.now() - started) / 1000).toFixed(1)}s ${line}`);
+  const streams = options.streams ?? [...STREAMS];
   const rng = random(options.seed);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zte-chaos-'));
   const faults: Record<string, number> = {};
@@ -124,7 +182,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       seed: options.seed,
       windowSeconds: 0,
       minStartAgeSeconds: 1,
-      incrementalRequestsPerMinute: 0,
+      // Zendesk's buckets, scaled up: the export paces itself at half of them, so any 429 of the limit's is its fault.
+      incrementalRequestsPerMinute: 2 * options.requestsPerMinute,
+      usersCursorRequestsPerMinute: 2 * options.usersRequestsPerMinute,
       incrementalMinStartAgeSeconds: 1,
       mutations: options.mutations,
     });
@@ -155,17 +215,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     })();
 
     connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
+    // The worker's codecs: a status with a row per stream is big enough to travel gzipped.
+    const client = new Client({ connection, dataConverter: createDataConverter() });
     const workflowId = workflowIdFor(account);
     const handle = client.workflow.getHandle(workflowId);
     const input: ExportInput = {
       account,
       api: options.api,
       startTime: 0,
-      pollIntervalSeconds: 0.3,
+      // Five streams poll once caught up, and each poll stores its boundary second again: five seconds apart, they
+      // leave most turns to the streams still catching up (ticket metric events, 100 a page).
+      pollIntervalSeconds: 5,
       minStartAgeSeconds: 1,
       pagesPerRun: options.pagesPerRun,
-      ...(options.api === 'exports' ? {} : { requestsPerMinute: 600, perPage: options.perPage }),
+      streams,
+      requestsPerMinute: options.requestsPerMinute,
+      usersRequestsPerMinute: options.usersRequestsPerMinute,
+      ...(options.api === 'exports' ? {} : { perPage: options.perPage }),
     };
     await client.workflow.start('ticketExportWorkflow', {
       taskQueue,
@@ -175,34 +241,52 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     });
     sink = await PostgresSink.open(postgres.url);
 
-    // The invariant, sampled throughout: the workflow's cursor is at most one stored page behind the sink's checkpoint.
+    // The invariant, sampled throughout: every stream's cursor in the workflow is at most one stored page behind that
+    // stream's checkpoint in the sink (tickets: export_checkpoints; the others: stream_checkpoints).
     let sampling = true;
-    let seenCheckpoints = new Set<number>();
-    let lastCursor: number | undefined;
-    // The cursor before a reset moved it back; cleared once the re-export reaches it again.
-    let resetFrom: number | undefined;
+    interface Watch {
+      seen: Set<number>;
+      last?: number;
+      /** The cursor before a reset moved it back; cleared once the re-export reaches it again. */
+      resetFrom?: number;
+    }
+    const watches = new Map<StreamName, Watch>();
+    const storedCheckpoints = async (): Promise<Map<StreamName, number>> => {
+      const stored = new Map<StreamName, number>();
+      const tickets = await sink!.readFullCheckpoint(account);
+      if (tickets) stored.set('tickets', tickets.cursor);
+      for (const row of await sink!.readStreamTable(account, 'stream_checkpoints')) {
+        if (isStreamName(row.stream) && row.cursor !== null) stored.set(row.stream, Number(row.cursor));
+      }
+      return stored;
+    };
     let violations = 0;
     const sampler = (async () => {
       while (sampling) {
         try {
-          // The checkpoint first, then the cursor: the cursor only moves forward (resets aside), so a page stored
+          // The checkpoints first, then the cursors: a cursor only moves forward (resets aside), so a page stored
           // between the two reads cannot look like a violation.
-          const checkpoint = await sink!.readFullCheckpoint(account);
+          const stored = await storedCheckpoints();
           const status = await handle.query(statusQuery);
-          // A reset moves the cursor back on purpose: the checkpoints from before it say nothing about the export
-          // after it, and the page in flight at the reset still stores its pre-reset checkpoint, beyond `resetFrom`.
-          if (lastCursor !== undefined && status.cursor < lastCursor) {
-            seenCheckpoints = new Set();
-            resetFrom = lastCursor;
-          }
-          if (resetFrom !== undefined && status.cursor >= resetFrom) resetFrom = undefined;
-          lastCursor = status.cursor;
-          const preReset = resetFrom !== undefined && checkpoint !== undefined && checkpoint.cursor > resetFrom;
-          if (checkpoint && !preReset) seenCheckpoints.add(checkpoint.cursor);
-          const ahead = [...seenCheckpoints].filter((c) => c > status.cursor).length;
-          if (ahead > 1) {
-            violations++;
-            log(`invariant: cursor ${status.cursor} is ${ahead} checkpoints behind the sink`);
+          for (const { stream, cursor } of cursorsOf(status)) {
+            const watch = watches.get(stream) ?? { seen: new Set<number>() };
+            watches.set(stream, watch);
+            // A reset moves the cursor back on purpose: the checkpoints from before it say nothing about the export
+            // after it, and the page in flight at the reset still stores its pre-reset checkpoint, beyond `resetFrom`.
+            if (watch.last !== undefined && cursor < watch.last) {
+              watch.seen = new Set();
+              watch.resetFrom = watch.last;
+            }
+            if (watch.resetFrom !== undefined && cursor >= watch.resetFrom) watch.resetFrom = undefined;
+            watch.last = cursor;
+            const checkpoint = stored.get(stream);
+            const preReset = watch.resetFrom !== undefined && checkpoint !== undefined && checkpoint > watch.resetFrom;
+            if (checkpoint !== undefined && !preReset) watch.seen.add(checkpoint);
+            const ahead = [...watch.seen].filter((c) => c > cursor).length;
+            if (ahead > 1) {
+              violations++;
+              log(`invariant: ${stream} cursor ${cursor} is ${ahead} checkpoints behind the sink`);
+            }
           }
         } catch {
           // Temporal or the worker is down right now: nothing to sample.
@@ -216,10 +300,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       const before = await until('a status', () => status(), 60_000);
       await until(
         `progress after ${what}`,
-        async () => ((await status()).pages > before.pages ? true : undefined),
+        async () => (pagesOf(await status()) > pagesOf(before) ? true : undefined),
         90_000,
       );
     };
+    const recoverySeconds: Record<string, number[]> = {};
 
     const plan: Event[] = [
       ...Array<Event>(Math.max(0, options.workerKills - 1)).fill('killWorker'),
@@ -239,9 +324,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await progressAfter('the start');
     for (const event of plan) {
       log(`chaos: ${event}`);
+      if (event === 'killWorker') await sleep(Math.floor(rng() * 400));
+      const faultAt = Date.now();
       switch (event) {
         case 'killWorker': {
-          await sleep(Math.floor(rng() * 400));
           worker.child.kill('SIGKILL');
           count('worker SIGKILLed');
           break;
@@ -249,7 +335,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         case 'killWorkerDuringPersist': {
           const persisting = await until(
             'a page being persisted',
-            async () => ((await status()).phase === 'persisting' ? true : undefined),
+            async () => {
+              const s = await status();
+              return s.phase === 'persisting' || s.streams?.some((row) => row.phase === 'persisting')
+                ? true
+                : undefined;
+            },
             60_000,
           ).catch(() => false);
           worker.child.kill('SIGKILL');
@@ -288,7 +379,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         }
         case 'unauthorized': {
           emulator.injectFaults([{ kind: 'status', status: 401 }]);
-          await until('blocked', async () => ((await status()).blocked ? true : undefined), 60_000);
+          // The 401 goes to whichever stream calls first: that stream blocks, the others go on.
+          await until(
+            'blocked',
+            async () => {
+              const s = await status();
+              return s.blocked || s.streams?.some((row) => row.blocked) ? true : undefined;
+            },
+            60_000,
+          );
           await handle.signal(resumeSignal);
           count('401 (blocked, then resumed)');
           break;
@@ -310,21 +409,86 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         }
       }
       await progressAfter(event);
+      (recoverySeconds[event] ??= []).push(Math.round((Date.now() - faultAt) / 100) / 10);
     }
 
     emulator.stopMutations();
-    // Caught up when the sink equals the truth; if it never does, the summary says how many tickets were lost.
-    await until(
-      'the sink to equal the truth',
-      async () =>
-        (await compareSinkWithTruth(sink!, account, options.api, emulator!, 'postgres')) === '' ? true : undefined,
-      180_000,
-    ).catch((err: Error) => log(err.message));
-    const differences = await diffSinkWithTruth(sink, account, options.api, emulator, 'postgres');
+    log('chaos: mutations stopped; waiting for every table to equal the truth');
+    // Caught up when every stream says so and every table equals the truth; if that never comes, the summary says
+    // what differs. The stream tables are read whole, so they are compared only once the tickets agree.
+    const tables = tablesOf(streams);
+    const equalDeadline = Date.now() + 600_000;
+    let shownAt = 0;
+    for (let equal = false; !equal;) {
+      try {
+        const s = await status();
+        const caughtUp = (s.streams ?? [s]).every((row) => row.caughtUp && !row.blocked);
+        if (Date.now() - shownAt > 10_000) {
+          shownAt = Date.now();
+          const rows = (s.streams ?? []).map(
+            (r) => `${r.stream} ${r.phase}${r.caughtUp ? ' (caught up)' : ''} ${r.pages}p`,
+          );
+          log(`chaos: ${rows.join(', ')}`);
+        }
+        if (caughtUp && (await compareSinkWithTruth(sink, account, options.api, emulator, 'postgres')) === '') {
+          equal = describeStreamDifferences(await diffStreamsWithTruth(sink, emulator, account, tables)) === '';
+        }
+      } catch {
+        // a query while the worker restarts
+      }
+      if (equal) break;
+      if (Date.now() > equalDeadline) {
+        log('chaos: the sink did not come to equal the truth within 600 s');
+        break;
+      }
+      await sleep(1000);
+    }
+    log('chaos: compared');
     sampling = false;
     await sampler;
+    const differences = await diffSinkWithTruth(sink, account, options.api, emulator, 'postgres');
+    const streamDifferences = await diffStreamsWithTruth(sink, emulator, account, tables);
+    const ticketsTruth = options.api === 'exports' ? emulator.truth() : emulator.truthFull();
+    const storedTickets = ticketsTruth.length - differences.missing.length + differences.extra.length;
+    const tableComparisons: Record<string, TableComparison> = {
+      tickets: {
+        inTruth: ticketsTruth.length,
+        stored: storedTickets,
+        missing: differences.missing.length,
+        extra: differences.extra.length,
+        differing: differences.stale.length,
+      },
+    };
+    for (const d of streamDifferences) {
+      tableComparisons[d.table] = {
+        inTruth: d.inTruth,
+        stored: d.stored,
+        missing: d.missing.length,
+        extra: d.extra.length,
+        differing: d.differing.length,
+      };
+    }
+    const ticketProblems = await compareSinkWithTruth(sink, account, options.api, emulator, 'postgres');
+    const tableDifferences = [
+      ticketProblems && `tickets: ${ticketProblems}`,
+      describeStreamDifferences(streamDifferences),
+    ]
+      .filter(Boolean)
+      .join('\n');
+    const emulatorStats = emulator.stats();
+    const limits = { incremental: 2 * options.requestsPerMinute, users_cursor: 2 * options.usersRequestsPerMinute };
+    const buckets: ChaosSummary['buckets'] = {};
+    for (const [name, counters] of Object.entries(emulatorStats.buckets)) {
+      buckets[name] = { limitPerMinute: limits[name as keyof typeof limits], ...counters };
+    }
 
     const historyEvents: Record<string, number> = {};
+    // A recording replaces the earlier one whole: a run that continued as new fewer times leaves no stale file behind.
+    if (options.recordHistoriesTo) {
+      for (const file of fs.readdirSync(options.recordHistoriesTo)) {
+        if (file.startsWith(`chaos-${options.api}-run-`)) fs.rmSync(path.join(options.recordHistoriesTo, file));
+      }
+    }
     const histories: { name: string; json: string }[] = [];
     for (const [i, run] of (await fetchRunHistories(client, workflowId)).entries()) {
       for (const event of run.history.events ?? []) {
@@ -335,6 +499,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       histories.push({ name, json: run.json });
       if (options.recordHistoriesTo) fs.writeFileSync(path.join(options.recordHistoriesTo, `${name}.json`), run.json);
     }
+    log(`chaos: replaying ${histories.length} runs`);
     // Every run replays with today's workflow code, claim-checked payloads read back from PostgreSQL.
     const blobStore = await PostgresBlobStore.open(postgres.url);
     try {
@@ -343,7 +508,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       await blobStore.close();
     }
 
-    const truth = options.api === 'exports' ? emulator.truth() : emulator.truthFull();
     supervising = false;
     worker.child.kill('SIGTERM');
     await worker.exited;
@@ -358,14 +522,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
         postgresRestarts: options.postgresRestarts,
         perPage: options.perPage,
         pagesPerRun: options.pagesPerRun,
+        streams,
+        requestsPerMinute: options.requestsPerMinute,
+        usersRequestsPerMinute: options.usersRequestsPerMinute,
         mutations: options.mutations,
         seed: options.seed,
       },
       faults,
-      ticketsInTruth: truth.length,
+      ticketsInTruth: ticketsTruth.length,
       ticketsLost: differences.missing.length,
       staleTickets: differences.stale.length,
-      callsBeforeRetryAfter: emulator.stats().callsBeforeRetryAfter,
+      tables: tableComparisons,
+      rowsCompared: Object.values(tableComparisons).reduce((sum, t) => sum + t.inTruth, 0),
+      tableDifferences,
+      buckets,
+      recoverySeconds,
+      longestRecoverySeconds: Math.max(0, ...Object.values(recoverySeconds).flat()),
+      callsBeforeRetryAfter: emulatorStats.callsBeforeRetryAfter,
       cursorMoreThanOnePageBehindCheckpoint: violations,
       runs: histories.length,
       historyEvents,
