@@ -326,8 +326,15 @@ export function isSqliteDataError(err: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(code);
 }
 
-/** Brings a file written by an older version up to this schema (tables it lacks come from SCHEMA). */
+/**
+ * Brings a file written by an older version up to this schema (tables it lacks come from SCHEMA). In one immediate
+ * transaction: workers that open one file together add each column once (the second finds it there).
+ */
 function migrate(db: Database.Database): void {
+  db.transaction(() => addMissingColumns(db)).immediate();
+}
+
+function addMissingColumns(db: Database.Database): void {
   const columns = (db.prepare('PRAGMA table_info(export_checkpoints)').all() as { name: string }[]).map((c) => c.name);
   if (!columns.includes('api')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN api TEXT');
   if (!columns.includes('after_cursor')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN after_cursor TEXT');
