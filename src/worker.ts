@@ -87,7 +87,9 @@ async function run() {
     await clientConnection.close();
     process.exit(2);
   }
-  const sink = await openingSink(config.sinkUrl, () => openSink(config.sinkUrl, config.sinkTimeouts));
+  const sink = await openingSink(config.sinkUrl, () =>
+    openSink(config.sinkUrl, config.sinkTimeouts, config.sinkOptions),
+  );
   // Payloads too big for history go next to the tickets: the SQLite file, or PostgreSQL that every worker shares.
   const blobStore = await openingSink(config.sinkUrl, () => openBlobStore(config.sinkUrl, config.sinkTimeouts));
   const purge = startBlobPurge(

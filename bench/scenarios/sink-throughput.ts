@@ -36,7 +36,7 @@ export async function measureSinkThroughput({ sinkUrl, pages }: SinkThroughputOp
 }
 
 /** `pages` pages of 1000 export rows, read from the emulator once, outside the timing. */
-async function exportPages(pages: number): Promise<TicketRow[][]> {
+export async function exportPages(pages: number): Promise<TicketRow[][]> {
   const emulator = await startEmulator({ ticketCount: pages * 1000, windowSeconds: 0, minStartAgeSeconds: 0 });
   try {
     const zendesk = new ZendeskClient({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isLoopbackHost } from '../common/loopback';
 import { EXPORT_DEFAULTS, OPERATOR_RANGES } from '../workflows/settings';
 import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts } from '../storage/postgres-timeouts';
+import type { SinkOptions } from '../storage/sink';
 import { connectionProblems, connectionSettingsFrom, flag, TemporalConnectionEnv } from './temporal-connection';
 import { loadTemporalProfile } from './temporal-profile';
 import { DEFAULT_TASK_QUEUE, EXPORT_APIS } from '../shared';
@@ -79,6 +80,8 @@ export const sinkEnv = z.object({
   SINK_STATEMENT_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.statementSeconds, { min: 0 }),
   SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.idleInTransactionSeconds, { min: 0 }),
   SINK_KEEPALIVE_SECONDS: seconds(DEFAULT_POSTGRES_TIMEOUTS.keepAliveSeconds, { min: 0 }),
+  // Both sinks: every version of a ticket in ticket_version (src/storage/sink.ts, SinkOptions).
+  SINK_TICKET_VERSIONS: z.enum(['on', 'off'], { errorMap: () => ({ message: 'must be "on" or "off"' }) }).default('on'),
   BLOB_RETENTION_DAYS: z.string().default('7').pipe(numberOf('days', 1)),
   CODEC_SERVER_PORT: z
     .string()
@@ -150,6 +153,10 @@ export function temporalSettings(
   };
   if (connection) problems.push(...connectionProblems(settings));
   return settings;
+}
+
+export function sinkOptionsOf(sink: z.infer<typeof sinkEnv>): SinkOptions {
+  return { ticketVersions: sink.SINK_TICKET_VERSIONS === 'on' };
 }
 
 export function sinkTimeoutsOf(sink: z.infer<typeof sinkEnv>): PostgresTimeouts {

@@ -1,6 +1,7 @@
 import type { StreamName, SupportTypeScope } from '../streams/names';
 import { EncryptionSettings } from '../codec/encryption-keys';
 import { PostgresTimeouts } from '../storage/postgres-timeouts';
+import type { SinkOptions } from '../storage/sink';
 import { TemporalConnectionSettings } from './temporal-connection';
 import { ExportApi } from '../shared';
 import { ZendeskAuth } from '../zendesk/auth';
@@ -36,6 +37,8 @@ export interface WorkerConfig {
   sinkUrl: string;
   /** How long the PostgreSQL sink and blob store wait on the database (SINK_*_SECONDS); undefined: the defaults. */
   sinkTimeouts?: PostgresTimeouts;
+  /** How either sink writes (SINK_TICKET_VERSIONS); undefined: the defaults. */
+  sinkOptions?: SinkOptions;
   /** The payload encryption keys; undefined: none (a worker built by tests, on a loopback server). */
   encryption?: EncryptionSettings;
   /** Claim-checked payloads are purged this long after they were stored. */

@@ -1,17 +1,21 @@
 import { redactUrl, redactUrlSecrets } from '../common/redact-url';
-import { TicketSink } from './sink';
+import { SinkOptions, TicketSink } from './sink';
 import { PostgresSink } from './postgres';
 import type { PostgresTimeouts } from './postgres-timeouts';
 import { SqliteSink } from './sqlite';
 
 /**
  * Opens the sink named by SINK_URL: `sqlite:<path>` (default) or `postgres://…`, the latter with `timeouts` over the
- * defaults.
+ * defaults; `options` for either (SINK_TICKET_VERSIONS).
  */
-export async function openSink(url: string, timeouts: Partial<PostgresTimeouts> = {}): Promise<TicketSink> {
+export async function openSink(
+  url: string,
+  timeouts: Partial<PostgresTimeouts> = {},
+  options: SinkOptions = {},
+): Promise<TicketSink> {
   const filename = sqliteFilename(url);
-  if (filename) return new SqliteSink(filename);
-  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url, timeouts);
+  if (filename) return new SqliteSink(filename, options);
+  if (/^postgres(ql)?:\/\//.test(url)) return PostgresSink.open(url, timeouts, options);
   throw new Error(`SINK_URL: unknown scheme in "${url.split(':')[0]}:"; use sqlite:<path> or postgres://…`);
 }
 

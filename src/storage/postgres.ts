@@ -15,6 +15,7 @@ import {
   SIDELOAD_TABLES,
   sideloadEntries,
   SideloadEntry,
+  SinkOptions,
   StoredSideload,
   StoredTicket,
   ticketIdText,
@@ -133,7 +134,27 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       );`,
   },
   { version: 4, sql: POSTGRES_STREAM_TABLES },
+  {
+    version: 5,
+    // Every version of a ticket the export saw: append-only, one row per (account, id, generated_timestamp); data and
+    // raw as in tickets. The primary key's leading columns are the (account, id) index a ticket's history is read by.
+    sql: `
+      CREATE TABLE ticket_version (
+        account TEXT NOT NULL,
+        id BIGINT NOT NULL,
+        generated_timestamp BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ,
+        status TEXT,
+        data JSONB,
+        raw TEXT NOT NULL,
+        stored_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (account, id, generated_timestamp)
+      );`,
+  },
 ];
+
+/** The version this code writes. */
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 // One statement per page: arrays of columns, unnested server-side. `>=`: on a tie the later write wins.
 const UPSERT_TICKETS = `
@@ -145,6 +166,17 @@ const UPSERT_TICKETS = `
     generated_timestamp = excluded.generated_timestamp, updated_at = excluded.updated_at,
     status = excluded.status, data = excluded.data, raw = excluded.raw, stored_at = excluded.stored_at
   WHERE excluded.generated_timestamp >= tickets.generated_timestamp`;
+
+// The same version again writes nothing; the same key with other content replaces it (the later write wins).
+const INSERT_VERSIONS = `
+  INSERT INTO ticket_version (account, id, generated_timestamp, updated_at, status, data, raw, stored_at)
+  SELECT $1, t.id, t.gts, t.updated_at, t.status, CASE WHEN t.jsonb THEN t.raw::jsonb END, t.raw, $2
+  FROM unnest($3::bigint[], $4::bigint[], $5::timestamptz[], $6::text[], $7::text[], $8::boolean[])
+    AS t(id, gts, updated_at, status, raw, jsonb)
+  ON CONFLICT (account, id, generated_timestamp) DO UPDATE SET
+    updated_at = excluded.updated_at, status = excluded.status, data = excluded.data, raw = excluded.raw,
+    stored_at = excluded.stored_at
+  WHERE excluded.raw <> ticket_version.raw`;
 
 const UPSERT_REJECTED = `
   INSERT INTO rejected_tickets (account, ticket_id, generated_timestamp, data, error, rejected_at)
@@ -223,14 +255,21 @@ export function postgresPool(url: string, max: number, timeouts: Partial<Postgre
 
 /** The production sink: a shared PostgreSQL database, one pool per worker. */
 export class PostgresSink implements TicketSink {
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    private readonly options: SinkOptions,
+  ) {}
 
-  static async open(url: string, timeouts: Partial<PostgresTimeouts> = {}): Promise<PostgresSink> {
+  static async open(
+    url: string,
+    timeouts: Partial<PostgresTimeouts> = {},
+    options: SinkOptions = {},
+  ): Promise<PostgresSink> {
     const pool = postgresPool(url, 4, timeouts);
     // An idle connection dropped by a PostgreSQL restart must not crash the worker: the next query reconnects, and a
     // query that fails in between fails its activity, which Temporal retries.
     pool.on('error', () => undefined);
-    const sink = new PostgresSink(pool);
+    const sink = new PostgresSink(pool, options);
     try {
       await sink.migrate();
     } catch (err) {
@@ -251,6 +290,13 @@ export class PostgresSink implements TicketSink {
     return this.transaction(async (db) => {
       const storedAt = new Date().toISOString();
       const tickets = await storeOrSetAside(db, rows, (batch) => upsertTickets(db, input.account, storedAt, batch));
+      if (this.options.ticketVersions !== false) {
+        // Every row tickets did not refuse, an older one included: a version the export saw. What tickets took, this
+        // takes; a row newestPerId left out that the database refuses is skipped as tickets skipped it.
+        const refused = new Set(tickets.refused.map(({ item }) => item));
+        const versions = lastPerVersion(input.rows.filter((row) => !refused.has(row)));
+        await storeOrSetAside(db, versions, (batch) => insertVersions(db, input.account, storedAt, batch));
+      }
       const untrusted = (input.setAside ?? []).map(({ row, reason }) => ({ item: row, error: reason }));
       await setAside(db, input.account, storedAt, [...tickets.refused, ...untrusted]);
       const refusedSideloads = await storeSideloads(db, input.account, storedAt, sideloads.entries);
@@ -310,6 +356,27 @@ export class PostgresSink implements TicketSink {
       updatedAt: r.updated_at ? zendeskTimestamp(r.updated_at.toISOString()) : null,
       status: r.status,
       data: r.data,
+    }));
+  }
+
+  async readTicketVersions(account: string): Promise<StoredTicket[]> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      generated_timestamp: string;
+      updated_at: Date | null;
+      status: string | null;
+      raw: string;
+    }>(
+      `SELECT id, generated_timestamp, updated_at, status, raw
+       FROM ticket_version WHERE account = $1 ORDER BY id, generated_timestamp`,
+      [account],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      generatedTimestamp: Number(r.generated_timestamp),
+      updatedAt: r.updated_at ? zendeskTimestamp(r.updated_at.toISOString()) : null,
+      status: r.status,
+      data: r.raw,
     }));
   }
 
@@ -410,6 +477,13 @@ export async function migrateSchema(pool: Pool, untilVersion = Infinity): Promis
     );
     const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > POSTGRES_SCHEMA_VERSION) {
+      throw new Error(
+        `the PostgreSQL database has schema version ${newest}, newer than this code knows (version ` +
+          `${POSTGRES_SCHEMA_VERSION}): run the release that wrote it, or a newer one`,
+      );
+    }
     let count = 0;
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version) || migration.version > untilVersion) continue;
@@ -453,6 +527,21 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
 async function upsertTickets(db: PoolClient, account: string, storedAt: string, rows: TicketRow[]): Promise<number> {
   const raw = rows.map((r) => JSON.stringify(r));
   const result = await db.query(UPSERT_TICKETS, [
+    account,
+    storedAt,
+    rows.map((r) => scalar(r.id)),
+    rows.map((r) => scalar(r.generated_timestamp)),
+    rows.map((r) => isoTimestamp(r.updated_at)),
+    rows.map((r) => normalizedStatus(r)),
+    raw,
+    raw.map(jsonbCanHold),
+  ]);
+  return result.rowCount ?? 0;
+}
+
+async function insertVersions(db: PoolClient, account: string, storedAt: string, rows: TicketRow[]): Promise<number> {
+  const raw = rows.map((r) => JSON.stringify(r));
+  const result = await db.query(INSERT_VERSIONS, [
     account,
     storedAt,
     rows.map((r) => scalar(r.id)),
@@ -532,4 +621,11 @@ function newestPerId(rows: TicketRow[]): TicketRow[] {
     if (!seen || row.generated_timestamp >= seen.generated_timestamp) byId.set(row.id, row);
   }
   return [...byId.values()];
+}
+
+/** One statement cannot touch a row twice: one row per (id, generated_timestamp), the later one in the page. */
+function lastPerVersion(rows: TicketRow[]): TicketRow[] {
+  const byVersion = new Map<string, TicketRow>();
+  for (const row of rows) byVersion.set(JSON.stringify([row.id, row.generated_timestamp]), row);
+  return [...byVersion.values()];
 }

@@ -87,17 +87,27 @@ export interface StoredSideload {
   data: string;
 }
 
+/** How a sink writes, whatever the database (SINK_TICKET_VERSIONS). */
+export interface SinkOptions {
+  /** Also keep every version of a ticket in ticket_version (default true). */
+  ticketVersions?: boolean;
+}
+
 /** Both sinks: the tickets stream (below) and the streams around the ticket (StreamSink). */
 export interface TicketSink extends StreamSink {
   /**
    * One transaction: upsert every row by (account, id) keeping the newest generated_timestamp (ties: this write
    * wins), set aside the rows the database can never store and the input's setAside tickets, upsert the sideloads by
-   * (account, id) keeping the newest updated_at, store the field headers, write the checkpoint.
+   * (account, id) keeping the newest updated_at, store the field headers, write the checkpoint; unless turned off, add
+   * each stored row's version to ticket_version (once per (account, id, generated_timestamp); the same key with other
+   * content: this write wins).
    */
   persistPage(input: PersistPageInput): Promise<PersistResult>;
   readCheckpoint(account: string): Promise<number | undefined>;
   readFullCheckpoint(account: string): Promise<Checkpoint | undefined>;
   readTickets(account: string): Promise<StoredTicket[]>;
+  /** The account's rows of ticket_version, by id then generated_timestamp. */
+  readTicketVersions(account: string): Promise<StoredTicket[]>;
   countTickets(account: string): Promise<number>;
   readRejected(account: string): Promise<RejectedTicket[]>;
   countRejected(account: string): Promise<number>;

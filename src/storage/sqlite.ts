@@ -14,6 +14,7 @@ import {
   SIDELOAD_TABLES,
   sideloadEntries,
   SideloadEntry,
+  SinkOptions,
   StoredSideload,
   StoredTicket,
   ticketIdText,
@@ -23,68 +24,15 @@ import {
   zendeskTimestamp,
 } from './sink';
 import { prepareSqliteFile } from './sqlite-file';
-import { SQLITE_STREAM_SCHEMA, SqliteStreamTables } from './sqlite-streams';
-
-// updated_at of a sideload is isoTimestamp text (fixed width), so comparing the text compares the time.
-const sideloadTable = (table: string) => `
-CREATE TABLE IF NOT EXISTS ${table} (
-  account TEXT NOT NULL,
-  id INTEGER NOT NULL,
-  updated_at TEXT,
-  data TEXT NOT NULL,
-  stored_at TEXT NOT NULL,
-  PRIMARY KEY (account, id)
-) STRICT;`;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tickets (
-  account TEXT NOT NULL,
-  id INTEGER NOT NULL,
-  generated_timestamp INTEGER NOT NULL,
-  updated_at TEXT,
-  status TEXT,
-  data TEXT NOT NULL,
-  stored_at TEXT NOT NULL,
-  PRIMARY KEY (account, id)
-) STRICT;
-CREATE TABLE IF NOT EXISTS export_checkpoints (
-  account TEXT PRIMARY KEY,
-  cursor INTEGER NOT NULL,
-  updated_at TEXT NOT NULL,
-  api TEXT,
-  after_cursor TEXT
-) STRICT;
-CREATE TABLE IF NOT EXISTS field_headers (
-  account TEXT NOT NULL,
-  key TEXT NOT NULL,
-  name TEXT NOT NULL,
-  PRIMARY KEY (account, key)
-) STRICT;
-CREATE TABLE IF NOT EXISTS rejected_tickets (
-  account TEXT NOT NULL,
-  ticket_id TEXT NOT NULL,
-  generated_timestamp INTEGER,
-  data TEXT NOT NULL,
-  error TEXT NOT NULL,
-  rejected_at TEXT NOT NULL,
-  PRIMARY KEY (account, ticket_id)
-) STRICT;
-${SIDELOAD_TABLES.map(sideloadTable).join('')}
-CREATE TABLE IF NOT EXISTS other_sideloads (
-  account TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  id TEXT NOT NULL,
-  updated_at TEXT,
-  data TEXT NOT NULL,
-  stored_at TEXT NOT NULL,
-  PRIMARY KEY (account, kind, id)
-) STRICT;
-${SQLITE_STREAM_SCHEMA}`;
+import { migrateSqlite } from './sqlite-migrations';
+import { SqliteStreamTables } from './sqlite-streams';
 
 /** The default sink: one local file, zero set-up. */
 export class SqliteSink implements TicketSink {
   private readonly db: Database.Database;
   private readonly upsertTicket: Database.Statement;
+  /** Undefined when SINK_TICKET_VERSIONS is off. */
+  private readonly insertVersion: Database.Statement | undefined;
   private readonly upsertRejected: Database.Statement;
   private readonly upsertSideload: Map<string, Database.Statement>;
   private readonly upsertOtherSideload: Database.Statement;
@@ -94,15 +42,17 @@ export class SqliteSink implements TicketSink {
   private readonly streams: SqliteStreamTables;
   private readonly writeStreamPage: (input: PersistStreamPageInput) => PersistStreamPageResult;
 
-  constructor(readonly filename: string) {
+  constructor(
+    readonly filename: string,
+    options: SinkOptions = {},
+  ) {
     // Owner-only (0600, in a 0700 directory when created here) before SQLite opens it; see prepareSqliteFile.
     prepareSqliteFile(filename);
     this.db = new Database(filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
-    this.db.exec(SCHEMA);
-    migrate(this.db);
+    migrateSqlite(this.db, filename);
     // `>=`: on equal generated_timestamp the later write wins.
     this.upsertTicket = this.db.prepare(`
       INSERT INTO tickets (account, id, generated_timestamp, updated_at, status, data, stored_at)
@@ -111,6 +61,16 @@ export class SqliteSink implements TicketSink {
         generated_timestamp = excluded.generated_timestamp, updated_at = excluded.updated_at,
         status = excluded.status, data = excluded.data, stored_at = excluded.stored_at
       WHERE excluded.generated_timestamp >= tickets.generated_timestamp`);
+    // The same version again writes nothing; the same key with other content replaces it (the later write wins).
+    this.insertVersion =
+      options.ticketVersions === false
+        ? undefined
+        : this.db.prepare(`
+      INSERT INTO ticket_version (account, id, generated_timestamp, updated_at, status, data, stored_at)
+      VALUES (@account, @id, @generatedTimestamp, @updatedAt, @status, @data, @storedAt)
+      ON CONFLICT (account, id, generated_timestamp) DO UPDATE SET
+        updated_at = excluded.updated_at, status = excluded.status, data = excluded.data, stored_at = excluded.stored_at
+      WHERE excluded.data <> ticket_version.data`);
     this.upsertRejected = this.db.prepare(`
       INSERT INTO rejected_tickets (account, ticket_id, generated_timestamp, data, error, rejected_at)
       VALUES (@account, @ticketId, @generatedTimestamp, @data, @error, @rejectedAt)
@@ -173,6 +133,16 @@ export class SqliteSink implements TicketSink {
       .prepare(
         `SELECT id, generated_timestamp AS generatedTimestamp, updated_at AS updatedAt, status, data
          FROM tickets WHERE account = ? ORDER BY id`,
+      )
+      .all(account);
+    return rows as StoredTicket[];
+  }
+
+  async readTicketVersions(account: string): Promise<StoredTicket[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, generated_timestamp AS generatedTimestamp, updated_at AS updatedAt, status, data
+         FROM ticket_version WHERE account = ? ORDER BY id, generated_timestamp`,
       )
       .all(account);
     return rows as StoredTicket[];
@@ -248,21 +218,27 @@ export class SqliteSink implements TicketSink {
   private storeTicket(account: string, row: TicketRow, storedAt: string): number | undefined {
     // JSON.stringify escapes NUL and lone surrogates, which better-sqlite3 would otherwise turn into U+FFFD.
     const data = JSON.stringify(row);
+    const values = {
+      account,
+      id: scalar(row.id),
+      generatedTimestamp: scalar(row.generated_timestamp),
+      updatedAt: updatedAt(row),
+      status: normalizedStatus(row),
+      data,
+      storedAt,
+    };
+    let changes: number;
     try {
-      return this.upsertTicket.run({
-        account,
-        id: scalar(row.id),
-        generatedTimestamp: scalar(row.generated_timestamp),
-        updatedAt: updatedAt(row),
-        status: normalizedStatus(row),
-        data,
-        storedAt,
-      }).changes;
+      changes = this.upsertTicket.run(values).changes;
     } catch (err) {
       if (!isSqliteDataError(err)) throw err;
       this.setAside(account, row, shortError(err), storedAt, data);
       return undefined;
     }
+    // A version older than the stored ticket is still one the export saw. The same columns as tickets': what tickets
+    // took, this takes.
+    this.insertVersion?.run(values);
+    return changes;
   }
 
   private setAside(
@@ -324,20 +300,4 @@ export class SqliteSink implements TicketSink {
 export function isSqliteDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG)/.test(code);
-}
-
-/**
- * Brings a file written by an older version up to this schema (tables it lacks come from SCHEMA). In one immediate
- * transaction: workers that open one file together add each column once (the second finds it there).
- */
-function migrate(db: Database.Database): void {
-  db.transaction(() => addMissingColumns(db)).immediate();
-}
-
-function addMissingColumns(db: Database.Database): void {
-  const columns = (db.prepare('PRAGMA table_info(export_checkpoints)').all() as { name: string }[]).map((c) => c.name);
-  if (!columns.includes('api')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN api TEXT');
-  if (!columns.includes('after_cursor')) db.exec('ALTER TABLE export_checkpoints ADD COLUMN after_cursor TEXT');
-  const organizations = (db.prepare('PRAGMA table_info(organizations)').all() as { name: string }[]).map((c) => c.name);
-  if (!organizations.includes('deleted_at')) db.exec('ALTER TABLE organizations ADD COLUMN deleted_at TEXT');
 }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient, Pool } from 'pg';
-import { migrateSchema, postgresPool, PostgresSink } from '../../src/storage/postgres';
+import { migrateSchema, POSTGRES_SCHEMA_VERSION, postgresPool, PostgresSink } from '../../src/storage/postgres';
 import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/storage/sink';
 import { SqliteSink } from '../../src/storage/sqlite';
 import { freezableProxy, silentServer } from '../helpers/tcp';
 import { commentChild, streamSinkCases, ticketEvent } from '../helpers/stream-sink-cases';
+import { ticketVersionCases } from '../helpers/ticket-version-cases';
 import { testPostgresUrl } from '../helpers/prerequisites';
 
 // The machine's PostgreSQL (trust auth). A missing server fails these tests: .ci/run starts it when it is down.
@@ -352,6 +354,94 @@ describe('PostgreSQL: a stream row the database refuses', () => {
   });
 });
 
+// The same cases as the SQLite sink's (test/unit/sqlite-sink.test.ts).
+describe('the postgres sink: ticket_version', () => {
+  ticketVersionCases((options) => PostgresSink.open(POSTGRES_URL, {}, options));
+});
+
+describe('PostgreSQL: a database written by the code before ticket_version (schema_migrations 1-4)', () => {
+  const url = scratchDatabase('zte_baseline');
+  /** Every row of every table, as JSON text, table by table. */
+  const contents = async (db: PgClient, tables?: string[]) => {
+    const names =
+      tables ??
+      (
+        await db.query<{ name: string }>(
+          `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+        )
+      ).rows.map((r) => r.name);
+    const result: Record<string, string[]> = {};
+    for (const name of names) {
+      const { rows } = await db.query<{ row: string }>(
+        `SELECT to_jsonb(t)::text AS row FROM public.${name} t ORDER BY 1`,
+      );
+      result[name] = rows.map((r) => r.row);
+    }
+    return result;
+  };
+
+  test('is upgraded in place: every row and checkpoint kept, ticket_version added', async () => {
+    const db = new PgClient({ connectionString: url });
+    await db.connect();
+    try {
+      await db.query(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'postgres-baseline.sql'), 'utf8'));
+      const before = await contents(db);
+      expect(before.schema_migrations).toHaveLength(4);
+      expect(Object.values(before).flat()).toHaveLength(24);
+
+      const sink = await PostgresSink.open(url);
+      try {
+        const after = await contents(db);
+        expect(after.schema_migrations.map((r) => JSON.parse(r).version)).toEqual([1, 2, 3, 4, 5]);
+        expect(
+          await contents(
+            db,
+            Object.keys(before).filter((t) => t !== 'schema_migrations'),
+          ),
+        ).toEqual(Object.fromEntries(Object.entries(before).filter(([t]) => t !== 'schema_migrations')));
+        expect(await sink.readFullCheckpoint('acme')).toEqual({
+          cursor: 1_700_000_200,
+          api: 'incremental',
+          afterCursor: null,
+        });
+        expect(await sink.readFullCheckpoint('globex')).toEqual({
+          cursor: 1_700_000_300,
+          api: 'cursor',
+          afterCursor: 'MTcwMDAwMDMwMC4xMA==',
+        });
+        for (const [stream, cursor] of [
+          ['ticket_events', 1_700_000_050],
+          ['organizations', 1_700_000_060],
+          ['ticket_metric_events', 1_700_000_070],
+          ['users', 1_700_000_080],
+        ] as const) {
+          expect(await sink.readStreamCheckpoint('acme', stream)).toEqual({ cursor, afterCursor: null });
+        }
+        expect(await sink.readTicketVersions('acme')).toEqual([]);
+        await sink.persistPage({
+          account: 'acme',
+          rows: [row(2, 1_700_000_300)],
+          fieldHeaders: {},
+          cursor: 1_700_000_300,
+        });
+        expect((await sink.readTicketVersions('acme')).map((v) => v.id)).toEqual([2]);
+        expect(await sink.countTickets('acme')).toBe(3);
+      } finally {
+        await sink.close();
+      }
+
+      // A database of a version this code does not know is refused, naming both versions, and left as it is.
+      await db.query('INSERT INTO public.schema_migrations (version, applied_at) VALUES (99, now())');
+      await expect(PostgresSink.open(url)).rejects.toThrow(
+        `the PostgreSQL database has schema version 99, newer than this code knows (version ${POSTGRES_SCHEMA_VERSION})`,
+      );
+      expect((await db.query('SELECT max(version) AS v FROM public.schema_migrations')).rows[0].v).toBe(99);
+    } finally {
+      await db.end();
+    }
+  });
+});
+
 describe('PostgreSQL: a database of the version before the streams', () => {
   const url = scratchDatabase('zte_previous');
 
@@ -420,7 +510,7 @@ describe('PostgreSQL migrations', () => {
       await db.connect();
       const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       await db.end();
-      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
       await a.persistPage({ account: 'x', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 });
       expect(await b.countTickets('x')).toBe(1);
     } finally {

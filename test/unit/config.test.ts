@@ -59,6 +59,7 @@ describe('loadWorkerConfig', () => {
       ],
       sinkUrl: 'sqlite:.data/tickets.db',
       sinkTimeouts: { connectSeconds: 10, statementSeconds: 60, idleInTransactionSeconds: 60, keepAliveSeconds: 30 },
+      sinkOptions: { ticketVersions: true },
       blobRetentionDays: 7,
       codecServerPort: 8234,
       codecServerHost: '127.0.0.1',
@@ -121,6 +122,22 @@ describe('loadWorkerConfig', () => {
       'SINK_STATEMENT_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "-1"',
       'SINK_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: must be a number of seconds >= 0, got "1e3"',
       'SINK_KEEPALIVE_SECONDS: must be a number of seconds >= 0, got "0x10"',
+    ]);
+  });
+
+  test('SINK_TICKET_VERSIONS: on by default, off turns ticket_version off, anything else is named', () => {
+    expect(loadWorkerConfig({ ...WORKER_ENV, SINK_TICKET_VERSIONS: 'off' }).sinkOptions).toEqual({
+      ticketVersions: false,
+    });
+    expect(loadWorkerConfig({ ...WORKER_ENV, SINK_TICKET_VERSIONS: 'on' }).sinkOptions).toEqual({
+      ticketVersions: true,
+    });
+    const error = configError(() =>
+      loadWorkerConfig({ ...WORKER_ENV, SINK_TICKET_VERSIONS: 'no', SINK_KEEPALIVE_SECONDS: 'x' }),
+    );
+    expect(error.problems).toEqual([
+      'SINK_KEEPALIVE_SECONDS: must be a number of seconds >= 0, got "x"',
+      'SINK_TICKET_VERSIONS: must be "on" or "off"',
     ]);
   });
 

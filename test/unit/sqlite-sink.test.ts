@@ -2,11 +2,13 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { PersistPageInput, TicketRow } from '../../src/storage/sink';
+import type { PersistPageInput, SinkOptions, TicketRow } from '../../src/storage/sink';
 import { openSink } from '../../src/storage/open';
 import { isSqliteDataError, SqliteSink } from '../../src/storage/sqlite';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
+import { migrateSqlite, SQLITE_SCHEMA_VERSION } from '../../src/storage/sqlite-migrations';
 import { commentChild, streamSinkCases, ticketEvent } from '../helpers/stream-sink-cases';
+import { ticketVersionCases } from '../helpers/ticket-version-cases';
 
 const ACCOUNT = 'acme';
 
@@ -90,8 +92,8 @@ function newFile(): string {
   return path.join(dir, `tickets-${fileCounter}.db`);
 }
 
-function open(file = newFile()): SqliteSink {
-  const sink = new SqliteSink(file);
+function open(file = newFile(), options: SinkOptions = {}): SqliteSink {
+  const sink = new SqliteSink(file, options);
   opened.push(sink);
   return sink;
 }
@@ -456,6 +458,127 @@ describe('SqliteSink: the streams around the ticket', () => {
     const again = open(file);
     expect(await again.countStreamTable(ACCOUNT, 'ticket_events')).toBe(1);
     expect(await again.readStreamCheckpoint(ACCOUNT, 'organizations')).toEqual({ cursor: 1, afterCursor: null });
+  });
+});
+
+describe('SqliteSink: ticket_version', () => {
+  ticketVersionCases(async (options) => open(newFile(), options));
+});
+
+describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
+  const BASELINE = path.join(__dirname, '..', 'fixtures', 'sqlite-baseline.sql');
+  const version = (file: string) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.pragma('user_version', { simple: true });
+    } finally {
+      db.close();
+    }
+  };
+  /** Every row of every table the file had, as text, table by table. */
+  const contents = (file: string, tables?: string[]) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      const names =
+        tables ??
+        (
+          db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]
+        ).map((t) => t.name);
+      return Object.fromEntries(
+        names.map((name) => [
+          name,
+          db
+            .prepare(`SELECT * FROM ${name} ORDER BY rowid`)
+            .all()
+            .map((r) => JSON.stringify(r)),
+        ]),
+      );
+    } finally {
+      db.close();
+    }
+  };
+
+  test('a file written by the code before migrations is the baseline: upgraded in place, every row and checkpoint kept', async () => {
+    const file = newFile();
+    const old = new Database(file);
+    old.exec(fs.readFileSync(BASELINE, 'utf8'));
+    old.close();
+    expect(version(file)).toBe(0);
+    const before = contents(file);
+    expect(Object.values(before).flat()).toHaveLength(20);
+
+    const sink = open(file);
+    expect(version(file)).toBe(SQLITE_SCHEMA_VERSION);
+    expect(contents(file, Object.keys(before))).toEqual(before);
+    expect(await sink.readFullCheckpoint('acme')).toEqual({
+      cursor: 1_700_000_200,
+      api: 'incremental',
+      afterCursor: null,
+    });
+    expect(await sink.readFullCheckpoint('globex')).toEqual({
+      cursor: 1_700_000_300,
+      api: 'cursor',
+      afterCursor: 'MTcwMDAwMDMwMC4xMA==',
+    });
+    for (const [stream, cursor] of [
+      ['ticket_events', 1_700_000_050],
+      ['organizations', 1_700_000_060],
+      ['ticket_metric_events', 1_700_000_070],
+      ['users', 1_700_000_080],
+    ] as const) {
+      expect(await sink.readStreamCheckpoint('acme', stream)).toEqual({ cursor, afterCursor: null });
+    }
+    expect((await sink.readTickets('acme')).map((t) => [t.id, t.generatedTimestamp])).toEqual([
+      [1, 1_700_000_000],
+      [2, 1_700_000_200],
+      [3, 1_700_000_200],
+    ]);
+    // The new table is there, empty until the next page: versions start with the upgrade.
+    expect(await sink.readTicketVersions('acme')).toEqual([]);
+    await sink.persistPage({
+      account: 'acme',
+      rows: [ticket(2, 1_700_000_300)],
+      fieldHeaders: {},
+      cursor: 1_700_000_300,
+    });
+    expect((await sink.readTicketVersions('acme')).map((v) => v.id)).toEqual([2]);
+    expect(await sink.countTickets('acme')).toBe(3);
+  });
+
+  test('a new file takes every migration once; opening it again runs none', async () => {
+    const file = newFile();
+    await open(file).close();
+    expect(version(file)).toBe(SQLITE_SCHEMA_VERSION);
+    const db = new Database(file);
+    try {
+      expect(migrateSqlite(db, file)).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a file of version 1 gains ticket_version and keeps its tickets', async () => {
+    const file = newFile();
+    const db = new Database(file);
+    expect(migrateSqlite(db, file, 1)).toBe(1);
+    db.prepare('INSERT INTO tickets VALUES (?, 1, 100, NULL, NULL, ?, ?)').run(ACCOUNT, '{"id":1}', 'x');
+    db.close();
+    const sink = open(file);
+    expect(version(file)).toBe(2);
+    expect(await sink.countTickets(ACCOUNT)).toBe(1);
+    expect(await sink.readTicketVersions(ACCOUNT)).toEqual([]);
+  });
+
+  test('a file of a version this code does not know is refused, naming both versions, and left as it is', async () => {
+    const file = newFile();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => new SqliteSink(file)).toThrow(
+      `the SQLite file ${file} has schema version 99, newer than this code knows (version ${SQLITE_SCHEMA_VERSION})`,
+    );
+    expect(version(file)).toBe(99);
+    expect(contents(file)).toEqual({});
   });
 });
 
