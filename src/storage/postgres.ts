@@ -1,3 +1,4 @@
+import { analystIndexesSql } from './indexes';
 import { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
 import type { AroundStream } from '../streams/names';
@@ -151,6 +152,8 @@ const MIGRATIONS: { version: number; sql: string }[] = [
         PRIMARY KEY (account, id, generated_timestamp)
       );`,
   },
+  // What analysts filter on (indexes.ts): tickets by status and updated_at, the tables around the ticket by ticket_id.
+  { version: 6, sql: analystIndexesSql() },
 ];
 
 /** The version this code writes. */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { SIDELOAD_TABLES } from './sink';
 import { SQLITE_STREAM_SCHEMA } from './sqlite-streams';
+import { analystIndexesSql } from './indexes';
 
 /**
  * The SQLite sink's schema as numbered migrations, like PostgreSQL's (postgres.ts). The version is the file's
@@ -103,6 +104,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     },
   },
   { version: 2, apply: (db) => db.exec(TICKET_VERSION_TABLE) },
+  { version: 3, apply: (db) => db.exec(analystIndexesSql()) },
 ];
 
 /** The version this code writes. */

@@ -15,7 +15,7 @@ import { testPostgresUrl } from '../helpers/prerequisites';
 
 // The machine's PostgreSQL (trust auth). These tests never skip: a server that cannot be reached fails them.
 const POSTGRES_URL = testPostgresUrl();
-const SCHEMA_VERSIONS = [1, 2, 3, 4, 5];
+const SCHEMA_VERSIONS = [1, 2, 3, 4, 5, 6];
 const HISTORY_LIMIT = 256 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse('2025-01-01T00:00:00Z');

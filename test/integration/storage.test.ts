@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient, Pool } from 'pg';
 import { migrateSchema, POSTGRES_SCHEMA_VERSION, postgresPool, PostgresSink } from '../../src/storage/postgres';
+import { ANALYST_INDEXES } from '../../src/storage/indexes';
 import { PersistPageInput, SideloadRecord, TicketRow, TicketSink } from '../../src/storage/sink';
 import { SqliteSink } from '../../src/storage/sqlite';
 import { freezableProxy, silentServer } from '../helpers/tcp';
@@ -392,7 +393,10 @@ describe('PostgreSQL: a database written by the code before ticket_version (sche
       const sink = await PostgresSink.open(url);
       try {
         const after = await contents(db);
-        expect(after.schema_migrations.map((r) => JSON.parse(r).version)).toEqual([1, 2, 3, 4, 5]);
+        expect(after.schema_migrations.map((r) => JSON.parse(r).version)).toEqual([1, 2, 3, 4, 5, 6]);
+        const names = ANALYST_INDEXES.map((index) => index.name);
+        const indexes = await db.query('SELECT indexname FROM pg_indexes WHERE indexname = ANY($1)', [names]);
+        expect(indexes.rows.map((r) => r.indexname).sort()).toEqual([...names].sort());
         expect(
           await contents(
             db,
@@ -510,7 +514,7 @@ describe('PostgreSQL migrations', () => {
       await db.connect();
       const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       await db.end();
-      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
       await a.persistPage({ account: 'x', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 });
       expect(await b.countTickets('x')).toBe(1);
     } finally {

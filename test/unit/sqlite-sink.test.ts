@@ -7,6 +7,7 @@ import { openSink } from '../../src/storage/open';
 import { isSqliteDataError, SqliteSink } from '../../src/storage/sqlite';
 import { SqliteBlobStore } from '../../src/codec/blob-store';
 import { migrateSqlite, SQLITE_SCHEMA_VERSION } from '../../src/storage/sqlite-migrations';
+import { ANALYST_INDEXES } from '../../src/storage/indexes';
 import { commentChild, streamSinkCases, ticketEvent } from '../helpers/stream-sink-cases';
 import { ticketVersionCases } from '../helpers/ticket-version-cases';
 
@@ -564,9 +565,27 @@ describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
     db.prepare('INSERT INTO tickets VALUES (?, 1, 100, NULL, NULL, ?, ?)').run(ACCOUNT, '{"id":1}', 'x');
     db.close();
     const sink = open(file);
-    expect(version(file)).toBe(2);
+    expect(version(file)).toBe(SQLITE_SCHEMA_VERSION);
     expect(await sink.countTickets(ACCOUNT)).toBe(1);
     expect(await sink.readTicketVersions(ACCOUNT)).toEqual([]);
+  });
+
+  test('the indexes analysts filter by exist, and a dashboard filter uses them', async () => {
+    const file = newFile();
+    await open(file).close();
+    const db = new Database(file, { readonly: true });
+    try {
+      const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]).map(
+        (row) => row.name,
+      );
+      for (const index of ANALYST_INDEXES) expect(names).toContain(index.name);
+      const plan = db
+        .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM tickets WHERE account = 'a' AND status = 'open'")
+        .all() as { detail: string }[];
+      expect(plan.map((step) => step.detail).join('\n')).toMatch(/USING (COVERING )?INDEX tickets_status/);
+    } finally {
+      db.close();
+    }
   });
 
   test('a file of a version this code does not know is refused, naming both versions, and left as it is', async () => {
