@@ -1,4 +1,3 @@
-import { workflowInfo } from '@temporalio/workflow';
 import { isoMillis, isoSeconds, seconds } from '../common/time-text';
 import { completeThrough, exportLagSeconds } from '../common/zendesk-clock';
 import { STAGED_PAGE_GONE, undecodableReason } from '../shared';
@@ -18,6 +17,7 @@ import { explainNextCall, type PacingRule } from './pacing';
 import type { ExportSettings } from './settings';
 import { afterStreamPage, FetchedStreamPage, nextStreamRequest, streamPageProblem } from './stream-rules';
 import type { TurnCandidate } from './stream-schedule';
+import { refusalOf } from './refusal';
 
 const BLOCKED_RETRY_MS = 3_600_000;
 const NOTHING_STORED: PersistStreamOutput = { written: 0, ignoredOlder: 0, rejected: 0, completedAt: 0 };
@@ -304,7 +304,7 @@ export class StreamRun {
       this.failedCall(err);
       return undefined;
     }
-    const refused = refusalOf(result);
+    const refused = refusalOf('fetchStreamPage', result, streamPageProblem);
     if (refused !== undefined) {
       host.addWarning(`${this.name}: ${refused}`);
       this.failedCall(new Error(refused));
@@ -433,16 +433,4 @@ export class StreamRun {
 function describeStreamRequest(request: FetchStreamInput): string {
   if (request.afterCursor !== undefined) return `fetch ${request.stream} after ${request.afterCursor.slice(0, 24)}…`;
   return `fetch ${request.stream} start_time=${request.startTime} (${isoSeconds(request.startTime)})`;
-}
-
-function refusalOf(result: FetchStreamResult): string | undefined {
-  const unreadable = undecodableReason(result);
-  if (unreadable !== undefined) return `fetchStreamPage result could not be decoded (${unreadable})`;
-  const problem = result.kind === 'page' ? streamPageProblem(result) : undefined;
-  return problem === undefined ? undefined : `fetchStreamPage result refused: ${problem}`;
-}
-
-/** Whether the workflow should give up a failing persist now (continue-as-new is due). */
-export function continueAsNewDue(): boolean {
-  return workflowInfo().continueAsNewSuggested;
 }

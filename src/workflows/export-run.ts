@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
-import type { Checkpoint, FetchPageResult, PageContent, PersistOutput } from '../activities/types';
+import type { Checkpoint, PageContent, PersistOutput } from '../activities/types';
 import { isoMillis, isoSeconds, seconds } from '../common/time-text';
 import { completeThrough, exportLagSeconds, readZendeskClock } from '../common/zendesk-clock';
 import { ExportApi, STAGED_PAGE_GONE, undecodableReason } from '../shared';
@@ -18,6 +18,7 @@ import {
   storedTail,
 } from './endpoint-rules';
 import { ExportDisplay } from './export-display';
+import { refusalOf } from './refusal';
 import { freshStreamState, StreamCandidate, StreamHost, StreamRun } from './around-stream';
 import { pickTurn, TurnCandidate } from './stream-schedule';
 import { isStreamName, STREAMS } from '../streams/names';
@@ -490,7 +491,7 @@ export class ExportRun {
     }
     // A result that cannot be read (a payload refused by the codecs) or cannot be true is a failed call: nothing of it
     // is stored, no cursor moves, and the call is repeated after the backoff. Thrown, it would fail every task.
-    const refused = refusalOf(result);
+    const refused = refusalOf('fetchPage', result, pageProblem);
     if (refused !== undefined) {
       this.addWarning(refused);
       this.failedCall(new Error(refused));
@@ -794,14 +795,6 @@ export class ExportRun {
     this.pendingReset = undefined;
     this.display.publishSearchAttributes({ cursorNow: true });
   }
-}
-
-/** Why a fetchPage result cannot be taken (undecodable, or not adding up), or undefined. */
-function refusalOf(result: FetchPageResult): string | undefined {
-  const unreadable = undecodableReason(result);
-  if (unreadable !== undefined) return `fetchPage result could not be decoded (${unreadable})`;
-  const problem = result.kind === 'page' ? pageProblem(result) : undefined;
-  return problem === undefined ? undefined : `fetchPage result refused: ${problem}`;
 }
 
 /** The turn the loop takes: the tickets stream with its request, or a stream around the ticket. */
