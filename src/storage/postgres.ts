@@ -292,13 +292,17 @@ export class PostgresSink implements TicketSink {
     const sideloads = sideloadEntries(input.sideloads);
     return this.transaction(async (db) => {
       const storedAt = new Date().toISOString();
-      const tickets = await storeOrSetAside(db, rows, (batch) => upsertTickets(db, input.account, storedAt, batch));
+      const tickets = await storeOrSetAside(db, rows, (batch) =>
+        writeTicketRows(db, UPSERT_TICKETS, input.account, storedAt, batch),
+      );
       if (this.options.ticketVersions !== false) {
         // Every row tickets did not refuse, an older one included: a version the export saw. What tickets took, this
         // takes; a row newestPerId left out that the database refuses is skipped as tickets skipped it.
         const refused = new Set(tickets.refused.map(({ item }) => item));
         const versions = lastPerVersion(input.rows.filter((row) => !refused.has(row)));
-        await storeOrSetAside(db, versions, (batch) => insertVersions(db, input.account, storedAt, batch));
+        await storeOrSetAside(db, versions, (batch) =>
+          writeTicketRows(db, INSERT_VERSIONS, input.account, storedAt, batch),
+        );
       }
       const untrusted = (input.setAside ?? []).map(({ row, reason }) => ({ item: row, error: reason }));
       await setAside(db, input.account, storedAt, [...tickets.refused, ...untrusted]);
@@ -527,24 +531,19 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
   }
 }
 
-async function upsertTickets(db: PoolClient, account: string, storedAt: string, rows: TicketRow[]): Promise<number> {
+/**
+ * Ticket rows through one of the two statements that take a ticket's columns: the upsert into tickets, or the insert
+ * into ticket_version.
+ */
+async function writeTicketRows(
+  db: PoolClient,
+  statement: string,
+  account: string,
+  storedAt: string,
+  rows: TicketRow[],
+): Promise<number> {
   const raw = rows.map((r) => JSON.stringify(r));
-  const result = await db.query(UPSERT_TICKETS, [
-    account,
-    storedAt,
-    rows.map((r) => scalar(r.id)),
-    rows.map((r) => scalar(r.generated_timestamp)),
-    rows.map((r) => isoTimestamp(r.updated_at)),
-    rows.map((r) => normalizedStatus(r)),
-    raw,
-    raw.map(jsonbCanHold),
-  ]);
-  return result.rowCount ?? 0;
-}
-
-async function insertVersions(db: PoolClient, account: string, storedAt: string, rows: TicketRow[]): Promise<number> {
-  const raw = rows.map((r) => JSON.stringify(r));
-  const result = await db.query(INSERT_VERSIONS, [
+  const result = await db.query(statement, [
     account,
     storedAt,
     rows.map((r) => scalar(r.id)),
