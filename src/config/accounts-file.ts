@@ -1,4 +1,5 @@
-import { readStreamList, STREAMS, SUPPORT_TYPE_SCOPES, type StreamName, type SupportTypeScope } from '../streams/names';
+import { STREAMS, type StreamName, type SupportTypeScope } from '../streams/names';
+import { streamList, supportTypeScope } from './values';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { OPERATOR_RANGES } from '../workflows/settings';
@@ -95,17 +96,10 @@ const entrySchema = z
       .optional(),
     streams: z
       .array(z.string(), { invalid_type_error: `must be a list of streams (${STREAMS.join(', ')})` })
-      .transform((names, context) => {
-        const read = readStreamList(names.join(','));
-        if ('streams' in read) return read.streams;
-        context.addIssue({ code: z.ZodIssueCode.custom, message: read.problem });
-        return z.NEVER;
-      })
+      .transform((names, context) => streamList(names.join(','), context))
       .optional(),
     usersRequestsPerMinute: atLeast(OPERATOR_RANGES.usersRequestsPerMinute.min, 'requests per minute'),
-    supportTypeScope: z
-      .enum(SUPPORT_TYPE_SCOPES, { errorMap: () => ({ message: `must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}` }) })
-      .optional(),
+    supportTypeScope: supportTypeScope.optional(),
   })
   .strict();
 

@@ -7,9 +7,9 @@ import { connectionProblems, connectionSettingsFrom, flag, TemporalConnectionEnv
 import { loadTemporalProfile } from './temporal-profile';
 import { DEFAULT_TASK_QUEUE, EXPORT_APIS } from '../shared';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../zendesk/limits';
-import { readStreamList, STREAMS, SUPPORT_TYPE_SCOPES } from '../streams/names';
+import { STREAMS } from '../streams/names';
 import { TemporalSettings } from './settings';
-import { Env, epochSeconds, isOrigin, numberOf, port, seconds } from './values';
+import { Env, epochSeconds, isOrigin, numberOf, port, seconds, streamList, supportTypeScope } from './values';
 
 // The services around the export: Temporal, the sink and its codec endpoint, metrics, and the CLI's export defaults.
 
@@ -37,22 +37,12 @@ export const exportEnv = z.object({
     .string()
     .default(String(EXPORT_DEFAULTS.requestsPerMinute))
     .pipe(numberOf('requests per minute', OPERATOR_RANGES.requestsPerMinute.min)),
-  EXPORT_STREAMS: z
-    .string()
-    .default(STREAMS.join(','))
-    .transform((text, context) => {
-      const read = readStreamList(text);
-      if ('streams' in read) return read.streams;
-      context.addIssue({ code: z.ZodIssueCode.custom, message: read.problem });
-      return z.NEVER;
-    }),
+  EXPORT_STREAMS: z.string().default(STREAMS.join(',')).transform(streamList),
   EXPORT_USERS_REQUESTS_PER_MINUTE: z
     .string()
     .default(String(EXPORT_DEFAULTS.usersRequestsPerMinute))
     .pipe(numberOf('requests per minute', OPERATOR_RANGES.usersRequestsPerMinute.min)),
-  EXPORT_SUPPORT_TYPE_SCOPE: z
-    .enum(SUPPORT_TYPE_SCOPES, { errorMap: () => ({ message: `must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}` }) })
-    .default('all'),
+  EXPORT_SUPPORT_TYPE_SCOPE: supportTypeScope.default('all'),
   EXPORT_PER_PAGE: z
     .string()
     .trim()

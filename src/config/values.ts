@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readStreamList, SUPPORT_TYPE_SCOPES, type StreamName } from '../streams/names';
 
 // How a variable's text becomes a value: the parsers every loader shares, and the one error that names every problem.
 
@@ -76,6 +77,18 @@ export const port = z
   .trim()
   .refine((v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535, 'must be a port number (1-65535)')
   .transform(Number);
+
+/** A list of streams as an operator writes it (`tickets,users`, `all`), read once for the environment and the file. */
+export function streamList(text: string, context: z.RefinementCtx): StreamName[] {
+  const read = readStreamList(text);
+  if ('streams' in read) return read.streams;
+  context.addIssue({ code: z.ZodIssueCode.custom, message: read.problem });
+  return z.NEVER;
+}
+
+export const supportTypeScope = z.enum(SUPPORT_TYPE_SCOPES, {
+  errorMap: () => ({ message: `must be one of ${SUPPORT_TYPE_SCOPES.join(', ')}` }),
+});
 
 export function isOrigin(text: string): boolean {
   try {
