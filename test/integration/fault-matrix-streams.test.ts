@@ -130,6 +130,11 @@ describe('the same second on time-based streams', () => {
           { kind: 'sameSecondBurst', stream: 'organizations', size: BURST },
         ]);
         await h.startWorkflow();
+        // Each burst is served by its stream's second call: the stream can be caught up and equal to the truth after
+        // its first, before the burst exists.
+        await waitFor('both bursts served', () =>
+          streams.every((endpoint) => callsOf(h, endpoint).some((e) => e.fault === 'sameSecondBurst')),
+        );
         const first = await untilTruth(h, streams);
 
         // Each burst came in one answer of more than per_page rows, and nothing of it was asked for again.
