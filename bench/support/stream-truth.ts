@@ -53,7 +53,7 @@ const CHECKS: TableCheck[] = [
     stored: (row) => [String(row.id), { ticket_id: row.ticket_id, body: row.body, public: row.public }],
   },
   {
-    table: 'ticket_field_history',
+    table: 'ticket_field_changes',
     truth: (row) => {
       const key = `${row.child_id ?? row.id}:${row.field_name}`;
       return [key, { ticket_id: row.ticket_id, value: row.value, previous_value: row.previous_value ?? null }];

@@ -13,7 +13,7 @@ export interface StreamTruth {
   /** one per comment id, as the export now serves it (a redaction shows), by id */
   ticket_comments: CommentRow[];
   /** one per Create or Change child, by child id */
-  ticket_field_history: FieldHistoryRow[];
+  ticket_field_changes: FieldHistoryRow[];
   /** every user's newest version, by id */
   users: StreamUser[];
   /** every organization's newest version, by id */
@@ -26,7 +26,7 @@ export type StreamTruthName = keyof StreamTruth;
 export const STREAM_TRUTH_NAMES: readonly StreamTruthName[] = [
   'ticket_events',
   'ticket_comments',
-  'ticket_field_history',
+  'ticket_field_changes',
   'users',
   'organizations',
   'ticket_metric_events',

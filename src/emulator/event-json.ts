@@ -69,7 +69,7 @@ export interface TicketEvent {
   comment_public?: boolean;
 }
 
-/** A row of /__emulator/truth/ticket_field_history: one per Create or Change child. */
+/** A row of /__emulator/truth/ticket_field_changes: one per Create or Change child. */
 export interface FieldHistoryRow {
   ticket_id: number;
   event_id: number;

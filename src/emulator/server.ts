@@ -172,7 +172,7 @@ class ZendeskEmulator implements ControlTarget {
     const truth: { [N in StreamTruthName]: () => StreamTruth[N] } = {
       ticket_events: () => model.truthTicketEvents(),
       ticket_comments: () => model.truthComments(),
-      ticket_field_history: () => model.truthFieldHistory(),
+      ticket_field_changes: () => model.truthFieldHistory(),
       users: () => model.truthUsers(this.url),
       organizations: () => model.truthOrganizations(this.url),
       ticket_metric_events: () => model.truthMetricEvents(),

@@ -1,7 +1,9 @@
 /**
  * The indexes for what analysts filter on: tickets by status and by updated_at, and the tables around the ticket by
  * ticket_id (a ticket's comments, events, field history and metric events). Written once; each sink's migration
- * creates them. Every key starts with `account`, as every table's primary key does.
+ * creates them. Every key starts with `account`, as every table's primary key does. The list is migration 3 (SQLite)
+ * and 6 (PostgreSQL) as written: later migrations renamed ticket_field_history to ticket_field_changes (and its index),
+ * and the analysts' tables bring their own (analyst/schema.ts).
  */
 export const ANALYST_INDEXES = [
   { name: 'tickets_status', table: 'tickets', columns: ['account', 'status'] },

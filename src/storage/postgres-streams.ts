@@ -17,7 +17,8 @@ import { streamTableRow, streamTableShape } from './stream-tables';
 
 /**
  * The tables of the streams around the ticket (a migration of postgres.ts). users and organizations are the sideloads'
- * tables; organizations gains deleted_at. rejected_rows.data is text: it holds what jsonb cannot.
+ * tables; organizations gains deleted_at. rejected_rows.data is text: it holds what jsonb cannot. Migration 7 renames
+ * ticket_field_history to ticket_field_changes.
  */
 export const POSTGRES_STREAM_TABLES = `
   CREATE TABLE ticket_events (
@@ -129,7 +130,7 @@ const UPSERT_COMMENTS = `
   WHERE ticket_comments.event_timestamp IS NULL OR excluded.event_timestamp >= ticket_comments.event_timestamp`;
 
 const UPSERT_FIELD_CHANGES = `
-  INSERT INTO ticket_field_history (account, child_id, field_name, ticket_id, event_id, value, previous_value,
+  INSERT INTO ticket_field_changes (account, child_id, field_name, ticket_id, event_id, value, previous_value,
     updated_at, updater_id, event_type, stored_at)
   SELECT $1, f.child_id, f.field_name, f.ticket_id, f.event_id, f.value::jsonb, f.previous_value::jsonb, f.updated_at,
     f.updater_id, f.event_type, $2

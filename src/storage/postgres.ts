@@ -1,4 +1,12 @@
 import { analystIndexesSql } from './indexes';
+import {
+  ANALYST_VIEWS,
+  analystName,
+  analystViewsSql,
+  POSTGRES_ANALYST_FUNCTIONS,
+  typedTicketTablesSql,
+} from './analyst/schema';
+import { fillTypedTicketsPostgres, writeTypedTickets } from './analyst/postgres-typed-tickets';
 import { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
 import type { AroundStream } from '../streams/names';
@@ -38,7 +46,14 @@ import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts, STATEMENT_GRACE_SECONDS } 
 export { isPostgresDataError } from './postgres-batch';
 
 /** Versioned schema changes, applied in order at start; each runs once per database. */
-const MIGRATIONS: { version: number; sql: string }[] = [
+interface PostgresMigration {
+  version: number;
+  sql: string;
+  /** Work after the statements, in the same transaction (filling a new table from the stored rows). */
+  fill?: (db: PoolClient) => Promise<unknown>;
+}
+
+const MIGRATIONS: PostgresMigration[] = [
   {
     version: 1,
     sql: `
@@ -154,7 +169,28 @@ const MIGRATIONS: { version: number; sql: string }[] = [
   },
   // What analysts filter on (indexes.ts): tickets by status and updated_at, the tables around the ticket by ticket_id.
   { version: 6, sql: analystIndexesSql() },
+  {
+    // The analysts' tables in the schema zendesk. The stored field changes make way for the typed ticket_field_history
+    // (a view); the typed ticket tables are filled from the tickets already stored.
+    version: 7,
+    sql: `
+      ALTER TABLE ticket_field_history RENAME TO ticket_field_changes;
+      ALTER TABLE ticket_field_changes RENAME CONSTRAINT ticket_field_history_pkey TO ticket_field_changes_pkey;
+      ALTER INDEX ticket_field_history_ticket_id RENAME TO ticket_field_changes_ticket_id;
+      ${POSTGRES_ANALYST_FUNCTIONS}
+      ${typedTicketTablesSql('postgres')}`,
+    fill: fillTypedTicketsPostgres,
+  },
 ];
+
+/**
+ * The views hold no data: the newest migration makes them again from ANALYST_VIEWS, so a view reads the tables of the
+ * newest version. A change to a view therefore comes with a migration (one that may do nothing else).
+ */
+async function remakeAnalystViews(db: PoolClient): Promise<void> {
+  for (const { name } of ANALYST_VIEWS) await db.query(`DROP VIEW IF EXISTS ${analystName('postgres', name)}`);
+  await db.query(analystViewsSql('postgres'));
+}
 
 /** The version this code writes. */
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -168,7 +204,8 @@ const UPSERT_TICKETS = `
   ON CONFLICT (account, id) DO UPDATE SET
     generated_timestamp = excluded.generated_timestamp, updated_at = excluded.updated_at,
     status = excluded.status, data = excluded.data, raw = excluded.raw, stored_at = excluded.stored_at
-  WHERE excluded.generated_timestamp >= tickets.generated_timestamp`;
+  WHERE excluded.generated_timestamp >= tickets.generated_timestamp
+  RETURNING id`;
 
 // The same version again writes nothing; the same key with other content replaces it (the later write wins).
 const INSERT_VERSIONS = `
@@ -179,7 +216,8 @@ const INSERT_VERSIONS = `
   ON CONFLICT (account, id, generated_timestamp) DO UPDATE SET
     updated_at = excluded.updated_at, status = excluded.status, data = excluded.data, raw = excluded.raw,
     stored_at = excluded.stored_at
-  WHERE excluded.raw <> ticket_version.raw`;
+  WHERE excluded.raw <> ticket_version.raw
+  RETURNING id`;
 
 const UPSERT_REJECTED = `
   INSERT INTO rejected_tickets (account, ticket_id, generated_timestamp, data, error, rejected_at)
@@ -292,16 +330,26 @@ export class PostgresSink implements TicketSink {
     const sideloads = sideloadEntries(input.sideloads);
     return this.transaction(async (db) => {
       const storedAt = new Date().toISOString();
-      const tickets = await storeOrSetAside(db, rows, (batch) =>
-        writeTicketRows(db, UPSERT_TICKETS, input.account, storedAt, batch),
-      );
+      const tickets = await storeOrSetAside(db, rows, async (batch) => {
+        const written = new Set(await writeTicketRows(db, UPSERT_TICKETS, input.account, storedAt, batch));
+        // The analysts' typed copy follows the stored version.
+        await writeTypedTickets(
+          db,
+          input.account,
+          storedAt,
+          batch.filter((row) => written.has(row.id)),
+        );
+        return written.size;
+      });
       if (this.options.ticketVersions !== false) {
         // Every row tickets did not refuse, an older one included: a version the export saw. What tickets took, this
         // takes; a row newestPerId left out that the database refuses is skipped as tickets skipped it.
         const refused = new Set(tickets.refused.map(({ item }) => item));
         const versions = lastPerVersion(input.rows.filter((row) => !refused.has(row)));
-        await storeOrSetAside(db, versions, (batch) =>
-          writeTicketRows(db, INSERT_VERSIONS, input.account, storedAt, batch),
+        await storeOrSetAside(
+          db,
+          versions,
+          async (batch) => (await writeTicketRows(db, INSERT_VERSIONS, input.account, storedAt, batch)).length,
         );
       }
       const untrusted = (input.setAside ?? []).map(({ row, reason }) => ({ item: row, error: reason }));
@@ -495,6 +543,8 @@ export async function migrateSchema(pool: Pool, untilVersion = Infinity): Promis
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version) || migration.version > untilVersion) continue;
       await db.query(migration.sql);
+      await migration.fill?.(db);
+      if (migration.version === POSTGRES_SCHEMA_VERSION) await remakeAnalystViews(db);
       await db.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [migration.version]);
       count++;
     }
@@ -533,7 +583,7 @@ async function inTransaction<T>(pool: Pool, work: (db: PoolClient) => Promise<T>
 
 /**
  * Ticket rows through one of the two statements that take a ticket's columns: the upsert into tickets, or the insert
- * into ticket_version.
+ * into ticket_version. Returns the ids it wrote.
  */
 async function writeTicketRows(
   db: PoolClient,
@@ -541,9 +591,9 @@ async function writeTicketRows(
   account: string,
   storedAt: string,
   rows: TicketRow[],
-): Promise<number> {
+): Promise<number[]> {
   const raw = rows.map((r) => JSON.stringify(r));
-  const result = await db.query(statement, [
+  const result = await db.query<{ id: string }>(statement, [
     account,
     storedAt,
     rows.map((r) => scalar(r.id)),
@@ -553,7 +603,7 @@ async function writeTicketRows(
     raw,
     raw.map(jsonbCanHold),
   ]);
-  return result.rowCount ?? 0;
+  return result.rows.map((r) => Number(r.id));
 }
 
 async function setAside(

@@ -2,6 +2,8 @@ import type Database from 'better-sqlite3';
 import { SIDELOAD_TABLES } from './sink';
 import { SQLITE_STREAM_SCHEMA } from './sqlite-streams';
 import { analystIndexesSql } from './indexes';
+import { ANALYST_VIEWS, analystViewsSql, typedTicketTablesSql } from './analyst/schema';
+import { fillTypedTicketsSqlite } from './analyst/sqlite-typed-tickets';
 
 /**
  * The SQLite sink's schema as numbered migrations, like PostgreSQL's (postgres.ts). The version is the file's
@@ -105,7 +107,30 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   { version: 2, apply: (db) => db.exec(TICKET_VERSION_TABLE) },
   { version: 3, apply: (db) => db.exec(analystIndexesSql()) },
+  {
+    // The analysts' tables. The stored field changes make way for the typed ticket_field_history (a view); the typed
+    // ticket tables are filled from the tickets already stored.
+    version: 4,
+    apply(db) {
+      db.exec(`
+        ALTER TABLE ticket_field_history RENAME TO ticket_field_changes;
+        DROP INDEX IF EXISTS ticket_field_history_ticket_id;
+        CREATE INDEX ticket_field_changes_ticket_id ON ticket_field_changes (account, ticket_id);
+        ${typedTicketTablesSql('sqlite')}`);
+      fillTypedTicketsSqlite(db);
+    },
+  },
 ];
+
+/**
+ * The views hold no data: the newest migration makes them again from ANALYST_VIEWS, so a view reads the tables of the
+ * newest version. A change to a view therefore comes with a migration (one that may do nothing else). Only our views
+ * are dropped: an analyst's own views in the file stay.
+ */
+function remakeAnalystViews(db: Database.Database): void {
+  for (const { name } of ANALYST_VIEWS) db.exec(`DROP VIEW IF EXISTS "${name}"`);
+  db.exec(analystViewsSql('sqlite'));
+}
 
 /** The version this code writes. */
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
@@ -127,6 +152,8 @@ export function migrateSqlite(db: Database.Database, filename: string, untilVers
         refuseNewer(current, filename);
         if (current >= migration.version) return false;
         migration.apply(db);
+        // After the newest migration, in its transaction: the views read the tables as they now are.
+        if (migration.version === SQLITE_SCHEMA_VERSION) remakeAnalystViews(db);
         db.pragma(`user_version = ${migration.version}`);
         return true;
       })

@@ -12,7 +12,10 @@ import {
 } from './stream-rows';
 import { streamTableRow, streamTableShape } from './stream-tables';
 
-/** The tables of the streams around the ticket (users and organizations are the sideloads' tables). */
+/**
+ * The tables of the streams around the ticket as the baseline migration creates them (users and organizations are the
+ * sideloads' tables). Migration 4 renames ticket_field_history to ticket_field_changes.
+ */
 export const SQLITE_STREAM_SCHEMA = `
 CREATE TABLE IF NOT EXISTS ticket_events (
   account TEXT NOT NULL,
@@ -134,7 +137,7 @@ export class SqliteStreamTables {
         attachments = excluded.attachments, via = excluded.via, data = excluded.data, stored_at = excluded.stored_at
       WHERE ticket_comments.event_timestamp IS NULL OR excluded.event_timestamp >= ticket_comments.event_timestamp`);
     this.upsertFieldChange = db.prepare(`
-      INSERT INTO ticket_field_history (account, child_id, field_name, ticket_id, event_id, value, previous_value,
+      INSERT INTO ticket_field_changes (account, child_id, field_name, ticket_id, event_id, value, previous_value,
         updated_at, updater_id, event_type, stored_at)
       VALUES (@account, @childId, @fieldName, @ticketId, @eventId, @value, @previousValue, @updatedAt, @updaterId,
         @eventType, @storedAt)

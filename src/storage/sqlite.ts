@@ -26,6 +26,7 @@ import {
 import { prepareSqliteFile } from './sqlite-file';
 import { migrateSqlite } from './sqlite-migrations';
 import { SqliteStreamTables } from './sqlite-streams';
+import { SqliteTypedTickets } from './analyst/sqlite-typed-tickets';
 
 /** The default sink: one local file, zero set-up. */
 export class SqliteSink implements TicketSink {
@@ -40,6 +41,7 @@ export class SqliteSink implements TicketSink {
   private readonly upsertCheckpoint: Database.Statement;
   private readonly writePage: (input: PersistPageInput) => PersistResult;
   private readonly streams: SqliteStreamTables;
+  private readonly typedTickets: SqliteTypedTickets;
   private readonly writeStreamPage: (input: PersistStreamPageInput) => PersistStreamPageResult;
 
   constructor(
@@ -53,6 +55,7 @@ export class SqliteSink implements TicketSink {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
     migrateSqlite(this.db, filename);
+    this.typedTickets = new SqliteTypedTickets(this.db);
     // `>=`: on equal generated_timestamp the later write wins.
     this.upsertTicket = this.db.prepare(`
       INSERT INTO tickets (account, id, generated_timestamp, updated_at, status, data, stored_at)
@@ -235,6 +238,8 @@ export class SqliteSink implements TicketSink {
       this.setAside(account, row, shortError(err), storedAt, data);
       return undefined;
     }
+    // The analysts' typed copy follows the stored version.
+    if (changes > 0) this.typedTickets.write(account, row, storedAt);
     // A version older than the stored ticket is still one the export saw. The same columns as tickets': what tickets
     // took, this takes.
     this.insertVersion?.run(values);

@@ -48,7 +48,7 @@ export const STREAM_TABLE_SHAPES = {
       stored_at: 'time',
     },
   },
-  ticket_field_history: {
+  ticket_field_changes: {
     key: ['child_id', 'field_name'],
     columns: {
       child_id: 'integer',

@@ -134,7 +134,7 @@ export type PersistStreamPageResult = Omit<PersistStreamOutput, 'completedAt'>;
 export interface StreamSink {
   /**
    * One transaction. ticket_events: upsert each event by (account, id) and derive ticket_comments (Comment children,
-   * the copy of the newest event wins) and ticket_field_history (Create and Change children, one row per child and
+   * the copy of the newest event wins) and ticket_field_changes (Create and Change children, one row per child and
    * field). users, organizations: upsert by (account, id) keeping the newest updated_at (ties: this write), in the same
    * tables the tickets stream's sideloads fill. ticket_metric_events: upsert by (account, id). Rows with no usable id
    * and rows the database refuses go to rejected_rows. Then the (account, stream) checkpoint.

@@ -61,7 +61,7 @@ export type SupportTypeScope = (typeof SUPPORT_TYPE_SCOPES)[number];
 /** The tables each stream writes (both sinks); names and keys are a contract (docs/data.md and docs/operations.md#stored-tables list them). */
 export const STREAM_TABLES: Record<StreamName, readonly string[]> = {
   tickets: ['tickets'],
-  ticket_events: ['ticket_events', 'ticket_comments', 'ticket_field_history'],
+  ticket_events: ['ticket_events', 'ticket_comments', 'ticket_field_changes'],
   users: ['users'],
   organizations: ['organizations'],
   ticket_metric_events: ['ticket_metric_events'],

@@ -112,7 +112,7 @@ export function streamSinkCases(open: () => Promise<TicketSink & StreamSink>): v
       },
     ]);
     const change = { ticket_id: 7, event_id: 1001, updated_at: iso(T), updater_id: 42 };
-    expect(await table('ticket_field_history')).toEqual([
+    expect(await table('ticket_field_changes')).toEqual([
       { child_id: 601, field_name: 'status', value: 'open', previous_value: 'new', event_type: 'Change', ...change },
       {
         child_id: 602,
@@ -133,7 +133,7 @@ export function streamSinkCases(open: () => Promise<TicketSink & StreamSink>): v
       },
     ]);
     expect(await sink.readStreamCheckpoint(account, 'ticket_events')).toEqual({ cursor: T, afterCursor: null });
-    expect(await sink.countStreamTable(account, 'ticket_field_history')).toBe(4);
+    expect(await sink.countStreamTable(account, 'ticket_field_changes')).toBe(4);
 
     // The boundary second again: harmless upserts.
     expect(await persist('ticket_events', [event], T)).toEqual({
@@ -145,7 +145,7 @@ export function streamSinkCases(open: () => Promise<TicketSink & StreamSink>): v
     for (const [name, count] of [
       ['ticket_events', 1],
       ['ticket_comments', 1],
-      ['ticket_field_history', 4],
+      ['ticket_field_changes', 4],
     ] as const) {
       expect(await sink.countStreamTable(account, name)).toBe(count);
     }
@@ -214,7 +214,7 @@ export function streamSinkCases(open: () => Promise<TicketSink & StreamSink>): v
     expect(stored.map((e) => e.data)).toEqual(rows);
     expect(stored[3]).toMatchObject({ ticket_id: null, timestamp: null, created_at: null, event_type: null });
     expect((await table('ticket_comments')).map((c) => [c.id, c.via])).toEqual([[704, 'Mail']]);
-    expect((await table('ticket_field_history')).map((f) => [f.child_id, f.field_name, f.value])).toEqual([
+    expect((await table('ticket_field_changes')).map((f) => [f.child_id, f.field_name, f.value])).toEqual([
       [702, 'subject', 'with a null via'],
       [703, 'group_id', 3],
     ]);
@@ -363,7 +363,7 @@ export function streamSinkCases(open: () => Promise<TicketSink & StreamSink>): v
     await expect(failing).rejects.toBeDefined();
     expect((await table('ticket_events')).map((e) => e.id)).toEqual([1]);
     expect((await table('ticket_comments')).map((c) => c.body)).toEqual(['kept']);
-    expect(await sink.countStreamTable(account, 'ticket_field_history')).toBe(0);
+    expect(await sink.countStreamTable(account, 'ticket_field_changes')).toBe(0);
     expect(await sink.countStreamTable(account, 'rejected_rows')).toBe(0);
     expect(await sink.readStreamCheckpoint(account, 'ticket_events')).toEqual({ cursor: T, afterCursor: null });
   });

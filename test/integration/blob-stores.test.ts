@@ -9,13 +9,13 @@ import { BlobStore, SqliteBlobStore } from '../../src/codec/blob-store';
 import { CLAIM_CHECK_ENCODING, createDataConverter } from '../../src/codec/claim-check';
 import { openBlobStore } from '../../src/codec/open-blob-store';
 import { PostgresBlobStore } from '../../src/codec/postgres-blob-store';
-import { migrateSchema, PostgresSink } from '../../src/storage/postgres';
+import { migrateSchema, POSTGRES_SCHEMA_VERSION, PostgresSink } from '../../src/storage/postgres';
 import { silentServer } from '../helpers/tcp';
 import { testPostgresUrl } from '../helpers/prerequisites';
 
 // The machine's PostgreSQL (trust auth). These tests never skip: a server that cannot be reached fails them.
 const POSTGRES_URL = testPostgresUrl();
-const SCHEMA_VERSIONS = [1, 2, 3, 4, 5, 6];
+const SCHEMA_VERSIONS = Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1);
 const HISTORY_LIMIT = 256 * 1024;
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse('2025-01-01T00:00:00Z');

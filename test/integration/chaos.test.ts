@@ -59,7 +59,7 @@ describe('chaos (small)', () => {
         'tickets',
         'ticket_events',
         'ticket_comments',
-        'ticket_field_history',
+        'ticket_field_changes',
         'users',
         'organizations',
         'ticket_metric_events',

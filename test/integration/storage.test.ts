@@ -287,7 +287,7 @@ describe('the postgres sink: the streams around the ticket', () => {
       expect(result).toEqual({ written: 2, ignoredOlder: 0, rejected: 2, comments: 1, fieldChanges: 2 });
       expect((await sink.readStreamTable(account, 'ticket_events')).map((e) => e.id)).toEqual([1, 4]);
       expect((await sink.readStreamTable(account, 'ticket_comments')).map((c) => c.id)).toEqual([10]);
-      expect((await sink.readStreamTable(account, 'ticket_field_history')).map((f) => f.child_id)).toEqual([11, 40]);
+      expect((await sink.readStreamTable(account, 'ticket_field_changes')).map((f) => f.child_id)).toEqual([11, 40]);
       const rejected = await sink.readStreamTable(account, 'rejected_rows');
       expect(rejected.map((r) => [r.row_id, r.data])).toEqual([
         ['2', rows[1]],
@@ -341,7 +341,7 @@ describe('PostgreSQL: a stream row the database refuses', () => {
       expect(result).toEqual({ written: 4, ignoredOlder: 0, rejected: 1, comments: 4, fieldChanges: 4 });
       expect((await sink.readStreamTable('x', 'ticket_events')).map((e) => e.id)).toEqual([1, 2, 3, 5]);
       expect((await sink.readStreamTable('x', 'ticket_comments')).map((c) => c.id)).toEqual([11, 21, 31, 51]);
-      expect((await sink.readStreamTable('x', 'ticket_field_history')).map((f) => f.child_id)).toEqual([
+      expect((await sink.readStreamTable('x', 'ticket_field_changes')).map((f) => f.child_id)).toEqual([
         10, 20, 30, 50,
       ]);
       expect(await sink.readStreamTable('x', 'rejected_rows')).toEqual([
@@ -393,16 +393,34 @@ describe('PostgreSQL: a database written by the code before ticket_version (sche
       const sink = await PostgresSink.open(url);
       try {
         const after = await contents(db);
-        expect(after.schema_migrations.map((r) => JSON.parse(r).version)).toEqual([1, 2, 3, 4, 5, 6]);
-        const names = ANALYST_INDEXES.map((index) => index.name);
+        expect(after.schema_migrations.map((r) => JSON.parse(r).version)).toEqual(
+          Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1),
+        );
+        // The stored field changes moved to ticket_field_changes (and its index); ticket_field_history is now the
+        // analysts' view of them.
+        const renamed = (name: string) => name.replace('ticket_field_history', 'ticket_field_changes');
+        const names = ANALYST_INDEXES.map((index) => renamed(index.name));
         const indexes = await db.query('SELECT indexname FROM pg_indexes WHERE indexname = ANY($1)', [names]);
         expect(indexes.rows.map((r) => r.indexname).sort()).toEqual([...names].sort());
+        const kept = Object.entries(before).filter(([t]) => t !== 'schema_migrations');
         expect(
           await contents(
             db,
-            Object.keys(before).filter((t) => t !== 'schema_migrations'),
+            kept.map(([t]) => renamed(t)),
           ),
-        ).toEqual(Object.fromEntries(Object.entries(before).filter(([t]) => t !== 'schema_migrations')));
+        ).toEqual(Object.fromEntries(kept.map(([t, rows]) => [renamed(t), rows])));
+        // The typed tables are filled from the stored tickets, and the views read the stored rows.
+        const typed = await db.query('SELECT account, id, status FROM zendesk.ticket ORDER BY account, id');
+        expect(typed.rows.map((r) => [r.account, Number(r.id), r.status])).toEqual(
+          (await db.query('SELECT account, id, status FROM public.tickets ORDER BY account, id')).rows.map((r) => [
+            r.account,
+            Number(r.id),
+            r.status,
+          ]),
+        );
+        expect(typed.rows.length).toBeGreaterThan(0);
+        const history = await db.query('SELECT ticket_id, field_name, value FROM zendesk.ticket_field_history');
+        expect(history.rows.length).toBe(before.ticket_field_history.length);
         expect(await sink.readFullCheckpoint('acme')).toEqual({
           cursor: 1_700_000_200,
           api: 'incremental',
@@ -514,7 +532,7 @@ describe('PostgreSQL migrations', () => {
       await db.connect();
       const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
       await db.end();
-      expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(rows.map((r) => r.version)).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
       await a.persistPage({ account: 'x', rows: [row(1, 1)], fieldHeaders: {}, cursor: 1 });
       expect(await b.countTickets('x')).toBe(1);
     } finally {

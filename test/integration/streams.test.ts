@@ -73,7 +73,7 @@ describe.each(['sqlite', 'postgres'] as const)('streams around the ticket on %s'
       const stats = h.emulator.stats();
       await untilEqualToTruth(h);
 
-      const tables = ['ticket_events', 'ticket_comments', 'ticket_field_history', 'users', 'organizations'];
+      const tables = ['ticket_events', 'ticket_comments', 'ticket_field_changes', 'users', 'organizations'];
       for (const table of tables) expect(await h.sink.countStreamTable(h.account, table)).toBeGreaterThan(0);
       expect(await h.sink.countStreamTable(h.account, 'ticket_metric_events')).toBeGreaterThan(0);
       const users = await h.sink.readStreamTable(h.account, 'users');

@@ -275,7 +275,7 @@ describe('ticket events', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
 
     // the newest value of each field in the field history is the ticket's
-    const history = emu.streamTruth('ticket_field_history');
+    const history = emu.streamTruth('ticket_field_changes');
     const current = new Map<string, unknown>();
     for (const row of history) current.set(`${row.ticket_id}:${row.field_name}`, row.value);
     for (const ticket of emu.truthFull()) {
@@ -331,7 +331,7 @@ describe('comments and field history', () => {
     expect(emu.streamTruth('ticket_comments')).toEqual(comments);
     expect((await control(emu, 'GET', '/__emulator/truth/ticket_comments')).body.count).toBe(comments.length);
 
-    const history = emu.streamTruth('ticket_field_history');
+    const history = emu.streamTruth('ticket_field_changes');
     const changes = events.flatMap((e) =>
       e.child_events.filter((c) => ['Create', 'Change'].includes(c.event_type as string)),
     );
@@ -358,7 +358,7 @@ describe('comments and field history', () => {
 
   test('a custom field whose value is an object, and via as object, string and null', async () => {
     const { emu } = await emulator({ ticketCount: 1500, seed: 6 });
-    const history = emu.streamTruth('ticket_field_history');
+    const history = emu.streamTruth('ticket_field_changes');
     const escalations = history.filter((row) => row.field_name === '360005');
     expect(escalations.some((row) => typeof row.value === 'object' && row.value !== null)).toBe(true);
     const vias = emu.streamTruth('ticket_events').flatMap((e) => e.child_events.map((c) => c.via));

@@ -411,7 +411,7 @@ describe('SqliteSink: the streams around the ticket', () => {
     expect(result).toEqual({ written: 1, ignoredOlder: 0, rejected: 1, comments: 1, fieldChanges: 1 });
     expect((await sink.readStreamTable(ACCOUNT, 'ticket_events')).map((e) => e.id)).toEqual([3]);
     expect((await sink.readStreamTable(ACCOUNT, 'ticket_comments')).map((c) => c.id)).toEqual([31]);
-    expect((await sink.readStreamTable(ACCOUNT, 'ticket_field_history')).map((f) => f.child_id)).toEqual([30]);
+    expect((await sink.readStreamTable(ACCOUNT, 'ticket_field_changes')).map((f) => f.child_id)).toEqual([30]);
     expect(await sink.readStreamTable(ACCOUNT, 'rejected_rows')).toEqual([
       expect.objectContaining({
         stream: 'ticket_events',
@@ -510,7 +510,26 @@ describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
 
     const sink = open(file);
     expect(version(file)).toBe(SQLITE_SCHEMA_VERSION);
-    expect(contents(file, Object.keys(before))).toEqual(before);
+    // The stored field changes moved to ticket_field_changes; ticket_field_history is now the analysts' view of them.
+    const renamed = (name: string) => (name === 'ticket_field_history' ? 'ticket_field_changes' : name);
+    const after = contents(file, Object.keys(before).map(renamed));
+    expect(Object.fromEntries(Object.entries(before).map(([name, rows]) => [renamed(name), rows]))).toEqual(after);
+    // The typed tables are filled from the stored tickets, and the views read the stored rows.
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT account, id, status, subject FROM ticket ORDER BY account, id').all()).toEqual([
+        { account: 'acme', id: 1, status: 'open', subject: 'one' },
+        { account: 'acme', id: 2, status: 'open', subject: 'two, edited' },
+        { account: 'acme', id: 3, status: 'open', subject: 'three' },
+        { account: 'globex', id: 10, status: 'open', subject: 'ten' },
+      ]);
+      expect(db.prepare('SELECT count(*) AS n FROM ticket_tag').get()).toEqual({ n: 4 });
+      expect(db.prepare('SELECT ticket_id, field_name, user_id, value FROM ticket_field_history').all()).toEqual([
+        { ticket_id: 1, field_name: 'status', user_id: 42, value: 'open' },
+      ]);
+    } finally {
+      db.close();
+    }
     expect(await sink.readFullCheckpoint('acme')).toEqual({
       cursor: 1_700_000_200,
       api: 'incremental',
@@ -578,7 +597,9 @@ describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
       const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]).map(
         (row) => row.name,
       );
-      for (const index of ANALYST_INDEXES) expect(names).toContain(index.name);
+      const renamed = (name: string) => name.replace('ticket_field_history', 'ticket_field_changes');
+      for (const index of ANALYST_INDEXES) expect(names).toContain(renamed(index.name));
+      expect(names).toEqual(expect.arrayContaining(['ticket_status', 'ticket_updated_at', 'ticket_tag_tag']));
       const plan = db
         .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM tickets WHERE account = 'a' AND status = 'open'")
         .all() as { detail: string }[];
