@@ -1,7 +1,7 @@
 import { analystIndexesSql } from './indexes';
 import { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 import {
   Checkpoint,
   exportApiOf,
@@ -33,6 +33,7 @@ import {
   readStreamTable,
   writeStreamPage,
 } from './postgres-streams';
+import { postgresReferenceSchema } from './postgres-reference';
 import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts, STATEMENT_GRACE_SECONDS } from './postgres-timeouts';
 
 export { isPostgresDataError } from './postgres-batch';
@@ -154,6 +155,8 @@ const MIGRATIONS: { version: number; sql: string }[] = [
   },
   // What analysts filter on (indexes.ts): tickets by status and updated_at, the tables around the ticket by ticket_id.
   { version: 6, sql: analystIndexesSql() },
+  // The reference lists' tables (groups gains deleted_at and last_refresh) and the analyst views in schema zendesk.
+  { version: 7, sql: postgresReferenceSchema() },
 ];
 
 /** The version this code writes. */
@@ -450,7 +453,7 @@ export class PostgresSink implements TicketSink {
     return this.transaction((db) => writeStreamPage(db, input, upsertAccountRecords));
   }
 
-  async readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined> {
+  async readStreamCheckpoint(account: string, stream: PagedStream): Promise<StreamCheckpoint | undefined> {
     return readStreamCheckpoint(this.pool, account, stream);
   }
 

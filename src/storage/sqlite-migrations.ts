@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { SIDELOAD_TABLES } from './sink';
 import { SQLITE_STREAM_SCHEMA } from './sqlite-streams';
 import { analystIndexesSql } from './indexes';
+import { sqliteReferenceSchema } from './sqlite-reference';
 
 /**
  * The SQLite sink's schema as numbered migrations, like PostgreSQL's (postgres.ts). The version is the file's
@@ -105,6 +106,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   { version: 2, apply: (db) => db.exec(TICKET_VERSION_TABLE) },
   { version: 3, apply: (db) => db.exec(analystIndexesSql()) },
+  // The reference lists' tables (groups gains deleted_at and last_refresh) and the analyst views over them.
+  { version: 4, apply: (db) => db.exec(sqliteReferenceSchema()) },
 ];
 
 /** The version this code writes. */
