@@ -47,9 +47,10 @@ export function createFetchStreamPage({ zendesk: clients, staging }: FetchStream
 }
 
 function streamRequestOf(input: FetchStreamInput): StreamRequest {
-  const { stream, startTime, afterCursor, perPage, supportTypeScope } = input;
+  const { stream, list, startTime, afterCursor, perPage, supportTypeScope } = input;
   return {
     stream,
+    ...(list !== undefined && { list }),
     startTime,
     perPage,
     ...(afterCursor !== undefined && { afterCursor }),

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ExportApi } from '../shared';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 
 /**
  * The exporter's own Prometheus series, next to the SDK's on the worker's METRICS_PORT. Without a metrics exporter
@@ -9,7 +9,7 @@ import type { AroundStream } from '../streams/names';
 export function activityMetrics() {
   const meter = Context.current().metricMeter;
   return {
-    apiCall(account: string, endpoint: ExportApi | AroundStream, outcome: string) {
+    apiCall(account: string, endpoint: ExportApi | PagedStream, outcome: string) {
       meter
         .createCounter('zendesk_api_calls', '', 'Zendesk export API calls by endpoint and outcome')
         .add(1, { account, endpoint, outcome });
@@ -24,7 +24,7 @@ export function activityMetrics() {
       meter.createCounter('zendesk_pages_stored', '', 'Pages written to the sink').add(1, { account });
       meter.createCounter('zendesk_tickets_stored', '', 'Ticket rows written to the sink').add(tickets, { account });
     },
-    streamPageStored(account: string, stream: AroundStream, rows: number) {
+    streamPageStored(account: string, stream: PagedStream, rows: number) {
       meter
         .createCounter('zendesk_stream_pages_stored', '', 'Stream pages written to the sink')
         .add(1, { account, stream });
@@ -32,7 +32,7 @@ export function activityMetrics() {
         .createCounter('zendesk_stream_rows_stored', '', 'Rows of the streams around the ticket written to the sink')
         .add(rows, { account, stream });
     },
-    streamRowsRejected(account: string, stream: AroundStream, rows: number) {
+    streamRowsRejected(account: string, stream: PagedStream, rows: number) {
       meter
         .createCounter(
           'zendesk_stream_rows_rejected',

@@ -28,6 +28,7 @@ export function createPersistStream({ sink, staging }: PersistStreamDeps) {
         stream,
         rows: page.rows,
         ...(page.setAside && page.setAside.length > 0 && { setAside: page.setAside }),
+        ...(input.refresh && { refresh: input.refresh }),
         checkpoint,
       }),
     );

@@ -1,9 +1,9 @@
 import type { InlineStreamPage, SetAsideStreamRow, StreamPageSummary, StreamRow } from '../streams/contract';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 
 /** What fetchStreamPage read: the rows kept with their JSON text and time, and the rows set aside. */
 export interface ReadStreamPage {
-  stream: AroundStream;
+  stream: PagedStream;
   rows: StreamRow[];
   /** Each kept row's JSON, in the order of `rows`. */
   rowTexts: string[];

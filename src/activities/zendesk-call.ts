@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ExportApi } from '../shared';
 import { MAX_ACTIVITY_RETRY_DELAY_MS, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 import { PayloadTooLargeError } from '../codec/limits';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
@@ -26,7 +26,7 @@ export function zendeskClientFor(clients: ReadonlyMap<string, ZendeskClient>, ac
 /** What a failed call throws: the cancellation as it came, else the failure Temporal retries (or not), counted. */
 export function failedCall(
   err: unknown,
-  call: { account: string; endpoint: ExportApi | AroundStream; minGapMs: number; requestedAt: number },
+  call: { account: string; endpoint: ExportApi | PagedStream; minGapMs: number; requestedAt: number },
 ): unknown {
   // Cancelled: the SDK reports the cancellation itself, from the reason the signal carries.
   const cancellation = Context.current().cancellationSignal;

@@ -5,6 +5,7 @@ import { OPERATOR_RANGES } from '../workflows/settings';
 import {
   commaList,
   decimal,
+  duration,
   epochSeconds,
   exportApi,
   streamList,
@@ -34,6 +35,9 @@ export type StartOptions = AccountOptions & {
   streams?: StreamName[];
   streamStartTimes?: Partial<Record<AroundStream, number>>;
   usersRequestsPerMinute?: number;
+  accountRequestsPerMinute?: number;
+  /** Seconds. */
+  referenceRefresh?: number;
   supportTypeScope?: SupportTypeScope;
 };
 
@@ -142,6 +146,20 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
     )
     .addOption(
       valueOption(
+        '--account-requests-per-minute <n>',
+        'the account-wide budget the reference lists use (default: EXPORT_ACCOUNT_REQUESTS_PER_MINUTE)',
+        decimal(OPERATOR_RANGES.accountRequestsPerMinute.min, 'requests per minute'),
+      ),
+    )
+    .addOption(
+      valueOption(
+        '--reference-refresh <duration>',
+        'read the reference lists again this long after a refresh started, e.g. "1 hour" (default: EXPORT_REFERENCE_REFRESH)',
+        duration(OPERATOR_RANGES.referenceRefreshSeconds.min),
+      ),
+    )
+    .addOption(
+      valueOption(
         '--support-type-scope <s>',
         'ticket events: agent, ai_agent or all (default: EXPORT_SUPPORT_TYPE_SCOPE)',
         supportTypeScope,
@@ -169,7 +187,10 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
       valueOption('--stream <name>', 'the stream to move (default: tickets); the others keep theirs', streamName),
     )
     .hook('preAction', (reset) => {
-      if (reset.opts<ResetOptions>().startTime === undefined) reset.error('--start-time N is required (epoch seconds)');
+      const { startTime, stream } = reset.opts<ResetOptions>();
+      // The reference lists have no cursor to move: their reset is a refresh now.
+      if (startTime === undefined && stream === 'reference_lists') reset.setOptionValue('startTime', 0);
+      else if (startTime === undefined) reset.error('--start-time N is required (epoch seconds)');
     })
     .action((options: ResetOptions) => choose({ command: 'reset', options }));
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { readDecimal } from '../config';
+import { durationSeconds } from '../config/values';
 import { EXPORT_APIS, ExportApi } from '../shared';
 import {
   isStreamName,
@@ -37,6 +38,16 @@ export function decimal(min: number, unit = 'seconds'): ValueParser<number> {
     const n = readDecimal(raw.trim(), min);
     if (n === undefined) throw new InvalidArgumentError(`${flag} must be a number of ${unit} >= ${min}, got "${raw}"`);
     return n;
+  };
+}
+
+/** A duration (`1 hour`, `30 minutes`) to whole seconds >= min, as the environment reads it. */
+export function duration(min: number): ValueParser<number> {
+  const schema = durationSeconds(min);
+  return (raw, flag) => {
+    const read = schema.safeParse(raw);
+    if (!read.success) throw new InvalidArgumentError(`${flag} ${read.error.issues[0].message}`);
+    return read.data;
   };
 }
 

@@ -55,6 +55,10 @@ export function exportInput(options: StartOptions, { account, exportDefaults: de
   if (input.streams.includes('users')) {
     input.usersRequestsPerMinute = options.usersRequestsPerMinute ?? defaults.usersRequestsPerMinute;
   }
+  if (input.streams.includes('reference_lists')) {
+    input.accountRequestsPerMinute = options.accountRequestsPerMinute ?? defaults.accountRequestsPerMinute;
+    input.referenceRefreshSeconds = options.referenceRefresh ?? defaults.referenceRefreshSeconds;
+  }
   // Sent on ticket events, and on the tickets of the incremental endpoints (the specified one takes none).
   if (input.streams.includes('ticket_events') || (api !== 'exports' && input.streams.includes('tickets'))) {
     input.supportTypeScope = options.supportTypeScope ?? defaults.supportTypeScope;

@@ -1,5 +1,5 @@
 import { STREAMS, type StreamName, type SupportTypeScope } from '../streams/names';
-import { streamList, supportTypeScope } from './values';
+import { durationSeconds, streamList, supportTypeScope } from './values';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
 import { OPERATOR_RANGES } from '../workflows/settings';
@@ -38,6 +38,9 @@ export interface AccountEntry {
     perPage?: number;
     streams?: StreamName[];
     usersRequestsPerMinute?: number;
+    accountRequestsPerMinute?: number;
+    /** Seconds; the file writes a duration (`referenceRefresh: 1 hour`). */
+    referenceRefreshSeconds?: number;
     supportTypeScope?: SupportTypeScope;
   };
 }
@@ -99,6 +102,8 @@ const entrySchema = z
       .transform((names, context) => streamList(names.join(','), context))
       .optional(),
     usersRequestsPerMinute: atLeast(OPERATOR_RANGES.usersRequestsPerMinute.min, 'requests per minute'),
+    accountRequestsPerMinute: atLeast(OPERATOR_RANGES.accountRequestsPerMinute.min, 'requests per minute'),
+    referenceRefresh: durationSeconds(OPERATOR_RANGES.referenceRefreshSeconds.min).optional(),
     supportTypeScope: supportTypeScope.optional(),
   })
   .strict();
@@ -225,6 +230,8 @@ function parseEntry(item: unknown, where: string, problems: string[]): ParsedEnt
           perPage: e.perPage,
           streams: e.streams,
           usersRequestsPerMinute: e.usersRequestsPerMinute,
+          accountRequestsPerMinute: e.accountRequestsPerMinute,
+          referenceRefreshSeconds: e.referenceRefresh,
           supportTypeScope: e.supportTypeScope,
         },
       },

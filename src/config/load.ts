@@ -154,6 +154,8 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
           perPage: o.perPage ?? defaults.EXPORT_PER_PAGE,
           streams: o.streams ?? defaults.EXPORT_STREAMS,
           usersRequestsPerMinute: o.usersRequestsPerMinute ?? defaults.EXPORT_USERS_REQUESTS_PER_MINUTE,
+          accountRequestsPerMinute: o.accountRequestsPerMinute ?? defaults.EXPORT_ACCOUNT_REQUESTS_PER_MINUTE,
+          referenceRefreshSeconds: o.referenceRefreshSeconds ?? defaults.EXPORT_REFERENCE_REFRESH,
           supportTypeScope: o.supportTypeScope ?? defaults.EXPORT_SUPPORT_TYPE_SCOPE,
         },
       };

@@ -9,7 +9,17 @@ import { DEFAULT_TASK_QUEUE, EXPORT_APIS } from '../shared';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../zendesk/limits';
 import { STREAMS } from '../streams/names';
 import { TemporalSettings } from './settings';
-import { Env, epochSeconds, isOrigin, numberOf, port, seconds, streamList, supportTypeScope } from './values';
+import {
+  durationSeconds,
+  Env,
+  epochSeconds,
+  isOrigin,
+  numberOf,
+  port,
+  seconds,
+  streamList,
+  supportTypeScope,
+} from './values';
 
 // The services around the export: Temporal, the sink and its codec endpoint, metrics, and the CLI's export defaults.
 
@@ -42,6 +52,14 @@ export const exportEnv = z.object({
     .string()
     .default(String(EXPORT_DEFAULTS.usersRequestsPerMinute))
     .pipe(numberOf('requests per minute', OPERATOR_RANGES.usersRequestsPerMinute.min)),
+  EXPORT_ACCOUNT_REQUESTS_PER_MINUTE: z
+    .string()
+    .default(String(EXPORT_DEFAULTS.accountRequestsPerMinute))
+    .pipe(numberOf('requests per minute', OPERATOR_RANGES.accountRequestsPerMinute.min)),
+  EXPORT_REFERENCE_REFRESH: z
+    .string()
+    .default('1 hour')
+    .pipe(durationSeconds(OPERATOR_RANGES.referenceRefreshSeconds.min)),
   EXPORT_SUPPORT_TYPE_SCOPE: supportTypeScope.default('all'),
   EXPORT_PER_PAGE: z
     .string()

@@ -73,6 +73,10 @@ export interface ExportDefaults {
   /** The streams `start` reads (EXPORT_STREAMS, the accounts file's `streams`): all five by default. */
   streams: StreamName[];
   usersRequestsPerMinute: number;
+  /** The account-wide budget (the reference lists): calls per minute. */
+  accountRequestsPerMinute: number;
+  /** The reference lists are read again this long after a refresh started (seconds). */
+  referenceRefreshSeconds: number;
   supportTypeScope: SupportTypeScope;
   requestsPerMinute: number;
   perPage: number;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { readStreamList, SUPPORT_TYPE_SCOPES, type StreamName } from '../streams/names';
 
 // How a variable's text becomes a value: the parsers every loader shares, and the one error that names every problem.
@@ -51,6 +52,33 @@ export function numberOf(unit: string, min: number) {
 
 export function seconds(defaultValue: number, { min }: { min: number }) {
   return z.string().default(String(defaultValue)).pipe(numberOf('seconds', min));
+}
+
+/**
+ * A duration as Temporal writes them (`1 hour`, `30 minutes`, `90s`), to whole seconds >= min. Plain digits are
+ * milliseconds in that notation, so they are refused: the unit is always written.
+ */
+export function durationSeconds(min: number) {
+  return z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      let ms = NaN;
+      try {
+        ms = /^\d+(\.\d+)?$/.test(v) ? NaN : msToNumber(v as `${number} hours`);
+      } catch {
+        // not a duration: reported below
+      }
+      const s = Math.round(ms / 1000);
+      if (!Number.isFinite(ms) || s < min) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `must be a duration such as "1 hour" or "30 minutes", at least ${min} s, got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return s;
+    });
 }
 
 export const epochSeconds = z

@@ -20,6 +20,7 @@ const WINDOW_MS = RATE_WINDOW_SECONDS * 1000;
 const HEADER_NAMES: Readonly<Record<LimitedBucket, string>> = {
   incremental: 'zendesk-ratelimit-incremental-exports',
   users_cursor: 'Zendesk-RateLimit-incremental-exports-cursor',
+  account: 'x-rate-limit-remaining',
 };
 
 function zeroCounters(): BucketCounters {
@@ -62,11 +63,12 @@ export class Bucket extends SlidingMinuteLimit {
     this.counts.injected += 1;
   }
 
-  /** `total=10; remaining=9; resets=2`; undefined while the limit is off. */
+  /** `total=10; remaining=9; resets=2` (the account-wide bucket: the calls remaining); undefined while the limit is off. */
   header(nowMs: number): string | undefined {
     const total = this.limitPerMinute();
     if (total === 0) return undefined;
     const window = this.window(nowMs);
+    if (this.name === 'account') return String(Math.max(0, total - window.length));
     const resets = window.length === 0 ? 0 : Math.max(1, Math.ceil((window[0] + WINDOW_MS - nowMs) / 1000));
     return `total=${total}; remaining=${Math.max(0, total - window.length)}; resets=${resets}`;
   }

@@ -2,6 +2,8 @@ import type * as http from 'node:http';
 import { z } from 'zod';
 import { STREAM_TRUTH_NAMES, type Emulator, type StreamTruthName } from './emulator';
 import { validateFaultSpecs } from './faults';
+import { isReferenceList } from '../streams/names';
+import type { ReferenceChange } from './reference-lists';
 import { JSON_TYPE, readJsonObject, send } from './http';
 import { mutateSchema } from './mutations';
 import {
@@ -24,6 +26,7 @@ export interface ControlTarget extends Emulator {
 const INCREMENTAL_CONFIG_KEYS = [
   'incrementalRequestsPerMinute',
   'usersCursorRequestsPerMinute',
+  'accountRequestsPerMinute',
   'incrementalMinStartAgeSeconds',
   'maxPageBytes',
 ] as const;
@@ -78,6 +81,16 @@ export class ControlApi {
           : emulator.changeOrganization(Number(id), action as 'update' | 'delete');
       if (!changed) throw new RecordNotFound(`no ${table === 'users' ? 'user' : 'organization'} ${id}`);
       return { ok: true, [table === 'users' ? 'user' : 'organization']: changed };
+    }
+    const reference = /^POST \/__emulator\/reference\/([a-z_]+)\/(?:(\d{1,16})\/(rename|delete|restore)|(add))$/.exec(
+      route,
+    );
+    if (reference && isReferenceList(reference[1])) {
+      const [, list, id, action, add] = reference;
+      const change = (add ?? action) as ReferenceChange;
+      const row = emulator.changeReferenceList(list, change, id === undefined ? undefined : Number(id));
+      if (!row) throw new RecordNotFound(`no ${list} item ${id}`);
+      return { ok: true, row };
     }
     const redact = /^POST \/__emulator\/comments\/(\d{1,16})\/redact$/.exec(route);
     if (redact) {

@@ -765,7 +765,7 @@ export const VIA_CHANNELS: Readonly<Record<(typeof VIAS)[number], ViaChannel>> =
 const MESSAGING_VIAS: ReadonlySet<string> = new Set(['Chat', 'Web Widget']);
 export const SUPPORT_ADDRESS = 'support@example.zendesk.com';
 export const ACCOUNT_CREATED_AT = '2019-03-01T09:00:00Z';
-const BRAND_ID = 360000012345;
+export const BRAND_ID = 360000012345;
 // Id ranges per kind: an id alone tells which pool entry it names, so sideloads need no lookup table.
 export const AGENT_ID_BASE = 361000000000;
 export const END_USER_ID_BASE = 362000000000;

@@ -5,6 +5,8 @@ import type { TicketMetricEvent } from './metric-events';
 import type { StreamOrganization, StreamUser } from './people';
 import type { ConfigurePatch, MutationSpec, ResolvedEmulatorOptions } from './options';
 import type { EmulatorStats } from './stats';
+import type { ReferenceList } from '../streams/names';
+import type { ReferenceChange, ReferenceRow } from './reference-lists';
 
 /** What a full read of each stream around the ticket returns (comments and field history: derived from the events). */
 export interface StreamTruth {
@@ -20,6 +22,12 @@ export interface StreamTruth {
   organizations: StreamOrganization[];
   /** in (time, id) order */
   ticket_metric_events: TicketMetricEvent[];
+  /** the reference lists as served now, each by id */
+  ticket_fields: ReferenceRow[];
+  groups: ReferenceRow[];
+  brands: ReferenceRow[];
+  ticket_forms: ReferenceRow[];
+  custom_statuses: ReferenceRow[];
 }
 
 export type StreamTruthName = keyof StreamTruth;
@@ -30,6 +38,11 @@ export const STREAM_TRUTH_NAMES: readonly StreamTruthName[] = [
   'users',
   'organizations',
   'ticket_metric_events',
+  'ticket_fields',
+  'groups',
+  'brands',
+  'ticket_forms',
+  'custom_statuses',
 ];
 
 /** A change a test makes to a user or an organization. */
@@ -65,6 +78,11 @@ export interface Emulator {
   changeUser(id: number, action: PeopleAction): StreamUser | undefined;
   /** updates (details, notes or tags) or deletes an organization now; undefined: no such organization */
   changeOrganization(id: number, action: PeopleAction): StreamOrganization | undefined;
+  /**
+   * adds an item to a reference list, or renames, deletes or restores (a deleted one) the item `id`, now; returns it,
+   * undefined when there is none
+   */
+  changeReferenceList(list: ReferenceList, change: ReferenceChange, id?: number): ReferenceRow | undefined;
   /** redacts `text` in a comment (all of it without `text`); Zendesk emits no event for it */
   redactComment(id: number, text?: string): CommentChild | undefined;
   close(): Promise<void>;

@@ -10,7 +10,7 @@ export const OAUTH_TOKENS_PATH = '/oauth/tokens';
 
 export type Endpoint = 'export' | 'sample' | 'incremental' | 'cursor';
 /** Endpoints that share a rate limit (and a Retry-After in the stats) */
-export type EndpointFamily = 'export' | 'sample' | 'incremental' | 'users_cursor';
+export type EndpointFamily = 'export' | 'sample' | 'incremental' | 'users_cursor' | 'account';
 
 const ENDPOINT_PATHS: Readonly<Record<string, Endpoint>> = {
   [EXPORT_PATH]: 'export',

@@ -71,6 +71,8 @@ const tunables = {
   incrementalRequestsPerMinute: nonNegativeInt,
   /** the users cursor export's own bucket: accepted calls per sliding minute; 0 = unlimited */
   usersCursorRequestsPerMinute: nonNegativeInt,
+  /** the account-wide bucket (the reference lists): accepted calls per sliding minute; 0 = unlimited */
+  accountRequestsPerMinute: nonNegativeInt,
   /** incremental endpoints: a start_time younger than this is "too recent" */
   incrementalMinStartAgeSeconds: nonNegativeInt,
   /** incremental endpoints: a page whose JSON body is larger gets 504; 0 = unlimited */
@@ -103,6 +105,8 @@ export const emulatorOptionsSchema = z.object({
   testEndpoints: z.boolean().default(true),
   incrementalRequestsPerMinute: tunables.incrementalRequestsPerMinute.default(10),
   usersCursorRequestsPerMinute: tunables.usersCursorRequestsPerMinute.default(20),
+  /** Zendesk's smallest plan */
+  accountRequestsPerMinute: tunables.accountRequestsPerMinute.default(200),
   incrementalMinStartAgeSeconds: tunables.incrementalMinStartAgeSeconds.default(60),
   /** the seeded tickets' history as ticket events (and metric events); off: the events start with live changes */
   seedEvents: z.boolean().default(true),

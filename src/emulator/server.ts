@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_BUCKET_PER_MINUTE } from '../streams/names';
+import { DEFAULT_BUCKET_PER_MINUTE, isReferenceList, REFERENCE_LISTS } from '../streams/names';
 import { TicketAuth } from './auth';
 import { Bucket, type LimitedBucket } from './buckets';
 import { ControlApi, type ControlTarget } from './control-api';
@@ -47,6 +47,9 @@ import {
 import type { StreamOrganization, StreamUser } from './people';
 import { StatsRecorder, type EmulatorLogEntry, type EmulatorStats } from './stats';
 import { StreamEndpoints, type StreamCall } from './stream-endpoints';
+import { ReferenceEndpoints, referenceListAt, type ReferenceCall } from './reference-endpoints';
+import { ReferenceLists, type ReferenceChange, type ReferenceRow } from './reference-lists';
+import type { ReferenceList } from '../streams/names';
 import { StreamModel } from './stream-model';
 import { STREAM_ENDPOINT_PATH, streamEndpointAt, streamOfEndpoint } from './stream-paths';
 import { TokenEndpoint } from './token-endpoint';
@@ -63,7 +66,11 @@ const CURSOR_PARAMS: ReadonlyMap<string, string> = new Map([
   ['cursor', 'cursor'],
   ['users_cursor', 'cursor'],
   ['ticket_metric_events', 'page[after]'],
+  ...REFERENCE_LISTS.map((list) => [list, 'page[after]'] as const),
 ]);
+
+/** What a call is logged as. */
+type LoggedCall = TicketCall | StreamCall | { endpoint: ReferenceList; startTime: null; params: URLSearchParams };
 
 /** The local Zendesk: routes each request to its part, and is what startEmulator() returns. */
 class ZendeskEmulator implements ControlTarget {
@@ -74,6 +81,8 @@ class ZendeskEmulator implements ControlTarget {
   private readonly model: StreamModel;
   private readonly buckets: Record<LimitedBucket, Bucket>;
   private readonly streamEndpoints: StreamEndpoints;
+  private readonly referenceLists = new ReferenceLists(() => this.url);
+  private readonly referenceEndpoints: ReferenceEndpoints;
   private readonly recorder = new StatsRecorder();
   private readonly timers = new PendingTimers();
   private readonly faults = new FaultQueue();
@@ -103,7 +112,9 @@ class ZendeskEmulator implements ControlTarget {
         () => options.usersCursorRequestsPerMinute,
         DEFAULT_BUCKET_PER_MINUTE.users_cursor,
       ),
+      account: new Bucket('account', () => options.accountRequestsPerMinute, DEFAULT_BUCKET_PER_MINUTE.account),
     };
+    this.referenceEndpoints = new ReferenceEndpoints(this.referenceLists, this.buckets.account, () => this.url);
     this.tokens = new TokenAuthority(options.oauthClients, options.oauthTokenTtlSeconds);
     this.auth = new TicketAuth(options, this.tokens);
     const nowMs = () => this.options.now();
@@ -159,6 +170,7 @@ class ZendeskEmulator implements ControlTarget {
     return this.recorder.snapshot({
       incremental: this.buckets.incremental.counters(),
       users_cursor: this.buckets.users_cursor.counters(),
+      account: this.buckets.account.counters(),
     });
   }
 
@@ -176,6 +188,11 @@ class ZendeskEmulator implements ControlTarget {
       users: () => model.truthUsers(this.url),
       organizations: () => model.truthOrganizations(this.url),
       ticket_metric_events: () => model.truthMetricEvents(),
+      ticket_fields: () => this.referenceLists.rows('ticket_fields'),
+      groups: () => this.referenceLists.rows('groups'),
+      brands: () => this.referenceLists.rows('brands'),
+      ticket_forms: () => this.referenceLists.rows('ticket_forms'),
+      custom_statuses: () => this.referenceLists.rows('custom_statuses'),
     };
     return truth[name]();
   }
@@ -192,6 +209,11 @@ class ZendeskEmulator implements ControlTarget {
     const now = Math.floor(this.nowMs / 1000);
     const org = action === 'delete' ? people.deleteOrganization(id, now) : people.updateOrganization(id, now);
     return org && people.organizationJson(org, this.url);
+  }
+
+  changeReferenceList(list: ReferenceList, change: ReferenceChange, id?: number): ReferenceRow | undefined {
+    const row = this.referenceLists.change(list, change, Math.floor(this.nowMs / 1000), id);
+    return row && { ...row, url: `${this.url}/api/v2/${list}/${row.id}.json` };
   }
 
   redactComment(id: number, text?: string): CommentChild | undefined {
@@ -275,7 +297,10 @@ class ZendeskEmulator implements ControlTarget {
     res.setHeader('Date', new Date(this.nowMs).toUTCString());
     const endpoint = req.method === 'GET' ? endpointAt(path) : undefined;
     const streamEndpoint = req.method === 'GET' ? streamEndpointAt(path) : undefined;
-    if (endpoint) {
+    const referenceList = req.method === 'GET' ? referenceListAt(path) : undefined;
+    if (referenceList) {
+      this.serveReferenceCall(req, res, { list: referenceList, params: requestUrl.searchParams });
+    } else if (endpoint) {
       this.serveTicketCall(req, res, endpoint, requestUrl.searchParams);
     } else if (streamEndpoint) {
       const params = requestUrl.searchParams;
@@ -349,6 +374,27 @@ class ZendeskEmulator implements ControlTarget {
     exchange.reply(endpoints.limited(call, exchange.arrivedAt) ?? endpoints.answer(call, true));
   }
 
+  /** A reference list's call: the general faults targeted at reference_lists, else the account-wide limit. */
+  private serveReferenceCall(req: http.IncomingMessage, res: http.ServerResponse, call: ReferenceCall): void {
+    const endpoints = this.referenceEndpoints;
+    const logged = { endpoint: call.list, startTime: null, params: call.params };
+    const exchange = this.openExchange(req, res, logged, endpoints.bucket);
+    if (!exchange) return;
+    const fits = (spec: FaultSpec): spec is GeneralFaultSpec =>
+      isGeneralFault(spec) && faultFits(spec, { stream: 'reference_lists' });
+    const fault = this.faults.take(fits);
+    if (fault) {
+      exchange.fault = fault.kind;
+      const plan = planFault(
+        fault,
+        this.faultTarget(req, endpoints.rateLimit, () => endpoints.whole(call)),
+      );
+      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false, this.nowMs)));
+      return;
+    }
+    exchange.reply(endpoints.limited(exchange.arrivedAt) ?? endpoints.answer(call, true, exchange.arrivedAt));
+  }
+
   /**
    * Counts the call's arrival and authenticates it; undefined when it was refused (and answered). Every answer of a
    * bucket's endpoint carries the bucket's rate-limit header, and a fault's 429 counts as injected in it.
@@ -356,7 +402,7 @@ class ZendeskEmulator implements ControlTarget {
   private openExchange(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    call: TicketCall | StreamCall,
+    call: LoggedCall,
     bucket: Bucket | undefined,
   ): (Exchange & { arrivedAt: number }) | undefined {
     const arrivedAt = this.nowMs;
@@ -390,7 +436,7 @@ class ZendeskEmulator implements ControlTarget {
     };
   }
 
-  private record(call: TicketCall | StreamCall, status: number | string, reply?: Reply, fault?: FaultKind): void {
+  private record(call: LoggedCall, status: number | string, reply?: Reply, fault?: FaultKind): void {
     const entry: EmulatorLogEntry = {
       at: this.nowMs,
       endpoint: call.endpoint,
@@ -401,7 +447,7 @@ class ZendeskEmulator implements ControlTarget {
     const cursorParam = CURSOR_PARAMS.get(call.endpoint);
     const cursor = cursorParam === undefined ? null : call.params.get(cursorParam);
     if (cursor !== null) entry.cursor = cursor;
-    if (Object.hasOwn(STREAM_ENDPOINT_PATH, call.endpoint)) {
+    if (Object.hasOwn(STREAM_ENDPOINT_PATH, call.endpoint) || isReferenceList(call.endpoint)) {
       const perPage = Number(call.params.get('per_page') ?? call.params.get('page[size]') ?? NaN);
       if (Number.isSafeInteger(perPage)) entry.perPage = perPage;
     }

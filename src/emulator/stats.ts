@@ -1,11 +1,11 @@
-import { AROUND_TICKET_STREAMS, type AroundStream } from '../streams/names';
+import { isReferenceList, PAGED_STREAMS, type PagedStream, type ReferenceList } from '../streams/names';
 import type { BucketCounters, LimitedBucket } from './buckets';
 import { familyOf, type Endpoint, type EndpointFamily } from './endpoints';
 import { retryAfterExpiry, type FaultKind } from './faults';
 import { bucketOfEndpoint, streamOfEndpoint, type StreamEndpoint } from './stream-paths';
 
-/** Any endpoint a call is logged under: the ticket exports', or the streams around the ticket's. */
-export type LoggedEndpoint = Endpoint | StreamEndpoint;
+/** Any endpoint a call is logged under: the ticket exports', the streams around the ticket's, a reference list. */
+export type LoggedEndpoint = Endpoint | StreamEndpoint | ReferenceList;
 
 const TICKET_ENDPOINTS: ReadonlySet<string> = new Set(['export', 'sample', 'incremental', 'cursor']);
 
@@ -14,6 +14,7 @@ function isTicketEndpoint(endpoint: LoggedEndpoint): endpoint is Endpoint {
 }
 
 function familyOfAny(endpoint: LoggedEndpoint): EndpointFamily {
+  if (isReferenceList(endpoint)) return 'account';
   return isTicketEndpoint(endpoint) ? familyOf(endpoint) : bucketOfEndpoint(endpoint);
 }
 
@@ -44,8 +45,8 @@ export interface EmulatorStats {
   byStatus: Record<string, number>;
   /** the ticket exports; the incremental endpoints' keys appear with their first call */
   byEndpoint: Record<'export' | 'sample', number> & Partial<Record<'incremental' | 'cursor', number>>;
-  /** calls of the streams around the ticket, all outcomes (users: time-based and cursor) */
-  byStream: Record<AroundStream, number>;
+  /** calls of the streams around the ticket and of the reference lists, all outcomes (users: time-based and cursor) */
+  byStream: Record<PagedStream, number>;
   /** per rate-limit bucket (filled in by the emulator when it answers) */
   buckets: Record<LimitedBucket, BucketCounters>;
   /** 429s and 503s that carried a Retry-After header */
@@ -76,10 +77,11 @@ function emptyStats(): EmulatorStats {
     calls: 0,
     byStatus: {},
     byEndpoint: { export: 0, sample: 0 },
-    byStream: Object.fromEntries(AROUND_TICKET_STREAMS.map((stream) => [stream, 0])) as Record<AroundStream, number>,
+    byStream: Object.fromEntries(PAGED_STREAMS.map((stream) => [stream, 0])) as Record<PagedStream, number>,
     buckets: {
       incremental: { accepted: 0, rateLimited: 0, injected: 0, overBudget: 0 },
       users_cursor: { accepted: 0, rateLimited: 0, injected: 0, overBudget: 0 },
+      account: { accepted: 0, rateLimited: 0, injected: 0, overBudget: 0 },
     },
     retryAfterIssued: 0,
     callsBeforeRetryAfter: 0,
@@ -106,7 +108,8 @@ export class StatsRecorder {
 
   arrive(endpoint: LoggedEndpoint, at: number): void {
     this.data.calls += 1;
-    if (isTicketEndpoint(endpoint)) this.data.byEndpoint[endpoint] = (this.data.byEndpoint[endpoint] ?? 0) + 1;
+    if (isReferenceList(endpoint)) this.data.byStream.reference_lists += 1;
+    else if (isTicketEndpoint(endpoint)) this.data.byEndpoint[endpoint] = (this.data.byEndpoint[endpoint] ?? 0) + 1;
     else this.data.byStream[streamOfEndpoint(endpoint)] += 1;
     const until = this.retryUntil[familyOfAny(endpoint)];
     if (until !== undefined && at < until) this.data.callsBeforeRetryAfter += 1;

@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint, StreamRow } from '../streams/contract';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
+import { markUnseenReferenceRows, upsertReferenceRows } from './postgres-reference';
+import { referenceRecord } from './reference-tables';
 import { storeOrSetAside } from './postgres-batch';
 import { jsonbCanHold, SideloadEntry } from './sink';
 import {
@@ -178,6 +180,8 @@ export async function writeStreamPage(
   input: PersistStreamPageInput,
   upsertAccountRecords: AccountRecordsUpsert,
 ): Promise<PersistStreamPageResult> {
+  if (input.stream === 'reference_lists' && !input.refresh)
+    throw new Error('a reference list page without its refresh');
   const storedAt = new Date().toISOString();
   const { kept: usable, rejected } = sortStreamPage(input);
   const kept = usable.filter(({ row }) => {
@@ -194,6 +198,8 @@ export async function writeStreamPage(
   });
   rejected.push(...outcome.refused.map(({ item, error }) => rejectedRow(item.row, error)));
   await setAside(db, input.account, input.stream, storedAt, rejected);
+  const { refresh } = input;
+  if (refresh?.lastPage) await markUnseenReferenceRows(db, refresh.list, input.account, refresh.refreshId, storedAt);
   await db.query(
     `INSERT INTO stream_checkpoints (account, stream, cursor, after_cursor, updated_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (account, stream) DO UPDATE SET
@@ -211,8 +217,9 @@ const JSONB_REFUSES_ROW = 'PostgreSQL jsonb cannot hold this row: it has a NUL c
  * Whether only a text column could hold the row: the stream tables keep rows as jsonb alone, users and organizations
  * keep them in raw too. Set aside at once, such a row costs no failed statement per half of its page.
  */
-function holdsOnlyInRaw(stream: AroundStream, row: StreamRow): boolean {
-  return (stream === 'ticket_events' || stream === 'ticket_metric_events') && !jsonbCanHold(JSON.stringify(row));
+function holdsOnlyInRaw(stream: PagedStream, row: StreamRow): boolean {
+  const jsonbOnly = stream === 'ticket_events' || stream === 'ticket_metric_events' || stream === 'reference_lists';
+  return jsonbOnly && !jsonbCanHold(JSON.stringify(row));
 }
 
 async function storeBatch(
@@ -229,6 +236,15 @@ async function storeBatch(
     await upsertMetricEvents(db, account, storedAt, batch);
     return tally;
   }
+  if (input.refresh) {
+    const records = lastPerKey(
+      batch.map(({ id, row }) => referenceRecord(row, id)),
+      (r) => r.id,
+    );
+    await upsertReferenceRows(db, input.refresh.list, account, storedAt, input.refresh.refreshId, records);
+    return tally;
+  }
+  if (stream !== 'users' && stream !== 'organizations') throw new Error(`no table for the stream ${stream}`);
   const entries = batch.map(({ id, row }) => accountRecordEntry(stream, row, id));
   const newest = newestPerKey(
     entries,
@@ -342,7 +358,7 @@ async function upsertMetricEvents(db: PoolClient, account: string, storedAt: str
 async function setAside(
   db: PoolClient,
   account: string,
-  stream: AroundStream,
+  stream: PagedStream,
   rejectedAt: string,
   rows: RejectedStreamRow[],
 ) {
@@ -361,7 +377,7 @@ async function setAside(
 export async function readStreamCheckpoint(
   pool: Pool,
   account: string,
-  stream: AroundStream,
+  stream: PagedStream,
 ): Promise<StreamCheckpoint | undefined> {
   const { rows } = await pool.query<{ cursor: string; after_cursor: string | null }>(
     'SELECT cursor, after_cursor FROM stream_checkpoints WHERE account = $1 AND stream = $2',
@@ -373,8 +389,8 @@ export async function readStreamCheckpoint(
 export async function readStreamTable(pool: Pool, account: string, table: string): Promise<Record<string, unknown>[]> {
   const shape = streamTableShape(table);
   const columns = Object.entries(shape.columns).map(([column, kind]) => {
-    // users and organizations keep the record as received in raw (data is NULL where jsonb cannot hold it).
-    if (column === 'data' && (shape.name === 'users' || shape.name === 'organizations')) {
+    // users, organizations and groups keep the record as received in raw (data is NULL where jsonb cannot hold it).
+    if (column === 'data' && (shape.name === 'users' || shape.name === 'organizations' || shape.name === 'groups')) {
       return 'COALESCE(raw, data::text) AS data';
     }
     return kind === 'json' ? `"${column}"::text AS "${column}"` : `"${column}"`;

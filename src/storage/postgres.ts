@@ -9,7 +9,7 @@ import {
 import { fillTypedTicketsPostgres, writeTypedTickets } from './analyst/postgres-typed-tickets';
 import { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 import {
   Checkpoint,
   exportApiOf,
@@ -41,6 +41,7 @@ import {
   readStreamTable,
   writeStreamPage,
 } from './postgres-streams';
+import { postgresReferenceSchema } from './postgres-reference';
 import { DEFAULT_POSTGRES_TIMEOUTS, PostgresTimeouts, STATEMENT_GRACE_SECONDS } from './postgres-timeouts';
 
 export { isPostgresDataError } from './postgres-batch';
@@ -181,6 +182,8 @@ const MIGRATIONS: PostgresMigration[] = [
       ${typedTicketTablesSql('postgres')}`,
     fill: fillTypedTicketsPostgres,
   },
+  // The reference lists' tables (groups gains deleted_at and last_refresh) (the views over them: analyst/schema.ts).
+  { version: 8, sql: postgresReferenceSchema() },
 ];
 
 /**
@@ -498,7 +501,7 @@ export class PostgresSink implements TicketSink {
     return this.transaction((db) => writeStreamPage(db, input, upsertAccountRecords));
   }
 
-  async readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined> {
+  async readStreamCheckpoint(account: string, stream: PagedStream): Promise<StreamCheckpoint | undefined> {
     return readStreamCheckpoint(this.pool, account, stream);
   }
 

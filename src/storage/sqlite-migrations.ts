@@ -4,6 +4,7 @@ import { SQLITE_STREAM_SCHEMA } from './sqlite-streams';
 import { analystIndexesSql } from './indexes';
 import { ANALYST_VIEWS, analystViewsSql, typedTicketTablesSql } from './analyst/schema';
 import { fillTypedTicketsSqlite } from './analyst/sqlite-typed-tickets';
+import { sqliteReferenceSchema } from './sqlite-reference';
 
 /**
  * The SQLite sink's schema as numbered migrations, like PostgreSQL's (postgres.ts). The version is the file's
@@ -120,6 +121,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       fillTypedTicketsSqlite(db);
     },
   },
+  // The reference lists' tables (groups gains deleted_at and last_refresh) (the views over them: analyst/schema.ts).
+  { version: 5, apply: (db) => db.exec(sqliteReferenceSchema()) },
 ];
 
 /**

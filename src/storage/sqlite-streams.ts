@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint, StreamRow } from '../streams/contract';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
+import { referenceRecord } from './reference-tables';
+import { SqliteReferenceTables } from './sqlite-reference';
 import { shortError, SideloadEntry } from './sink';
 import {
   accountRecordEntry,
@@ -109,6 +111,7 @@ export class SqliteStreamTables {
   private readonly upsertRejected: Database.Statement;
   private readonly upsertCheckpoint: Database.Statement;
   private readonly storeEvent: (account: string, row: StreamRow, id: number, storedAt: string, tally: Tally) => void;
+  private readonly references: SqliteReferenceTables;
 
   constructor(
     private readonly db: Database.Database,
@@ -163,6 +166,7 @@ export class SqliteStreamTables {
       VALUES (@account, @stream, @cursor, @afterCursor, @updatedAt)
       ON CONFLICT (account, stream) DO UPDATE SET
         cursor = excluded.cursor, after_cursor = excluded.after_cursor, updated_at = excluded.updated_at`);
+    this.references = new SqliteReferenceTables(db);
     // Inside the page's transaction this is a savepoint: an event the database refuses leaves none of its rows.
     this.storeEvent = db.transaction((account: string, row: StreamRow, id: number, storedAt: string, tally: Tally) => {
       const { event, comments, fieldChanges } = ticketEventRows(row, id);
@@ -180,6 +184,8 @@ export class SqliteStreamTables {
 
   /** Stores the page and its checkpoint; the caller's transaction makes it all or nothing. */
   write(input: PersistStreamPageInput): PersistStreamPageResult {
+    if (input.stream === 'reference_lists' && !input.refresh)
+      throw new Error('a reference list page without its refresh');
     const storedAt = new Date().toISOString();
     const { kept, rejected } = sortStreamPage(input);
     const tally: Tally = { written: 0, ignoredOlder: 0, rejected: 0, comments: 0, fieldChanges: 0 };
@@ -192,6 +198,8 @@ export class SqliteStreamTables {
       }
     }
     for (const entry of rejected) this.setAside(input.account, input.stream, entry, storedAt);
+    const { refresh } = input;
+    if (refresh?.lastPage) this.references.markUnseen(refresh.list, input.account, refresh.refreshId, storedAt);
     this.upsertCheckpoint.run({
       account: input.account,
       stream: input.stream,
@@ -204,7 +212,7 @@ export class SqliteStreamTables {
     return input.stream === 'ticket_events' ? { ...counts, comments, fieldChanges } : counts;
   }
 
-  readCheckpoint(account: string, stream: AroundStream): StreamCheckpoint | undefined {
+  readCheckpoint(account: string, stream: PagedStream): StreamCheckpoint | undefined {
     return this.db
       .prepare('SELECT cursor, after_cursor AS afterCursor FROM stream_checkpoints WHERE account = ? AND stream = ?')
       .get(account, stream) as StreamCheckpoint | undefined;
@@ -229,18 +237,21 @@ export class SqliteStreamTables {
     if (stream === 'ticket_events') {
       this.storeEvent(account, row, id, storedAt, tally);
       tally.written++;
+    } else if (input.refresh) {
+      this.references.upsert(input.refresh.list, account, referenceRecord(row, id), input.refresh.refreshId, storedAt);
+      tally.written++;
     } else if (stream === 'ticket_metric_events') {
       const record = metricEventRecord(row, id);
       this.upsertMetricEvent.run({ account, ...record, deleted: bit(record.deleted), storedAt });
       tally.written++;
-    } else {
+    } else if (stream === 'users' || stream === 'organizations') {
       const changes = this.upsertAccountRecord(account, accountRecordEntry(stream, row, id), storedAt);
       tally.written += changes;
       tally.ignoredOlder += 1 - changes;
     }
   }
 
-  private setAside(account: string, stream: AroundStream, entry: RejectedStreamRow, rejectedAt: string): void {
+  private setAside(account: string, stream: PagedStream, entry: RejectedStreamRow, rejectedAt: string): void {
     this.upsertRejected.run({ account, stream, ...entry, rejectedAt });
   }
 }

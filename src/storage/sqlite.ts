@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { PersistStreamPageInput, PersistStreamPageResult, StreamCheckpoint } from '../streams/contract';
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 import {
   Checkpoint,
   exportApiOf,
@@ -201,7 +201,7 @@ export class SqliteSink implements TicketSink {
     return this.writeStreamPage(input);
   }
 
-  async readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined> {
+  async readStreamCheckpoint(account: string, stream: PagedStream): Promise<StreamCheckpoint | undefined> {
     return this.streams.readCheckpoint(account, stream);
   }
 

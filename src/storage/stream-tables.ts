@@ -82,6 +82,7 @@ export const STREAM_TABLE_SHAPES = {
       stored_at: 'time',
     },
   },
+  ...referenceTableShapes(),
   stream_checkpoints: {
     key: ['stream'],
     columns: { stream: 'text', cursor: 'integer', after_cursor: 'text', updated_at: 'time' },
@@ -91,6 +92,22 @@ export const STREAM_TABLE_SHAPES = {
     columns: { stream: 'text', row_id: 'text', data: 'json', error: 'text', rejected_at: 'time' },
   },
 } as const satisfies Record<string, StreamTableShape>;
+
+/** The reference lists' tables: the same columns each. */
+function referenceTableShapes() {
+  const shape = {
+    key: ['id'],
+    columns: {
+      id: 'integer',
+      updated_at: 'time',
+      deleted_at: 'time',
+      last_refresh: 'integer',
+      data: 'json',
+      stored_at: 'time',
+    },
+  } as const;
+  return { ticket_fields: shape, groups: shape, brands: shape, ticket_forms: shape, custom_statuses: shape };
+}
 
 export type StreamTableName = keyof typeof STREAM_TABLE_SHAPES;
 

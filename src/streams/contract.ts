@@ -1,5 +1,5 @@
 import type { StagedPage } from '../activities/types';
-import type { AroundStream, SupportTypeScope } from './names';
+import type { PagedStream, ReferenceList, SupportTypeScope } from './names';
 
 /**
  * What the workflow and the activities of the streams around the ticket exchange: fetchStreamPage reads one page of a
@@ -9,10 +9,15 @@ import type { AroundStream, SupportTypeScope } from './names';
 
 export interface FetchStreamInput {
   account: string;
-  stream: AroundStream;
+  stream: PagedStream;
+  /** reference_lists: the list this call reads. */
+  list?: ReferenceList;
   /** Epoch seconds: the start_time of a time-based call, or of the first call of a cursor export. */
   startTime: number;
-  /** users: the after_cursor to continue from; ticket_metric_events: page[after]. Absent: start from startTime. */
+  /**
+   * users: the after_cursor to continue from; ticket_metric_events and reference lists: page[after]. Absent: start from
+   * startTime (a reference list: from its first page).
+   */
   afterCursor?: string;
   perPage: number;
   /** ticket_events: sent as support_type_scope. */
@@ -92,9 +97,22 @@ export interface StreamCheckpoint {
   afterCursor: string | null;
 }
 
+/**
+ * A page of a reference list, as a refresh stores it: every row carries the refresh's id; the list's last page also
+ * marks deleted the rows of the list the refresh did not see.
+ */
+export interface ReferenceRefreshPage {
+  list: ReferenceList;
+  /** The refresh's start (epoch ms), decided by the workflow: the same for every page of one refresh. */
+  refreshId: number;
+  lastPage: boolean;
+}
+
 export interface PersistStreamInput {
   account: string;
-  stream: AroundStream;
+  stream: PagedStream;
+  /** reference_lists: the list and refresh the page belongs to. */
+  refresh?: ReferenceRefreshPage;
   /** The page to store; an operator's reset stores an empty one (a checkpoint only). */
   content: StreamContent;
   checkpoint: StreamCheckpoint;
@@ -116,13 +134,15 @@ export interface PersistStreamOutput {
 
 export interface LoadStreamCheckpointInput {
   account: string;
-  stream: AroundStream;
+  stream: PagedStream;
 }
 
 /** A stream's page as a sink stores it: rows, set-aside rows and the checkpoint, in one transaction. */
 export interface PersistStreamPageInput {
   account: string;
-  stream: AroundStream;
+  stream: PagedStream;
+  /** reference_lists: the list and refresh the page belongs to (without it the page is refused). */
+  refresh?: ReferenceRefreshPage;
   rows: StreamRow[];
   setAside?: SetAsideStreamRow[];
   checkpoint: StreamCheckpoint;
@@ -136,11 +156,13 @@ export interface StreamSink {
    * One transaction. ticket_events: upsert each event by (account, id) and derive ticket_comments (Comment children,
    * the copy of the newest event wins) and ticket_field_changes (Create and Change children, one row per child and
    * field). users, organizations: upsert by (account, id) keeping the newest updated_at (ties: this write), in the same
-   * tables the tickets stream's sideloads fill. ticket_metric_events: upsert by (account, id). Rows with no usable id
+   * tables the tickets stream's sideloads fill. ticket_metric_events: upsert by (account, id). reference_lists: upsert
+   * into the list's table by (account, id) with the refresh's id and deleted_at cleared; the list's last page marks
+   * deleted (deleted_at set, never dropped) its rows of the account this refresh did not see. Rows with no usable id
    * and rows the database refuses go to rejected_rows. Then the (account, stream) checkpoint.
    */
   persistStreamPage(input: PersistStreamPageInput): Promise<PersistStreamPageResult>;
-  readStreamCheckpoint(account: string, stream: AroundStream): Promise<StreamCheckpoint | undefined>;
+  readStreamCheckpoint(account: string, stream: PagedStream): Promise<StreamCheckpoint | undefined>;
   /**
    * Every row of a stream table for an account, each as an object of its columns (JSON columns parsed, times as ISO
    * text), ordered by key: what tests and the CLI read.

@@ -3,12 +3,53 @@
  * the workflow bundles this module, and the CLI, the settings, the sinks and the emulator take their names from it.
  */
 
-export const STREAMS = ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'] as const;
+export const STREAMS = [
+  'tickets',
+  'ticket_events',
+  'users',
+  'organizations',
+  'ticket_metric_events',
+  'reference_lists',
+] as const;
 export type StreamName = (typeof STREAMS)[number];
 
 /** The streams around the ticket: read by fetchStreamPage / persistStream (tickets keep fetchPage / persist). */
 export const AROUND_TICKET_STREAMS = ['ticket_events', 'users', 'organizations', 'ticket_metric_events'] as const;
 export type AroundStream = (typeof AROUND_TICKET_STREAMS)[number];
+
+/**
+ * The streams a StreamRun reads through fetchStreamPage / persistStream: the streams around the ticket and the
+ * reference lists (tickets keep fetchPage / persist).
+ */
+export const PAGED_STREAMS = [...AROUND_TICKET_STREAMS, 'reference_lists'] as const;
+export type PagedStream = (typeof PAGED_STREAMS)[number];
+
+/**
+ * The account's reference lists, in the order a refresh walks them: small lists that name what tickets carry by id
+ * (custom fields, groups, brands, forms, custom statuses). Each is stored in the table of the same name.
+ */
+export const REFERENCE_LISTS = ['ticket_fields', 'groups', 'brands', 'ticket_forms', 'custom_statuses'] as const;
+export type ReferenceList = (typeof REFERENCE_LISTS)[number];
+
+/** The path of each reference list (under /api/v2); custom_statuses answers its whole list at once. */
+export const REFERENCE_LIST_PATHS: Record<ReferenceList, string> = {
+  ticket_fields: '/api/v2/ticket_fields.json',
+  groups: '/api/v2/groups.json',
+  brands: '/api/v2/brands.json',
+  ticket_forms: '/api/v2/ticket_forms.json',
+  custom_statuses: '/api/v2/custom_statuses.json',
+};
+
+/** The reference lists that page (standard cursor pagination, page[size] at most 100). */
+export const REFERENCE_LIST_MAX_PER_PAGE = 100;
+
+export function isReferenceList(value: unknown): value is ReferenceList {
+  return typeof value === 'string' && (REFERENCE_LISTS as readonly string[]).includes(value);
+}
+
+export function isPagedStream(value: unknown): value is PagedStream {
+  return typeof value === 'string' && (PAGED_STREAMS as readonly string[]).includes(value);
+}
 
 export function isStreamName(value: unknown): value is StreamName {
   return typeof value === 'string' && (STREAMS as readonly string[]).includes(value);
@@ -22,19 +63,23 @@ export function isAroundStream(value: unknown): value is AroundStream {
  * Zendesk's rate-limit buckets an export calls through. `incremental`: tickets (time and cursor), ticket events,
  * organizations, ticket metric events (10 a minute, 30 with High Volume). `users_cursor`: the users cursor export
  * (20, 60 with High Volume). `exports`: the specified legacy endpoint, paced on its own (one call per 5 minutes).
+ * `account`: the account-wide budget of every other endpoint (200-2500 a minute by plan), the reference lists'.
  */
-export const BUCKETS = ['incremental', 'users_cursor', 'exports'] as const;
+export const BUCKETS = ['incremental', 'users_cursor', 'exports', 'account'] as const;
 export type BucketName = (typeof BUCKETS)[number];
 
 /** Calls a minute per bucket, by default (accounts with the High Volume add-on raise them). */
 export const DEFAULT_BUCKET_PER_MINUTE: Record<Exclude<BucketName, 'exports'>, number> = {
   incremental: 10,
   users_cursor: 20,
+  // A small share of the smallest plan's 200: the account's own integrations and agents use the same budget.
+  account: 30,
 };
 
 /** The bucket a stream's calls count against. `ticketsApi` is the tickets stream's endpoint. */
 export function bucketOf(stream: StreamName, ticketsApi: 'exports' | 'incremental' | 'cursor'): BucketName {
   if (stream === 'tickets') return ticketsApi === 'exports' ? 'exports' : 'incremental';
+  if (stream === 'reference_lists') return 'account';
   return stream === 'users' ? 'users_cursor' : 'incremental';
 }
 
@@ -65,6 +110,7 @@ export const STREAM_TABLES: Record<StreamName, readonly string[]> = {
   users: ['users'],
   organizations: ['organizations'],
   ticket_metric_events: ['ticket_metric_events'],
+  reference_lists: REFERENCE_LISTS,
 };
 
 /**

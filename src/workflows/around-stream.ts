@@ -2,7 +2,7 @@ import { isoMillis, isoSeconds, seconds } from '../common/time-text';
 import { completeThrough, exportLagSeconds } from '../common/zendesk-clock';
 import { STAGED_PAGE_GONE, undecodableReason } from '../shared';
 import type { FetchStreamInput, FetchStreamResult, PersistStreamOutput, StreamCheckpoint } from '../streams/contract';
-import { bucketOf, type AroundStream, type BucketName, type SupportTypeScope } from '../streams/names';
+import { bucketOf, type BucketName, type PagedStream, type SupportTypeScope } from '../streams/names';
 import {
   fetchRetryPolicy,
   fetchStreamPage,
@@ -17,6 +17,13 @@ import { explainNextCall, type PacingRule } from './pacing';
 import type { ExportSettings } from './settings';
 import { afterStreamPage, FetchedStreamPage, nextStreamRequest, streamPageProblem } from './stream-rules';
 import type { TurnCandidate } from './stream-schedule';
+import {
+  afterReferencePage,
+  nextReferenceRequest,
+  nextRefreshAt,
+  referenceCheckpoint,
+  type ReferenceOutcome,
+} from './reference-rules';
 import { refusalOf } from './refusal';
 
 const BLOCKED_RETRY_MS = 3_600_000;
@@ -33,7 +40,7 @@ export interface StreamHost {
    * A stream's first cursor: `explicit` (its own start time, else the export's) wins over its checkpoint in the sink;
    * `fallback` serves when there is neither.
    */
-  firstCursor(stream: AroundStream): { explicit?: number; fallback: number };
+  firstCursor(stream: PagedStream): { explicit?: number; fallback: number };
   bucket(name: BucketName): BucketClock;
   /** The pacing gap of a bucket (ms). */
   bucketGapMs(name: BucketName): number;
@@ -50,11 +57,11 @@ export interface StreamHost {
    */
   pageDone(atMs: number, stored: boolean): void;
   /** Pause, a reset of this stream, continue-as-new: a persist that keeps failing gives way. */
-  persistGivesWay(stream: AroundStream): boolean;
+  persistGivesWay(stream: PagedStream): boolean;
   zendeskNow(): number;
 }
 
-export type StreamCandidate = TurnCandidate<AroundStream> & {
+export type StreamCandidate = TurnCandidate<PagedStream> & {
   phase: ExportPhase;
   rule: PacingRule | 'idle' | 'blocked';
 };
@@ -78,9 +85,10 @@ export function freshStreamState(): AroundStreamState {
 }
 
 /**
- * One stream around the ticket (ticket events, users, organizations, ticket metric events) inside an account's export:
- * its cursor moves only after its page is stored, its calls go through its bucket's clock, its failures back off or
- * block only itself.
+ * One stream around the ticket (ticket events, users, organizations, ticket metric events), or the reference lists,
+ * inside an account's export: its cursor moves only after its page is stored, its calls go through its bucket's clock,
+ * its failures back off or block only itself. The reference lists' cursor is a refresh walking the lists
+ * (reference-rules.ts); once done, the stream is idle until the next refresh is due.
  */
 export class StreamRun {
   phase: ExportPhase = 'starting';
@@ -89,10 +97,14 @@ export class StreamRun {
   private busy = false;
 
   constructor(
-    readonly name: AroundStream,
+    readonly name: PagedStream,
     readonly state: AroundStreamState,
     private readonly host: StreamHost,
   ) {}
+
+  private get isReferenceLists(): boolean {
+    return this.name === 'reference_lists';
+  }
 
   get bucketName(): BucketName {
     return bucketOf(this.name, 'incremental');
@@ -116,8 +128,7 @@ export class StreamRun {
       minStartAgeMs: Math.min(host.settings.minStartAgeMs, STREAM_MIN_START_AGE_MS),
       notBefore,
     });
-    const idleUntil =
-      state.caughtUp && !state.pollNowPending ? (state.lastCallAt ?? 0) + host.settings.idleGapMs : -Infinity;
+    const idleUntil = state.caughtUp && !state.pollNowPending ? this.idleUntil() : -Infinity;
     if (idleUntil >= pacing.at) return { ...base, at: idleUntil, phase: 'idle', rule: 'idle' };
     let phase: ExportPhase = 'waiting';
     if ((bucket.retryAfterUntil ?? 0) >= pacing.at && pacing.rule === 'not_before') phase = 'rate_limited';
@@ -139,27 +150,35 @@ export class StreamRun {
       if (!state.started) await this.start();
       if (!state.started) return;
       if (state.caughtUp) state.pollNowPending = false;
+      if (this.isReferenceLists && (state.caughtUp || state.refreshId === undefined)) this.beginRefresh();
       const request = this.nextRequest();
       const page = await this.fetch(request);
       if (!page) return;
-      const next = afterStreamPage(this.name, state, request, page);
+      const reference = this.isReferenceLists ? afterReferencePage(state, request, page) : undefined;
+      const next =
+        reference ?? afterStreamPage(this.name as Exclude<PagedStream, 'reference_lists'>, state, request, page);
       for (const warning of next.warnings) this.host.addWarning(warning);
       if (page.foreignNextPage) {
         this.host.addWarning(
           `${this.name}: next page URL points to another origin and was ignored: ${page.foreignNextPage}`,
         );
       }
-      // An empty page that leaves the cursor where it is (an idle poll) has nothing to store, not even a checkpoint.
+      // An empty page that leaves the cursor where it is (an idle poll) has nothing to store, not even a checkpoint. (A
+      // reference list's empty last page still marks its stored rows deleted.)
       const unchanged =
-        page.summary.rows === 0 && next.cursor === state.cursor && next.afterCursor === state.afterCursor;
-      const stored = unchanged
-        ? NOTHING_STORED
-        : await this.persistUntilStored(page, { cursor: next.cursor, afterCursor: next.afterCursor });
+        !reference && page.summary.rows === 0 && next.cursor === state.cursor && next.afterCursor === state.afterCursor;
+      const stored = unchanged ? NOTHING_STORED : await this.persistUntilStored(page, next, reference);
       if (!stored) return;
       state.cursor = next.cursor;
       state.afterCursor = next.afterCursor;
       state.caughtUp = next.caughtUp;
-      if (page.endOfStream) state.completeThroughMs = page.requestedAt + this.clockOffset();
+      if (reference) {
+        state.list = reference.list;
+        // A refresh done: the sink holds every list as it was when the refresh started.
+        if (reference.caughtUp) state.completeThroughMs = (state.refreshId ?? 0) + this.clockOffset();
+      } else if (page.endOfStream) {
+        state.completeThroughMs = page.requestedAt + this.clockOffset();
+      }
       if (!unchanged) state.pages++;
       state.rowsStored += stored.written;
       state.rejected += stored.rejected;
@@ -255,12 +274,46 @@ export class StreamRun {
   /** The first cursor: the stream's start time, else its checkpoint in the sink, else the export's first cursor. */
   private async start(): Promise<void> {
     const { state, host } = this;
+    if (this.isReferenceLists) return this.startReferenceLists();
     const first = host.firstCursor(this.name);
     const checkpoint = first.explicit === undefined ? await this.loadCheckpoint() : null;
     if (checkpoint === undefined) return; // the sink is down: the next turn tries again, after a backoff
     state.started = true;
     state.cursor = first.explicit ?? checkpoint?.cursor ?? first.fallback;
     state.afterCursor = checkpoint?.afterCursor ?? null;
+  }
+
+  /**
+   * The reference lists start with a refresh, unless the sink's checkpoint holds a complete one: then the next is due
+   * the interval after it started.
+   */
+  private async startReferenceLists(): Promise<void> {
+    const { state } = this;
+    const checkpoint = await this.loadCheckpoint();
+    if (checkpoint === undefined) return;
+    state.started = true;
+    if (checkpoint && checkpoint.afterCursor === null && checkpoint.cursor > 0) {
+      state.cursor = checkpoint.cursor;
+      state.refreshId = checkpoint.cursor * 1000;
+      state.caughtUp = true;
+    }
+  }
+
+  /** A new refresh: from the first list, identified by its start. */
+  private beginRefresh(): void {
+    const { state } = this;
+    state.refreshId = Date.now();
+    state.cursor = Math.floor(state.refreshId / 1000);
+    state.list = 0;
+    state.afterCursor = null;
+    state.caughtUp = false;
+  }
+
+  /** Caught up: when the next call is due (the poll interval; the reference lists: the next refresh). */
+  private idleUntil(): number {
+    const { state, host } = this;
+    if (this.isReferenceLists) return nextRefreshAt(state, host.settings.referenceRefreshMs);
+    return (state.lastCallAt ?? 0) + host.settings.idleGapMs;
   }
 
   /** The stream's checkpoint, null for none, undefined when it could not be read. */
@@ -282,6 +335,9 @@ export class StreamRun {
 
   private nextRequest(): FetchStreamInput {
     const { host } = this;
+    if (this.name === 'reference_lists') {
+      return nextReferenceRequest(this.state, { account: host.account, perPage: host.settings.perPage });
+    }
     return nextStreamRequest(this.name, this.state, {
       account: host.account,
       perPage: host.settings.perPage,
@@ -345,12 +401,24 @@ export class StreamRun {
 
   private async persistUntilStored(
     page: FetchedStreamPage,
-    checkpoint: StreamCheckpoint,
+    next: StreamCheckpoint,
+    reference?: ReferenceOutcome,
   ): Promise<PersistStreamOutput | undefined> {
     const { host, state } = this;
     const rows = page.summary.rows;
-    const summary = `persist ${rows.toLocaleString('en-US')} ${this.name} rows, then cursor ${isoSeconds(checkpoint.cursor)}`;
-    const write = { account: host.account, stream: this.name, content: page.content, checkpoint };
+    const checkpoint = reference
+      ? referenceCheckpoint(reference)
+      : { cursor: next.cursor, afterCursor: next.afterCursor };
+    const summary = reference
+      ? `persist ${rows.toLocaleString('en-US')} ${reference.refresh.list} rows of the refresh of ${isoSeconds(checkpoint.cursor)}`
+      : `persist ${rows.toLocaleString('en-US')} ${this.name} rows, then cursor ${isoSeconds(checkpoint.cursor)}`;
+    const write = {
+      account: host.account,
+      stream: this.name,
+      content: page.content,
+      checkpoint,
+      ...(reference && { refresh: reference.refresh }),
+    };
     for (let attempt = 1; ; attempt++) {
       this.phase = 'persisting';
       try {
@@ -406,11 +474,22 @@ export class StreamRun {
   }
 
   private nextRequestCap(): number {
+    if (this.name === 'reference_lists')
+      return nextReferenceRequest({ afterCursor: null }, { account: '', perPage: Infinity }).perPage;
     return nextStreamRequest(this.name, { cursor: 0, afterCursor: null }, { account: '', perPage: Infinity }).perPage;
   }
 
   private moveCursor(startTime: number): void {
     const { state } = this;
+    if (this.isReferenceLists) {
+      // A reset of the reference lists is a refresh now, from the first list: no start time, no checkpoint to save.
+      state.caughtUp = false;
+      state.refreshId = undefined;
+      state.list = 0;
+      state.afterCursor = null;
+      state.started = true;
+      return;
+    }
     state.cursor = startTime;
     state.afterCursor = null;
     state.caughtUp = false;
@@ -431,6 +510,9 @@ export class StreamRun {
 }
 
 function describeStreamRequest(request: FetchStreamInput): string {
+  if (request.list !== undefined) {
+    return `fetch ${request.list}${request.afterCursor === undefined ? '' : ` after ${request.afterCursor.slice(0, 24)}…`}`;
+  }
   if (request.afterCursor !== undefined) return `fetch ${request.stream} after ${request.afterCursor.slice(0, 24)}…`;
   return `fetch ${request.stream} start_time=${request.startTime} (${isoSeconds(request.startTime)})`;
 }

@@ -21,15 +21,8 @@ import { ExportDisplay } from './export-display';
 import { refusalOf } from './refusal';
 import { freshStreamState, StreamCandidate, StreamHost, StreamRun } from './around-stream';
 import { pickTurn, TurnCandidate } from './stream-schedule';
-import { isStreamName, STREAMS } from '../streams/names';
-import {
-  AROUND_TICKET_STREAMS,
-  bucketOf,
-  isAroundStream,
-  type AroundStream,
-  type BucketName,
-  type StreamName,
-} from '../streams/names';
+import { isAroundStream, isStreamName, STREAMS } from '../streams/names';
+import { bucketOf, isPagedStream, type BucketName, type PagedStream, type StreamName } from '../streams/names';
 import { describeFailure, failureType, isPermanent, retryNotBefore } from './failures';
 import type {
   BucketClock,
@@ -83,8 +76,8 @@ export class ExportRun {
   /** What the tickets stream waits for now, for its status row. */
   private ticketsPhase: ExportPhase = 'starting';
   private readonly display: ExportDisplay;
-  /** The streams around the ticket this export reads, each with its own cursor. */
-  private readonly around = new Map<AroundStream, StreamRun>();
+  /** The streams around the ticket (and the reference lists) this export reads, each with its own cursor. */
+  private readonly around = new Map<PagedStream, StreamRun>();
   /** When each stream's next call may go, as the last wait saw it (status shows it). */
   private readonly nextCalls = new Map<StreamName, { at: number; phase: ExportPhase }>();
   /** The stream whose turn it is (its call or its persist): the others wait. */
@@ -117,11 +110,11 @@ export class ExportRun {
 
   /** Reads these streams from now on; a stream left out keeps its cursor and counters for a later return. */
   setStreams(streams: readonly StreamName[]): StreamName[] {
-    const ordered = (['tickets', ...AROUND_TICKET_STREAMS] as StreamName[]).filter((s) => streams.includes(s));
+    const ordered = STREAMS.filter((s) => streams.includes(s));
     this.state.streams = ordered;
     this.around.clear();
     for (const name of ordered) {
-      if (!isAroundStream(name)) continue;
+      if (!isPagedStream(name)) continue;
       const around = (this.state.around ??= {});
       this.around.set(name, new StreamRun(name, (around[name] ??= freshStreamState()), this.host));
     }
@@ -357,7 +350,7 @@ export class ExportRun {
   }
 
   /** One turn of a stream around the ticket: its call, its persist, its cursor. */
-  async streamTurn(stream: AroundStream): Promise<void> {
+  async streamTurn(stream: PagedStream): Promise<void> {
     const run = this.around.get(stream);
     if (!run) return;
     this.phase = 'fetching';
@@ -414,6 +407,9 @@ export class ExportRun {
     const gapMs = this.bucketGapMs(bucketOf(stream, this.api));
     const summary = (waitMs: number): string => {
       if (phase === 'blocked') return `${stream} blocked: retry in ${BLOCKED_RETRY} unless resumed`;
+      if (phase === 'idle' && stream === 'reference_lists') {
+        return `reference_lists refreshed: next refresh in ${seconds(waitMs / 1000)}`;
+      }
       if (phase === 'idle') return `${stream} caught up: next poll after ${seconds(this.settings.idleGapMs / 1000)}`;
       return `${stream}: ${waitSummary(phase, rule === 'idle' || rule === 'blocked' ? 'now' : rule, gapMs, waitMs)}`;
     };
@@ -431,6 +427,7 @@ export class ExportRun {
     const { settings } = this;
     if (name === 'users_cursor') return 60_000 / settings.usersRequestsPerMinute;
     if (name === 'incremental') return 60_000 / settings.requestsPerMinute;
+    if (name === 'account') return 60_000 / settings.accountRequestsPerMinute;
     return this.pacingIntervalMs();
   }
 
@@ -448,7 +445,7 @@ export class ExportRun {
         return run.input.supportTypeScope ?? 'all';
       },
       firstCursor: (stream) => ({
-        explicit: run.input.streamStartTimes?.[stream] ?? run.input.startTime,
+        explicit: (isAroundStream(stream) ? run.input.streamStartTimes?.[stream] : undefined) ?? run.input.startTime,
         fallback: run.input.defaultStartTime ?? 0,
       }),
       bucket: (name) => run.bucket(name),
@@ -798,7 +795,7 @@ export class ExportRun {
 }
 
 /** The turn the loop takes: the tickets stream with its request, or a stream around the ticket. */
-export type Turn = { stream: 'tickets'; request: PageRequest } | { stream: AroundStream };
+export type Turn = { stream: 'tickets'; request: PageRequest } | { stream: PagedStream };
 
 /** A stream waiting for its turn, and what its wait shows in the Web UI. */
 type WaitCandidate = TurnCandidate<StreamName> & { phase: ExportPhase; summary: (waitMs: number) => string };

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ExportApi, ExportStateName } from '../shared';
 import type { AuthState } from '../zendesk/auth';
-import type { AroundStream, BucketName, StreamName, SupportTypeScope } from '../streams/names';
+import type { AroundStream, BucketName, PagedStream, StreamName, SupportTypeScope } from '../streams/names';
 
 export interface ExportInput {
   account: string;
@@ -44,6 +44,10 @@ export interface ExportInput {
   streamStartTimes?: Partial<Record<AroundStream, number>>;
   /** The users cursor export's own budget: calls per minute. Default 20 (60 with the High Volume add-on). */
   usersRequestsPerMinute?: number;
+  /** The account-wide budget (the reference lists): calls per minute. Default 30. */
+  accountRequestsPerMinute?: number;
+  /** The reference lists are read again this long after a refresh started (seconds). Default 3600. */
+  referenceRefreshSeconds?: number;
   /** `support_type_scope` on ticket events and the incremental ticket endpoints; `start` sends `all` by default. */
   supportTypeScope?: SupportTypeScope;
   /** Carried over continue-as-new; absent on a fresh start. */
@@ -58,12 +62,19 @@ export interface BucketClock {
   retryAfterUntil?: number;
 }
 
-/** One stream around the ticket: its cursor, phase and counters, carried over continue-as-new. */
+/** One stream around the ticket (or the reference lists): its cursor, phase and counters, carried over continue-as-new. */
 export interface AroundStreamState {
-  /** Epoch seconds: the time-based cursor, or the newest row time stored by a cursor-paged stream. */
+  /**
+   * Epoch seconds: the time-based cursor, or the newest row time stored by a cursor-paged stream; reference_lists: the
+   * start of the current (once caught up, the last) refresh.
+   */
   cursor: number;
-  /** users: the after_cursor; ticket_metric_events: page[after] while has_more. */
+  /** users: the after_cursor; ticket_metric_events and reference lists: page[after] while has_more. */
   afterCursor: string | null;
+  /** reference_lists: the list being read, an index of REFERENCE_LISTS. */
+  list?: number;
+  /** reference_lists: the current (once caught up, the last) refresh's start, epoch ms: the id its rows carry. */
+  refreshId?: number;
   caughtUp: boolean;
   /** When this stream last called (ms): the idle interval, and turns shared fairly among streams with a backlog. */
   lastCallAt: number | null;
@@ -162,7 +173,7 @@ export interface ExportState {
   /** The streams read now (an update may change them); absent: the input's. */
   streams?: StreamName[];
   /** The streams around the ticket, each with its own cursor. */
-  around?: Partial<Record<AroundStream, AroundStreamState>>;
+  around?: Partial<Record<PagedStream, AroundStreamState>>;
   /** One pacing clock per rate-limit bucket of the account. */
   buckets?: Partial<Record<BucketName, BucketClock>>;
   /** The tickets stream, blocked, tries again at this instant (ms) unless resumed. */

@@ -16,6 +16,10 @@ export const EXPORT_DEFAULTS = {
   perPage: 1000,
   /** The users cursor export's own bucket: calls per minute (60 with the High Volume add-on). */
   usersRequestsPerMinute: 20,
+  /** The account-wide budget (the reference lists): a small share of the smallest plan's 200 a minute. */
+  accountRequestsPerMinute: 30,
+  /** The reference lists are read again an hour after a refresh started. */
+  referenceRefreshSeconds: 3600,
 } as const;
 
 /** Zendesk rejects a younger start_time: five minutes on the specified endpoint, one on the incremental ones. */
@@ -31,6 +35,8 @@ export const EXPORT_RANGES = {
   pageSize: { min: 1 },
   requestsPerMinute: { min: 0.1, max: 6000 },
   usersRequestsPerMinute: { min: 0.1, max: 6000 },
+  accountRequestsPerMinute: { min: 0.1, max: 6000 },
+  referenceRefreshSeconds: { min: 1 },
   perPage: { min: 1, max: 1000 },
 } as const;
 
@@ -48,6 +54,8 @@ export interface ExportSettings {
   pageSize: number;
   requestsPerMinute: number;
   usersRequestsPerMinute: number;
+  accountRequestsPerMinute: number;
+  referenceRefreshMs: number;
   perPage: number;
 }
 
@@ -82,6 +90,8 @@ export function resolveSettings(
     pageSize: Math.floor(valid('pageSize')),
     requestsPerMinute: valid('requestsPerMinute'),
     usersRequestsPerMinute: valid('usersRequestsPerMinute'),
+    accountRequestsPerMinute: valid('accountRequestsPerMinute'),
+    referenceRefreshMs: valid('referenceRefreshSeconds') * 1000,
     perPage: Math.floor(valid('perPage')),
   };
   return { settings, warnings };

@@ -21,7 +21,7 @@ import {
 } from './plausibility';
 import { plausibleClockOffset } from '../common/zendesk-clock';
 import { streamCall, type StreamRequest } from './stream-requests';
-import { STREAM_PAGE_SCHEMAS } from './stream-schemas';
+import { REFERENCE_LIST_SCHEMAS, STREAM_PAGE_SCHEMAS } from './stream-schemas';
 import { judgeStreamRows, type JudgedStreamRows } from './stream-rows';
 
 export { MAX_RESPONSE_BYTES };
@@ -400,7 +400,7 @@ export class ZendeskClient {
     const { path, perPage, cursorParam } = streamCall(request);
     const answer = await this.get(path, call, cursorParam ? { cursorParam } : {});
     if (answer.kind !== 'body') return answer;
-    const page = this.parse(answer, STREAM_PAGE_SCHEMAS[request.stream]);
+    const page = this.parse(answer, streamPageSchema(request));
     if (page.rows.length > MAX_PAGE_ROWS) return tooManyRows(answer, page.rows.length, 'rows');
     const context = this.plausibilityContext(answer, request.startTime);
     this.refuseImplausible(answer, [
@@ -700,4 +700,11 @@ export function describeNetworkError(err: unknown, timeoutMs: number, maxRespons
     return err.code ? `network error ${err.code}` : 'network error';
   }
   return 'unexpected client error';
+}
+
+/** The schema of a stream's answer: a reference list's by its list. */
+function streamPageSchema(request: StreamRequest) {
+  if (request.stream !== 'reference_lists') return STREAM_PAGE_SCHEMAS[request.stream];
+  if (request.list === undefined) throw new Error('a reference_lists request names no list');
+  return REFERENCE_LIST_SCHEMAS[request.list];
 }

@@ -2,7 +2,7 @@
 // One broken row never stalls a stream, and a row dated ahead of Zendesk's own clock is never kept (stored, it would
 // pin that row against its real updates and carry the stream's cursor past what the answer vouches for).
 
-import type { AroundStream } from '../streams/names';
+import type { PagedStream } from '../streams/names';
 import type { SetAsideStreamRow, StreamRow } from '../streams/contract';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './limits';
 import { PlausibilityContext, structureProblem, timestampProblem } from './plausibility';
@@ -10,11 +10,12 @@ import { describeSchemaError } from './schemas';
 import { ticketEventShape } from './stream-schemas';
 
 /** The key of a stream's row time, and how it is written. */
-export const STREAM_ROW_TIME: Record<AroundStream, { key: string; format: 'epoch seconds' | 'ISO 8601' }> = {
+export const STREAM_ROW_TIME: Record<PagedStream, { key: string; format: 'epoch seconds' | 'ISO 8601' }> = {
   ticket_events: { key: 'timestamp', format: 'epoch seconds' },
   users: { key: 'updated_at', format: 'ISO 8601' },
   organizations: { key: 'updated_at', format: 'ISO 8601' },
   ticket_metric_events: { key: 'time', format: 'ISO 8601' },
+  reference_lists: { key: 'updated_at', format: 'ISO 8601' },
 };
 
 /** A date and time with a zone, as Zendesk writes them: `2023-11-14T22:13:20Z`. */
@@ -30,7 +31,7 @@ export interface JudgedStreamRows {
 }
 
 export function judgeStreamRows(
-  stream: AroundStream,
+  stream: PagedStream,
   rows: readonly StreamRow[],
   context: PlausibilityContext,
 ): JudgedStreamRows {
@@ -58,7 +59,7 @@ export function judgeStreamRows(
 
 /** A row's time in epoch seconds, or why the row cannot be kept. */
 export function readStreamRow(
-  stream: AroundStream,
+  stream: PagedStream,
   row: StreamRow,
   context: PlausibilityContext,
 ): { time: number } | { problem: string } {
@@ -105,7 +106,7 @@ function short(value: unknown): string {
 }
 
 /** What rejected_rows keeps of a row that cannot be serialised: its id and time where readable, and a note. */
-function storableStandIn(stream: AroundStream, row: StreamRow, problem: string): StreamRow {
+function storableStandIn(stream: PagedStream, row: StreamRow, problem: string): StreamRow {
   const { key } = STREAM_ROW_TIME[stream];
   return { id: row.id, [key]: row[key], not_stored: `the row ${problem}` };
 }

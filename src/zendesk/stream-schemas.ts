@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AroundStream } from '../streams/names';
+import type { AroundStream, ReferenceList } from '../streams/names';
 import type { StreamRow } from '../streams/contract';
 
 /**
@@ -100,6 +100,37 @@ export const STREAM_PAGE_SCHEMAS: Record<AroundStream, z.ZodType<StreamPageFrame
   users: usersCursorPage,
   organizations: timeBasedPage('organizations'),
   ticket_metric_events: metricEventsPage,
+};
+
+/**
+ * `GET /api/v2/<list>.json?page[size]=N`: a reference list under standard cursor pagination. custom_statuses answers
+ * its whole list with no `meta`: that answer is the list's last page.
+ */
+function referenceListPage(list: ReferenceList) {
+  const shape = { [list]: z.array(row), ...cursorPaginationKeys } as Record<typeof list, z.ZodArray<typeof row>> &
+    typeof cursorPaginationKeys;
+  return z.object(shape).transform((page): StreamPageFrame => ({
+    rows: page[list],
+    endTime: null,
+    afterCursor: page.meta?.has_more ? (page.meta.after_cursor ?? null) : null,
+    endOfStream: !page.meta?.has_more,
+    nextUrl: page.links?.next ?? null,
+  }));
+}
+
+const cursorPaginationKeys = {
+  meta: z
+    .object({ has_more: z.boolean(), after_cursor: z.string().nullish(), before_cursor: z.string().nullish() })
+    .nullish(),
+  links: z.object({ next: z.string().nullish(), prev: z.string().nullish() }).nullish(),
+};
+
+export const REFERENCE_LIST_SCHEMAS: Record<ReferenceList, z.ZodType<StreamPageFrame, z.ZodTypeDef, unknown>> = {
+  ticket_fields: referenceListPage('ticket_fields'),
+  groups: referenceListPage('groups'),
+  brands: referenceListPage('brands'),
+  ticket_forms: referenceListPage('ticket_forms'),
+  custom_statuses: referenceListPage('custom_statuses'),
 };
 
 /** `via` comes as a string ("Web form"), an object ({channel, source}) or null, on events and on their children. */

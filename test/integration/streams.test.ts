@@ -100,7 +100,7 @@ describe.each(['sqlite', 'postgres'] as const)('streams around the ticket on %s'
         expect(row.cursor).toBe(shown?.cursor);
       }
       expect(checkpoints.map((c) => c.stream).sort()).toEqual(
-        ['organizations', 'ticket_events', 'ticket_metric_events', 'users'].sort(),
+        ['organizations', 'reference_lists', 'ticket_events', 'ticket_metric_events', 'users'].sort(),
       );
     });
   }, 300_000);

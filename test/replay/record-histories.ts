@@ -7,8 +7,10 @@
 // - cursor: cursor-based with idle waits, pollNow, a rejected cursor, a 429, continue-as-new.
 // - operator: the specified endpoint with a reset during the pacing wait (written to the checkpoint), a database
 //   outage during a persist with a pause and a reset while it lasts, a resume, continue-as-new.
-// - streams: all five streams with churn, a 429 on one stream (its bucket waits), a 403 that blocks one stream and a
-//   resume, a reset of one stream, setStreams dropping and adding a stream, a 504 on comment pages, continue-as-new.
+// - streams: every stream (the reference lists too) with churn, a 429 on one stream (its bucket waits), a 429 on the
+//   reference lists (the account bucket), a 403 that blocks one stream and a resume, a reset of one stream and of the
+//   reference lists (a refresh now), a list changed between refreshes, setStreams dropping and adding streams, a 504 on
+//   comment pages, continue-as-new.
 import fs from 'node:fs';
 import path from 'node:path';
 import globalSetup from '../global-setup';
@@ -216,11 +218,14 @@ async function recordStreams() {
       windowSeconds: 0,
       incrementalRequestsPerMinute: 1200,
       usersCursorRequestsPerMinute: 2400,
+      accountRequestsPerMinute: 2400,
       incrementalMinStartAgeSeconds: 1,
     },
     input: {
       api: 'cursor',
       streams: [...STREAMS],
+      accountRequestsPerMinute: 600,
+      referenceRefreshSeconds: 3600,
       // No explicit start time: each stream's first cursor comes from its checkpoint (loadStreamCheckpoint).
       startTime: undefined,
       defaultStartTime: 0,
@@ -239,11 +244,14 @@ async function recordStreams() {
       { kind: 'rateLimit', retryAfter: '1', stream: 'organizations' },
       { kind: 'status', status: 403, stream: 'users' },
       { kind: 'commentEventsTimeout', perPageAbove: 50, stream: 'ticket_events' },
+      { kind: 'rateLimit', retryAfter: '1', stream: 'reference_lists' },
     ]);
     await step('users blocked by the 403', async () => (await row('users'))?.blocked === true);
     await h.handle.signal(resumeSignal);
     await step('every stream caught up', async () => (await h.status()).streams?.every((s) => s.caughtUp) ?? false);
     await h.handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: 0, stream: 'organizations' }] });
+    h.emulator.changeReferenceList('groups', 'delete', h.emulator.streamTruth('groups')[0].id);
+    await h.handle.executeUpdate(resetCursorUpdate, { args: [{ startTime: 0, stream: 'reference_lists' }] });
     await h.handle.executeUpdate(setStreamsUpdate, { args: [{ streams: ['tickets', 'ticket_events', 'users'] }] });
     h.emulator.startMutations({ intervalMs: 200, perTick: 2 });
     await sleepMs(3000);

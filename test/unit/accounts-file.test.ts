@@ -161,6 +161,8 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       perPage: 1000,
       streams: ['tickets', 'users'],
       usersRequestsPerMinute: 60,
+      accountRequestsPerMinute: 30,
+      referenceRefreshSeconds: 3600,
       supportTypeScope: 'all',
     });
     expect(config.accounts[1].exportDefaults).toEqual({
@@ -170,8 +172,10 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       minStartAgeSeconds: 400,
       requestsPerMinute: 10,
       perPage: 1000,
-      streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'],
+      streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events', 'reference_lists'],
       usersRequestsPerMinute: 20,
+      accountRequestsPerMinute: 30,
+      referenceRefreshSeconds: 3600,
       supportTypeScope: 'all',
     });
   });

@@ -426,8 +426,10 @@ describe('loadClientConfig', () => {
             minStartAgeSeconds: 300,
             requestsPerMinute: 10,
             perPage: 1000,
-            streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'],
+            streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events', 'reference_lists'],
             usersRequestsPerMinute: 20,
+            accountRequestsPerMinute: 30,
+            referenceRefreshSeconds: 3600,
             supportTypeScope: 'all',
           },
         },
@@ -491,10 +493,28 @@ describe('loadClientConfig', () => {
       minStartAgeSeconds: 0,
       requestsPerMinute: 10,
       perPage: 1000,
-      streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events'],
+      streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events', 'reference_lists'],
       usersRequestsPerMinute: 20,
+      accountRequestsPerMinute: 30,
+      referenceRefreshSeconds: 3600,
       supportTypeScope: 'all',
     });
+  });
+
+  test('the account-wide budget and the reference lists refresh are read and checked', () => {
+    const read = loadClientConfig({
+      ZENDESK_SUBDOMAIN: 'acme',
+      EXPORT_ACCOUNT_REQUESTS_PER_MINUTE: '60',
+      EXPORT_REFERENCE_REFRESH: '30 minutes',
+    }).accounts[0].exportDefaults;
+    expect(read).toMatchObject({ accountRequestsPerMinute: 60, referenceRefreshSeconds: 1800 });
+    for (const [name, value] of [
+      ['EXPORT_ACCOUNT_REQUESTS_PER_MINUTE', '0'],
+      ['EXPORT_REFERENCE_REFRESH', '3600'],
+      ['EXPORT_REFERENCE_REFRESH', 'soon'],
+    ]) {
+      expect(() => loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', [name]: value })).toThrow(new RegExp(`${name}: `));
+    }
   });
 
   test('EXPORT_STREAMS picks streams (or all); the users budget and support_type_scope are read and checked', () => {
@@ -507,11 +527,13 @@ describe('loadClientConfig', () => {
     expect(read).toMatchObject({
       streams: ['tickets', 'users'],
       usersRequestsPerMinute: 60,
+      accountRequestsPerMinute: 30,
+      referenceRefreshSeconds: 3600,
       supportTypeScope: 'agent',
     });
     expect(
       loadClientConfig({ ZENDESK_SUBDOMAIN: 'acme', EXPORT_STREAMS: 'all' }).accounts[0].exportDefaults.streams,
-    ).toHaveLength(5);
+    ).toHaveLength(6);
     const error = configError(() =>
       loadClientConfig({
         ZENDESK_SUBDOMAIN: 'acme',

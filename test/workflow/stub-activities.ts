@@ -19,7 +19,7 @@ import type {
   StreamCheckpoint,
   StreamRow,
 } from '../../src/streams/contract';
-import type { AroundStream } from '../../src/streams/names';
+import type { PagedStream } from '../../src/streams/names';
 
 // Stand-ins for the three activities of the export loop: plain functions that answer from a script and record every
 // input, with the time (worker clock, ms) and the workflow run that called them. No HTTP, no sink.
@@ -59,9 +59,9 @@ export class StubActivities {
 
   readonly streamFetches: Call<FetchStreamInput>[] = [];
   readonly streamPersists: Call<PersistStreamInput>[] = [];
-  readonly streamCheckpointReads: Call<AroundStream>[] = [];
+  readonly streamCheckpointReads: Call<PagedStream>[] = [];
   /** What loadStreamCheckpoint returns, per stream. */
-  streamCheckpoints: Partial<Record<AroundStream, StreamCheckpoint>> = {};
+  streamCheckpoints: Partial<Record<PagedStream, StreamCheckpoint>> = {};
   /** fetchStreamPage's answer once a stream's script is used up: nothing new, end of stream. */
   streamFetchWhenDone: StreamFetchScript = (input) => emptyStreamPage(input);
   /** persistStream's answer once its script is used up: every row written. */
@@ -71,7 +71,7 @@ export class StubActivities {
     rejected: 0,
   });
 
-  private readonly streamFetchScripts: Partial<Record<AroundStream, StreamFetchScript[]>> = {};
+  private readonly streamFetchScripts: Partial<Record<PagedStream, StreamFetchScript[]>> = {};
   private readonly streamPersistScript: StreamPersistScript[] = [];
   private readonly fetchScript: FetchScript[] = [];
   private readonly persistScript: PersistScript[] = [];
@@ -90,7 +90,7 @@ export class StubActivities {
   }
 
   /** The next answers of fetchStreamPage for one stream, in order. */
-  onStreamFetch(stream: AroundStream, ...replies: StreamFetchScript[]): this {
+  onStreamFetch(stream: PagedStream, ...replies: StreamFetchScript[]): this {
     (this.streamFetchScripts[stream] ??= []).push(...replies);
     return this;
   }
@@ -102,12 +102,12 @@ export class StubActivities {
   }
 
   /** The fetchStreamPage calls of one stream (all streams when none is named). */
-  streamCalls(stream?: AroundStream): Call<FetchStreamInput>[] {
+  streamCalls(stream?: PagedStream): Call<FetchStreamInput>[] {
     return this.streamFetches.filter((call) => stream === undefined || call.input.stream === stream);
   }
 
   /** Resolves with the first `count` fetchStreamPage calls of `stream` once there are that many. */
-  async streamFetched(stream: AroundStream, count: number, timeoutMs = 10_000): Promise<Call<FetchStreamInput>[]> {
+  async streamFetched(stream: PagedStream, count: number, timeoutMs = 10_000): Promise<Call<FetchStreamInput>[]> {
     await until(`${count} ${stream} fetches`, () => this.streamCalls(stream).length >= count, timeoutMs);
     return this.streamCalls(stream).slice(0, count);
   }
@@ -289,7 +289,7 @@ export function sinkFailure(message: string): ApplicationFailure {
 
 /** `count` rows of a stream around the ticket, ids from `firstId`, at `time` (epoch seconds, or one per index). */
 export function streamRows(
-  stream: AroundStream,
+  stream: PagedStream,
   count: number,
   time: number | ((i: number) => number),
   firstId = 1,
@@ -312,7 +312,7 @@ export function streamRows(
 /** A page as fetchStreamPage returns it; the answer vouches for now or for its newest row. */
 export function streamPage(
   rows: StreamRow[],
-  stream: AroundStream,
+  stream: PagedStream,
   fields: { endTime?: number | null; endOfStream?: boolean; afterCursor?: string | null } = {},
 ): StreamReply {
   const times = rows.map((row) => rowTime(stream, row));
@@ -334,7 +334,7 @@ export function streamPage(
   };
 }
 
-function rowTime(stream: AroundStream, row: StreamRow): number {
+function rowTime(stream: PagedStream, row: StreamRow): number {
   if (stream === 'ticket_events') return row.timestamp as number;
   const iso = (stream === 'ticket_metric_events' ? row.time : row.updated_at) as string;
   return Math.floor(Date.parse(iso) / 1000);

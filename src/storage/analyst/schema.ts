@@ -116,20 +116,37 @@ const isDeleted = (column: string): AnalystColumn => ({
   },
 });
 
-/** The views over the stored tables of the streams around the ticket (the reference lists add theirs). */
+const createdUpdated = [json('created_at', 'time'), json('updated_at', 'time')];
+
+/** A reference list's row is deleted once a complete refresh no longer lists it (deleted_at is set). */
+const listDeleted = isDeleted('deleted_at');
+
+/** The views over the stored tables: the streams around the ticket and the reference lists. */
 export const ANALYST_VIEWS: readonly AnalystView[] = [
   {
     name: 'ticket_custom_field',
     from: 'ticket_custom_field_value',
     fromTypedTable: true,
+    // The title the ticket fields list gives; for a field it does not list, the header the exports endpoint sent.
     join: {
-      sqlite: `LEFT JOIN field_headers h ON h.account = s.account AND h.key = 'field_' || s.field_id`,
-      postgres: `LEFT JOIN public.field_headers h ON h.account = s.account AND h.key = 'field_' || s.field_id`,
+      sqlite: `LEFT JOIN ticket_fields f ON f.account = s.account AND f.id = s.field_id
+        LEFT JOIN field_headers h ON h.account = s.account AND h.key = 'field_' || s.field_id`,
+      postgres: `LEFT JOIN public.ticket_fields f ON f.account = s.account AND f.id = s.field_id
+        LEFT JOIN public.field_headers h ON h.account = s.account AND h.key = 'field_' || s.field_id`,
     },
     columns: [
       col('ticket_id', 'integer'),
       col('field_id', 'integer'),
-      { name: 'field_title', kind: 'text', source: { sql: { sqlite: 'h.name', postgres: 'h.name' } } },
+      {
+        name: 'field_title',
+        kind: 'text',
+        source: {
+          sql: {
+            sqlite: `COALESCE(CASE WHEN json_type(f.data, '$.title') = 'text' THEN json_extract(f.data, '$.title') END, h.name)`,
+            postgres: `COALESCE(CASE WHEN jsonb_typeof(f.data -> 'title') = 'string' THEN f.data ->> 'title' END, h.name)`,
+          },
+        },
+      },
       col('value', 'text'),
     ],
   },
@@ -220,6 +237,112 @@ export const ANALYST_VIEWS: readonly AnalystView[] = [
       col('deleted', 'boolean'),
     ],
   },
+  {
+    name: 'group',
+    from: 'groups',
+    columns: [
+      col('id', 'integer'),
+      json('name', 'text'),
+      json('description', 'text'),
+      json('is_public', 'boolean'),
+      ...createdUpdated,
+      json('url', 'text'),
+      // Groups carry their own `deleted` flag too.
+      {
+        name: 'is_deleted',
+        kind: 'boolean',
+        source: {
+          sql: {
+            sqlite: `CASE WHEN s.deleted_at IS NOT NULL OR json_type(s.data, '$.deleted') = 'true' THEN 1 ELSE 0 END`,
+            postgres: `s.deleted_at IS NOT NULL OR COALESCE(s.data -> 'deleted' = 'true'::jsonb, false)`,
+          },
+        },
+      },
+      col('deleted_at', 'time'),
+    ],
+  },
+  {
+    name: 'brand',
+    from: 'brands',
+    columns: [
+      col('id', 'integer'),
+      json('name', 'text'),
+      json('subdomain', 'text'),
+      json('brand_url', 'text'),
+      json('active', 'boolean'),
+      json('default', 'boolean'),
+      json('has_help_center', 'boolean'),
+      ...createdUpdated,
+      listDeleted,
+    ],
+  },
+  {
+    name: 'ticket_field',
+    from: 'ticket_fields',
+    columns: [
+      col('id', 'integer'),
+      json('title', 'text'),
+      json('raw_title', 'text'),
+      json('type', 'text'),
+      json('active', 'boolean'),
+      json('required', 'boolean'),
+      json('description', 'text'),
+      ...createdUpdated,
+      json('position', 'integer'),
+      listDeleted,
+    ],
+  },
+  {
+    name: 'ticket_field_option',
+    from: 'ticket_fields',
+    join: {
+      sqlite: `JOIN json_each(s.data, '$.custom_field_options') o`,
+      postgres: `CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(s.data -> 'custom_field_options')
+        WHEN 'array' THEN s.data -> 'custom_field_options' ELSE '[]'::jsonb END) WITH ORDINALITY AS o(value, ordinality)`,
+    },
+    columns: [
+      col('ticket_field_id', 'integer', 'id'),
+      { name: 'id', kind: 'integer', source: { json: ['id'], from: 'o.value' } },
+      { name: 'name', kind: 'text', source: { json: ['name'], from: 'o.value' } },
+      { name: 'value', kind: 'text', source: { json: ['value'], from: 'o.value' } },
+      {
+        name: 'position',
+        kind: 'integer',
+        source: {
+          sql: {
+            sqlite: `COALESCE(CASE WHEN json_type(o.value, '$.position') = 'integer' THEN json_extract(o.value, '$.position') END, o.key)`,
+            postgres: `COALESCE(CASE WHEN jsonb_typeof(o.value -> 'position') = 'number' THEN (o.value ->> 'position')::numeric::bigint END, o.ordinality - 1)`,
+          },
+        },
+      },
+    ],
+  },
+  ...['ticket_form', 'ticket_form_history'].map((name) => ({
+    name,
+    from: 'ticket_forms',
+    columns: [
+      col('id', 'integer'),
+      json('name', 'text'),
+      json('display_name', 'text'),
+      json('active', 'boolean'),
+      ...createdUpdated,
+      listDeleted,
+    ],
+  })),
+  {
+    name: 'custom_status',
+    from: 'custom_statuses',
+    columns: [
+      col('id', 'integer'),
+      json('status_category', 'text'),
+      json('agent_label', 'text'),
+      json('end_user_label', 'text'),
+      json('active', 'boolean'),
+      json('default', 'boolean'),
+      ...createdUpdated,
+      listDeleted,
+    ],
+  },
 ];
 
 /** A view's statement (CREATE VIEW; the caller drops the old one first when it replaces it). */
@@ -248,13 +371,14 @@ function columnExpression(dialect: Dialect, column: AnalystColumn): string {
   const { source, kind } = column;
   if ('sql' in source) return source.sql[dialect];
   if ('column' in source) return `s.${quotedColumn(source.column)}`;
-  return jsonExpression(dialect, source.from ?? 'data', source.json, kind);
+  const from = source.from ?? 'data';
+  return jsonExpression(dialect, from.includes('.') ? from : `s.${from}`, source.json, kind);
 }
 
 /** A JSON value of the kind asked for, or null when the stored value is of another kind (never an error). */
 function jsonExpression(dialect: Dialect, column: string, path: readonly string[], kind: AnalystKind): string {
   if (dialect === 'sqlite') {
-    const at = `s.${column}, '$.${path.join('.')}'`;
+    const at = `${column}, '$.${path.join('.')}'`;
     switch (kind) {
       case 'integer':
         return `CASE WHEN json_type(${at}) = 'integer' THEN json_extract(${at}) END`;
@@ -266,8 +390,8 @@ function jsonExpression(dialect: Dialect, column: string, path: readonly string[
         return `CASE WHEN json_type(${at}) = 'text' THEN strftime('%Y-%m-%dT%H:%M:%fZ', json_extract(${at})) END`;
     }
   }
-  const value = `s.${column} #> '{${path.join(',')}}'`;
-  const textValue = `s.${column} #>> '{${path.join(',')}}'`;
+  const value = `${column} #> '{${path.join(',')}}'`;
+  const textValue = `${column} #>> '{${path.join(',')}}'`;
   switch (kind) {
     case 'integer':
       return `CASE WHEN jsonb_typeof(${value}) = 'number' AND ${textValue} ~ '^-?[0-9]{1,18}$' THEN (${textValue})::bigint END`;
