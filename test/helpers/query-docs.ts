@@ -76,6 +76,14 @@ export function documentedTables(markdown = readDoc()): DocumentedTable[] {
   return tables;
 }
 
+/** The `ticket` columns the "Which endpoint fills which ticket column" table names (not its child tables' rows). */
+export function endpointTableColumns(markdown = readDoc()): string[] {
+  return section(markdown, 'Which endpoint fills which ticket column')
+    .map((line) => (line.startsWith('| `') ? cells(line)[0] : ''))
+    .filter((cell) => cell !== '' && cell !== '`ticket` column' && !cell.endsWith(' rows'))
+    .flatMap((cell) => [...cell.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]));
+}
+
 /** The fenced block after each `<!-- <tag>: <value> -->` comment, in the doc's order. */
 export function taggedBlocks(tag: string, markdown = readDoc()): { value: string; code: string }[] {
   const blocks: { value: string; code: string }[] = [];

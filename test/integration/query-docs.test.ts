@@ -1,6 +1,12 @@
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { DocumentedTable, documentedTables, storedTables, taggedBlocks } from '../helpers/query-docs';
+import {
+  DocumentedTable,
+  documentedTables,
+  endpointTableColumns,
+  storedTables,
+  taggedBlocks,
+} from '../helpers/query-docs';
 import { fillBothSinks, FilledSinks } from '../helpers/analyst-sinks';
 
 // docs/query.md against both sinks: its reference lists exactly the analysts' tables and views and their columns and
@@ -38,6 +44,12 @@ test('the reference parses: every table has columns, every column a type in some
       expect(column.types.sqlite ?? column.types.postgres).toBeDefined();
     }
   }
+});
+
+test('the endpoint table says where every ticket column comes from, once', () => {
+  const ticket = documented.find((t) => t.name === 'ticket')!;
+  const own = ticket.columns.map((c) => c.name).filter((name) => name !== 'account' && name !== 'stored_at');
+  expect([...endpointTableColumns()].sort()).toEqual(own.sort());
 });
 
 describe('SQLite', () => {
