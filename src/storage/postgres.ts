@@ -336,12 +336,14 @@ export class PostgresSink implements TicketSink {
       const tickets = await storeOrSetAside(db, rows, async (batch) => {
         const written = new Set(await writeTicketRows(db, UPSERT_TICKETS, input.account, storedAt, batch));
         // The analysts' typed copy follows the stored version.
-        await writeTypedTickets(
-          db,
-          input.account,
-          storedAt,
-          batch.filter((row) => written.has(row.id)),
-        );
+        if (this.options.typedTickets !== false) {
+          await writeTypedTickets(
+            db,
+            input.account,
+            storedAt,
+            batch.filter((row) => written.has(row.id)),
+          );
+        }
         return written.size;
       });
       if (this.options.ticketVersions !== false) {
