@@ -4,6 +4,7 @@ import {
   analystName,
   analystViewsSql,
   POSTGRES_ANALYST_FUNCTIONS,
+  typedTicketStatusGroupIndexSql,
   typedTicketTablesSql,
 } from './analyst/schema';
 import { fillTypedTicketsPostgres, writeTypedTickets } from './analyst/postgres-typed-tickets';
@@ -184,6 +185,8 @@ const MIGRATIONS: PostgresMigration[] = [
   },
   // The reference lists' tables (groups gains deleted_at and last_refresh) (the views over them: analyst/schema.ts).
   { version: 8, sql: postgresReferenceSchema() },
+  // Open tickets per group from an index (the bench's analyst queries, docs/benchmarks.md#analyst-queries).
+  { version: 9, sql: typedTicketStatusGroupIndexSql('postgres') },
 ];
 
 /**

@@ -618,7 +618,7 @@ describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
       );
       const renamed = (name: string) => name.replace('ticket_field_history', 'ticket_field_changes');
       for (const index of ANALYST_INDEXES) expect(names).toContain(renamed(index.name));
-      expect(names).toEqual(expect.arrayContaining(['ticket_status', 'ticket_updated_at', 'ticket_tag_tag']));
+      expect(names).toEqual(expect.arrayContaining(['ticket_status_group_id', 'ticket_updated_at', 'ticket_tag_tag']));
       const plan = db
         .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM tickets WHERE account = 'a' AND status = 'open'")
         .all() as { detail: string }[];
