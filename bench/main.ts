@@ -12,9 +12,10 @@ import {
 } from './run-bench';
 
 /**
- * `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--fleet-sink sqlite,postgres] [--out DIR]`: every figure
- * of docs/benchmarks.md's table. `--only streams` names every scenario of the streams around the ticket; `--fleet-k`
- * sets K for both fleets (fleet, streams-fleet).
+ * `npm run bench [-- --smoke] [--only a,b] [--fleet-k 1,10] [--fleet-sink sqlite,postgres] [--analyst-tickets N]
+ * [--out DIR]`: every figure of docs/benchmarks.md's table. `--only streams` names every scenario of the streams around
+ * the ticket; `--fleet-k` sets K for both fleets (fleet, streams-fleet); `--analyst-tickets` the tickets the analyst
+ * scenario fills each sink with before its queries (1,000,000 at full size).
  */
 async function run() {
   const { values } = parseArgs({
@@ -24,6 +25,7 @@ async function run() {
       out: { type: 'string' },
       'fleet-k': { type: 'string' },
       'fleet-sink': { type: 'string' },
+      'analyst-tickets': { type: 'string' },
     },
   });
   const only = values.only
@@ -40,6 +42,9 @@ async function run() {
   const unknownSinks = fleetSinks?.filter((sink) => !FLEET_SINKS.includes(sink));
   if (unknownSinks?.length)
     throw new Error(`--fleet-sink: unknown sink ${unknownSinks.join(', ')}; known: ${FLEET_SINKS.join(', ')}`);
+  const analystTickets = values['analyst-tickets'] === undefined ? undefined : Number(values['analyst-tickets']);
+  if (analystTickets !== undefined && (!Number.isInteger(analystTickets) || analystTickets < 1000))
+    throw new Error(`--analyst-tickets: a number of tickets, at least 1000, e.g. 1000000`);
   const started = Date.now();
   const results = await runBench({
     smoke: values.smoke ?? false,
@@ -49,6 +54,7 @@ async function run() {
     log: (line) => console.log(line),
     fleetAccounts,
     fleetSinks,
+    analystTickets,
   });
   console.log(`\n${summaryTable(results)}\n\n${Math.round((Date.now() - started) / 1000)} s in all`);
 }

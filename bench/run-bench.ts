@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { EAGER_ACTIVITIES, ROOT } from '../src/dev-server';
+import { measureAnalyst } from './scenarios/analyst';
 import { measureApiEfficiency } from './scenarios/api-efficiency';
 import { measureDurability } from './scenarios/durability';
 import { measureFleet } from './scenarios/fleet';
@@ -43,6 +44,7 @@ export const SCENARIOS = [
   'streams-history',
   'streams-cost',
   'streams-fleet',
+  'analyst',
 ] as const;
 /** `--only streams`: every scenario of the streams around the ticket (≈ 10 minutes at full size). */
 export const STREAMS_SCENARIOS = SCENARIOS.filter((name) => name.startsWith('streams-'));
@@ -57,6 +59,8 @@ export type FleetSink = (typeof FLEET_SINKS)[number];
 const SIZES = {
   full: {
     sinkPages: 100,
+    // 1M full tickets filled per sink (≈ 5 minutes on SQLite, ≈ 10 on PostgreSQL); the persist cost on 30 pages, twice.
+    analyst: { tickets: 1_000_000, costPages: 30, rounds: 2, runs: 5 },
     durabilityTickets: 100_000,
     api: { tickets: 10_000, intervalSeconds: 5, idleSeconds: 60 },
     freshness: { pacingSeconds: 3, seconds: 90 },
@@ -127,6 +131,7 @@ const SIZES = {
   },
   smoke: {
     sinkPages: 3,
+    analyst: { tickets: 3000, costPages: 1, rounds: 1, runs: 2 },
     durabilityTickets: 3000,
     api: { tickets: 2000, intervalSeconds: 1, idleSeconds: 4 },
     freshness: { pacingSeconds: 1, seconds: 6 },
@@ -212,6 +217,8 @@ export interface BenchOptions {
   fleetAccounts?: number[];
   /** Fleet scenario: the sinks to run each number of accounts with (default: both at full size, SQLite at smoke). */
   fleetSinks?: FleetSink[];
+  /** Analyst scenario: the tickets filled per sink before the queries (default: the size's, 1,000,000 at full size). */
+  analystTickets?: number;
 }
 
 /** Runs the scenarios in order and writes each result to `<outDir>/<date>-<name>.json`; returns them all. */
@@ -232,6 +239,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
     ...(options.only ? [`--only ${options.only.join(',')}`] : []),
     ...(options.fleetAccounts ? [`--fleet-k ${options.fleetAccounts.join(',')}`] : []),
     ...(options.fleetSinks ? [`--fleet-sink ${options.fleetSinks.join(',')}`] : []),
+    ...(options.analystTickets ? [`--analyst-tickets ${options.analystTickets}`] : []),
   ];
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
 
@@ -295,6 +303,22 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
               info('ticket events/s, all repeats', result.allRepeats.eventsPerSecond),
             ],
           };
+        });
+      }
+    }
+
+    if (wanted('analyst')) {
+      // Before the Temporal dev server starts, as sink-throughput: no workflow in it, and the machine to itself.
+      const { tickets, ...analystSize } = sizes.analyst;
+      for (const kind of ['sqlite', 'postgres'] as const) {
+        await record(`analyst-${kind}`, async () => {
+          const result = await measureAnalyst({
+            kind,
+            tickets: options.analystTickets ?? tickets,
+            ...analystSize,
+            scratch: () => scratchSink(kind, options.postgresAdminUrl),
+          });
+          return { result, targets: analystTargets(result) };
         });
       }
     }
@@ -514,6 +538,47 @@ async function freshFleetSinks(sink: FleetSink, postgresAdminUrl: string) {
       await plain.drop();
     },
   };
+}
+
+/** An empty sink of the kind asked for: a file of its own, or a database of its own. */
+async function scratchSink(kind: FleetSink, postgresAdminUrl: string) {
+  if (kind === 'postgres') {
+    const database = await createBenchDatabase(postgresAdminUrl);
+    return { url: database.url, dispose: database.drop };
+  }
+  const url = `sqlite:${path.join(os.tmpdir(), `zte-bench-analyst-${randomUUID()}.db`)}`;
+  return { url, dispose: async () => removeSqlite(url) };
+}
+
+/** Issue 24: each dashboard query under 1 s (p95) at 1 M tickets; the typed copy at most 35% of the persist. */
+function analystTargets(result: Awaited<ReturnType<typeof measureAnalyst>>): Target[] {
+  const { persistCost, fill, sizes, queries, tickets } = result;
+  const info = (what: string, value: number) => at(what, value, '—', () => true);
+  return [
+    ...queries.flatMap((q) => [
+      at(
+        `${q.name} at ${tickets.toLocaleString('en-US')} tickets: p95 ms of ${q.runsMs.length} warm runs`,
+        q.p95Ms,
+        '≤ 1000',
+        (v) => v <= 1000,
+      ),
+      info(`${q.name}: median ms (rows: ${q.rows}, first run ${q.firstMs} ms)`, q.medianMs),
+    ]),
+    info('persist, new tickets/s, typed copy off (ticket_version on)', persistCost.without.new),
+    info('persist, new tickets/s, typed copy on', persistCost.with.new),
+    at('typed copy: share of the persist throughput, new tickets', persistCost.costNew, '≤ 0.35', (v) => v <= 0.35),
+    info('persist, duplicate tickets/s, typed copy off', persistCost.without.duplicates),
+    info('persist, duplicate tickets/s, typed copy on', persistCost.with.duplicates),
+    at(
+      'typed copy: share of the persist throughput, duplicates',
+      persistCost.costDuplicates,
+      '≤ 0.35',
+      (v) => v <= 0.35,
+    ),
+    info(`fill of ${fill.tickets.toLocaleString('en-US')} tickets, all on: tickets/s`, fill.ticketsPerSecond),
+    info('ticket_version MiB per million versions (full tickets)', sizes.ticketVersion.mibPerMillionVersions),
+    info('typed tables MiB per million tickets', sizes.typedTablesMibPerMillionTickets),
+  ];
 }
 
 /** The same targets for every sink: the K=100 ones of the issue, the K=20 one for the catch-up. */

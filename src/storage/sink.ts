@@ -91,6 +91,12 @@ export interface StoredSideload {
 export interface SinkOptions {
   /** Also keep every version of a ticket in ticket_version (default true). */
   ticketVersions?: boolean;
+  /**
+   * Also write the analysts' typed copy of each stored ticket (`ticket`, `ticket_tag`, `ticket_custom_field_value`;
+   * default true). Exists for measurement only (the bench's persist cost of the typed copy, `--only analyst`): not a
+   * user setting and not in the config; a sink written with it off has typed tables that miss tickets.
+   */
+  typedTickets?: boolean;
 }
 
 /** Both sinks: the tickets stream (below) and the streams around the ticket (StreamSink). */

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { SIDELOAD_TABLES } from './sink';
 import { SQLITE_STREAM_SCHEMA } from './sqlite-streams';
 import { analystIndexesSql } from './indexes';
-import { ANALYST_VIEWS, analystViewsSql, typedTicketTablesSql } from './analyst/schema';
+import { ANALYST_VIEWS, analystViewsSql, typedTicketStatusGroupIndexSql, typedTicketTablesSql } from './analyst/schema';
 import { fillTypedTicketsSqlite } from './analyst/sqlite-typed-tickets';
 import { sqliteReferenceSchema } from './sqlite-reference';
 
@@ -123,6 +123,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   // The reference lists' tables (groups gains deleted_at and last_refresh) (the views over them: analyst/schema.ts).
   { version: 5, apply: (db) => db.exec(sqliteReferenceSchema()) },
+  // Open tickets per group from an index (the bench's analyst queries, docs/benchmarks.md#analyst-queries).
+  { version: 6, apply: (db) => db.exec(typedTicketStatusGroupIndexSql('sqlite')) },
 ];
 
 /**

@@ -41,7 +41,8 @@ export class SqliteSink implements TicketSink {
   private readonly upsertCheckpoint: Database.Statement;
   private readonly writePage: (input: PersistPageInput) => PersistResult;
   private readonly streams: SqliteStreamTables;
-  private readonly typedTickets: SqliteTypedTickets;
+  /** Undefined when the typed copy is off (SinkOptions.typedTickets, for measurement). */
+  private readonly typedTickets: SqliteTypedTickets | undefined;
   private readonly writeStreamPage: (input: PersistStreamPageInput) => PersistStreamPageResult;
 
   constructor(
@@ -55,7 +56,7 @@ export class SqliteSink implements TicketSink {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
     migrateSqlite(this.db, filename);
-    this.typedTickets = new SqliteTypedTickets(this.db);
+    this.typedTickets = options.typedTickets === false ? undefined : new SqliteTypedTickets(this.db);
     // `>=`: on equal generated_timestamp the later write wins.
     this.upsertTicket = this.db.prepare(`
       INSERT INTO tickets (account, id, generated_timestamp, updated_at, status, data, stored_at)
@@ -239,7 +240,7 @@ export class SqliteSink implements TicketSink {
       return undefined;
     }
     // The analysts' typed copy follows the stored version.
-    if (changes > 0) this.typedTickets.write(account, row, storedAt);
+    if (changes > 0) this.typedTickets?.write(account, row, storedAt);
     // A version older than the stored ticket is still one the export saw. The same columns as tickets': what tickets
     // took, this takes.
     this.insertVersion?.run(values);

@@ -23,6 +23,8 @@ describe('npm run bench (smoke size)', () => {
       // before the Temporal dev server starts, as sink-throughput: no workflow in it
       'streams-sink-throughput-sqlite',
       'streams-sink-throughput-postgres',
+      'analyst-sqlite',
+      'analyst-postgres',
       'durability-sqlite',
       'durability-postgres',
       'durability-sqlite-eager-off',
@@ -116,6 +118,25 @@ describe('npm run bench (smoke size)', () => {
       expect(sink.new).toMatchObject({ events: 2000 });
       expect(sink.new.rows).toBeGreaterThan(2000); // comments and field changes besides the events
       expect(sink.allRepeats.eventsPerSecond).toBeGreaterThan(0);
+    }
+    // The analysts' tables: 3000 tickets a sink, the persist cost on one page.
+    for (const kind of ['sqlite', 'postgres']) {
+      const analyst = result(`analyst-${kind}`);
+      expect(analyst.fill).toMatchObject({ tickets: 3000 });
+      expect(analyst.sizes.ticketVersion.versions).toBe(3000);
+      expect(analyst.sizes.ticketVersion.mibPerMillionVersions).toBeGreaterThan(0);
+      expect(analyst.queries.map((q: { name: string }) => q.name)).toEqual([
+        'open-per-group',
+        'top-tags',
+        'created-per-week',
+      ]);
+      const [perGroup, tags] = analyst.queries;
+      expect(perGroup.rows).toBe(20);
+      expect(tags.rows).toBe(16);
+      for (const query of analyst.queries) expect(query.p95Ms).toBeGreaterThan(0);
+      expect(analyst.persistCost.runs.map((r: { typedTickets: boolean }) => r.typedTickets)).toEqual([false, true]);
+      expect(analyst.persistCost.with.new).toBeGreaterThan(0);
+      expect(analyst.persistCost.without.duplicates).toBeGreaterThan(0);
     }
     const budget = result('streams-budget-scaled');
     for (const bucket of ['incremental', 'users_cursor']) {

@@ -466,6 +466,25 @@ describe('SqliteSink: ticket_version', () => {
   ticketVersionCases(async (options) => open(newFile(), options));
 });
 
+describe('SqliteSink: typedTickets off (the bench measures the typed copy with it)', () => {
+  test('tickets and their versions are stored, no typed row is', async () => {
+    const file = newFile();
+    const sink = open(file, { typedTickets: false });
+    const rows = [ticket(1, 100, { tags: ['vip'], custom_fields: [{ id: 7, value: 'x' }] }), ticket(2, 100)];
+    await sink.persistPage({ account: ACCOUNT, rows, fieldHeaders: {}, cursor: 100 });
+    expect(await sink.countTickets(ACCOUNT)).toBe(2);
+    expect(await sink.readTicketVersions(ACCOUNT)).toHaveLength(2);
+    const db = new Database(file, { readonly: true });
+    try {
+      for (const table of ['ticket', 'ticket_tag', 'ticket_custom_field_value']) {
+        expect(db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+      }
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
   const BASELINE = path.join(__dirname, '..', 'fixtures', 'sqlite-baseline.sql');
   const version = (file: string) => {
@@ -599,7 +618,7 @@ describe('SqliteSink: versioned migrations (PRAGMA user_version)', () => {
       );
       const renamed = (name: string) => name.replace('ticket_field_history', 'ticket_field_changes');
       for (const index of ANALYST_INDEXES) expect(names).toContain(renamed(index.name));
-      expect(names).toEqual(expect.arrayContaining(['ticket_status', 'ticket_updated_at', 'ticket_tag_tag']));
+      expect(names).toEqual(expect.arrayContaining(['ticket_status_group_id', 'ticket_updated_at', 'ticket_tag_tag']));
       const plan = db
         .prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM tickets WHERE account = 'a' AND status = 'open'")
         .all() as { detail: string }[];

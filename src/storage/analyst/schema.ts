@@ -67,6 +67,20 @@ CREATE INDEX ticket_custom_field_value_field ON ${t('ticket_custom_field_value')
 `;
 }
 
+/**
+ * Open tickets per group (status and group_id, not deleted), a dashboard's first query, from the index alone: without
+ * it SQLite looks up the wide `ticket` row of every open ticket (450 ms at 200,000 tickets, 98 ms with it; the bench's
+ * `analyst` scenario). It starts with (account, status), so it replaces `ticket_status`. A migration of both sinks
+ * (SQLite 6, PostgreSQL 9).
+ */
+export function typedTicketStatusGroupIndexSql(dialect: Dialect): string {
+  const schema = dialect === 'postgres' ? `${ANALYST_SCHEMA}.` : '';
+  return `
+DROP INDEX IF EXISTS ${schema}ticket_status;
+CREATE INDEX ticket_status_group_id ON ${analystName(dialect, 'ticket')} (account, status, group_id, is_deleted);
+`;
+}
+
 /** A view's column: a stored column as it is, a value read from the stored JSON, or an expression per dialect. */
 type ColumnSource = { column: string } | { json: readonly string[]; from?: string } | { sql: Record<Dialect, string> };
 
