@@ -549,8 +549,15 @@ describe('buckets', () => {
     expect(stats.buckets).toEqual({
       incremental: { accepted: 4, rateLimited: 2, injected: 0, overBudget: 0 },
       users_cursor: { accepted: 2, rateLimited: 1, injected: 1, overBudget: 0 },
+      account: { accepted: 0, rateLimited: 0, injected: 0, overBudget: 0 },
     });
-    expect(stats.byStream).toEqual({ ticket_events: 2, users: 5, organizations: 1, ticket_metric_events: 1 });
+    expect(stats.byStream).toEqual({
+      ticket_events: 2,
+      users: 5,
+      organizations: 1,
+      ticket_metric_events: 1,
+      reference_lists: 0,
+    });
     expect(stats.byEndpoint).toEqual({ export: 0, sample: 0, incremental: 1 });
     expect(stats.log.map((e) => e.endpoint)).toContain('users_cursor');
     // A stream call's log entry names the page size it asked for, when it named one.

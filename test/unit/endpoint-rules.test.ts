@@ -225,6 +225,8 @@ describe('resolveSettings', () => {
         pageSize: 1000,
         requestsPerMinute: 10,
         usersRequestsPerMinute: 20,
+        accountRequestsPerMinute: 30,
+        referenceRefreshMs: 3_600_000,
         perPage: 1000,
       },
       warnings: [],
