@@ -8,6 +8,7 @@ import { runCliCaptured } from '../helpers/cli';
 import { ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { workflowIdFor } from '../../src/shared';
+import { STREAMS } from '../../src/streams/names';
 import { fetchRunHistories, replayAll } from '../helpers/histories';
 import { Harness, sleepMs, spawnWorkerProcess, startHarness, testEnv, waitFor } from '../helpers/harness';
 
@@ -619,7 +620,7 @@ describe('bad operator input', () => {
     );
     const fromFile: Env = { ...env, ZENDESK_BASE_URL: '', ZENDESK_ACCOUNTS_FILE: accountsFile, T: 'token' };
     const now = Math.floor(Date.now() / 1000);
-    const known = 'tickets, ticket_events, users, organizations, ticket_metric_events';
+    const known = STREAMS.join(', ');
     const cases: [string[], Env, RegExp][] = [
       [
         ['reset', '--stream', 'nope', '--start-time', '0'],
