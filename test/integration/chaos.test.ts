@@ -44,6 +44,7 @@ describe('chaos (small)', () => {
       budgets: [
         { bucket: 'incremental', overBudget: 0, rateLimited: 0 },
         { bucket: 'users_cursor', overBudget: 0, rateLimited: 0 },
+        { bucket: 'account', overBudget: 0, rateLimited: 0 },
       ],
       lost: 0,
       stale: 0,
