@@ -99,8 +99,14 @@ async function run() {
     await runWorker(config, clientOptions, nativeOptions, logRedaction);
   } catch (err) {
     logger.error(errorMessage(err), { event: LOG_EVENTS.workerFailed });
-    process.exit(1);
+    exitAfterLogs(1);
   }
+}
+
+/** The SDK holds log entries back briefly to order them with Core's: they are written before the process exits. */
+function exitAfterLogs(code: number): never {
+  Runtime.instance().flushLogs();
+  process.exit(code);
 }
 
 async function runWorker(
@@ -113,7 +119,7 @@ async function runWorker(
   const clientConnection = await Connection.connect(clientOptions);
   if (!(await searchAttributesReady(clientConnection, config.temporal))) {
     await clientConnection.close();
-    process.exit(2);
+    exitAfterLogs(2);
   }
   const sink = await openingSink(config.sinkUrl, () =>
     openSink(config.sinkUrl, config.sinkTimeouts, config.sinkOptions),
