@@ -1,20 +1,12 @@
 import { Client, Connection, ConnectionOptions } from '@temporalio/client';
-import {
-  DefaultLogger,
-  LogLevel,
-  NativeConnection,
-  NativeConnectionOptions,
-  Runtime,
-  Worker,
-  WorkerOptions,
-} from '@temporalio/worker';
+import { NativeConnection, NativeConnectionOptions, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { BlobStore } from './codec/blob-store';
 import { openBlobStore } from './codec/open-blob-store';
 import { PageStaging } from './codec/staged-pages';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
-import { describeEncryption, encryptionCodecOf, letThroughWarnings } from './codec/encryption-keys';
+import { describeEncryption, encryptionCodecOf, keyMissingWarnings, letThroughWarnings } from './codec/encryption-keys';
 import { WORKFLOW_SOURCES } from './temporal/workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
@@ -26,6 +18,10 @@ import { clientConnectionOptions, describeConnection, nativeConnectionOptions } 
 import { TicketSink } from './storage/sink';
 import { describeAuth } from './zendesk/auth';
 import { ZendeskClient } from './zendesk/client';
+import { LOG_EVENTS, LogEvent } from './observability/events';
+import { writeFatal } from './observability/fatal';
+import { configRedaction, LogRedaction } from './observability/redaction';
+import { createLogger, forwardedCoreLogging } from './observability/runtime-logging';
 
 export interface ExportWorkerOptions {
   config: WorkerConfig;
@@ -35,12 +31,25 @@ export interface ExportWorkerOptions {
   blobStore: BlobStore;
   /** A prebuilt bundle; default: WORKFLOW_BUNDLE_PATH if set, else bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Told of each Zendesk client, whose credentials and issued tokens the log is then cleaned of. */
+  logRedaction?: LogRedaction;
 }
 
-export async function createExportWorker({ config, connection, sink, blobStore, workflowBundle }: ExportWorkerOptions) {
+export async function createExportWorker({
+  config,
+  connection,
+  sink,
+  blobStore,
+  workflowBundle,
+  logRedaction,
+}: ExportWorkerOptions) {
   const zendesk = new Map(config.accounts.map((settings) => [settings.account, new ZendeskClient(settings)]));
+  for (const client of zendesk.values()) logRedaction?.add((text) => client.redact(text));
+  const warnAs = (event: LogEvent) => (message: string, attributes: Record<string, unknown>) =>
+    Runtime.instance().logger.warn(message, { ...attributes, event });
   const encryption = encryptionCodecOf(config.encryption, {
-    onLetThrough: letThroughWarnings((message, attributes) => Runtime.instance().logger.warn(message, attributes)),
+    onLetThrough: letThroughWarnings(warnAs(LOG_EVENTS.plaintextPayloadAccepted)),
+    onKeyMissing: keyMissingWarnings(warnAs(LOG_EVENTS.encryptionKeyMissing)),
   });
   const staging = new PageStaging(blobStore, encryption);
   return Worker.create({
@@ -70,22 +79,47 @@ async function run() {
     clientOptions = clientConnectionOptions(config.temporal);
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(err.message);
+      writeFatal(err.message, LOG_EVENTS.configInvalid);
       process.exit(2);
     }
     throw err;
   }
+  const logRedaction = configRedaction(config);
   Runtime.install({
-    logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as LogLevel) || 'INFO'),
-    telemetryOptions: config.metrics
-      ? { metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.port}` } } }
-      : undefined,
+    logger: createLogger(config.logging, logRedaction.redact),
+    telemetryOptions: {
+      logging: forwardedCoreLogging(config.logging),
+      ...(config.metrics && {
+        metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.port}` } },
+      }),
+    },
   });
+  const logger = Runtime.instance().logger;
+  try {
+    await runWorker(config, clientOptions, nativeOptions, logRedaction);
+  } catch (err) {
+    logger.error(errorMessage(err), { event: LOG_EVENTS.workerFailed });
+    exitAfterLogs(1);
+  }
+}
+
+/** The SDK holds log entries back briefly to order them with Core's: they are written before the process exits. */
+function exitAfterLogs(code: number): never {
+  Runtime.instance().flushLogs();
+  process.exit(code);
+}
+
+async function runWorker(
+  config: WorkerConfig,
+  clientOptions: ConnectionOptions,
+  nativeOptions: NativeConnectionOptions,
+  logRedaction: LogRedaction,
+) {
   const logger = Runtime.instance().logger;
   const clientConnection = await Connection.connect(clientOptions);
   if (!(await searchAttributesReady(clientConnection, config.temporal))) {
     await clientConnection.close();
-    process.exit(2);
+    exitAfterLogs(2);
   }
   const sink = await openingSink(config.sinkUrl, () =>
     openSink(config.sinkUrl, config.sinkTimeouts, config.sinkOptions),
@@ -116,12 +150,13 @@ async function run() {
     if (!config.codecServerToken && config.codecServerUnauthenticated) {
       logger.warn('The codec endpoint serves decoded tickets without a token (CODEC_SERVER_UNAUTHENTICATED=allow)', {
         host: config.codecServerHost,
+        event: LOG_EVENTS.codecServerUnauthenticated,
       });
     }
   }
   const connection = await NativeConnection.connect(nativeOptions);
   try {
-    const worker = await createExportWorker({ config, connection, sink, blobStore });
+    const worker = await createExportWorker({ config, connection, sink, blobStore, logRedaction });
     logger.info('Worker ready', {
       accounts: config.accounts.map((a) => `${a.account} (${new URL(a.baseUrl).origin})`).join(', '),
       taskQueue: config.temporal.taskQueue,
@@ -130,18 +165,25 @@ async function run() {
       payloadEncryption: describeEncryption(config.encryption),
       metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
     });
-    if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`);
+    const weakened = { event: LOG_EVENTS.payloadEncryptionWeakened };
+    if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`, weakened);
     if (config.encryption?.off === false && config.encryption.current && config.encryption.allowPlaintext) {
       logger.warn(
         'Payload encryption: PAYLOAD_ENCRYPTION_ALLOW_PLAINTEXT=true: plaintext payloads, and encrypted ones bound to ' +
           'no workflow, are accepted: anyone who can write to the namespace can send them (signals, activity ' +
           'completions). Remove it once every run has continued as new since the migration',
+        weakened,
       );
     }
     // How each account signs in (never a secret), and a warning for those whose API token Zendesk will turn off.
     for (const account of config.accounts) {
-      logger.info(`Zendesk account ${account.account}: ${describeAuth(account.auth)}`);
-      if (account.auth.mode === 'api_token') logger.warn(apiTokenWarning(account.account));
+      logger.info(`Zendesk account ${account.account}: ${describeAuth(account.auth)}`, { account: account.account });
+      if (account.auth.mode === 'api_token') {
+        logger.warn(apiTokenWarning(account.account), {
+          account: account.account,
+          event: LOG_EVENTS.apiTokenDeprecated,
+        });
+      }
     }
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight activities finished
   } finally {
@@ -164,9 +206,10 @@ async function searchAttributesReady(connection: Connection, temporal: TemporalS
   });
   const report = reportCheck(check);
   const logger = Runtime.instance().logger;
+  const event = LOG_EVENTS.searchAttributesMissing;
   if (report.info) logger.info(report.info);
-  if (report.warning) logger.warn(report.warning);
-  if (report.error) console.error(report.error);
+  if (report.warning) logger.warn(report.warning, { event });
+  if (report.error) logger.error(report.error, { event });
   return report.error === undefined;
 }
 
@@ -175,7 +218,11 @@ function startBlobPurge(store: BlobStore, client: Client, retentionDays: number)
   const run = () =>
     purgeBlobsOfClosedRuns(store, client, retentionDays * 86_400_000).then(
       (deleted) => deleted > 0 && Runtime.instance().logger.info('Purged expired payload blobs', { deleted }),
-      (err) => Runtime.instance().logger.warn('Payload blob purge failed', { error: String(err) }),
+      (err) =>
+        Runtime.instance().logger.warn('Payload blob purge failed', {
+          error: String(err),
+          event: LOG_EVENTS.blobPurgeFailed,
+        }),
     );
   void run();
   return setInterval(() => void run(), 3_600_000).unref();
@@ -183,7 +230,7 @@ function startBlobPurge(store: BlobStore, client: Client, retentionDays: number)
 
 if (require.main === module) {
   run().catch((err) => {
-    console.error(errorMessage(err));
+    writeFatal(errorMessage(err), LOG_EVENTS.workerFailed);
     process.exit(1);
   });
 }

@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { LOG_EVENTS } from '../observability/events';
 import { ZendeskClient } from '../zendesk/client';
 import { withHeartbeat } from './heartbeat';
 import { owningWorkflow } from './owner';
@@ -90,9 +91,21 @@ async function pageForTheWorkflow(
 /** The reasons in the worker's log too (the workflow's warning counts them; rejected_tickets keeps them). */
 function logSetAside(account: string, setAside: SetAsideTicket[]): void {
   for (const { row, reason } of setAside.slice(0, 3)) {
-    log.warn('Ticket set aside: a value cannot be true', { account, ticketId: ticketIdText(row.id), reason });
+    log.warn('Ticket set aside: a value cannot be true', {
+      account,
+      stream: 'tickets',
+      ticketId: ticketIdText(row.id),
+      reason,
+      event: LOG_EVENTS.rowSetAside,
+    });
   }
-  if (setAside.length > 3) log.warn(`${setAside.length - 3} more tickets of the page set aside`, { account });
+  if (setAside.length > 3) {
+    log.warn(`${setAside.length - 3} more tickets of the page set aside`, {
+      account,
+      stream: 'tickets',
+      event: LOG_EVENTS.rowSetAside,
+    });
+  }
 }
 
 /** One call, aborted when the activity is cancelled (a heartbeat timeout, a worker shutdown, the workflow cancelled). */

@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { LOG_EVENTS } from '../observability/events';
 import type { PageStaging } from '../codec/staged-pages';
 import type { FetchStreamInput, FetchStreamResult, StreamContent, StreamPageSummary } from '../streams/contract';
 import type { StreamPageOutcome, ZendeskClient } from '../zendesk/client';
@@ -109,8 +110,9 @@ function logSetAside(input: FetchStreamInput, outcome: StreamPageOutcome): void 
       stream,
       id: JSON.stringify(row.id) ?? 'none',
       reason,
+      event: LOG_EVENTS.rowSetAside,
     });
   }
   const more = outcome.setAside.length - 3;
-  if (more > 0) log.warn(`${more} more rows of the page set aside`, { account, stream });
+  if (more > 0) log.warn(`${more} more rows of the page set aside`, { account, stream, event: LOG_EVENTS.rowSetAside });
 }

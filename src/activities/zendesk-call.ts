@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { LOG_EVENTS } from '../observability/events';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ExportApi } from '../shared';
 import { MAX_ACTIVITY_RETRY_DELAY_MS, PERMANENT_FAILURE, TRANSIENT_FAILURE } from '../shared';
@@ -80,5 +81,11 @@ export function toApplicationFailure(
 /** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
 export function logRenewalFailure(zendesk: ZendeskClient, account: string): void {
   const failure = zendesk.takeRenewalFailure();
-  if (failure) log.warn('OAuth token renewal failed; the current token serves until it expires', { account, failure });
+  if (failure) {
+    log.warn('OAuth token renewal failed; the current token serves until it expires', {
+      account,
+      failure,
+      event: LOG_EVENTS.tokenRenewalFailed,
+    });
+  }
 }

@@ -48,6 +48,8 @@ export interface EncryptionCodecOptions {
   allowPlaintext?: boolean;
   /** Told of each payload accepted only because of allowPlaintext: never its content. */
   onLetThrough?: (event: LetThrough) => void;
+  /** Told of each payload under a key this process lacks (the key's id, the ids it has), before decoding fails. */
+  onKeyMissing?: (event: KeyMissing) => void;
   /** The codec endpoint's view: shows plaintext payloads as they are (it decodes for display, for no workflow). */
   forDisplay?: boolean;
 }
@@ -59,6 +61,12 @@ export interface LetThrough {
   encoding: string;
   /** The workflow it was decoded for; undefined: no context (a payload read by hand). */
   workflowId?: string;
+}
+
+/** A payload under a key this process lacks: the key ids only. */
+export interface KeyMissing {
+  keyId: string;
+  has: string[];
 }
 
 /** A payload under a key this process does not have: a worker given that key can read it. */
@@ -82,6 +90,7 @@ export class EncryptionCodec implements PayloadCodec {
   private readonly onMissingKey: 'fail' | 'marker';
   private readonly allowPlaintext: boolean;
   private readonly onLetThrough?: (event: LetThrough) => void;
+  private readonly onKeyMissing?: (event: KeyMissing) => void;
   private readonly forDisplay: boolean;
   /** How many payloads allowPlaintext let through, by kind, since this codec was made. */
   readonly letThrough = { plaintext: 0, unbound: 0 };
@@ -92,6 +101,7 @@ export class EncryptionCodec implements PayloadCodec {
     onMissingKey = 'fail',
     allowPlaintext = false,
     onLetThrough,
+    onKeyMissing,
     forDisplay = false,
   }: EncryptionCodecOptions = {}) {
     this.current = current;
@@ -99,6 +109,7 @@ export class EncryptionCodec implements PayloadCodec {
     this.onMissingKey = onMissingKey;
     this.allowPlaintext = allowPlaintext;
     this.onLetThrough = onLetThrough;
+    this.onKeyMissing = onKeyMissing;
     this.forDisplay = forDisplay;
   }
 
@@ -217,6 +228,7 @@ export class EncryptionCodec implements PayloadCodec {
     const keyId = new TextDecoder().decode(keyIdBytes);
     const key = this.byId.get(keyId);
     if (!key) {
+      this.onKeyMissing?.({ keyId: printable(keyId), has: [...this.byId.keys()] });
       const has = this.byId.size > 0 ? `it has ${[...this.byId.keys()].join(', ')}` : 'it has no key';
       throw new MissingEncryptionKeyError(
         `payload encrypted with key ${keyId}, which this process does not have (${has}): give it that key ` +

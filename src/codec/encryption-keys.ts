@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { isLoopback } from '../common/loopback';
-import { ALLOW_PLAINTEXT_SETTING, EncryptionCodec, EncryptionKey, encryptionKey, LetThrough } from './encryption-codec';
+import {
+  ALLOW_PLAINTEXT_SETTING,
+  EncryptionCodec,
+  EncryptionKey,
+  encryptionKey,
+  KeyMissing,
+  LetThrough,
+} from './encryption-codec';
 
 export interface EncryptionEnv {
   PAYLOAD_ENCRYPTION?: string;
@@ -104,11 +111,14 @@ function parseKey(text: string, where: string, problems: string[]): EncryptionKe
  */
 export function encryptionCodecOf(
   settings: EncryptionSettings | undefined,
-  { onLetThrough }: { onLetThrough?: (event: LetThrough) => void } = {},
+  {
+    onLetThrough,
+    onKeyMissing,
+  }: { onLetThrough?: (event: LetThrough) => void; onKeyMissing?: (event: KeyMissing) => void } = {},
 ): EncryptionCodec {
-  if (!settings || settings.off) return new EncryptionCodec();
+  if (!settings || settings.off) return new EncryptionCodec({ onKeyMissing });
   const { current, previous, allowPlaintext } = settings;
-  return new EncryptionCodec({ current, previous, allowPlaintext, onLetThrough });
+  return new EncryptionCodec({ current, previous, allowPlaintext, onLetThrough, onKeyMissing });
 }
 
 /**
@@ -128,6 +138,26 @@ export function letThroughWarnings(
       workflowId,
       encoding,
     });
+  };
+}
+
+/**
+ * Warnings for payloads under a key this process lacks: at the 1st, 10th, 100th… of each key id (the workflow task is
+ * retried, and each attempt decodes the payload again), naming the key ids, never a key.
+ */
+export function keyMissingWarnings(
+  warn: (message: string, attributes: Record<string, unknown>) => void,
+): (event: KeyMissing) => void {
+  const counts = new Map<string, number>();
+  return ({ keyId, has }) => {
+    const count = (counts.get(keyId) ?? 0) + 1;
+    counts.set(keyId, count);
+    if (!/^10*$/.test(String(count))) return;
+    warn(
+      `Payload encryption: a payload is encrypted with key ${keyId}, which this worker does not have: give it that ` +
+        'key (PAYLOAD_ENCRYPTION_KEY, or PAYLOAD_ENCRYPTION_OLD_KEYS once a newer key is current)',
+      { keyId, has: has.join(', ') || 'none', count },
+    );
   };
 }
 

@@ -9,6 +9,7 @@ export type {
   ClientConfig,
   CodecServerConfig,
   ExportDefaults,
+  LoggingSettings,
   TemporalSettings,
   WorkerConfig,
   ZendeskSettings,

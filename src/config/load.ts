@@ -7,6 +7,7 @@ import { temporalConnectionEnv } from './temporal-connection';
 import {
   codecServerProblems,
   exportEnv,
+  loggingEnv,
   metricsEnv,
   sinkEnv,
   sinkOptionsOf,
@@ -58,6 +59,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     oauth: oauthEnv,
     sink: sinkEnv,
     metrics: metricsEnv,
+    logging: loggingEnv,
     zendeskHttp: zendeskHttpEnv,
   });
   if (values.sink) problems.push(...codecServerProblems(values.sink));
@@ -102,6 +104,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       values.metrics.METRICS_PORT !== undefined
         ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
         : undefined,
+    logging: { format: values.logging.LOG_FORMAT, level: values.logging.LOG_LEVEL },
   };
 }
 

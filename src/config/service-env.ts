@@ -36,6 +36,24 @@ export const metricsEnv = z.object({
   METRICS_HOST: z.string().trim().default('0.0.0.0'),
 });
 
+export const LOG_FORMATS = ['text', 'json'] as const;
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+export const loggingEnv = z.object({
+  LOG_FORMAT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(LOG_FORMATS, { errorMap: () => ({ message: `must be one of ${LOG_FORMATS.join(', ')}` }) }))
+    .default('text'),
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .pipe(z.enum(LOG_LEVELS, { errorMap: () => ({ message: `must be one of ${LOG_LEVELS.join(', ')}` }) }))
+    .default('INFO'),
+});
+
 export const exportEnv = z.object({
   EXPORT_START_TIME: epochSeconds.optional(),
   EXPORT_POLL_INTERVAL_SECONDS: seconds(EXPORT_DEFAULTS.pollIntervalSeconds, OPERATOR_RANGES.pollIntervalSeconds),

@@ -28,12 +28,20 @@ export interface ZendeskSettings {
   httpsProxy?: string;
 }
 
+export interface LoggingSettings {
+  /** `text`: the SDK's default lines, for a terminal; `json`: one JSON object per line, for a log pipeline. */
+  format: 'text' | 'json';
+  level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
 export interface WorkerConfig {
   temporal: TemporalSettings;
   /** Every account this worker exports, with its credentials: one from ZENDESK_*, or ZENDESK_ACCOUNTS_FILE's list. */
   accounts: ZendeskSettings[];
   /** The Prometheus endpoint (SDK and exporter metrics); undefined: off. */
   metrics?: { host: string; port: number };
+  /** LOG_FORMAT and LOG_LEVEL: how the worker's log (the SDK's, the workflows', the activities', Core's) is written. */
+  logging: LoggingSettings;
   sinkUrl: string;
   /** How long the PostgreSQL sink and blob store wait on the database (SINK_*_SECONDS); undefined: the defaults. */
   sinkTimeouts?: PostgresTimeouts;

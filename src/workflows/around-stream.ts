@@ -1,4 +1,5 @@
 import { isoMillis, isoSeconds, seconds } from '../common/time-text';
+import { LOG_EVENTS, type WarningFields } from '../observability/events';
 import { completeThrough, exportLagSeconds } from '../common/zendesk-clock';
 import { STAGED_PAGE_GONE, undecodableReason } from '../shared';
 import type { FetchStreamInput, FetchStreamResult, PersistStreamOutput, StreamCheckpoint } from '../streams/contract';
@@ -44,7 +45,8 @@ export interface StreamHost {
   bucket(name: BucketName): BucketClock;
   /** The pacing gap of a bucket (ms). */
   bucketGapMs(name: BucketName): number;
-  addWarning(message: string): void;
+  /** In `status` and the log; `event` (default export_warning) and `stream` become fields of the log line. */
+  addWarning(message: string, fields?: WarningFields): void;
   noteZendeskClock(measuredMs: number | undefined): void;
   showDetails(summary: string): void;
   /** A durable wait ended early by an operator's message or `until`; true when ended early. */
@@ -157,11 +159,9 @@ export class StreamRun {
       const reference = this.isReferenceLists ? afterReferencePage(state, request, page) : undefined;
       const next =
         reference ?? afterStreamPage(this.name as Exclude<PagedStream, 'reference_lists'>, state, request, page);
-      for (const warning of next.warnings) this.host.addWarning(warning);
+      for (const warning of next.warnings) this.warn(warning);
       if (page.foreignNextPage) {
-        this.host.addWarning(
-          `${this.name}: next page URL points to another origin and was ignored: ${page.foreignNextPage}`,
-        );
+        this.warn(`${this.name}: next page URL points to another origin and was ignored: ${page.foreignNextPage}`);
       }
       // An empty page that leaves the cursor where it is (an idle poll) has nothing to store, not even a checkpoint. (A
       // reference list's empty last page still marks its stored rows deleted.)
@@ -185,7 +185,10 @@ export class StreamRun {
       if (stored.comments) state.comments = (state.comments ?? 0) + stored.comments;
       if (stored.fieldChanges) state.fieldChanges = (state.fieldChanges ?? 0) + stored.fieldChanges;
       if (stored.rejected) {
-        this.host.addWarning(`${this.name}: ${stored.rejected} rows of a page set aside in rejected_rows`);
+        this.warn(`${this.name}: ${stored.rejected} rows of a page set aside in rejected_rows`, {
+          event: LOG_EVENTS.rowsRejected,
+          count: stored.rejected,
+        });
       }
       state.lastError = null;
       state.consecutiveFailures = 0;
@@ -235,7 +238,7 @@ export class StreamRun {
         },
       ]);
     } catch (err) {
-      this.host.addWarning(
+      this.warn(
         `${this.name}: the reset's checkpoint could not be written (${describeFailure(err)}): the next page writes it`,
       );
     }
@@ -362,7 +365,7 @@ export class StreamRun {
     }
     const refused = refusalOf('fetchStreamPage', result, streamPageProblem);
     if (refused !== undefined) {
-      host.addWarning(`${this.name}: ${refused}`);
+      this.warn(`${this.name}: ${refused}`);
       this.failedCall(new Error(refused));
       return undefined;
     }
@@ -377,7 +380,7 @@ export class StreamRun {
         return result;
       case 'rate_limited':
         state.rateLimited++;
-        if (result.note) host.addWarning(result.note);
+        if (result.note) this.warn(result.note);
         // The whole bucket waits: its other streams would get the same 429.
         bucket.retryAfterUntil = Date.now() + result.retryAfterSeconds * 1000;
         return undefined;
@@ -389,11 +392,11 @@ export class StreamRun {
         state.perPage = Math.max(1, Math.floor(request.perPage / 2));
         state.goodPagesAtPerPage = 0;
         const what = result.kind === 'gateway_timeout' ? '504 from Zendesk' : `a page too large (${result.message})`;
-        host.addWarning(`${this.name}: ${what} at per_page=${request.perPage}: asking for ${state.perPage} next`);
+        this.warn(`${this.name}: ${what} at per_page=${request.perPage}: asking for ${state.perPage} next`);
         return undefined;
       }
       case 'cursor_rejected':
-        host.addWarning(`${this.name}: the cursor was rejected (${result.message}): restarting from ${state.cursor}`);
+        this.warn(`${this.name}: the cursor was rejected (${result.message}): restarting from ${state.cursor}`);
         state.afterCursor = null;
         return undefined;
     }
@@ -429,7 +432,7 @@ export class StreamRun {
         return stored;
       } catch (err) {
         if (failureType(err) === STAGED_PAGE_GONE) {
-          host.addWarning(`${this.name}: ${describeFailure(err)}: fetching the page again`);
+          this.warn(`${this.name}: ${describeFailure(err)}: fetching the page again`);
           return undefined;
         }
         state.lastError = `persist failed: ${describeFailure(err)}`;
@@ -443,6 +446,10 @@ export class StreamRun {
     }
   }
 
+  private warn(message: string, fields: WarningFields = {}): void {
+    this.host.addWarning(message, { stream: this.name, ...fields });
+  }
+
   private failedCall(err: unknown): void {
     const { state, host } = this;
     state.lastCallAt = Date.now();
@@ -452,7 +459,9 @@ export class StreamRun {
       state.blockedUntil = Date.now() + BLOCKED_RETRY_MS;
       this.phase = 'blocked';
       host.blockedChanged();
-      host.addWarning(`${this.name} blocked until resumed (or retried in an hour): ${state.lastError}`);
+      this.warn(`${this.name} blocked until resumed (or retried in an hour): ${state.lastError}`, {
+        event: LOG_EVENTS.exportBlocked,
+      });
       return;
     }
     state.consecutiveFailures++;

@@ -18,6 +18,7 @@ import {
   storedTail,
 } from './endpoint-rules';
 import { ExportDisplay } from './export-display';
+import { LOG_EVENTS, type WarningFields } from '../observability/events';
 import { refusalOf } from './refusal';
 import { freshStreamState, StreamCandidate, StreamHost, StreamRun } from './around-stream';
 import { pickTurn, TurnCandidate } from './stream-schedule';
@@ -450,7 +451,7 @@ export class ExportRun {
       }),
       bucket: (name) => run.bucket(name),
       bucketGapMs: (name) => run.bucketGapMs(name),
-      addWarning: (message) => run.addWarning(message),
+      addWarning: (message, fields) => run.addWarning(message, fields),
       noteZendeskClock: (measuredMs) => run.noteZendeskClock(measuredMs),
       showDetails: (summary) => run.display.showDetails(summary),
       waitUnlessInterrupted: (durationMs, summary, until) => run.waitUnlessInterrupted(durationMs, summary, until),
@@ -568,6 +569,7 @@ export class ExportRun {
       this.addWarning(
         `${stored.rejected} ticket${stored.rejected === 1 ? '' : 's'} of the page before cursor ` +
           `${isoSeconds(next.cursor)} could not be stored: set aside in rejected_tickets with the error`,
+        { event: LOG_EVENTS.rowsRejected, stream: 'tickets', count: stored.rejected },
       );
     }
     state.pages++;
@@ -635,7 +637,12 @@ export class ExportRun {
       state.lastError = describeFailure(err);
       recordBlocked(this.input.account, true);
       this.display.publishSearchAttributes();
-      log.error('Export blocked: waiting for resume', { account: this.input.account, error: state.lastError });
+      log.error('Export blocked: waiting for resume', {
+        account: this.input.account,
+        stream: 'tickets',
+        event: LOG_EVENTS.exportBlocked,
+        error: state.lastError,
+      });
       return;
     }
     state.consecutiveFailures++;
@@ -767,11 +774,11 @@ export class ExportRun {
     return condition(() => this.operatorMessages !== seen || until(), duration, { summary });
   }
 
-  private addWarning(message: string): void {
+  private addWarning(message: string, fields: WarningFields = {}): void {
     const { warnings } = this.state;
     warnings.push(`${new Date().toISOString()} ${message}`);
     if (warnings.length > MAX_WARNINGS) warnings.splice(0, warnings.length - MAX_WARNINGS);
-    log.warn(message, { account: this.input.account });
+    log.warn(message, { account: this.input.account, ...fields, event: fields.event ?? LOG_EVENTS.exportWarning });
   }
 
   /** Now on Zendesk's clock, which judges start_time ages and dates the tickets. */

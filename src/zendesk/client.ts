@@ -266,6 +266,11 @@ export class ZendeskClient {
     }
   }
 
+  /** Blanks this account's credentials, and the access tokens it was issued lately, in a text (a log line). */
+  redact(text: string): string {
+    return this.secrets.redact(text);
+  }
+
   /** `check`: how this client signs in; with client credentials, a token obtained now (its scope and lifetime). */
   async describeAuthentication(): Promise<string> {
     const auth = this.options.auth;

@@ -139,6 +139,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sinkUrl: options.sink === 'postgres' ? postgresUrl : `sqlite:${dbFile}`,
     blobRetentionDays: 7,
     encryption: options.encryption,
+    logging: { format: 'text', level: 'ERROR' },
   };
   const blobStore: BlobStore =
     options.sink === 'postgres' ? await PostgresBlobStore.open(postgresUrl) : new SqliteBlobStore(dbFile);

@@ -819,6 +819,132 @@ describe('no credential anywhere', () => {
     },
   );
 
+  test('LOG_FORMAT=json through faults, a blocked export and a token renewal: only JSON lines, events, no credential', async () => {
+    const client = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET };
+    // Tokens of 40 s: renewed from 32 s on, and one whose renewal fails serves until 38 s, a window the 1 s polls hit.
+    const hh = (h = await startHarness({
+      worker: false,
+      start: false,
+      auth: { mode: 'oauth_client_credentials', ...client, scope: 'read', tokenTtlSeconds: 3600 },
+      emulator: {
+        ticketCount: 300,
+        windowSeconds: 0,
+        minStartAgeSeconds: 1,
+        credentials: CREDENTIALS,
+        oauthClients: [client],
+        oauthTokenTtlSeconds: 40,
+      },
+      input: { pollIntervalSeconds: 1, minStartAgeSeconds: 1, requestsPerMinute: 600 },
+    }));
+    hh.emulator.injectFaults([
+      { kind: 'rateLimit', retryAfter: '1' },
+      { kind: 'status', status: 500 },
+      // A proxy that quotes the request, its Bearer token included: retried, and redacted wherever it is quoted.
+      { kind: 'echo', status: 502 },
+      { kind: 'status', status: 403 },
+    ]);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    worker = spawnWorker(hh, { LOG_FORMAT: 'json', LOG_LEVEL: 'DEBUG' });
+    worker.child.stdout?.on('data', (d) => stdout.push(String(d)));
+    worker.child.stderr?.on('data', (d) => stderr.push(String(d)));
+    const lines = () =>
+      [...stdout.join('').split('\n'), ...stderr.join('').split('\n')].filter((line) => line.trim() !== '');
+    const parsed = () =>
+      lines().flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+    const withEvent = (event: string) => parsed().filter((line) => line.event === event);
+    await hh.startWorkflow();
+
+    await waitFor('the export blocked by the 403', async () => (await hh.status()).blocked || undefined, 60_000).catch(
+      (err) => {
+        throw new Error(`${err.message}\nworker: ${worker?.output()}`);
+      },
+    );
+    // The renewal of the token in use fails once (a 500 quoting the token request), then succeeds.
+    await waitFor('a token issued', () => hh.emulator.issuedTokens().length >= 1, 30_000);
+    hh.emulator.injectTokenFaults([{ kind: 'echo', status: 500 }]);
+    await hh.handle.signal(resumeSignal);
+    await waitFor(
+      'the renewal failure logged and a new token issued',
+      () => withEvent('token_renewal_failed').length > 0 && hh.emulator.issuedTokens().length >= 2,
+      90_000,
+      500,
+    ).catch((err) => {
+      throw new Error(`${err.message}\nworker: ${worker?.output()}`);
+    });
+    await hh.waitForTruth(30_000);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    worker = undefined;
+
+    const { log, tokenLog } = hh.emulator.stats();
+    for (const fault of ['rateLimit', 'echo']) expect(log.some((e) => e.fault === fault)).toBe(true);
+    for (const status of [500, 403]) expect(log.some((e) => e.status === status)).toBe(true);
+    expect(tokenLog.some((e) => e.fault === 'echo')).toBe(true);
+
+    // Every line of stdout and stderr is one JSON object with a level, a time and a message.
+    const notJson = lines().filter((line) => {
+      try {
+        const value = JSON.parse(line) as unknown;
+        return typeof value !== 'object' || value === null || Array.isArray(value);
+      } catch {
+        return true;
+      }
+    });
+    expect(notJson).toEqual([]);
+    expect(lines().length).toBeGreaterThan(10);
+    for (const line of parsed()) {
+      expect(line).toMatchObject({ level: expect.any(String), time: expect.any(String), msg: expect.any(String) });
+    }
+    expect(parsed().some((line) => line.msg === 'Worker ready')).toBe(true);
+    expect(parsed().some((line) => line.level === 'debug')).toBe(true);
+
+    // The events an operator acts on, with the workflow's or the activity's context the SDK gives.
+    expect(withEvent('export_blocked')[0]).toMatchObject({
+      level: 'error',
+      account: hh.account,
+      stream: 'tickets',
+      workflowId: hh.workflowId,
+      runId: expect.any(String),
+      namespace: 'default',
+      taskQueue: hh.taskQueue,
+      error: expect.stringMatching(/403 Forbidden/),
+    });
+    expect(withEvent('token_renewal_failed')[0]).toMatchObject({
+      level: 'warn',
+      account: hh.account,
+      activityId: expect.any(String),
+      activityType: 'fetchPage',
+      workflowId: hh.workflowId,
+      failure: expect.stringMatching(/500/),
+    });
+
+    // No credential in any form: the client secret, and every access token the emulator issued.
+    const issued = hh.emulator.issuedTokens();
+    const needles = [
+      ...NEEDLES,
+      ...needlesFor(Object.fromEntries(issued.map((t, i) => [`access token ${i + 1}`, t])), {}),
+    ];
+    const output = lines().join('\n');
+    const decoded = parsed()
+      .map((line) => JSON.stringify(line))
+      .join('\n');
+    const converter = createDataConverter(hh.blobStore);
+    const scanned = await Promise.all(lines().map((line, i) => scanText(`JSON line ${i + 1}`, line, converter)));
+    const findings = [
+      ...findSecrets('worker stdout+stderr (LOG_FORMAT=json)', output, needles),
+      ...findSecrets('worker lines parsed', decoded, needles),
+      ...scanned.flatMap((s) => s.findings),
+    ];
+    expect(describeFindings(findings)).toBe('');
+  });
+
   test('an error body that echoes the credentials (a proxy, a debug page) is not carried into history or logs', async () => {
     // Some proxies and debug pages echo the request's headers. The client quotes up to 200 characters of an error
     // body in its error message, which becomes the activity failure in the history and a line in the worker log.

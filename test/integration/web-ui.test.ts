@@ -150,6 +150,7 @@ describe('the Temporal Web UI', () => {
         accounts: [{ account, baseUrl: emulator.url, auth: apiTokenCredentials(), timeoutMs: 3000 }],
         sinkUrl: `sqlite:${sinkFile}`,
         blobRetentionDays: 7,
+        logging: { format: 'text', level: 'ERROR' },
         encryption: ENCRYPTION,
       },
       connection: nativeConnection,

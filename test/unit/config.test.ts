@@ -65,6 +65,7 @@ describe('loadWorkerConfig', () => {
       codecServerHost: '127.0.0.1',
       encryption: { off: false, current: undefined, previous: [] },
       metrics: undefined,
+      logging: { format: 'text', level: 'INFO' },
     });
   });
 
