@@ -11,6 +11,7 @@ const NOW = 1_790_000_000;
 function exposition(state: { blocked?: number; lag?: number; rejected?: number; lastSuccessAge?: number }): string {
   const { blocked = 0, lag = 5, rejected = 0, lastSuccessAge = 10 } = state;
   const labels = 'account="acme",stream="users"';
+  const core = 'namespace="default",service_name="temporal-core-sdk",task_queue="zendesk-export"';
   return [
     '# HELP zendesk_export_blocked 1 while a permanent error blocks the stream',
     '# TYPE zendesk_export_blocked gauge',
@@ -23,10 +24,10 @@ function exposition(state: { blocked?: number; lag?: number; rejected?: number; 
     `zendesk_export_rows_stored_total{${labels}} 50`,
     '# TYPE zendesk_export_last_success_timestamp_seconds gauge',
     `zendesk_export_last_success_timestamp_seconds{${labels}} ${NOW - lastSuccessAge}`,
-    '# TYPE temporal_workflow_task_queue_poll_succeed counter',
-    'temporal_workflow_task_queue_poll_succeed{namespace="default",service_name="temporal-core-sdk",task_queue="zendesk-export"} 12',
-    '# TYPE temporal_workflow_task_queue_poll_empty counter',
-    'temporal_workflow_task_queue_poll_empty{namespace="default",service_name="temporal-core-sdk",task_queue="zendesk-export"} 3',
+    '# HELP temporal_long_request Count of long-poll request successes by rpc name',
+    '# TYPE temporal_long_request counter',
+    `temporal_long_request{${core},operation="PollActivityTaskQueue"} 10`,
+    `temporal_long_request{${core},operation="PollWorkflowTaskQueue"} 15`,
     '',
   ].join('\n');
 }
@@ -82,7 +83,7 @@ describe('deploy/prometheus/alerts.yaml', () => {
     ]);
     // The poll counters stop: no answer from Temporal.
     const silent = series(exposition({})).map((s) =>
-      s.series.startsWith('temporal_workflow_task_queue_poll') ? { ...s, values: '5x120' } : s,
+      s.series.startsWith('temporal_long_request') ? { ...s, values: '5x120' } : s,
     );
     await promtoolTest(RULES, silent, [
       { alertname: 'ZendeskExportWorkerPollsNothing', evalTime: '20m', firing: true },

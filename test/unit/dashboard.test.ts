@@ -54,7 +54,9 @@ const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter(
 const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
 const variableQueries = dashboard.templating.list
   .filter((v) => v.type === 'query')
-  .map((v) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? '')));
+  .map((v) => (typeof v.query === 'string' ? v.query : (v.query?.query ?? '')))
+  // Grafana's label_values(<series selector>, <label>): the selector is PromQL.
+  .map((q) => q.replace(/^label_values\((.*),\s*\w+\)$/, '$1'));
 
 /** A dashboard query as Prometheus receives it: Grafana's variables replaced. */
 function asPromql(expr: string): string {
