@@ -33,6 +33,6 @@ COPY --from=build /app/lib ./lib
 RUN install -d -m 0700 -o node -g node .data
 USER node
 # 8234: codec endpoint for the Web UI (CODEC_SERVER_PORT: npm run codec-server, compose's codec service, or a
-# worker); 9464: Prometheus metrics (METRICS_PORT).
+# worker); 9464: Prometheus metrics and the health probes /healthz, /readyz (METRICS_PORT).
 EXPOSE 8234 9464
 CMD ["node", "lib/src/worker.js"]

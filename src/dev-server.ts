@@ -1,24 +1,17 @@
 import { Connection } from '@temporalio/client';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { ensureKeyFile } from './codec/encryption-keys';
 import { cliTypeName } from './temporal/search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from './shared';
+import { freePort as freePortOn } from './health/free-port';
 
 export const ROOT = path.resolve(__dirname, '..');
 
+/** A port free on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return freePortOn('127.0.0.1');
 }
 
 /** The Temporal CLI, found or built by the project's own script; a missing one fails the run. */

@@ -16,6 +16,7 @@ import { openingSink, openSink } from './storage/open';
 import { redactUrl } from './common/redact-url';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './config/temporal-connection';
 import { TicketSink } from './storage/sink';
+import { freePort, MetricsPortServer, startMetricsPort, workerReadiness, WorkerParts } from './health';
 import { describeAuth } from './zendesk/auth';
 import { ZendeskClient } from './zendesk/client';
 import { LOG_EVENTS, LogEvent } from './observability/events';
@@ -85,18 +86,21 @@ async function run() {
     throw err;
   }
   const logRedaction = configRedaction(config);
+  // Core's exporter owns its HTTP server: it listens on a loopback port of its own, and METRICS_PORT is ours
+  // (/metrics relayed from it, /healthz, /readyz).
+  const coreMetrics = config.metrics ? { host: '127.0.0.1', port: await freePort('127.0.0.1') } : undefined;
   Runtime.install({
     logger: createLogger(config.logging, logRedaction.redact),
     telemetryOptions: {
       logging: forwardedCoreLogging(config.logging),
-      ...(config.metrics && {
-        metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.port}` } },
+      ...(coreMetrics && {
+        metrics: { prometheus: { bindAddress: `${coreMetrics.host}:${coreMetrics.port}` } },
       }),
     },
   });
   const logger = Runtime.instance().logger;
   try {
-    await runWorker(config, clientOptions, nativeOptions, logRedaction);
+    await runWorker(config, clientOptions, nativeOptions, logRedaction, coreMetrics);
   } catch (err) {
     logger.error(errorMessage(err), { event: LOG_EVENTS.workerFailed });
     exitAfterLogs(1);
@@ -114,8 +118,11 @@ async function runWorker(
   clientOptions: ConnectionOptions,
   nativeOptions: NativeConnectionOptions,
   logRedaction: LogRedaction,
+  coreMetrics: { host: string; port: number } | undefined,
 ) {
   const logger = Runtime.instance().logger;
+  const parts: WorkerParts = {};
+  const metricsPort = await startWorkerMetricsPort(config, coreMetrics, parts);
   const clientConnection = await Connection.connect(clientOptions);
   if (!(await searchAttributesReady(clientConnection, config.temporal))) {
     await clientConnection.close();
@@ -126,6 +133,7 @@ async function runWorker(
   );
   // Payloads too big for history go next to the tickets: the SQLite file, or PostgreSQL that every worker shares.
   const blobStore = await openingSink(config.sinkUrl, () => openBlobStore(config.sinkUrl, config.sinkTimeouts));
+  parts.sink = sink;
   const purge = startBlobPurge(
     blobStore,
     new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
@@ -155,15 +163,17 @@ async function runWorker(
     }
   }
   const connection = await NativeConnection.connect(nativeOptions);
+  parts.connection = connection;
   try {
     const worker = await createExportWorker({ config, connection, sink, blobStore, logRedaction });
+    parts.worker = worker;
     logger.info('Worker ready', {
       accounts: config.accounts.map((a) => `${a.account} (${new URL(a.baseUrl).origin})`).join(', '),
       taskQueue: config.temporal.taskQueue,
       temporal: `${describeConnection(config.temporal)}, namespace ${config.temporal.namespace}`,
       sink: redactUrl(config.sinkUrl),
       payloadEncryption: describeEncryption(config.encryption),
-      metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
+      metrics: metricsPort ? `${metricsPort.url}/metrics, /healthz, /readyz` : 'off',
     });
     const weakened = { event: LOG_EVENTS.payloadEncryptionWeakened };
     if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`, weakened);
@@ -187,6 +197,7 @@ async function runWorker(
     }
     await worker.run(); // returns after SIGINT/SIGTERM, once in-flight activities finished
   } finally {
+    await metricsPort?.close();
     clearInterval(purge);
     await clientConnection.close();
     await codecServer?.close();
@@ -211,6 +222,21 @@ async function searchAttributesReady(connection: Connection, temporal: TemporalS
   if (report.warning) logger.warn(report.warning, { event });
   if (report.error) logger.error(report.error, { event });
   return report.error === undefined;
+}
+
+/** METRICS_PORT, when set: Core's metrics relayed from `coreMetrics`, and the probes over `parts`. */
+async function startWorkerMetricsPort(
+  config: WorkerConfig,
+  coreMetrics: { host: string; port: number } | undefined,
+  parts: WorkerParts,
+): Promise<MetricsPortServer | undefined> {
+  if (!config.metrics || !coreMetrics) return undefined;
+  return startMetricsPort({
+    ...config.metrics,
+    metricsUpstream: coreMetrics,
+    readiness: workerReadiness(parts, config.sinkUrl),
+    onProxyError: (err) => Runtime.instance().logger.warn('Metrics exporter unreachable', { error: err.message }),
+  });
 }
 
 /** Hourly: blobs of closed runs older than the retention go; those an open run references stay. */

@@ -282,6 +282,35 @@ function clientClass(ms: number): typeof Client {
   };
 }
 
+/**
+ * A new connection runs `SELECT 1` within `timeoutMs` (connecting included), then closes; on failure its socket is
+ * destroyed rather than ended, since a server that went silent would never acknowledge the end.
+ */
+export async function pingPostgres(url: string, timeoutMs: number): Promise<void> {
+  const client = new Client({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+  });
+  client.on('error', () => undefined);
+  const deadline = setTimeout(() => destroySocket(client), timeoutMs + 500);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    await client.end();
+  } catch (err) {
+    destroySocket(client);
+    throw err;
+  } finally {
+    clearTimeout(deadline);
+  }
+}
+
+function destroySocket(client: Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
 /** A pool with every time limit set: `timeouts` over the defaults. */
 export function postgresPool(url: string, max: number, timeouts: Partial<PostgresTimeouts> = {}): Pool {
   const t = { ...DEFAULT_POSTGRES_TIMEOUTS, ...timeouts };
@@ -305,6 +334,7 @@ export class PostgresSink implements TicketSink {
   private constructor(
     private readonly pool: Pool,
     private readonly options: SinkOptions,
+    private readonly url: string,
   ) {}
 
   static async open(
@@ -316,7 +346,7 @@ export class PostgresSink implements TicketSink {
     // An idle connection dropped by a PostgreSQL restart must not crash the worker: the next query reconnects, and a
     // query that fails in between fails its activity, which Temporal retries.
     pool.on('error', () => undefined);
-    const sink = new PostgresSink(pool, options);
+    const sink = new PostgresSink(pool, options, url);
     try {
       await sink.migrate();
     } catch (err) {
@@ -516,6 +546,10 @@ export class PostgresSink implements TicketSink {
 
   async countStreamTable(account: string, table: string): Promise<number> {
     return countStreamTable(this.pool, account, table);
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await pingPostgres(this.url, timeoutMs);
   }
 
   async close(): Promise<void> {

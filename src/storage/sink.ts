@@ -118,6 +118,11 @@ export interface TicketSink extends StreamSink {
   readRejected(account: string): Promise<RejectedTicket[]>;
   countRejected(account: string): Promise<number>;
   readSideloads(account: string, kind: string): Promise<StoredSideload[]>;
+  /**
+   * Whether the database answers now, for the worker's /readyz: SQLite, the file opens and reads; PostgreSQL, a new
+   * connection (not one of the pool's, which persist may all hold) runs `SELECT 1`. Rejects after `timeoutMs`.
+   */
+  ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 

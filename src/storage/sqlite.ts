@@ -214,6 +214,16 @@ export class SqliteSink implements TicketSink {
     return this.streams.countTable(account, table);
   }
 
+  async ping(timeoutMs: number): Promise<void> {
+    // A connection of its own: the open one would keep answering from a file deleted or unmounted under it.
+    const probe = new Database(this.filename, { readonly: true, fileMustExist: true, timeout: timeoutMs });
+    try {
+      probe.prepare('SELECT count(*) FROM sqlite_master').get();
+    } finally {
+      probe.close();
+    }
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -38,16 +38,27 @@ export interface FreezableProxy extends LocalServer {
    * closed, as when a network path turns into a black hole.
    */
   freeze(): void;
-  /** New connections pass again; the ones that went silent stay silent. */
+  /**
+   * From now on the target is gone: every open connection is reset and new ones are closed as soon as they arrive,
+   * as when a server is down or its port refuses. Clients notice at once, unlike `freeze`.
+   */
+  cut(): void;
+  /** New connections pass again (after `freeze` or `cut`); the ones that went silent stay silent. */
   thaw(): void;
 }
 
-/** A TCP proxy on 127.0.0.1 to `target`, whose connections can be made to go silent. */
+/** A TCP proxy on 127.0.0.1 to `target`, whose connections can be made to go silent, or be cut. */
 export async function freezableProxy(target: { host: string; port: number }): Promise<FreezableProxy> {
   const sockets = new Set<net.Socket>();
   const live = new Set<() => void>();
   let frozen = false;
+  let cut = false;
   const server = net.createServer((client) => {
+    if (cut) {
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -77,8 +88,14 @@ export async function freezableProxy(target: { host: string; port: number }): Pr
       for (const silence of live) silence();
       live.clear();
     },
+    cut() {
+      cut = true;
+      live.clear();
+      for (const socket of sockets) socket.resetAndDestroy();
+    },
     thaw() {
       frozen = false;
+      cut = false;
     },
   };
 }

@@ -585,12 +585,12 @@ describe('docker-compose.yml', () => {
       expect(environmentOf('postgresql').POSTGRES_DB).toBe('postgres');
     });
 
-    test('publishes the metrics port it serves, on loopback, and its healthcheck asks that port', () => {
+    test('publishes the metrics port it serves, on loopback, and its healthcheck asks /readyz there', () => {
       const config = workerConfigOf('worker');
       expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
       const port = config.metrics?.port as number;
       expect(publishedPort('worker', port)).toEqual({ hostIp: '127.0.0.1', published: port, target: port });
-      expect(words(service('worker').healthcheck?.test).join(' ')).toContain(`127.0.0.1:${port}/metrics`);
+      expect(words(service('worker').healthcheck?.test).join(' ')).toContain(`127.0.0.1:${port}/readyz`);
     });
 
     test('worker-extra scales on the same configuration, with no host ports and no codec endpoint', () => {
