@@ -288,6 +288,11 @@ export class ZendeskClient {
     return { mode: this.options.auth.mode, tokenExpiresAt: token.expiresAt, tokenRenewsAt: renewsAt(token) };
   }
 
+  /** OAuth token requests since the last call, by outcome (none without client credentials): the worker counts them. */
+  takeTokenRenewals(): { ok: number; failed: number } {
+    return this.tokens?.takeRenewals() ?? { ok: 0, failed: 0 };
+  }
+
   /** A token renewal that failed while the current token still served, once: the worker logs it. */
   takeRenewalFailure(): string | undefined {
     return this.tokens?.takeRenewalFailure();
