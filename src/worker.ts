@@ -25,6 +25,8 @@ import { redactUrl } from './common/redact-url';
 import { clientConnectionOptions, describeConnection, nativeConnectionOptions } from './config/temporal-connection';
 import { TicketSink } from './storage/sink';
 import { describeAuth } from './zendesk/auth';
+import { describeMetrics, runtimeTelemetry } from './telemetry/runtime-telemetry';
+import { startTracing, Tracing } from './telemetry/tracing';
 import { ZendeskClient } from './zendesk/client';
 
 export interface ExportWorkerOptions {
@@ -35,9 +37,18 @@ export interface ExportWorkerOptions {
   blobStore: BlobStore;
   /** A prebuilt bundle; default: WORKFLOW_BUNDLE_PATH if set, else bundle src/workflows at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** OpenTelemetry tracing (OTEL_TRACES_EXPORTER=otlp): its interceptors; the workflows are then bundled at start. */
+  tracing?: Tracing;
 }
 
-export async function createExportWorker({ config, connection, sink, blobStore, workflowBundle }: ExportWorkerOptions) {
+export async function createExportWorker({
+  config,
+  connection,
+  sink,
+  blobStore,
+  workflowBundle,
+  tracing,
+}: ExportWorkerOptions) {
   const zendesk = new Map(config.accounts.map((settings) => [settings.account, new ZendeskClient(settings)]));
   const encryption = encryptionCodecOf(config.encryption, {
     onLetThrough: letThroughWarnings((message, attributes) => Runtime.instance().logger.warn(message, attributes)),
@@ -47,7 +58,9 @@ export async function createExportWorker({ config, connection, sink, blobStore, 
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflowSource(workflowBundle),
+    // The tracing interceptors run inside the workflow sandbox: a bundle made without them would not trace.
+    ...(tracing ? { workflowsPath: WORKFLOW_SOURCES.workflowsPath } : workflowSource(workflowBundle)),
+    ...(tracing && { plugins: [tracing.plugin] }),
     activities: createActivities({ zendesk, sink, staging }),
     dataConverter: createDataConverter(blobStore, encryption),
     shutdownGraceTime: '10 seconds',
@@ -77,11 +90,14 @@ async function run() {
   }
   Runtime.install({
     logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as LogLevel) || 'INFO'),
-    telemetryOptions: config.metrics
-      ? { metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.metrics.port}` } } }
-      : undefined,
+    telemetryOptions: runtimeTelemetry(config.metrics, config.telemetry),
   });
   const logger = Runtime.instance().logger;
+  const traces = config.telemetry?.traces;
+  const tracing = traces ? startTracing(traces) : undefined;
+  if (tracing && process.env.WORKFLOW_BUNDLE_PATH) {
+    logger.warn('Tracing: WORKFLOW_BUNDLE_PATH is not used; the workflows are bundled at start with its interceptors');
+  }
   const clientConnection = await Connection.connect(clientOptions);
   if (!(await searchAttributesReady(clientConnection, config.temporal))) {
     await clientConnection.close();
@@ -121,14 +137,15 @@ async function run() {
   }
   const connection = await NativeConnection.connect(nativeOptions);
   try {
-    const worker = await createExportWorker({ config, connection, sink, blobStore });
+    const worker = await createExportWorker({ config, connection, sink, blobStore, tracing });
     logger.info('Worker ready', {
       accounts: config.accounts.map((a) => `${a.account} (${new URL(a.baseUrl).origin})`).join(', '),
       taskQueue: config.temporal.taskQueue,
       temporal: `${describeConnection(config.temporal)}, namespace ${config.temporal.namespace}`,
       sink: redactUrl(config.sinkUrl),
       payloadEncryption: describeEncryption(config.encryption),
-      metrics: config.metrics ? `http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
+      metrics: describeMetrics(config.metrics, config.telemetry),
+      tracing: traces ? `OTLP/HTTP ${traces.url} as ${traces.serviceName}` : 'off',
     });
     if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`);
     if (config.encryption?.off === false && config.encryption.current && config.encryption.allowPlaintext) {
@@ -151,6 +168,7 @@ async function run() {
     await connection.close();
     await blobStore.close();
     await sink.close();
+    await tracing?.shutdown();
   }
 }
 

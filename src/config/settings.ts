@@ -1,3 +1,4 @@
+import type { TelemetrySettings } from '../telemetry/otlp-env';
 import type { StreamName, SupportTypeScope } from '../streams/names';
 import { EncryptionSettings } from '../codec/encryption-keys';
 import { PostgresTimeouts } from '../storage/postgres-timeouts';
@@ -34,6 +35,8 @@ export interface WorkerConfig {
   accounts: ZendeskSettings[];
   /** The Prometheus endpoint (SDK and exporter metrics); undefined: off. */
   metrics?: { host: string; port: number };
+  /** OpenTelemetry from the OTEL_* variables: traces and OTLP metrics, each off unless asked for. */
+  telemetry?: TelemetrySettings;
   sinkUrl: string;
   /** How long the PostgreSQL sink and blob store wait on the database (SINK_*_SECONDS); undefined: the defaults. */
   sinkTimeouts?: PostgresTimeouts;

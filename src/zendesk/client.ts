@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
 import type { SetAsideTicket, SideloadRecord } from '../storage/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
+import { inHttpSpan } from './http-span';
 import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, describeBytes, MAX_PAGE_ROWS, MAX_RESPONSE_BYTES } from './limits';
@@ -542,7 +543,11 @@ export class ZendeskClient {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
-      const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
+      const response = await inHttpSpan(
+        { method: 'GET', origin: this.origin, path },
+        () => this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal }),
+        (answer) => answer.status,
+      );
       return { response, token: authorization.token };
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);
