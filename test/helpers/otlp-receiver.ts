@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 /** One OTLP/HTTP export as received: its path (/v1/traces, /v1/metrics), content type and body. */
 export interface OtlpRequest {
@@ -40,11 +41,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({
-        path: req.url ?? '',
-        contentType: req.headers['content-type'] ?? '',
-        body: Buffer.concat(chunks),
-      });
+      const raw = Buffer.concat(chunks);
+      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+      requests.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body });
       const json = (req.headers['content-type'] ?? '').includes('json');
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
       res.end(json ? '{}' : '');

@@ -1,4 +1,4 @@
-import { DEFAULT_CREDENTIALS, DEFAULT_OAUTH_CLIENT, TICKET_EVENTS_PATH } from '../../src/emulator';
+import { DEFAULT_OAUTH_CLIENT, TICKET_EVENTS_PATH } from '../../src/emulator';
 import { freePort } from '../../src/dev-server';
 import type { StreamName } from '../../src/streams/names';
 import type { ExportStatus } from '../../src/workflows/messages';
@@ -58,10 +58,21 @@ describe('the metrics documentation', () => {
     });
     h = harness;
     // A ticket_events page with a row whose id cannot be one: set aside in rejected_rows.
-    const basic = Buffer.from(`${DEFAULT_CREDENTIALS.email}/token:${DEFAULT_CREDENTIALS.apiToken}`).toString('base64');
+    const grant = (await (
+      await fetch(`${harness.emulator.url}/oauth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: DEFAULT_OAUTH_CLIENT.clientId,
+          client_secret: DEFAULT_OAUTH_CLIENT.clientSecret,
+          scope: 'read',
+        }),
+      })
+    ).json()) as { access_token: string };
     const real = (await (
       await fetch(`${harness.emulator.url}${TICKET_EVENTS_PATH}?start_time=0&per_page=20&include=comment_events`, {
-        headers: { Authorization: `Basic ${basic}` },
+        headers: { Authorization: `Bearer ${grant.access_token}` },
       })
     ).json()) as { ticket_events: Record<string, unknown>[]; count: number };
     const events = real.ticket_events;
