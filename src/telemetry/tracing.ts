@@ -1,5 +1,6 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -16,7 +17,7 @@ export interface Tracing {
 
 /**
  * Turns tracing on for this process: a tracer provider that sends OTLP/HTTP (JSON) to `target`, registered globally
- * with an AsyncLocalStorage context manager, so that a Zendesk call made inside an activity (src/zendesk/http-span.ts)
+ * with an AsyncLocalStorage context manager and the W3C trace-context propagator, so that a Zendesk call made inside an activity (src/zendesk/http-span.ts)
  * becomes a child of the activity's span. Workflow spans travel out of the sandbox through the plugin's sink.
  */
 export function startTracing(
@@ -31,6 +32,8 @@ export function startTracing(
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   trace.setGlobalTracerProvider(provider);
+  // The workflow puts its span's context in the activity's headers (W3C trace context); the activity reads it back.
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const plugin = new OpenTelemetryPlugin({
     resource,
     spanProcessor,
@@ -41,6 +44,7 @@ export function startTracing(
     async shutdown() {
       await provider.shutdown();
       trace.disable();
+      propagation.disable();
       context.disable();
     },
   };

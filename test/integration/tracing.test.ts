@@ -39,9 +39,11 @@ describe('tracing (OTEL_TRACES_EXPORTER=otlp)', () => {
         const persist = spans.find((s) => s.name === 'RunActivity:persist' && s.traceId === fetch?.traceId);
         return fetch && call && persist ? { fetch, call, persist, spans } : undefined;
       },
-      120_000,
+      60_000,
     ).catch((err: Error) => {
-      throw new Error(`${err.message}\nspans: ${otlp.spans().map((s) => s.name)}\nworker:\n${spawned.output()}`);
+      throw new Error(
+        `${err.message}\nspans: ${[...new Set(otlp.spans().map((s) => s.name))].join(', ')}\nworker:\n${spawned.output()}`,
+      );
     });
     expect(found.call.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200 });
     // The workflow's side too: the span that scheduled fetchPage is its parent (the workflow's run span ends with the
