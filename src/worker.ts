@@ -18,6 +18,8 @@ import { clientConnectionOptions, describeConnection, nativeConnectionOptions } 
 import { TicketSink } from './storage/sink';
 import { freePort, MetricsPortServer, startMetricsPort, workerReadiness, WorkerParts } from './health';
 import { describeAuth } from './zendesk/auth';
+import { describeMetrics, runtimeTelemetry } from './telemetry/runtime-telemetry';
+import { startTracing, Tracing } from './telemetry/tracing';
 import { ZendeskClient } from './zendesk/client';
 import { LOG_EVENTS, LogEvent } from './observability/events';
 import { writeFatal } from './observability/fatal';
@@ -34,6 +36,8 @@ export interface ExportWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Told of each Zendesk client, whose credentials and issued tokens the log is then cleaned of. */
   logRedaction?: LogRedaction;
+  /** OpenTelemetry tracing (OTEL_TRACES_EXPORTER=otlp): its interceptors; the workflows are then bundled at start. */
+  tracing?: Tracing;
 }
 
 export async function createExportWorker({
@@ -43,6 +47,7 @@ export async function createExportWorker({
   blobStore,
   workflowBundle,
   logRedaction,
+  tracing,
 }: ExportWorkerOptions) {
   const zendesk = new Map(config.accounts.map((settings) => [settings.account, new ZendeskClient(settings)]));
   for (const client of zendesk.values()) logRedaction?.add((text) => client.redact(text));
@@ -57,7 +62,9 @@ export async function createExportWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflowSource(workflowBundle),
+    // The tracing interceptors run inside the workflow sandbox: a bundle made without them would not trace.
+    ...(tracing ? { workflowsPath: WORKFLOW_SOURCES.workflowsPath } : workflowSource(workflowBundle)),
+    ...(tracing && { plugins: [tracing.plugin] }),
     activities: createActivities({ zendesk, sink, staging }),
     dataConverter: createDataConverter(blobStore, encryption),
     shutdownGraceTime: '10 seconds',
@@ -93,9 +100,7 @@ async function run() {
     logger: createLogger(config.logging, logRedaction.redact),
     telemetryOptions: {
       logging: forwardedCoreLogging(config.logging),
-      ...(coreMetrics && {
-        metrics: { prometheus: { bindAddress: `${coreMetrics.host}:${coreMetrics.port}` } },
-      }),
+      ...runtimeTelemetry(coreMetrics, config.telemetry),
     },
   });
   const logger = Runtime.instance().logger;
@@ -123,6 +128,11 @@ async function runWorker(
   const logger = Runtime.instance().logger;
   const parts: WorkerParts = {};
   const metricsPort = await startWorkerMetricsPort(config, coreMetrics, parts);
+  const traces = config.telemetry?.traces;
+  const tracing = traces ? startTracing(traces) : undefined;
+  if (tracing && process.env.WORKFLOW_BUNDLE_PATH) {
+    logger.warn('Tracing: WORKFLOW_BUNDLE_PATH is not used; the workflows are bundled at start with its interceptors');
+  }
   const clientConnection = await Connection.connect(clientOptions);
   if (!(await searchAttributesReady(clientConnection, config.temporal))) {
     await clientConnection.close();
@@ -165,7 +175,7 @@ async function runWorker(
   const connection = await NativeConnection.connect(nativeOptions);
   parts.connection = connection;
   try {
-    const worker = await createExportWorker({ config, connection, sink, blobStore, logRedaction });
+    const worker = await createExportWorker({ config, connection, sink, blobStore, logRedaction, tracing });
     parts.worker = worker;
     logger.info('Worker ready', {
       accounts: config.accounts.map((a) => `${a.account} (${new URL(a.baseUrl).origin})`).join(', '),
@@ -173,7 +183,10 @@ async function runWorker(
       temporal: `${describeConnection(config.temporal)}, namespace ${config.temporal.namespace}`,
       sink: redactUrl(config.sinkUrl),
       payloadEncryption: describeEncryption(config.encryption),
-      metrics: metricsPort ? `${metricsPort.url}/metrics, /healthz, /readyz` : 'off',
+      metrics: metricsPort
+        ? `${metricsPort.url}/metrics, /healthz, /readyz`
+        : describeMetrics(config.metrics, config.telemetry),
+      tracing: traces ? `OTLP/HTTP ${traces.url} as ${traces.serviceName}` : 'off',
     });
     const weakened = { event: LOG_EVENTS.payloadEncryptionWeakened };
     if (config.encryption?.off) logger.warn(`Payload encryption: ${describeEncryption(config.encryption)}`, weakened);
@@ -204,6 +217,7 @@ async function runWorker(
     await connection.close();
     await blobStore.close();
     await sink.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -4,12 +4,13 @@ import { ZendeskClient } from '../zendesk/client';
 import { withHeartbeat } from './heartbeat';
 import { owningWorkflow } from './owner';
 import { activityMetrics } from './metrics';
+import { TICKETS_STREAM } from '../metrics/names';
 import { fitsInHistory, inlinePage, pageJson, ReadPage, summarizePage } from './page-summary';
 import { FetchPageInput, FetchPageResult, PageContent, PageSummary } from './types';
 import { SetAsideTicket, ticketIdText } from '../storage/sink';
 import type { PageStaging } from '../codec/staged-pages';
 import type { ExportOutcome, IncrementalOutcome } from '../zendesk/client';
-import { failedCall, logRenewalFailure, zendeskClientFor } from './zendesk-call';
+import { failedCall, reportTokenRenewals, zendeskClientFor } from './zendesk-call';
 
 export interface FetchPageDeps {
   /** The accounts this worker holds credentials for, by account name. */
@@ -26,8 +27,10 @@ export function createFetchPage({ zendesk: clients, staging }: FetchPageDeps) {
     const requestedAt = Date.now();
     try {
       const outcome = await withHeartbeat(() => callZendesk(zendesk, input));
-      metrics.apiCall(input.account, endpoint, outcome.kind);
-      if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, outcome.retryAfterSeconds);
+      metrics.apiCall(input.account, TICKETS_STREAM, endpoint, outcome.kind);
+      if (outcome.kind === 'rate_limited')
+        metrics.rateLimited(input.account, TICKETS_STREAM, outcome.retryAfterSeconds);
+      if (outcome.kind === 'page') metrics.pageFetched(input.account, TICKETS_STREAM);
       const auth = zendesk.authState();
       if (outcome.kind !== 'page') return { ...outcome, requestedAt, auth };
       const page = readPage(outcome);
@@ -49,9 +52,15 @@ export function createFetchPage({ zendesk: clients, staging }: FetchPageDeps) {
       if (outcome.setAside) logSetAside(input.account, outcome.setAside);
       return result;
     } catch (err) {
-      throw failedCall(err, { account: input.account, endpoint, minGapMs: input.minGapMs ?? 0, requestedAt });
+      throw failedCall(err, {
+        account: input.account,
+        stream: TICKETS_STREAM,
+        endpoint,
+        minGapMs: input.minGapMs ?? 0,
+        requestedAt,
+      });
     } finally {
-      logRenewalFailure(zendesk, input.account);
+      reportTokenRenewals(zendesk, input.account);
     }
   };
 }

@@ -9,7 +9,7 @@ import { activityMetrics } from './metrics';
 import { owningWorkflow } from './owner';
 import { fitsInHistory } from './page-summary';
 import { inlineStreamPage, ReadStreamPage, streamPageJson, summarizeStreamPage } from './stream-page-summary';
-import { failedCall, logRenewalFailure, zendeskClientFor } from './zendesk-call';
+import { failedCall, reportTokenRenewals, zendeskClientFor } from './zendesk-call';
 
 export interface FetchStreamPageDeps {
   /** The accounts this worker holds credentials for, by account name. */
@@ -27,8 +27,9 @@ export function createFetchStreamPage({ zendesk: clients, staging }: FetchStream
       // Aborted when the activity is cancelled (a heartbeat timeout, a worker shutdown, the workflow cancelled).
       const call = { signal: Context.current().cancellationSignal };
       const outcome = await withHeartbeat(() => zendesk.fetchStreamPage(streamRequestOf(input), call));
-      metrics.apiCall(input.account, input.stream, outcome.kind);
-      if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, outcome.retryAfterSeconds);
+      metrics.apiCall(input.account, input.stream, input.stream, outcome.kind);
+      if (outcome.kind === 'rate_limited') metrics.rateLimited(input.account, input.stream, outcome.retryAfterSeconds);
+      if (outcome.kind === 'page') metrics.pageFetched(input.account, input.stream);
       if (outcome.kind !== 'page') return { ...outcome, requestedAt };
       const page: ReadStreamPage = { stream: input.stream, ...outcome };
       const { summary, content } = await pageForTheWorkflow(page, staging, input);
@@ -37,12 +38,13 @@ export function createFetchStreamPage({ zendesk: clients, staging }: FetchStream
     } catch (err) {
       throw failedCall(err, {
         account: input.account,
+        stream: input.stream,
         endpoint: input.stream,
         minGapMs: input.minGapMs ?? 0,
         requestedAt,
       });
     } finally {
-      logRenewalFailure(zendesk, input.account);
+      reportTokenRenewals(zendesk, input.account);
     }
   };
 }

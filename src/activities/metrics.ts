@@ -1,54 +1,54 @@
 import { Context } from '@temporalio/activity';
+import { METRIC, TICKETS_STREAM } from '../metrics/names';
 import type { ExportApi } from '../shared';
 import type { PagedStream } from '../streams/names';
 
+/** The `stream` label: "tickets" for the tickets stream, else the stream's name. */
+export type StreamLabel = typeof TICKETS_STREAM | PagedStream;
+
 /**
- * The exporter's own Prometheus series, next to the SDK's on the worker's METRICS_PORT. Without a metrics exporter
- * (tests, METRICS_PORT unset) the meter is a no-op.
+ * The exporter's series set by activities, next to the SDK's on the worker's METRICS_PORT (or OTLP). Without a
+ * metrics exporter (tests, METRICS_PORT unset) the meter is a no-op. Names and labels: src/metrics/names.ts and
+ * docs/operations.md "Metrics". Units are in the names, so no unit is given to the SDK (it would add none anyway).
  */
 export function activityMetrics() {
   const meter = Context.current().metricMeter;
   return {
-    apiCall(account: string, endpoint: ExportApi | PagedStream, outcome: string) {
+    apiCall(account: string, stream: StreamLabel, endpoint: ExportApi | PagedStream, outcome: string) {
       meter
-        .createCounter('zendesk_api_calls', '', 'Zendesk export API calls by endpoint and outcome')
-        .add(1, { account, endpoint, outcome });
+        .createCounter(METRIC.apiCalls, '', 'Zendesk API calls by endpoint and outcome')
+        .add(1, { account, stream, endpoint, outcome });
     },
-    rateLimited(account: string, retryAfterSeconds: number) {
-      meter.createCounter('zendesk_rate_limited', '', '429 answers from Zendesk').add(1, { account });
+    rateLimited(account: string, stream: StreamLabel, retryAfterSeconds: number) {
+      meter.createCounter(METRIC.rateLimited, '', '429 answers from Zendesk').add(1, { account, stream });
       meter
-        .createCounter('zendesk_retry_after_seconds', 's', 'Seconds Zendesk asked to wait in Retry-After')
-        .add(retryAfterSeconds, { account });
+        .createCounter(METRIC.retryAfterRequestedSeconds, '', 'Seconds Zendesk asked to wait in Retry-After')
+        .add(retryAfterSeconds, { account, stream });
     },
-    pageStored(account: string, tickets: number) {
-      meter.createCounter('zendesk_pages_stored', '', 'Pages written to the sink').add(1, { account });
-      meter.createCounter('zendesk_tickets_stored', '', 'Ticket rows written to the sink').add(tickets, { account });
-    },
-    streamPageStored(account: string, stream: PagedStream, rows: number) {
+    /** A page fetched with a 200: the time, for "no success for too long" alerts. */
+    pageFetched(account: string, stream: StreamLabel) {
       meter
-        .createCounter('zendesk_stream_pages_stored', '', 'Stream pages written to the sink')
-        .add(1, { account, stream });
-      meter
-        .createCounter('zendesk_stream_rows_stored', '', 'Rows of the streams around the ticket written to the sink')
-        .add(rows, { account, stream });
+        .createGauge(METRIC.lastSuccessTimestampSeconds, 'int', '', 'Epoch seconds of the last page fetched (200)')
+        .set(Math.floor(Date.now() / 1000), { account, stream });
     },
-    streamRowsRejected(account: string, stream: PagedStream, rows: number) {
+    pageStored(account: string, stream: StreamLabel, rows: number) {
+      meter.createCounter(METRIC.pagesStored, '', 'Pages written to the sink').add(1, { account, stream });
+      meter.createCounter(METRIC.rowsStored, '', 'Rows written to the sink').add(rows, { account, stream });
+    },
+    /** Tickets into rejected_tickets, stream rows into rejected_rows. */
+    rowsRejected(account: string, stream: StreamLabel, rows: number) {
       meter
         .createCounter(
-          'zendesk_stream_rows_rejected',
+          METRIC.rowsRejected,
           '',
-          'Stream rows set aside in rejected_rows: refused by the database, or with a value that cannot be true',
+          'Rows set aside (rejected_tickets, rejected_rows): refused by the database, or a value that cannot be true',
         )
         .add(rows, { account, stream });
     },
-    ticketsRejected(account: string, tickets: number) {
+    tokenRenewals(account: string, outcome: 'ok' | 'failed', count: number) {
       meter
-        .createCounter(
-          'zendesk_tickets_rejected',
-          '',
-          'Tickets set aside in rejected_tickets: refused by the database, or with a value that cannot be true',
-        )
-        .add(tickets, { account });
+        .createCounter(METRIC.tokenRenewals, '', 'OAuth client-credentials token requests by outcome')
+        .add(count, { account, outcome });
     },
   };
 }

@@ -34,8 +34,8 @@ export function createPersistStream({ sink, staging }: PersistStreamDeps) {
     );
     const metrics = activityMetrics();
     // No rows: a checkpoint only (an operator's reset), not a page.
-    if (page.rows.length > 0) metrics.streamPageStored(account, stream, page.rows.length);
-    if (output.rejected > 0) metrics.streamRowsRejected(account, stream, output.rejected);
+    if (page.rows.length > 0) metrics.pageStored(account, stream, page.rows.length);
+    if (output.rejected > 0) metrics.rowsRejected(account, stream, output.rejected);
     return { ...output, completedAt: Date.now() };
   };
 }

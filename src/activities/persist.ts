@@ -2,6 +2,7 @@ import { TicketSink } from '../storage/sink';
 import { PageStaging } from '../codec/staged-pages';
 import { withHeartbeat } from './heartbeat';
 import { activityMetrics } from './metrics';
+import { TICKETS_STREAM } from '../metrics/names';
 import { readPageContent } from './page-content';
 import { InlinePage, PersistInput, PersistOutput, Checkpoint } from './types';
 
@@ -18,8 +19,8 @@ export function createPersist({ sink, staging }: PersistDeps) {
     const output = await withHeartbeat(() => sink.persistPage({ ...checkpoint, ...page }));
     const metrics = activityMetrics();
     // No rows: a checkpoint only (an operator's reset), not a page.
-    if (page.rows.length > 0) metrics.pageStored(input.account, page.rows.length);
-    if (output.rejected > 0) metrics.ticketsRejected(input.account, output.rejected);
+    if (page.rows.length > 0) metrics.pageStored(input.account, TICKETS_STREAM, page.rows.length);
+    if (output.rejected > 0) metrics.rowsRejected(input.account, TICKETS_STREAM, output.rejected);
     return { ...output, completedAt: Date.now() };
   };
 }

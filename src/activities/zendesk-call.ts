@@ -7,7 +7,7 @@ import type { PagedStream } from '../streams/names';
 import { PayloadTooLargeError } from '../codec/limits';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskPermanentError, ZendeskTransientError } from '../zendesk/errors';
-import { activityMetrics } from './metrics';
+import { activityMetrics, StreamLabel } from './metrics';
 import { fetchRetryDelayMs } from './retry-delay';
 
 /** What fetchPage and fetchStreamPage share around one Zendesk call: the client, the failure, the log. */
@@ -27,7 +27,13 @@ export function zendeskClientFor(clients: ReadonlyMap<string, ZendeskClient>, ac
 /** What a failed call throws: the cancellation as it came, else the failure Temporal retries (or not), counted. */
 export function failedCall(
   err: unknown,
-  call: { account: string; endpoint: ExportApi | PagedStream; minGapMs: number; requestedAt: number },
+  call: {
+    account: string;
+    stream: StreamLabel;
+    endpoint: ExportApi | PagedStream;
+    minGapMs: number;
+    requestedAt: number;
+  },
 ): unknown {
   // Cancelled: the SDK reports the cancellation itself, from the reason the signal carries.
   const cancellation = Context.current().cancellationSignal;
@@ -35,6 +41,7 @@ export function failedCall(
   const failure = toApplicationFailure(err, call);
   activityMetrics().apiCall(
     call.account,
+    call.stream,
     call.endpoint,
     failure.type === PERMANENT_FAILURE ? 'permanent_error' : 'transient_error',
   );
@@ -78,8 +85,15 @@ export function toApplicationFailure(
   });
 }
 
-/** A token renewal that failed while the current token still served: in the worker's log, the call went on. */
-export function logRenewalFailure(zendesk: ZendeskClient, account: string): void {
+/**
+ * The OAuth token requests made since the last call, counted (ok, failed); a renewal that failed while the current
+ * token still served also goes to the worker's log (the call went on).
+ */
+export function reportTokenRenewals(zendesk: ZendeskClient, account: string): void {
+  const renewals = zendesk.takeTokenRenewals();
+  const metrics = activityMetrics();
+  if (renewals.ok > 0) metrics.tokenRenewals(account, 'ok', renewals.ok);
+  if (renewals.failed > 0) metrics.tokenRenewals(account, 'failed', renewals.failed);
   const failure = zendesk.takeRenewalFailure();
   if (failure) {
     log.warn('OAuth token renewal failed; the current token serves until it expires', {

@@ -17,6 +17,7 @@ import {
 } from './service-env';
 import { ClientConfig, CodecServerConfig, WorkerConfig, ZendeskSettings } from './settings';
 import { Env, parseAll } from './values';
+import { readTelemetrySettings } from '../telemetry/otlp-env';
 import {
   ENV_CLIENT_VARIABLES,
   accountEnv,
@@ -63,6 +64,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     zendeskHttp: zendeskHttpEnv,
   });
   if (values.sink) problems.push(...codecServerProblems(values.sink));
+  const telemetry = readTelemetrySettings(env, values.metrics?.METRICS_PORT !== undefined);
+  problems.push(...telemetry.problems);
   const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
   const credentials = values.credentials;
   // Refused with or without an accounts file: it is what a setup from before 2026 still sets.
@@ -105,6 +108,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
         ? { host: values.metrics.METRICS_HOST, port: values.metrics.METRICS_PORT }
         : undefined,
     logging: { format: values.logging.LOG_FORMAT, level: values.logging.LOG_LEVEL },
+    ...((telemetry.settings.traces || telemetry.settings.metrics) && { telemetry: telemetry.settings }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { TelemetrySettings } from '../telemetry/otlp-env';
 import type { StreamName, SupportTypeScope } from '../streams/names';
 import { EncryptionSettings } from '../codec/encryption-keys';
 import { PostgresTimeouts } from '../storage/postgres-timeouts';
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   metrics?: { host: string; port: number };
   /** LOG_FORMAT and LOG_LEVEL: how the worker's log (the SDK's, the workflows', the activities', Core's) is written. */
   logging: LoggingSettings;
+  /** OpenTelemetry from the OTEL_* variables: traces and OTLP metrics, each off unless asked for. */
+  telemetry?: TelemetrySettings;
   sinkUrl: string;
   /** How long the PostgreSQL sink and blob store wait on the database (SINK_*_SECONDS); undefined: the defaults. */
   sinkTimeouts?: PostgresTimeouts;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
 import type { SetAsideTicket, SideloadRecord } from '../storage/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
+import { inHttpSpan } from './http-span';
 import { AccessToken, OAuthTokenSource, renewsAt } from './oauth';
 import { ConnectProxyAgent, PROXY_ERROR } from './connect-proxy';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, describeBytes, MAX_PAGE_ROWS, MAX_RESPONSE_BYTES } from './limits';
@@ -293,6 +294,11 @@ export class ZendeskClient {
     return { mode: this.options.auth.mode, tokenExpiresAt: token.expiresAt, tokenRenewsAt: renewsAt(token) };
   }
 
+  /** OAuth token requests since the last call, by outcome (none without client credentials): the worker counts them. */
+  takeTokenRenewals(): { ok: number; failed: number } {
+    return this.tokens?.takeRenewals() ?? { ok: 0, failed: 0 };
+  }
+
   /** A token renewal that failed while the current token still served, once: the worker logs it. */
   takeRenewalFailure(): string | undefined {
     return this.tokens?.takeRenewalFailure();
@@ -542,7 +548,11 @@ export class ZendeskClient {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = call.signal ? AbortSignal.any([deadline, call.signal]) : deadline;
     try {
-      const response = await this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal });
+      const response = await inHttpSpan(
+        { method: 'GET', origin: this.origin, path },
+        () => this.http.get<string>(path, { headers: { Authorization: authorization.header }, signal }),
+        (answer) => answer.status,
+      );
       return { response, token: authorization.token };
     } catch (err) {
       if (call.signal?.aborted) throw new ZendeskTransientError(`${what}: cancelled`);

@@ -78,6 +78,8 @@ export class OAuthTokenSource {
   private onProbation?: string;
   /** A renewal failed while the current token still served: not reported yet. */
   private renewalFailure?: string;
+  /** Token requests answered (ok) or failed since the last takeRenewals(); deferred ones were not sent. */
+  private renewals = { ok: 0, failed: 0 };
   private readonly now: () => number;
 
   constructor(private readonly options: TokenSourceOptions) {
@@ -110,6 +112,13 @@ export class OAuthTokenSource {
     return failure;
   }
 
+  /** The token requests (the first and each renewal) since the last call, by outcome: for the worker's metrics. */
+  takeRenewals(): { ok: number; failed: number } {
+    const renewals = this.renewals;
+    this.renewals = { ok: 0, failed: 0 };
+    return renewals;
+  }
+
   /** The token in use, if any (for `status`: when it expires). */
   get currentToken(): AccessToken | undefined {
     return this.current;
@@ -132,7 +141,18 @@ export class OAuthTokenSource {
   }
 
   private renew(): Promise<AccessToken> {
-    this.inFlight ??= this.request().finally(() => (this.inFlight = undefined));
+    this.inFlight ??= this.request()
+      .then(
+        (token) => {
+          this.renewals.ok++;
+          return token;
+        },
+        (err: unknown) => {
+          if (!(err instanceof TokenRequestDeferred)) this.renewals.failed++;
+          throw err;
+        },
+      )
+      .finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 

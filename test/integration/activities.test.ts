@@ -500,9 +500,9 @@ describe('persist and loadCheckpoint', () => {
       completedAt: expect.any(Number),
     });
     expect(counted).toContainEqual({
-      name: 'zendesk_tickets_rejected',
+      name: 'zendesk_export_rows_rejected_total',
       value: 1,
-      tags: expect.objectContaining({ account: persistAccount }),
+      tags: expect.objectContaining({ account: persistAccount, stream: 'tickets' }),
     });
     expect((await sink.readRejected(persistAccount)).map((r) => r.ticketId)).toEqual([String(2 ** 63)]);
     expect((await sink.readSideloads(persistAccount, 'users')).map((u) => u.id)).toEqual(['5']);

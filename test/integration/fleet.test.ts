@@ -247,20 +247,23 @@ describe('worker metrics (METRICS_PORT)', () => {
       return matching.reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     };
     const account = { account: h.account };
+    const tickets = { ...account, stream: 'tickets' };
     // Metrics are exported periodically: wait until the last page shows up.
     const text = await waitFor('metrics to catch up', async () => {
       const t = await scrape();
-      return value(t, 'zendesk_tickets_stored', account) === status.ticketsStored ? t : undefined;
+      return value(t, 'zendesk_export_rows_stored_total', tickets) === status.ticketsStored ? t : undefined;
     });
-    expect(value(text, 'zendesk_pages_stored', account)).toBe(status.pages);
-    expect(value(text, 'zendesk_rate_limited', account)).toBe(1);
-    expect(value(text, 'zendesk_retry_after_seconds', account)).toBe(2);
-    expect(value(text, 'zendesk_retry_after_wait_seconds', account)).toBe(2);
-    expect(value(text, 'zendesk_api_calls', { ...account, endpoint: 'exports' })).toBe(status.calls);
-    expect(value(text, 'zendesk_api_calls', { ...account, outcome: 'rate_limited' })).toBe(1);
-    expect(value(text, 'zendesk_api_calls', { ...account, outcome: 'page' })).toBe(status.calls - 1);
-    expect(value(text, 'zendesk_export_blocked', account)).toBe(0);
-    const lag = value(text, 'zendesk_export_lag_seconds', account);
+    expect(value(text, 'zendesk_export_pages_stored_total', tickets)).toBe(status.pages);
+    expect(value(text, 'zendesk_export_rate_limited_total', tickets)).toBe(1);
+    expect(value(text, 'zendesk_export_retry_after_requested_seconds_total', tickets)).toBe(2);
+    expect(value(text, 'zendesk_export_retry_after_waited_seconds_total', account)).toBe(2);
+    expect(value(text, 'zendesk_export_api_calls_total', { ...tickets, endpoint: 'exports' })).toBe(status.calls);
+    expect(value(text, 'zendesk_export_api_calls_total', { ...tickets, outcome: 'rate_limited' })).toBe(1);
+    expect(value(text, 'zendesk_export_api_calls_total', { ...tickets, outcome: 'page' })).toBe(status.calls - 1);
+    expect(value(text, 'zendesk_export_blocked', tickets)).toBe(0);
+    const lastSuccess = value(text, 'zendesk_export_last_success_timestamp_seconds', tickets);
+    expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(120);
+    const lag = value(text, 'zendesk_export_lag_seconds', tickets);
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(120);
     // The SDK's own series are on the same endpoint.

@@ -88,6 +88,9 @@ describe('a renewal that fails', () => {
     expect(renewed.obtainedAt).toBe(nowMs);
     expect(e.stats().tokenLog.map((entry) => entry.status)).toEqual([200, 503, 200]);
     expect(await callWith(e, renewed.value)).toBe(200);
+    // Counted for zendesk_export_token_renewals_total: the three requests sent (not the deferred one), once.
+    expect(source.takeRenewals()).toEqual({ ok: 2, failed: 1 });
+    expect(source.takeRenewals()).toEqual({ ok: 0, failed: 0 });
   });
 
   test('too close to the expiry (or past it), permanently, or for a refused token: the call fails', async () => {
