@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 /**
- * One Zendesk call as an OpenTelemetry span, a child of the activity's span when tracing is on (src/tracing); without
+ * One Zendesk call as an OpenTelemetry span, a child of the activity's span when tracing is on (src/telemetry/tracing.ts); without
  * a tracer provider the API hands out a no-op tracer and this costs nothing. Only the method, the origin, the path and
  * the status are recorded: never a header, never the query's values beyond the path's own.
  */
