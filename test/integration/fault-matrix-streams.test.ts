@@ -369,7 +369,8 @@ describe('metric events straddling the checkpoint', () => {
 describe('a 429 on one stream', () => {
   test.concurrent('holds its bucket-mates for the Retry-After; the users bucket goes on', () =>
     withHarness(streamCase(STREAMS), async (h) => {
-      const RETRY_AFTER = 3;
+      // Long enough for the users export to poll at least twice while six streams share the turns on a busy machine.
+      const RETRY_AFTER = 5;
       h.emulator.injectFaults([
         normal('organizations'),
         { kind: 'rateLimit', stream: 'organizations', retryAfter: String(RETRY_AFTER) },
@@ -378,7 +379,7 @@ describe('a 429 on one stream', () => {
       const status = await untilTruth(h, STREAMS, 90_000);
       const { log, callsBeforeRetryAfter, buckets } = h.emulator.stats();
       const limited = log.find((e) => e.status === 429)!;
-      expect(limited).toMatchObject({ endpoint: 'organizations', fault: 'rateLimit', retryAfter: '3' });
+      expect(limited).toMatchObject({ endpoint: 'organizations', fault: 'rateLimit', retryAfter: String(RETRY_AFTER) });
       const until = limited.at + RETRY_AFTER * 1000;
       const during = log.filter((e) => e.at > limited.at && e.at < until);
       // Nothing of the incremental bucket (tickets, ticket events, organizations, metric events) in the window...
