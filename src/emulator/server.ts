@@ -334,12 +334,10 @@ class ZendeskEmulator implements ControlTarget {
       isGeneralFault(spec) && faultFits(spec, { stream: 'tickets' });
     const fault = this.faults.take(fits);
     if (fault) {
-      exchange.fault = fault.kind;
-      const plan = planFault(
-        fault,
-        this.faultTarget(req, endpoints.rateLimit, () => endpoints.whole(call)),
-      );
-      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false)));
+      this.serveGeneralFault(req, exchange, fault, endpoints.rateLimit, {
+        whole: () => endpoints.whole(call),
+        answer: () => endpoints.answer(call, false),
+      });
       return;
     }
     exchange.reply(endpoints.limited(call, exchange.arrivedAt) ?? endpoints.answer(call, true));
@@ -363,12 +361,10 @@ class ZendeskEmulator implements ControlTarget {
       return;
     }
     if (fault) {
-      exchange.fault = fault.kind;
-      const plan = planFault(
-        fault,
-        this.faultTarget(req, endpoints.rateLimit, () => endpoints.whole(call)),
-      );
-      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false)));
+      this.serveGeneralFault(req, exchange, fault, endpoints.rateLimit, {
+        whole: () => endpoints.whole(call),
+        answer: () => endpoints.answer(call, false),
+      });
       return;
     }
     exchange.reply(endpoints.limited(call, exchange.arrivedAt) ?? endpoints.answer(call, true));
@@ -384,12 +380,10 @@ class ZendeskEmulator implements ControlTarget {
       isGeneralFault(spec) && faultFits(spec, { stream: 'reference_lists' });
     const fault = this.faults.take(fits);
     if (fault) {
-      exchange.fault = fault.kind;
-      const plan = planFault(
-        fault,
-        this.faultTarget(req, endpoints.rateLimit, () => endpoints.whole(call)),
-      );
-      exchange.serveFault(plan, () => exchange.reply(endpoints.answer(call, false, this.nowMs)));
+      this.serveGeneralFault(req, exchange, fault, endpoints.rateLimit, {
+        whole: () => endpoints.whole(call),
+        answer: () => endpoints.answer(call, false, this.nowMs),
+      });
       return;
     }
     exchange.reply(endpoints.limited(exchange.arrivedAt) ?? endpoints.answer(call, true, exchange.arrivedAt));
@@ -425,6 +419,19 @@ class ZendeskEmulator implements ControlTarget {
       return undefined;
     }
     return exchange;
+  }
+
+  /** A general fault (rate limit, error, timeout, truncation…) served in place of the answer; the log names it. */
+  private serveGeneralFault(
+    req: http.IncomingMessage,
+    exchange: Exchange,
+    fault: Parameters<typeof planFault>[0],
+    rateLimit: FaultTarget['rateLimit'],
+    page: { whole: () => Reply; answer: () => Reply },
+  ): void {
+    exchange.fault = fault.kind;
+    const plan = planFault(fault, this.faultTarget(req, rateLimit, page.whole));
+    exchange.serveFault(plan, () => exchange.reply(page.answer()));
   }
 
   private faultTarget(req: http.IncomingMessage, rateLimit: FaultTarget['rateLimit'], whole: () => Reply): FaultTarget {
