@@ -10,14 +10,17 @@ import path from 'node:path';
 import { createDataConverter } from './codec/claim-check';
 import { encryptionCodecOf, ensureKeyFile, readEncryptionSettings } from './codec/encryption-keys';
 import { formatStatus } from './cli/format';
-import { DevServer, ROOT, startDevServer, stopProcess, waitForServer } from './dev-server';
+import { DevServer, startDevServer, stopProcess, waitForServer } from './dev-server';
+import { readServiceArgs } from './cli/service-args';
+import { COMMAND, nodeArgsToRun } from './common/node-args';
 import { DEFAULT_OAUTH_CLIENT, Emulator, startEmulator } from './emulator';
 import { STREAMS } from './streams/names';
 import { DEFAULT_TASK_QUEUE, workflowIdFor, WORKFLOW_TYPE } from './shared';
 import { exportStartOptions } from './temporal/start-options';
 import { ExportInput, statusQuery } from './workflows/messages';
 
-const DATA_DIR = path.join(ROOT, '.data');
+// Under the current directory, as the sink's default is (zendesk-export demo from anywhere; npm run demo: the checkout).
+const DATA_DIR = path.resolve('.data');
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 8080);
@@ -36,7 +39,19 @@ async function portInUse(port: number): Promise<boolean> {
   });
 }
 
-async function run() {
+const DEMO_USAGE = `Usage: zendesk-export demo [--json]
+
+The whole exporter on this machine with no Zendesk account: a Temporal dev server (or the one on port 7233), the
+Zendesk emulator with live changes, a worker and the export, then its progress until Ctrl-C, which stops what the
+demo started. State and tickets go to .data/ under the current directory.
+
+  --json    the progress as one JSON status object per line (the rest goes to stderr)
+`;
+
+export async function main(args: string[]): Promise<void> {
+  const options = readServiceArgs(args, DEMO_USAGE);
+  if (!options) return;
+  const say = options.json ? (line: string) => console.error(line) : (line: string) => say(line);
   fs.mkdirSync(DATA_DIR, { recursive: true });
   const started: { server?: DevServer; emulator?: Emulator; worker?: ChildProcess } = {};
   let stopping = false;
@@ -56,11 +71,11 @@ async function run() {
   process.once('SIGTERM', () => void stopAll(0));
 
   try {
-    console.log('Temporal: finding or building the CLI (the first build takes several minutes)...');
+    say('Temporal: finding or building the CLI (the first build takes several minutes)...');
     const address = `127.0.0.1:${TEMPORAL_PORT}`;
     if (await portInUse(TEMPORAL_PORT)) {
       await waitForServer(address, undefined, 10_000);
-      console.log(`Temporal: using the server already running on ${address}`);
+      say(`Temporal: using the server already running on ${address}`);
     } else {
       started.server = await startDevServer({
         dbFilename: path.join(DATA_DIR, 'temporal.db'),
@@ -69,9 +84,9 @@ async function run() {
         codecEndpoint: 'http://127.0.0.1:8234',
         stderr: 'ignore',
       });
-      console.log(`Temporal: dev server on ${address}, state in .data/temporal.db`);
+      say(`Temporal: dev server on ${address}, state in .data/temporal.db`);
     }
-    console.log(`Temporal Web UI: http://localhost:${UI_PORT}`);
+    say(`Temporal Web UI: http://localhost:${UI_PORT}`);
 
     const emulatorPort = (await portInUse(EMULATOR_PORT)) ? 0 : EMULATOR_PORT;
     started.emulator = await startEmulator({
@@ -92,16 +107,16 @@ async function run() {
     });
     const emulator = started.emulator;
     const account = new URL(emulator.url).host;
-    console.log(`Zendesk emulator: ${emulator.url} (3,000 seeded tickets, about 3 changes a second)`);
-    console.log(
+    say(`Zendesk emulator: ${emulator.url} (3,000 seeded tickets, about 3 changes a second)`);
+    say(
       `Sign-in: OAuth client credentials (client ${DEFAULT_OAUTH_CLIENT.clientId}); the emulator's tokens live ` +
         `${DEMO_TOKEN_SECONDS} s, so the worker renews one within the first minute.`,
     );
-    console.log(
+    say(
       `Demo pacing: one call every ${PACING_SECONDS} s and start_time at least ${PACING_SECONDS} s old ` +
         '(a real account: 300 s and 300 s). Nothing else differs from production.',
     );
-    console.log(
+    say(
       `Streams: tickets, ticket_events (comments, field history), users, organizations, ticket_metric_events; ` +
         `${STREAMS_PER_MINUTE} calls a minute through the incremental bucket, ${USERS_PER_MINUTE} for users ` +
         '(the High Volume add-on).',
@@ -110,11 +125,10 @@ async function run() {
     // The history holds ciphertext; the Web UI shows tickets decoded (and decrypted) by the worker's codec endpoint.
     const keyFile = ensureKeyFile(path.join(DATA_DIR, 'payload-encryption.key'));
     const encryption = readEncryptionSettings({ PAYLOAD_ENCRYPTION_KEY_FILE: keyFile }, []);
-    console.log(`Payloads: encrypted in the history with the key in ${path.relative(ROOT, keyFile)}`);
+    say(`Payloads: encrypted in the history with the key in ${path.relative(process.cwd(), keyFile)}`);
 
     const workerLog = fs.openSync(path.join(DATA_DIR, 'demo-worker.log'), 'w');
-    started.worker = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/worker.ts')], {
-      cwd: ROOT,
+    started.worker = spawn(process.execPath, nodeArgsToRun(require.resolve('./worker')), {
       env: {
         ...process.env,
         ZENDESK_BASE_URL: emulator.url,
@@ -154,7 +168,7 @@ async function run() {
         void stopAll(1);
       }
     });
-    console.log('Worker: started (log in .data/demo-worker.log)');
+    say('Worker: started (log in .data/demo-worker.log)');
 
     const connection = await Connection.connect({ address });
     const client = new Client({
@@ -178,17 +192,20 @@ async function run() {
       supportTypeScope: 'all',
     };
     await client.workflow.start(WORKFLOW_TYPE, exportStartOptions(input, DEFAULT_TASK_QUEUE));
-    console.log(`Export: workflow ${workflowId} started. Try in another terminal:`);
-    console.log(`  ZENDESK_BASE_URL=${emulator.url} npm run client -- status`);
-    console.log('Ctrl-C stops the demo.\n');
+    say(`Export: workflow ${workflowId} started. Try in another terminal:`);
+    say(`  ZENDESK_BASE_URL=${emulator.url} ${COMMAND} status`);
+    say('Ctrl-C stops the demo.\n');
 
-    // The same view as `npm run client -- status --watch`: redrawn in place in a terminal, every 5 s when piped.
-    const tty = process.stdout.isTTY;
+    // The same view as `status --watch`: redrawn in place in a terminal, every 5 s when piped; --json: a line each.
+    const tty = process.stdout.isTTY && !options.json;
     for (;;) {
       const status = await handle.query(statusQuery).catch(() => undefined);
-      const view = status ? formatStatus(status) : 'waiting for the worker...';
-      if (tty) logUpdate(view);
-      else console.log(`${view}\n`);
+      if (options.json) console.log(JSON.stringify(status ?? { state: 'waiting for the worker' }));
+      else {
+        const view = status ? formatStatus(status) : 'waiting for the worker...';
+        if (tty) logUpdate(view);
+        else say(`${view}\n`);
+      }
       await new Promise((r) => setTimeout(r, tty ? 1000 : 5000));
     }
   } catch (err) {
@@ -197,7 +214,9 @@ async function run() {
   }
 }
 
-run().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -6,6 +6,7 @@ import { ensureKeyFile } from './codec/encryption-keys';
 import { cliTypeName } from './temporal/search-attributes';
 import { SEARCH_ATTRIBUTE_KEYS } from './shared';
 import { freePort as freePortOn } from './health/free-port';
+import { readServiceArgs } from './cli/service-args';
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -147,24 +148,45 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   clearTimeout(timer);
 }
 
-/** `npm run dev-server`: the user's dev server, state in .data/temporal.db, in the foreground until Ctrl-C. */
-async function run() {
+const DEV_SERVER_USAGE = `Usage: zendesk-export dev-server [--json]
+
+Runs a Temporal dev server for trying the exporter out, with its state in .data/temporal.db (under the current
+directory), so workflows and their cursors survive a restart; registers the search attributes; and makes a payload
+encryption key in .data/ if there is none. Finds the Temporal CLI, or fetches it (scripts/install-temporal.sh).
+TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), TEMPORAL_DB_FILENAME, CODEC_SERVER_PORT (8234) and
+PAYLOAD_ENCRYPTION_KEY_FILE change the defaults.
+
+  --json    print what it started as one JSON object
+`;
+
+/** `zendesk-export dev-server`: the user's dev server, state in .data/temporal.db, in the foreground until Ctrl-C. */
+export async function main(args: string[]): Promise<void> {
+  const options = readServiceArgs(args, DEV_SERVER_USAGE);
+  if (!options) return;
   const port = Number(process.env.TEMPORAL_PORT ?? 7233);
   const ui = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-  const dbFilename = process.env.TEMPORAL_DB_FILENAME ?? path.join(ROOT, '.data/temporal.db');
+  const dbFilename = path.resolve(process.env.TEMPORAL_DB_FILENAME ?? '.data/temporal.db');
   fs.mkdirSync(path.dirname(dbFilename), { recursive: true });
   const codecEndpoint = `http://127.0.0.1:${process.env.CODEC_SERVER_PORT ?? 8234}`;
   const server = await startDevServer({ dbFilename, port, ui, codecEndpoint });
-  console.log(`Temporal dev server on ${server.address}, Web UI on http://localhost:${ui}, state in ${dbFilename}`);
-  console.log('Search attributes registered: ' + SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', '));
-  console.log(`Web UI codec endpoint: ${codecEndpoint} (served by the worker: npm run worker)`);
   const keyFile = ensureKeyFile(
-    process.env.PAYLOAD_ENCRYPTION_KEY_FILE ?? path.join(ROOT, '.data/payload-encryption.key'),
+    path.resolve(process.env.PAYLOAD_ENCRYPTION_KEY_FILE ?? '.data/payload-encryption.key'),
   );
-  console.log(
-    `Payload encryption key: ${keyFile}; give it to the worker and the client, so the history holds ciphertext:\n` +
-      `  export PAYLOAD_ENCRYPTION_KEY_FILE=${keyFile}`,
-  );
+  const searchAttributes = SEARCH_ATTRIBUTE_KEYS.map((k) => k.name);
+  if (options.json) {
+    const webUi = `http://localhost:${ui}`;
+    console.log(
+      JSON.stringify({ address: server.address, webUi, dbFilename, searchAttributes, codecEndpoint, keyFile }),
+    );
+  } else {
+    console.log(`Temporal dev server on ${server.address}, Web UI on http://localhost:${ui}, state in ${dbFilename}`);
+    console.log('Search attributes registered: ' + searchAttributes.join(', '));
+    console.log(`Web UI codec endpoint: ${codecEndpoint} (served by the worker: zendesk-export worker)`);
+    console.log(
+      `Payload encryption key: ${keyFile}; give it to the worker and the client, so the history holds ciphertext:\n` +
+        `  export PAYLOAD_ENCRYPTION_KEY_FILE=${keyFile}`,
+    );
+  }
   const stop = () => void server.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -172,7 +194,7 @@ async function run() {
 }
 
 if (require.main === module) {
-  run().catch((err) => {
+  main(process.argv.slice(2)).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });

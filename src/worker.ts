@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Client, Connection, ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, NativeConnectionOptions, Runtime, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
@@ -7,7 +8,7 @@ import { PageStaging } from './codec/staged-pages';
 import { purgeBlobsOfClosedRuns } from './codec/blob-purge';
 import { createDataConverter } from './codec/claim-check';
 import { describeEncryption, encryptionCodecOf, keyMissingWarnings, letThroughWarnings } from './codec/encryption-keys';
-import { WORKFLOW_SOURCES } from './temporal/workflow-bundle';
+import { PREBUILT_BUNDLE_PATH, WORKFLOW_SOURCES } from './temporal/workflow-bundle';
 import { startCodecServer } from './codec/codec-server';
 import { apiTokenWarning, ConfigError, loadWorkerConfig, TemporalSettings, WorkerConfig } from './config';
 import { errorMessage } from './temporal/error-message';
@@ -21,6 +22,7 @@ import { describeAuth } from './zendesk/auth';
 import { describeMetrics, runtimeTelemetry } from './telemetry/runtime-telemetry';
 import { startTracing, Tracing } from './telemetry/tracing';
 import { ZendeskClient } from './zendesk/client';
+import { readServiceArgs } from './cli/service-args';
 import { LOG_EVENTS, LogEvent } from './observability/events';
 import { writeFatal } from './observability/fatal';
 import { configRedaction, LogRedaction } from './observability/redaction';
@@ -32,7 +34,7 @@ export interface ExportWorkerOptions {
   sink: TicketSink;
   /** Where pages too big for the history wait for persist, and any payload still above 256 KiB after gzip goes. */
   blobStore: BlobStore;
-  /** A prebuilt bundle; default: WORKFLOW_BUNDLE_PATH if set, else bundle src/workflows at start. */
+  /** A prebuilt bundle; default: WORKFLOW_BUNDLE_PATH if set, else the one `npm run build` made, else bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Told of each Zendesk client, whose credentials and issued tokens the log is then cleaned of. */
   logRedaction?: LogRedaction;
@@ -74,6 +76,8 @@ export async function createExportWorker({
 function workflowSource(workflowBundle: ExportWorkerOptions['workflowBundle']) {
   if (workflowBundle) return { workflowBundle };
   if (process.env.WORKFLOW_BUNDLE_PATH) return { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } };
+  // The installed command's bundle, made by `npm run build` from the same sources; from src/, bundled at start.
+  if (fs.existsSync(PREBUILT_BUNDLE_PATH)) return { workflowBundle: { codePath: PREBUILT_BUNDLE_PATH } };
   return { workflowsPath: WORKFLOW_SOURCES.workflowsPath };
 }
 
@@ -268,9 +272,24 @@ function startBlobPurge(store: BlobStore, client: Client, retentionDays: number)
   return setInterval(() => void run(), 3_600_000).unref();
 }
 
-if (require.main === module) {
-  run().catch((err) => {
+const WORKER_USAGE = `Usage: zendesk-export worker [--json]
+
+Runs the worker: it polls Zendesk for the export workflows on its task queue and stores what it reads. It is
+configured by the environment (ZENDESK_*, TEMPORAL_*, SINK_URL...; see docs/configuration.md), and runs until
+SIGINT or SIGTERM, finishing the activities in flight.
+
+  --json    log JSON lines (the same as LOG_FORMAT=json)
+`;
+
+/** `zendesk-export worker`: the worker in the foreground until SIGINT or SIGTERM. */
+export async function main(args: string[]): Promise<void> {
+  const options = readServiceArgs(args, WORKER_USAGE);
+  if (!options) return;
+  if (options.json) process.env.LOG_FORMAT = 'json';
+  await run().catch((err) => {
     writeFatal(errorMessage(err), LOG_EVENTS.workerFailed);
     process.exit(1);
   });
 }
+
+if (require.main === module) void main(process.argv.slice(2));

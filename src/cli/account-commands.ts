@@ -38,6 +38,7 @@ export async function sendSignal(handle: WorkflowHandle, command: keyof typeof S
   const { signal, name } = SIGNALS[command];
   await handle.signal(signal);
   io.out(`${name} sent to ${handle.workflowId}.`);
+  io.record?.({ workflowId: handle.workflowId, signal: command, sent: true });
   return EXIT_OK;
 }
 
@@ -52,6 +53,7 @@ export async function resetCursor(
     const result = await handle.executeUpdate(resetCursorUpdate, { args: [{ startTime, ...(stream && { stream }) }] });
     const which = stream && stream !== 'tickets' ? `${stream} cursor` : 'Cursor';
     io.out(`${which} of ${handle.workflowId} reset to ${result.cursor} (was ${result.previousCursor}).`);
+    io.record?.({ workflowId: handle.workflowId, stream: stream ?? 'tickets', ...result });
     return EXIT_OK;
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
@@ -62,6 +64,7 @@ export async function resetCursor(
 
 export async function stopExport(handle: WorkflowHandle, io: CliIo): Promise<number> {
   await handle.cancel();
+  io.record?.({ workflowId: handle.workflowId, cancellationRequested: true });
   io.out(`Cancellation requested for ${handle.workflowId}; the sink keeps its checkpoint for the next start.`);
   return EXIT_OK;
 }

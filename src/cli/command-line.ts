@@ -16,7 +16,7 @@ export function readCommandLine(argv: string[], io: CliIo): Invocation | number 
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     // `help`, `--help`: exit code 0; no command at all: the usage on stderr, and commander's exit code 1.
-    if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') {
+    if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') {
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
     const usage = (command ?? program).helpInformation({ error: true }).trimEnd();

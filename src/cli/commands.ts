@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
+import { COMMAND } from '../common/node-args';
+import { SERVICE_COMMANDS, type ServiceCommand } from './services';
 import { EXPORT_APIS, ExportApi } from '../shared';
 import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './io';
 import { OPERATOR_RANGES } from '../workflows/settings';
@@ -20,6 +24,8 @@ import { STREAMS, type AroundStream, type StreamName, type SupportTypeScope } fr
 export type AccountOptions = {
   account?: string;
   all?: boolean;
+  /** One JSON object on stdout: what was done, or the error with its exit code. */
+  json?: boolean;
 };
 
 export type StartOptions = AccountOptions & {
@@ -44,7 +50,6 @@ export type StartOptions = AccountOptions & {
 export type ResetOptions = AccountOptions & { startTime: number; stream?: StreamName };
 
 export type StatusOptions = AccountOptions & {
-  json?: boolean;
   watch?: boolean;
   interval?: number;
   frames?: number;
@@ -55,14 +60,19 @@ export type Invocation =
   | { command: 'start'; options: StartOptions }
   | { command: 'reset'; options: ResetOptions }
   | { command: 'status'; options: StatusOptions }
-  | { command: 'pause' | 'resume' | 'poll-now' | 'check' | 'stop'; options: AccountOptions };
+  | { command: 'pause' | 'resume' | 'poll-now' | 'check' | 'stop'; options: AccountOptions }
+  | { command: ServiceCommand; options: Record<string, never> };
 
 export const WATCH_INTERVAL_SECONDS = 2;
 
 const EPILOGUE = `
 Every command acts on the one account configured. When ZENDESK_ACCOUNTS_FILE
 lists several, pass --account NAME, or --all for every account (all commands
-but reset). \`npm run client -- <command> --help\` lists a command's options.
+but reset). \`${COMMAND} <command> --help\` lists a command's options.
+
+Settings come from the environment (docs/configuration.md); --env-file FILE
+reads them from a .env file first. Colours are off with NO_COLOR, --no-color,
+or when the output is not a terminal.
 
 Exit codes: ${EXIT_OK} ok, ${EXIT_FAILED} the operation failed, ${EXIT_BAD_INPUT} bad input.`;
 
@@ -71,9 +81,12 @@ Exit codes: ${EXIT_OK} ok, ${EXIT_FAILED} the operation failed, ${EXIT_BAD_INPUT
  * declarations; a command that parsed is handed to `choose`, and nothing here runs it.
  */
 export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => void): Command {
-  const program = new Command('npm run client --')
+  const program = new Command(COMMAND)
     .usage('<command> [options]')
-    .description('Operates the Zendesk ticket export workflows.')
+    .description('Keeps a copy of a Zendesk account in your database, polled by a durable Temporal workflow.')
+    .version(packageVersion(), '-V, --version', 'the version of zendesk-export')
+    .option('--env-file <file>', 'read settings from this .env file first (before the command)')
+    .option('--no-color', 'no colours (also: NO_COLOR, or output that is not a terminal)')
     .addHelpText('after', EPILOGUE)
     .exitOverride()
     .allowExcessArguments(false)
@@ -194,7 +207,7 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
     })
     .action((options: ResetOptions) => choose({ command: 'reset', options }));
 
-  command(program, 'status', { all: true })
+  command(program, 'status', { all: true, json: false })
     .description('where the export is, how far it has come and what it waits for')
     .option('--json', 'as JSON (with --watch: one object per line; with --all: one row per account)')
     .option('--watch', 'show it again every --interval seconds, until Ctrl-C or --frames')
@@ -216,18 +229,39 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
     .description('cancel the export workflow (the sink keeps the checkpoint)')
     .action((options: AccountOptions) => choose({ command: 'stop', options }));
 
+  // Listed for --help; each runs as a process of its own (runCli refuses them), with its own --help.
+  for (const [name, service] of Object.entries(SERVICE_COMMANDS)) {
+    program
+      .command(name)
+      .description(service.description)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => choose({ command: name as ServiceCommand, options: {} }));
+  }
+
   return program;
 }
 
-/** A command with the account selection every command has: --account NAME, and --all where it makes sense. */
-function command(program: Command, name: string, { all }: { all: boolean }): Command {
+/**
+ * A command with what every operator command has: --account NAME, --all where it makes sense, and --json (one
+ * object: what was done, or the error; status has its own).
+ */
+function command(program: Command, name: string, { all, json = true }: { all: boolean; json?: boolean }): Command {
   const account = new Option('--account <name>', 'the account of ZENDESK_ACCOUNTS_FILE to act on');
   const command = program.command(name).addOption(account);
   if (all) {
     account.conflicts('all');
     command.option('--all', 'every account of ZENDESK_ACCOUNTS_FILE');
   }
+  if (json) command.option('--json', 'one JSON object on stdout: what was done, or the error and exit code');
   return command;
+}
+
+/** package.json's version, read where both src/cli and lib/cli find it: two folders up. */
+export function packageVersion(): string {
+  const manifest = fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
+  return (JSON.parse(manifest) as { version: string }).version;
 }
 
 /** An option with a value that `parse` reads, its messages naming the option. */

@@ -15,4 +15,8 @@ export interface CliIo {
   frame?: (text: string) => void;
   /** Resolves when the operator asks `--watch` to stop (Ctrl-C). */
   stopped?: Promise<void>;
+  /** Colours in what is printed; undefined: chalk's own detection. */
+  color?: boolean;
+  /** What was done for one account, for `--json` (see json-report.ts); the lines say it for a person. */
+  record?: (result: Record<string, unknown>) => void;
 }

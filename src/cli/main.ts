@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import logUpdate from 'log-update';
 import { createDataConverter } from '../codec/claim-check';
@@ -15,12 +16,31 @@ import { exportInput, startExport, withSearchAttributes } from './start';
 import { status } from './status';
 import { withoutSecrets } from './without-secrets';
 import { forEachAccount, resetCursor, sendSignal, stopExport } from './account-commands';
+import { COMMAND } from '../common/node-args';
+import { isServiceCommand, SERVICE_COMMANDS } from './services';
+import { colorWanted, GlobalOptions, readGlobalOptions } from './global-options';
+import { reportedAsJson } from './json-report';
 
 export type { CliIo } from './io';
 export { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './io';
 
-/** The operator CLI: `argv` without node and the script; returns the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/**
+ * The operator commands, in this process: `argv` without node and the script; returns the exit code. With --json,
+ * stdout gets one JSON object (status: its own JSON), whatever happens.
+ */
+export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
+  let globals: GlobalOptions;
+  try {
+    globals = readGlobalOptions(argv, callerIo.env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return reportedAsJson(argv, callerIo, async (io) => (io.err(err.message), EXIT_BAD_INPUT));
+  }
+  const io: CliIo = { ...callerIo, env: globals.env, color: globals.color ?? callerIo.color };
+  return reportedAsJson(globals.argv, io, (jsonIo) => readAndPerform(globals.argv, jsonIo));
+}
+
+async function readAndPerform(argv: string[], io: CliIo): Promise<number> {
   const invocation = readCommandLine(argv, io);
   if (typeof invocation === 'number') return invocation;
   try {
@@ -31,7 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     if (err instanceof WorkflowNotFoundError) {
-      io.err('No export is running for this account: start one with `npm run client -- start`.');
+      io.err(`No export is running for this account: start one with \`${COMMAND} start\`.`);
       return EXIT_FAILED;
     }
     io.err(`${invocation.command} failed: ${withoutSecrets(errorMessage(err), io.env)}`);
@@ -40,6 +60,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function perform(invocation: Invocation, io: CliIo): Promise<number> {
+  if (isServiceCommand(invocation.command)) {
+    throw new UsageError(`${invocation.command} runs as a process of its own: \`${COMMAND} ${invocation.command}\``);
+  }
   if (invocation.command === 'check') return check(invocation.options, io);
   const config = loadClientConfig(io.env);
   const accounts = selectAccounts(config.accounts, invocation.options, config.accountsFile);
@@ -75,24 +98,40 @@ async function perform(invocation: Invocation, io: CliIo): Promise<number> {
       }
       case 'stop':
         return await forEachAccount(accounts, (account) => stopExport(handleOf(account), io), io);
+      default:
+        throw new UsageError(`Unknown command "${invocation.command}".`);
     }
   } finally {
     await connection.close();
   }
 }
 
+/** `zendesk-export <command>`: a long-running command in its own module, an operator command through runCli. */
 async function run(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const serviceAt = argv.findIndex((arg) => !arg.startsWith('-'));
+  const service = argv[serviceAt];
+  if (isServiceCommand(service)) {
+    // Global options before the command (--env-file) apply to it too; the process ends when the service's work does.
+    const globals = readGlobalOptions(argv.slice(0, serviceAt), process.env);
+    if (globals.argv.length > 0) throw new UsageError(`${globals.argv[0]}: give ${service}'s options after it`);
+    Object.assign(process.env, globals.env);
+    await SERVICE_COMMANDS[service].load().main(argv.slice(serviceAt + 1));
+    return;
+  }
   // Only `--watch` turns Ctrl-C into "stop watching"; every other command keeps Node's default (exit at once).
-  const stopped = process.argv.includes('--watch')
+  const stopped = argv.includes('--watch')
     ? new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
     : undefined;
-  const exitCode = await runCli(process.argv.slice(2), {
+  const tty = process.stdout.isTTY === true;
+  const exitCode = await runCli(argv, {
     env: process.env,
     out: (line) => console.log(line),
     err: (line) => console.error(line),
     // In a terminal, --watch redraws in place (log-update); piped, it prints each frame.
-    ...(process.stdout.isTTY ? { frame: (text: string) => logUpdate(text) } : {}),
+    ...(tty && !argv.includes('--json') ? { frame: (text: string) => logUpdate(text) } : {}),
     stopped,
+    color: colorWanted(process.env, tty),
   });
   logUpdate.done();
   process.exit(exitCode);
@@ -100,6 +139,10 @@ async function run(): Promise<void> {
 
 if (require.main === module) {
   run().catch((err) => {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      process.exit(EXIT_BAD_INPUT);
+    }
     console.error(err);
     process.exit(EXIT_FAILED);
   });

@@ -113,10 +113,12 @@ export async function startExport(
       workflowIdConflictPolicy: 'FAIL',
     });
     io.out(`Started ${workflowId} on task queue ${taskQueue}.`);
+    io.record?.({ account: input.account, workflowId, outcome: 'started', api: input.api, streams: input.streams });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     if (!changeStreams || !input.streams) {
       io.out(`${workflowId} is already running; nothing to do.`);
+      io.record?.({ account: input.account, workflowId, outcome: 'already_running' });
       return EXIT_OK;
     }
     try {
@@ -124,6 +126,7 @@ export async function startExport(
         .getHandle(workflowId)
         .executeUpdate(setStreamsUpdate, { args: [{ streams: input.streams }] });
       io.out(`${workflowId} is already running; it now reads ${streams.join(', ')} (other cursors kept).`);
+      io.record?.({ account: input.account, workflowId, outcome: 'streams_changed', streams });
     } catch (updateErr) {
       if (!(updateErr instanceof WorkflowUpdateFailedError)) throw updateErr;
       io.err(`streams not changed: ${updateErr.cause?.message ?? updateErr.message}`);

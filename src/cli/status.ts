@@ -6,6 +6,7 @@ import { ExportStatus, statusQuery } from '../workflows/messages';
 import { StatusOptions, WATCH_INTERVAL_SECONDS } from './commands';
 import { formatStatus, formatStatusTable, StatusRow, StatusView } from './format';
 import { CliIo, EXIT_FAILED, EXIT_OK } from './io';
+import { COMMAND } from '../common/node-args';
 
 interface Report {
   text: string;
@@ -22,7 +23,8 @@ export async function status(
   io: CliIo,
 ): Promise<number> {
   const table = options.all === true || accounts.length > 1;
-  const render = () => (table ? statusOfAll(accounts, options, client) : statusOfOne(accounts[0], options, client));
+  const render = () =>
+    table ? statusOfAll(accounts, options, client, io.color) : statusOfOne(accounts[0], options, client, io.color);
   if (!options.watch) {
     const { text, exitCode, error } = await render();
     if (error) io.err(error);
@@ -49,20 +51,30 @@ export async function status(
   return exitCode;
 }
 
-async function statusOfOne({ account }: ClientAccount, options: StatusOptions, client: Client): Promise<Report> {
+async function statusOfOne(
+  { account }: ClientAccount,
+  options: StatusOptions,
+  client: Client,
+  color: boolean | undefined,
+): Promise<Report> {
   const workflowId = workflowIdFor(account);
   const handle = client.workflow.getHandle(workflowId);
   const execution = await handle.describe();
   if (execution.status.name !== 'RUNNING') {
     const state = execution.status.name.toLowerCase();
-    const error = `${workflowId} is not running (${state}); start it with \`npm run client -- start\`.`;
+    const error = `${workflowId} is not running (${state}); start it with \`${COMMAND} start\`.`;
     return { text: options.json ? JSON.stringify({ account, state }) : error, exitCode: EXIT_FAILED, error };
   }
   const view = withRetry(await handle.query(statusQuery), execution);
-  return { text: options.json ? JSON.stringify(view, null, 2) : formatStatus(view), exitCode: EXIT_OK };
+  return { text: options.json ? JSON.stringify(view, null, 2) : formatStatus(view, { color }), exitCode: EXIT_OK };
 }
 
-async function statusOfAll(accounts: ClientAccount[], options: StatusOptions, client: Client): Promise<Report> {
+async function statusOfAll(
+  accounts: ClientAccount[],
+  options: StatusOptions,
+  client: Client,
+  color: boolean | undefined,
+): Promise<Report> {
   const rows: StatusRow[] = await Promise.all(
     accounts.map(async ({ account }): Promise<StatusRow> => {
       const handle = client.workflow.getHandle(workflowIdFor(account));
@@ -77,7 +89,7 @@ async function statusOfAll(accounts: ClientAccount[], options: StatusOptions, cl
     }),
   );
   return {
-    text: options.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows),
+    text: options.json ? JSON.stringify(rows, null, 2) : formatStatusTable(rows, { color }),
     exitCode: rows.every((row) => row.status) ? EXIT_OK : EXIT_FAILED,
   };
 }

@@ -4,13 +4,25 @@ import { createDataConverter } from './claim-check';
 import { startCodecServer } from './codec-server';
 import { describeEncryption, encryptionCodecOf } from './encryption-keys';
 import { openBlobStore } from './open-blob-store';
+import { readServiceArgs } from '../cli/service-args';
 
 /**
  * `npm run codec-server`: the Web UI's codec endpoint on its own, without a worker, for a deployment that keeps it
  * apart from everything else (docker-compose's `codec` service, alone on a network with PostgreSQL). It holds the
  * workers' payload keys and reads claim-checked pages from the blob store next to the sink (SINK_URL); nothing else.
  */
-async function run(): Promise<void> {
+const CODEC_SERVER_USAGE = `Usage: zendesk-export codec-server [--json]
+
+Serves the Temporal Web UI's codec endpoint on its own, without a worker: the Web UI then shows the encrypted
+payloads decoded. Configured by the environment (CODEC_SERVER_*, PAYLOAD_ENCRYPTION_*, SINK_URL; see
+docs/security.md); runs until SIGINT or SIGTERM.
+
+  --json    print where it listens as one JSON object
+`;
+
+export async function main(args: string[]): Promise<void> {
+  const options = readServiceArgs(args, CODEC_SERVER_USAGE);
+  if (!options) return;
   let config;
   try {
     config = loadCodecServerConfig();
@@ -38,8 +50,12 @@ async function run(): Promise<void> {
       ? 'none (said on purpose)'
       : 'none (loopback)';
   const origins = config.allowedOrigins?.join(', ') ?? 'http://localhost:*, http://127.0.0.1:*';
-  console.log(`Codec server for the Web UI: ${server.url} (auth: ${auth}; origins: ${origins})`);
-  console.log(`Payload encryption: ${describeEncryption(config.encryption)}`);
+  const encryption = describeEncryption(config.encryption);
+  if (options.json) console.log(JSON.stringify({ url: server.url, auth, origins, payloadEncryption: encryption }));
+  else {
+    console.log(`Codec server for the Web UI: ${server.url} (auth: ${auth}; origins: ${origins})`);
+    console.log(`Payload encryption: ${encryption}`);
+  }
   if (!config.token && config.allowUnauthenticated) {
     console.warn(
       `The codec endpoint serves decoded tickets without a token on ${config.host} ` +
@@ -55,7 +71,7 @@ async function run(): Promise<void> {
 }
 
 if (require.main === module) {
-  run().catch((err: unknown) => {
+  main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   });

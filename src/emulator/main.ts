@@ -6,7 +6,7 @@ import { startEmulator } from './server';
 /** The library's default port is 0 (a free one, for tests); a person starting the emulator wants a known one. */
 const CLI_PORT = 8080;
 
-const USAGE = `Usage: npm run emulator -- [options]
+const USAGE = `Usage: zendesk-export emulator [options]
 
   --port N                    listen port (EMULATOR_PORT, default ${CLI_PORT}; 0 = any free port)
   --host HOST                 listen address (EMULATOR_HOST, default ${DEFAULTS.host})
@@ -41,6 +41,7 @@ const USAGE = `Usage: npm run emulator -- [options]
                               (EMULATOR_OAUTH_CLIENTS, comma-separated)
   --oauth-token-ttl S         tokens live min(requested expires_in, S) seconds; default: the requested expires_in,
                               or ${DEFAULT_TOKEN_SECONDS} (EMULATOR_OAUTH_TOKEN_TTL)
+  --json                      print the ready line as one JSON object (url, tickets, the environment to use)
 `;
 
 interface Source {
@@ -61,7 +62,7 @@ function describe(src: Source): string {
   return src.fromEnv ? `--${src.flag} (from ${src.env})` : `--${src.flag}`;
 }
 
-function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] } {
+function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[]; json: boolean } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -90,6 +91,7 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
       password: { type: 'string' },
       'oauth-client': { type: 'string', multiple: true },
       'oauth-token-ttl': { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -207,13 +209,14 @@ function parseCli(argv: string[]): { options: EmulatorOptions; errors: string[] 
     if (clientValues.length === 0) errors.push(`${describe(ttl)}: needs --oauth-client`);
   }
 
-  return { options, errors };
+  return { options, errors, json: values.json === true };
 }
 
-async function run(): Promise<void> {
+/** `zendesk-export emulator [options]`: the emulator in the foreground until SIGINT or SIGTERM. */
+export async function main(args: string[]): Promise<void> {
   let parsed: ReturnType<typeof parseCli>;
   try {
-    parsed = parseCli(process.argv.slice(2));
+    parsed = parseCli(args);
   } catch (err) {
     // parseArgs rejects unknown flags and missing values
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
@@ -230,15 +233,28 @@ async function run(): Promise<void> {
   const { credentials, oauthClients, ticketCount, seed, windowSeconds, incrementalRequestsPerMinute } =
     emulator.options;
   const total = ticketCount + emulator.options.bursts.reduce((sum, b) => sum + b.size, 0);
-  const incrementalLimit = incrementalRequestsPerMinute === 0 ? 'unlimited' : `${incrementalRequestsPerMinute}/min`;
-  const auth =
-    oauthClients.length > 0
-      ? `ZENDESK_OAUTH_CLIENT_ID=${oauthClients[0].clientId} ZENDESK_OAUTH_CLIENT_SECRET=${oauthClients[0].clientSecret}`
-      : `ZENDESK_EMAIL=${credentials.email} ZENDESK_API_TOKEN=${credentials.apiToken}`;
-  console.log(
-    `Zendesk emulator: ${total} tickets (seed ${seed}, window ${windowSeconds}s, incremental ${incrementalLimit}) ` +
-      `at ${emulator.url}; use ZENDESK_BASE_URL=${emulator.url} ${auth}`,
-  );
+  const env: Record<string, string> = { ZENDESK_BASE_URL: emulator.url };
+  if (oauthClients.length > 0) {
+    env.ZENDESK_OAUTH_CLIENT_ID = oauthClients[0].clientId;
+    env.ZENDESK_OAUTH_CLIENT_SECRET = oauthClients[0].clientSecret;
+  } else {
+    env.ZENDESK_EMAIL = credentials.email;
+    env.ZENDESK_API_TOKEN = credentials.apiToken;
+  }
+  if (parsed.json) {
+    console.log(
+      JSON.stringify({ url: emulator.url, tickets: total, seed, windowSeconds, incrementalRequestsPerMinute, env }),
+    );
+  } else {
+    const incrementalLimit = incrementalRequestsPerMinute === 0 ? 'unlimited' : `${incrementalRequestsPerMinute}/min`;
+    const use = Object.entries(env)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(' ');
+    console.log(
+      `Zendesk emulator: ${total} tickets (seed ${seed}, window ${windowSeconds}s, incremental ${incrementalLimit}) ` +
+        `at ${emulator.url}; use ${use}`,
+    );
+  }
 
   const shutdown = (signal: NodeJS.Signals) => {
     process.stderr.write(`${signal}: closing the emulator\n`);
@@ -251,7 +267,9 @@ async function run(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-run().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });
+}
