@@ -70,14 +70,19 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-/** The Temporal CLI where scripts/install-temporal.sh looks, in its order: TEMPORAL_CLI_PATH, .tools/bin, PATH. */
+/** Where scripts/install-temporal.sh installs the CLI in a checkout: TEMPORAL_CLI_INSTALL_DIR, else .tools/bin. */
+function installDir(options: ProbeOptions): string {
+  const env = options.env ?? process.env;
+  return env.TEMPORAL_CLI_INSTALL_DIR || path.join(options.root ?? ROOT, '.tools/bin');
+}
+
+/**
+ * The Temporal CLI where scripts/install-temporal.sh looks, in its order: TEMPORAL_CLI_PATH, its install directory
+ * (in a checkout), PATH.
+ */
 export function findTemporalCli(options: ProbeOptions = {}): string | undefined {
   const env = options.env ?? process.env;
-  const candidates = [
-    env.TEMPORAL_CLI_PATH,
-    path.join(options.root ?? ROOT, '.tools/bin/temporal'),
-    onPath('temporal', env),
-  ];
+  const candidates = [env.TEMPORAL_CLI_PATH, path.join(installDir(options), 'temporal'), onPath('temporal', env)];
   return candidates.find((file): file is string => !!file && fs.existsSync(file) && runs(file, env));
 }
 
@@ -142,10 +147,11 @@ function temporalCliProblem(options: ProbeOptions): string | undefined {
   }
   if (findTemporalCli(options)) return undefined;
   const given = env.TEMPORAL_CLI_PATH ? `TEMPORAL_CLI_PATH (${env.TEMPORAL_CLI_PATH}: does not run), ` : '';
+  const dir = env.TEMPORAL_CLI_INSTALL_DIR ? `${env.TEMPORAL_CLI_INSTALL_DIR}/temporal` : '.tools/bin/temporal';
   return (
-    `the Temporal CLI (it runs the dev server) was not found at ${given}.tools/bin/temporal or on PATH: ` +
-    'build it with npm run install-temporal (needs Go >= 1.25), or install it (https://docs.temporal.io/cli#install) ' +
-    'and set TEMPORAL_CLI_PATH=/path/to/temporal'
+    `the Temporal CLI (it runs the dev server) was not found at ${given}${dir} or on PATH: ` +
+    'get it with npm run install-temporal (it downloads the release from github.com, else builds it with ' +
+    'Go >= 1.25), or install it (https://docs.temporal.io/cli#install) and set TEMPORAL_CLI_PATH=/path/to/temporal'
   );
 }
 

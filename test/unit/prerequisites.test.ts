@@ -101,14 +101,15 @@ describe('test prerequisites', () => {
     expect(await missingPrerequisites(['chromium'], { env: { CHROMIUM_PATH: file } })).toEqual([]);
   });
 
-  test('the Temporal CLI: nowhere, then at TEMPORAL_CLI_PATH, in .tools/bin or on PATH', async () => {
+  test('the Temporal CLI: nowhere, then at TEMPORAL_CLI_PATH, in the install dir or on PATH', async () => {
     const given = path.join(dir, 'missing/temporal');
     const env = { ...bare, TEMPORAL_CLI_PATH: given };
     expect(findTemporalCli({ env, root: dir })).toBeUndefined();
     expect(await missingPrerequisites(['temporal-cli'], { env, root: dir })).toEqual([
       `the Temporal CLI (it runs the dev server) was not found at TEMPORAL_CLI_PATH (${given}: does not run), ` +
-        '.tools/bin/temporal or on PATH: build it with npm run install-temporal (needs Go >= 1.25), or install it ' +
-        '(https://docs.temporal.io/cli#install) and set TEMPORAL_CLI_PATH=/path/to/temporal',
+        '.tools/bin/temporal or on PATH: get it with npm run install-temporal (it downloads the release from ' +
+        'github.com, else builds it with Go >= 1.25), or install it (https://docs.temporal.io/cli#install) and set ' +
+        'TEMPORAL_CLI_PATH=/path/to/temporal',
     ]);
     // A file that is there but does not run is no CLI either.
     executable(given, '#!/bin/sh\nexit 3\n');
@@ -117,6 +118,15 @@ describe('test prerequisites', () => {
     expect(findTemporalCli({ env: { ...env, PATH: `${emptyDir}:${path.dirname(onPath)}` }, root: dir })).toBe(onPath);
     const tools = executable(path.join(dir, '.tools/bin/temporal'));
     expect(findTemporalCli({ env, root: dir })).toBe(tools);
+    // TEMPORAL_CLI_INSTALL_DIR moves the install directory, as it does for scripts/install-temporal.sh.
+    const installed = path.join(dir, 'install');
+    const moved = { ...env, TEMPORAL_CLI_INSTALL_DIR: installed };
+    expect(findTemporalCli({ env: moved, root: dir })).toBeUndefined();
+    expect(await missingPrerequisites(['temporal-cli'], { env: moved, root: dir })).toEqual([
+      expect.stringContaining(`, ${installed}/temporal or on PATH: `),
+    ]);
+    const inInstallDir = executable(path.join(installed, 'temporal'));
+    expect(findTemporalCli({ env: moved, root: dir })).toBe(inInstallDir);
     executable(given);
     expect(findTemporalCli({ env, root: dir })).toBe(given);
     expect(await missingPrerequisites(['temporal-cli'], { env, root: dir })).toEqual([]);
