@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { EXPORT_APIS, ExportApi } from '../../src/shared';
 import { isStreamName, STREAMS, type StreamName } from '../../src/streams/names';
 import { runChaos } from './run-chaos';
+import { releaseHistoriesDir } from '../../test/replay/releases';
 
 /**
  * `npm run chaos [-- --tickets N --api A --seed S --per-page N --pages-per-run N --streams a,b
@@ -43,7 +44,7 @@ async function run() {
     usersRequestsPerMinute: Number(values['users-requests-per-minute']),
     mutations: { intervalMs: 200, perTick: 3 },
     seed: Number(values.seed),
-    recordHistoriesTo: values.record ? path.join(__dirname, '../../test/replay/histories') : undefined,
+    recordHistoriesTo: values.record ? releaseHistoriesDir() : undefined,
     log: (line) => console.log(line),
   });
   const results = path.join(__dirname, '../results');

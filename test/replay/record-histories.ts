@@ -28,8 +28,10 @@ import {
 import { STREAMS } from '../../src/streams/names';
 import { Harness } from '../helpers/harness';
 import { SinkOutage } from '../helpers/outage';
+import { releaseHistoriesDir } from './releases';
 
-const OUT = path.join(__dirname, 'histories');
+// This version's folder: the recordings of earlier releases stay, and keep replaying.
+const OUT = releaseHistoriesDir();
 
 function stepper(h: Harness) {
   return async (what: string, probe: () => Promise<boolean>) => {

@@ -8,7 +8,7 @@
 // Skipped on purpose: a path with a placeholder (`bench/results/<date>-<name>.json`, `{…}`, `…`), a path git
 // ignores (generated or local files such as `test/artifacts/` or `deploy/secrets/payload-encryption.key`), a path
 // that follows another repository's name (`temporalio/documentation docs/…`), and fenced code blocks (commands,
-// output and layout sketches, not references). A glob (`test/replay/histories/chaos-cursor-run-*.json`) must match
+// output and layout sketches, not references). A glob (`test/replay/histories/1.0.0/chaos-cursor-run-*.json`) must match
 // at least one file.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -291,7 +291,7 @@ describe('references', () => {
       '[here](#fault-matrix-bad-input-secrets), [there](#a-page-1), ![shot](docs/web-ui.png), <https://temporal.io>,',
       '[site](https://example.com/src/x.ts), `npx jest test/unit/no-such.test.ts`, `src/workflows/` and `src/nothing/`,',
       '`bench/results/<date>-<name>.json`, `/usr/bin/chromium`, `.data/tickets.db`, `test/artifacts/shot.png`,',
-      '`test/replay/histories/chaos-cursor-run-*.json`, `test/replay/histories/nothing-*.json`.',
+      '`test/replay/histories/1.0.0/chaos-cursor-run-*.json`, `test/replay/histories/nothing-*.json`.',
       '',
       '```sh',
       'cat src/not-checked-in-a-fence.ts',
