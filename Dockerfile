@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
-# The exporter's image. By default it runs the worker; docker-compose.yml also runs the operator CLI
-# (node lib/src/cli/main.js) and the demo's Zendesk emulator (node lib/src/emulator/main.js) from it.
-# Node 24, the active LTS (package.json `engines` still allows 20.3 and later for a local checkout); a minor version
-# is pinned, so a rebuild takes its patch releases and nothing else: raise it on each LTS minor.
+# The exporter's image: the zendesk-export command (package.json `bin`, lib/cli/main.js) is its entrypoint, and its
+# default command is `worker`, so `docker run IMAGE` runs a worker and `docker run IMAGE status --all` (any command of
+# the CLI) runs that command instead. docker-compose.yml runs the worker, the codec service (`codec-server`), the
+# demo's Zendesk emulator (`emulator ...`) and the operator CLI (`status`, `start`, ...) from it.
+# Node 26, the active LTS (package.json `engines` still allows 22 and later for a local checkout); a minor version is
+# pinned, so a rebuild takes its patch releases and nothing else: raise it on each LTS minor.
 
-FROM node:24.18-bookworm-slim AS build
+FROM node:26.12-bookworm-slim AS build
 # better-sqlite3 compiles from source when no prebuilt binary matches the platform.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
@@ -12,18 +14,16 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# tsconfig: rootDir "." and outDir "lib", so src/worker.ts becomes lib/src/worker.js (only src/ is in the context).
+# tsconfig.build.json: rootDir "src" and outDir "lib", so src/cli/main.ts becomes lib/cli/main.js. The build then
+# bundles the compiled workflows (with their payload converter) into lib/workflow-bundle.js, which the worker loads
+# by itself instead of running webpack at each start.
 RUN npm run build
-# Prebundled workflows (with their payload converter): the worker loads this file (WORKFLOW_BUNDLE_PATH) instead of
-# running webpack at each start.
-RUN node -e "require('./lib/src/workflow-bundle').bundleWorkflows().then((code) => require('node:fs').writeFileSync('lib/workflow-bundle.js', code))"
 RUN npm prune --omit=dev --no-audit --no-fund
 
-FROM node:24.18-bookworm-slim
-ENV NODE_ENV=production \
-  WORKFLOW_BUNDLE_PATH=/app/lib/workflow-bundle.js
+FROM node:26.12-bookworm-slim
+ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
@@ -32,7 +32,8 @@ COPY --from=build /app/lib ./lib
 # its file with mode 0600); the code itself stays root-owned.
 RUN install -d -m 0700 -o node -g node .data
 USER node
-# 8234: codec endpoint for the Web UI (CODEC_SERVER_PORT: npm run codec-server, compose's codec service, or a
+# 8234: codec endpoint for the Web UI (CODEC_SERVER_PORT: the codec-server command, compose's codec service, or a
 # worker); 9464: Prometheus metrics and the health probes /healthz, /readyz (METRICS_PORT).
 EXPOSE 8234 9464
-CMD ["node", "lib/src/worker.js"]
+ENTRYPOINT ["node", "lib/cli/main.js"]
+CMD ["worker"]

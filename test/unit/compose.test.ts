@@ -24,6 +24,10 @@ import {
 import { DEFAULT_CREDENTIALS } from '../../src/emulator';
 import { ZendeskAuth } from '../../src/zendesk/auth';
 import { DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTE_KEYS } from '../../src/shared';
+import { readCommandLine } from '../../src/cli/command-line';
+import type { Invocation } from '../../src/cli/commands';
+import { isServiceCommand, SERVICE_COMMANDS, type ServiceCommand } from '../../src/cli/services';
+import { PREBUILT_BUNDLE_PATH } from '../../src/temporal/workflow-bundle';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
@@ -297,22 +301,89 @@ function temporalDatabases(env: Env = {}): string[] {
   return [temporal.DBNAME ?? 'temporal', temporal.VISIBILITY_DBNAME ?? 'temporal_visibility'];
 }
 
-/** The file `tsc` (npm run build) writes for a source file, from the real tsconfig (rootDir, outDir, extends). */
+interface PackageJson {
+  bin: Record<string, string>;
+  engines: { node: string };
+  scripts: Record<string, string>;
+}
+const packageJson = () => JSON.parse(read('package.json')) as PackageJson;
+
+/** The tsconfig `npm run build` compiles with (its `tsc -p` step), which the test below pins down. */
+const BUILD_CONFIG = 'tsconfig.build.json';
+
+/** `npm run build`'s steps: the commands its script chains with `&&`. */
+function buildSteps(): string[] {
+  return packageJson()
+    .scripts.build.split('&&')
+    .map((step) => step.trim());
+}
+
+/** The build's tsconfig and the repository's files it extends: what the image's build stage must copy. */
+function buildConfigFiles(): string[] {
+  const files: string[] = [];
+  let file: string | undefined = BUILD_CONFIG;
+  while (file !== undefined) {
+    files.push(file);
+    const config = ts.readConfigFile(path.join(ROOT, file), ts.sys.readFile).config as { extends?: string };
+    const extended: string | undefined = config.extends;
+    // `./tsconfig.json`: a file of the repository; `@tsconfig/node20/...`: a package, installed by npm ci.
+    file = extended?.startsWith('.') ? path.posix.join(path.posix.dirname(file), extended) : undefined;
+  }
+  return files;
+}
+
+/**
+ * Where `npm run build` puts a file of the source tree: the .js `tsc` writes for a .ts file, from the build's
+ * tsconfig (rootDir, outDir, extends); for a path built at run time from `__dirname`, where it points from lib/.
+ */
 function compiledPathOf(source: string): string {
-  const configFile = path.join(ROOT, 'tsconfig.json');
+  const configFile = path.join(ROOT, BUILD_CONFIG);
   const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configFile, ts.sys.readFile).config, ts.sys, ROOT);
   const { rootDir = ROOT, outDir } = parsed.options;
-  if (!outDir) throw new Error('tsconfig.json has no outDir');
+  if (!outDir) throw new Error(`${BUILD_CONFIG} has no outDir`);
   const relative = path.relative(rootDir, path.join(ROOT, source)).replace(/\.ts$/, '.js');
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new Error(`${source} is outside ${BUILD_CONFIG}'s rootDir: the build does not put it in ${outDir}`);
+  }
   return path.relative(ROOT, path.join(outDir, relative)).split(path.sep).join('/');
 }
 
 /** The source file an npm script runs with ts-node, e.g. `ts-node src/cli/main.ts` for `client`. */
 function scriptEntry(script: string): string {
-  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-  const match = /ts-node\s+(\S+\.ts)/.exec(scripts[script] ?? '');
+  const match = /ts-node\s+(\S+\.ts)/.exec(packageJson().scripts[script] ?? '');
   if (!match) throw new Error(`package.json script "${script}" does not run a .ts file with ts-node`);
   return match[1];
+}
+
+/** The zendesk-export command's source (`npm run client`); the image's entrypoint is the file the build makes of it. */
+const CLI_SOURCE = 'src/cli/main.ts';
+
+/**
+ * A command line as the zendesk-export command reads it (the image's entrypoint with a service's `command`): the
+ * command and its options, or the CLI's usage error.
+ */
+function cliInvocation(argv: string[]): Invocation | { exitCode: number; error: string } {
+  const errors: string[] = [];
+  const io = { env: {}, out: () => undefined, err: (line: string) => void errors.push(line) };
+  const invocation = readCommandLine(argv, io);
+  return typeof invocation === 'number' ? { exitCode: invocation, error: errors.join('\n') } : invocation;
+}
+
+/**
+ * The service command a compose service runs from the image, checked to be one the CLI knows and to load the module
+ * its npm script runs (e.g. `codec-server`: src/codec/main.ts, as `npm run codec-server`).
+ */
+function serviceCommandOf(name: string, script: string): ServiceCommand {
+  const argv = words(service(name).command);
+  const invocation = cliInvocation(argv);
+  expect({ name, argv, invocation }).toEqual({ name, argv, invocation: expect.objectContaining({ command: argv[0] }) });
+  const command = argv[0];
+  if (!isServiceCommand(command)) throw new Error(`${name}: ${command} is not a service command of the CLI`);
+  const entry = scriptEntry(script);
+  expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module the npm script runs
+  expect(SERVICE_COMMANDS[command].load()).toBe(require(path.join(ROOT, entry)));
+  return command;
 }
 
 interface Instruction {
@@ -395,6 +466,19 @@ describe('docker-compose.yml', () => {
         job,
         image: expect.stringMatching(new RegExp(`^temporalio/admin-tools:${serverVersion.replace(/\./g, '\\.')}(-|$)`)),
       });
+    }
+  });
+
+  test("the image's services run the image's entrypoint, each with a command the CLI knows", () => {
+    const fromImage = Object.keys(services).filter((name) => service(name).build !== undefined);
+    expect(fromImage.sort()).toEqual(['client', 'codec', 'emulator', 'worker', 'worker-extra']);
+    for (const name of fromImage) {
+      // The zendesk-export command (the Dockerfile's ENTRYPOINT, checked below), never a file of the image's lib/.
+      expect({ name, entrypoint: service(name).entrypoint }).toEqual({ name, entrypoint: undefined });
+      const argv = words(service(name).command);
+      if (argv.length === 0) continue; // the image's CMD
+      const invocation = cliInvocation(argv);
+      expect({ name, argv, parsed: 'command' in invocation }).toEqual({ name, argv, parsed: true });
     }
   });
 
@@ -593,6 +677,20 @@ describe('docker-compose.yml', () => {
       expect(words(service('worker').healthcheck?.test).join(' ')).toContain(`127.0.0.1:${port}/readyz`);
     });
 
+    test("runs the image's default command, worker, as `npm run worker` does", () => {
+      for (const name of ['worker', 'worker-extra']) {
+        expect({ name, entrypoint: service(name).entrypoint, command: service(name).command }).toEqual({
+          name,
+          entrypoint: undefined,
+          command: undefined,
+        });
+      }
+      // The Dockerfile's CMD, `worker` (checked below), loads the module `npm run worker` runs.
+      const entry = scriptEntry('worker');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module the npm script runs
+      expect(SERVICE_COMMANDS.worker.load()).toBe(require(path.join(ROOT, entry)));
+    });
+
     test('worker-extra scales on the same configuration, with no host ports and no codec endpoint', () => {
       const extra = service('worker-extra');
       expect(extra.profiles).toEqual(['scale']);
@@ -631,13 +729,14 @@ describe('docker-compose.yml', () => {
       }
     });
 
-    test("runs `npm run codec-server`'s entry from the image, once PostgreSQL answers", () => {
+    test("runs the image's codec-server command (`npm run codec-server`), once PostgreSQL answers", () => {
       const codec = service('codec');
       expect(codec.build).toBeDefined();
       expect(codec.profiles ?? []).toEqual([]);
-      const entry = scriptEntry('codec-server');
-      expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
-      expect(words(codec.entrypoint)).toEqual(['node', compiledPathOf(entry)]);
+      expect(codec.entrypoint).toBeUndefined();
+      expect(serviceCommandOf('codec', 'codec-server')).toBe('codec-server');
+      // Configured by its environment alone (loadCodecServerConfig below).
+      expect(words(codec.command)).toEqual(['codec-server']);
       expect(dependenciesOf('codec')).toEqual({ postgresql: 'service_healthy' });
       // The blob store next to the worker's sink: the same SINK_URL, and PostgreSQL's time limits with it.
       expect(codecConfigOf('codec').sinkUrl).toBe(workerConfigOf('worker').sinkUrl);
@@ -892,14 +991,14 @@ describe('docker-compose.yml', () => {
   });
 
   describe('the emulator (profile demo)', () => {
-    const args = () => words(service('emulator').command);
+    /** The emulator's options: its command line after the command. */
+    const args = () => words(service('emulator').command).slice(1);
 
-    test('runs only in the demo profile, from the image, with the entry of `npm run emulator`', () => {
+    test('runs only in the demo profile, from the image, its emulator command (`npm run emulator`)', () => {
       expect(service('emulator').profiles).toEqual(['demo']);
       expect(service('emulator').build).toBeDefined();
-      const entry = scriptEntry('emulator');
-      expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
-      expect(words(service('emulator').entrypoint)).toEqual(['node', compiledPathOf(entry)]);
+      expect(service('emulator').entrypoint).toBeUndefined();
+      expect(serviceCommandOf('emulator', 'emulator')).toBe('emulator');
     });
 
     test("listens on all interfaces, on the port of the demo account's baseUrl", () => {
@@ -934,17 +1033,18 @@ describe('docker-compose.yml', () => {
       }
     });
 
-    test('starts with the arguments compose gives it', async () => {
-      // Its own host and a free port; every other flag as compose passes it.
-      const given = args();
-      const rest = given.filter(
-        (_arg, i) => !['--host', '--port'].includes(given[i]) && !['--host', '--port'].includes(given[i - 1]),
-      );
-      const child: ChildProcess = spawn(
-        process.execPath,
-        ['-r', 'ts-node/register', scriptEntry('emulator'), '--host', '127.0.0.1', '--port', '0', ...rest],
-        { cwd: ROOT, env: { ...process.env, ...environmentOf('emulator') }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+    test('starts with the command line compose gives it, through the zendesk-export command', async () => {
+      // The image's entrypoint runs the CLI's source here, with compose's command line: its own host and a free port
+      // instead of compose's, every other argument as compose passes it.
+      const given = words(service('emulator').command);
+      const local: Record<string, string> = { '--host': '127.0.0.1', '--port': '0' };
+      for (const flag of Object.keys(local)) expect(given).toContain(flag);
+      const argv = given.map((arg, i) => local[given[i - 1]] ?? arg);
+      const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register', CLI_SOURCE, ...argv], {
+        cwd: ROOT,
+        env: { ...process.env, ...environmentOf('emulator') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       try {
         const banner = await new Promise<string>((resolve, reject) => {
           let output = '';
@@ -963,8 +1063,8 @@ describe('docker-compose.yml', () => {
             reject(new Error(`the emulator exited (code ${code}): ${output}`));
           });
         });
-        expect(banner).toContain(`${flagValue(given, '--tickets')} tickets`);
-        expect(banner).toContain(`window ${flagValue(given, '--window-seconds')}s`);
+        expect(banner).toContain(`${flagValue(args(), '--tickets')} tickets`);
+        expect(banner).toContain(`window ${flagValue(args(), '--window-seconds')}s`);
       } finally {
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -977,12 +1077,16 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  test("the client runs `npm run client`'s entry, with the accounts file and Temporal settings of the worker", () => {
+  test("the client runs the CLI (`npm run client`) with the worker's accounts file and Temporal settings", () => {
     const client = service('client');
     expect(client.profiles).toEqual(['tools']);
-    const entry = scriptEntry('client');
-    expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
-    expect(words(client.entrypoint)).toEqual(['node', compiledPathOf(entry)]);
+    // The image's entrypoint (the Dockerfile's, checked below: the build of this source) is `npm run client`'s CLI.
+    expect(scriptEntry('client')).toBe(CLI_SOURCE);
+    expect(client.entrypoint).toBeUndefined();
+    // By default an operator command, which `docker compose run --rm client <command>` replaces.
+    const argv = words(client.command);
+    expect(isServiceCommand(argv[0])).toBe(false);
+    expect(cliInvocation(argv)).toEqual({ command: 'status', options: { all: true } });
     const env = environmentOf('client');
     const worker = environmentOf('worker');
     for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'ZENDESK_ACCOUNTS_FILE']) {
@@ -996,32 +1100,69 @@ describe('Dockerfile', () => {
   const stages = dockerfileStages();
   const runtime = stages[stages.length - 1];
   const build = stages[0];
+  /** Node's active LTS line, which the image runs (package.json `engines` allows older ones for a local checkout). */
+  const ACTIVE_LTS = 26;
 
-  test('builds on Node 24 or later (the current LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
+  test('builds on Node 26 or later (the active LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
     const bases = stages.map((stage) => stage[0].args.split(/\s+/)[0]);
+    const floor = Number(/^>=\s*(\d+)(\.\d+)*$/.exec(packageJson().engines.node)?.[1]);
+    expect(floor).toBeGreaterThan(0);
     for (const base of bases) {
       // A Debian slim variant, pinned to a minor version at least.
       expect(base).toMatch(/^node:\d+\.\d+(\.\d+)?-[a-z]+-slim$/);
-      expect({ base, major: Number(/^node:(\d+)/.exec(base)?.[1]) }).toEqual({ base, major: expect.any(Number) });
-      expect(Number(/^node:(\d+)/.exec(base)?.[1])).toBeGreaterThanOrEqual(24);
+      const major = Number(/^node:(\d+)/.exec(base)?.[1]);
+      expect({ base, major }).toEqual({ base, major: expect.any(Number) });
+      expect(major).toBeGreaterThanOrEqual(ACTIVE_LTS);
+      // ...and one the package supports.
+      expect(major).toBeGreaterThanOrEqual(floor);
     }
     // Build and runtime on the same Node: the native better-sqlite3 module is built for one ABI.
     expect(new Set(bases).size).toBe(1);
-    const runs = argsOf(build, 'RUN').join('\n');
-    expect(runs).toMatch(/\bnpm ci\b/);
-    expect(runs).toMatch(/\bnpm run build\b/);
-    expect(runs).toMatch(/\bnpm prune --omit=dev\b/);
+    const runs = argsOf(build, 'RUN');
+    const step = (pattern: RegExp) => runs.findIndex((run) => pattern.test(run));
+    // In this order: the dependencies, the build (which needs the dev dependencies: tsc, webpack), the pruning.
+    const steps = [/\bnpm ci\b/, /\bnpm run build\b/, /\bnpm prune --omit=dev\b/].map(step);
+    expect(steps.every((i) => i >= 0)).toBe(true);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    // The build copies what the build reads: its tsconfig (and the ones it extends) and src/, before it runs.
+    const buildAt = build.findIndex((i) => i.keyword === 'RUN' && /\bnpm run build\b/.test(i.args));
+    const copied = build
+      .slice(0, buildAt)
+      .filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from'))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    expect(copied).toEqual(expect.arrayContaining([...buildConfigFiles(), 'src', 'package.json', 'package-lock.json']));
     // better-sqlite3's fallback build from source needs them.
     for (const tool of ['python3', 'make', 'g++'])
-      expect(runs).toMatch(new RegExp(`apt-get install[^\\n]*\\s${tool.replace('+', '\\+')}(\\s|$)`));
-    expect(JSON.parse(read('package.json')).scripts.build).toMatch(/^tsc\b/);
+      expect(runs.join('\n')).toMatch(new RegExp(`apt-get install[^\\n]*\\s${tool.replace('+', '\\+')}(\\s|$)`));
   });
 
-  test('runs the file `npm run build` makes of src/worker.ts, as a non-root user', () => {
+  test('npm run build compiles with tsconfig.build.json, then writes the workflow bundle into its outDir', () => {
+    const steps = buildSteps();
+    const compile = steps.indexOf(`tsc -p ${BUILD_CONFIG}`);
+    expect({ steps, compile: compile >= 0 }).toEqual({ steps, compile: true });
+    // The bundle step runs the compiled src/temporal/workflow-bundle.ts, after tsc has written it...
+    const bundle = steps.indexOf(`node ${compiledPathOf('src/temporal/workflow-bundle.ts')}`);
+    expect({ steps, bundle: bundle > compile }).toEqual({ steps, bundle: true });
+    // ...which writes PREBUILT_BUNDLE_PATH, the bundle the worker loads when present (src/worker.ts)...
+    expect(read('src/temporal/workflow-bundle.ts')).toMatch(/writeFileSync\(PREBUILT_BUNDLE_PATH\b/);
+    expect(read('src/worker.ts')).toMatch(/existsSync\(PREBUILT_BUNDLE_PATH\)/);
+    // ...which, from the compiled module, is lib/workflow-bundle.js: in the build's outDir, not under src/.
+    const bundlePath = compiledPathOf(path.relative(ROOT, PREBUILT_BUNDLE_PATH));
+    const outDir = compiledPathOf(CLI_SOURCE).split('/')[0];
+    expect(bundlePath).toBe(`${outDir}/workflow-bundle.js`);
+  });
+
+  test('runs the zendesk-export command (package.json bin), worker by default, as a non-root user', () => {
+    // Exec form (JSON arrays): no shell in between, so node itself gets SIGTERM on `docker stop`.
+    const entrypoint = JSON.parse(argsOf(runtime, 'ENTRYPOINT').pop() ?? '[]') as string[];
     const cmd = JSON.parse(argsOf(runtime, 'CMD').pop() ?? '[]') as string[];
-    expect(cmd).toEqual(['node', compiledPathOf('src/worker.ts')]);
+    expect(entrypoint).toEqual(['node', compiledPathOf(CLI_SOURCE)]);
+    expect(packageJson().bin).toEqual({ 'zendesk-export': compiledPathOf(CLI_SOURCE) });
+    // `docker run IMAGE`: the worker; `docker run IMAGE status --all`: that command instead.
+    expect(cmd).toEqual(['worker']);
+    expect(isServiceCommand(cmd[0])).toBe(true);
     const workdir = argsOf(runtime, 'WORKDIR').pop();
-    const outDir = compiledPathOf('src/worker.ts').split('/')[0];
+    const outDir = compiledPathOf(CLI_SOURCE).split('/')[0];
     // The runtime stage has the compiled code and the production node_modules from the build stage.
     const copies = argsOf(runtime, 'COPY').join('\n');
     expect(copies).toMatch(new RegExp(`--from=\\S+ ${workdir}/${outDir} `));
@@ -1029,21 +1170,24 @@ describe('Dockerfile', () => {
     const user = argsOf(runtime, 'USER').pop();
     expect(user).toBeDefined();
     expect(['root', '0', '0:0', 'root:root']).not.toContain(user);
-    const lastUser = runtime.map((i) => i.keyword).lastIndexOf('USER');
-    expect(lastUser).toBeLessThan(runtime.map((i) => i.keyword).lastIndexOf('CMD'));
+    const keywords = runtime.map((i) => i.keyword);
+    expect(keywords.lastIndexOf('USER')).toBeLessThan(keywords.lastIndexOf('ENTRYPOINT'));
   });
 
-  test('sets WORKFLOW_BUNDLE_PATH to the bundle the build stage writes, which the worker reads', () => {
-    const bundlePath = envInstructions(runtime).WORKFLOW_BUNDLE_PATH;
-    expect(bundlePath).toBeDefined();
+  test('has the workflow bundle `npm run build` writes, which the worker finds without WORKFLOW_BUNDLE_PATH', () => {
+    // Both stages in one directory: the build's lib/ (with lib/workflow-bundle.js) is the runtime's lib/ as a whole.
     const workdir = argsOf(build, 'WORKDIR').pop() as string;
-    const written = /bundleWorkflows\(\)[\s\S]*writeFileSync\('([^']+)'/.exec(argsOf(build, 'RUN').join('\n'))?.[1];
-    expect(written).toBeDefined();
-    expect(path.posix.resolve(workdir, written as string)).toBe(bundlePath);
-    // Copied into the runtime stage with the compiled code.
-    const outDir = compiledPathOf('src/worker.ts').split('/')[0];
-    expect(bundlePath?.startsWith(`${argsOf(runtime, 'WORKDIR').pop()}/${outDir}/`)).toBe(true);
-    expect(read('src/worker.ts')).toContain('process.env.WORKFLOW_BUNDLE_PATH');
+    expect(argsOf(runtime, 'WORKDIR').pop()).toBe(workdir);
+    const bundlePath = compiledPathOf(path.relative(ROOT, PREBUILT_BUNDLE_PATH));
+    const outDir = bundlePath.split('/')[0];
+    const copied = argsOf(runtime, 'COPY')
+      .map((args) => /^--from=\S+\s+(\S+)\s+(\S+)$/.exec(args))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map(([, from, to]) => ({ from, to: path.posix.resolve(workdir, to) }));
+    expect(copied).toContainEqual({ from: `${workdir}/${outDir}`, to: `${workdir}/${outDir}` });
+    // Nothing points the worker elsewhere: a WORKFLOW_BUNDLE_PATH would take precedence over the prebuilt bundle.
+    for (const stage of stages) expect(envInstructions(stage).WORKFLOW_BUNDLE_PATH).toBeUndefined();
+    expect(read('Dockerfile')).not.toMatch(/lib\/src\//);
   });
 
   test('exposes exactly the container ports of the worker and the codec endpoint, both run from this image', () => {
@@ -1069,7 +1213,9 @@ describe('Dockerfile', () => {
     const sources = argsOf(build, 'COPY')
       .filter((args) => !args.startsWith('--from'))
       .flatMap((args) => args.split(/\s+/).slice(0, -1));
-    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'src']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', ...buildConfigFiles(), 'src']),
+    );
     for (const source of sources) {
       const hit = ignored.filter((pattern) => source === pattern || source.startsWith(`${pattern}/`));
       expect({ source, ignoredBy: hit }).toEqual({ source, ignoredBy: [] });
