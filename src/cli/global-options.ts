@@ -54,9 +54,11 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
   return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined));
 }
 
-/** Colours unless NO_COLOR is set (https://no-color.org) or the output is not a terminal; FORCE_COLOR forces them. */
+/** Colours unless NO_COLOR is set (https://no-color.org) or the output is not a terminal; FORCE_COLOR decides (0: off). */
 export function colorWanted(env: Record<string, string | undefined>, isTty: boolean): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  const force = env.FORCE_COLOR;
+  if (force === '0' || force === 'false') return false;
+  if (force !== undefined) return true;
   return isTty;
 }

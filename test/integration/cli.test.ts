@@ -24,15 +24,18 @@ describe('operator CLI', () => {
     ]);
   }
 
-  async function cli(args: string[], extraEnv: Record<string, string> = {}) {
-    return runCliCaptured(args, {
+  function cliEnv(): Record<string, string> {
+    return {
       ZENDESK_BASE_URL: h.emulator.url,
       TEMPORAL_ADDRESS: h.config.temporal.address,
       TEMPORAL_TASK_QUEUE: h.taskQueue,
       EXPORT_POLL_INTERVAL_SECONDS: '1',
       EXPORT_MIN_START_AGE_SECONDS: '1',
-      ...extraEnv,
-    });
+    };
+  }
+
+  async function cli(args: string[], extraEnv: Record<string, string> = {}) {
+    return runCliCaptured(args, { ...cliEnv(), ...extraEnv });
   }
 
   test('start (idempotent), status, pause, resume, reset, stop', async () => {
@@ -66,6 +69,90 @@ describe('operator CLI', () => {
     await waitFor('cancelled', async () => (await h.handle.describe()).status.name === 'CANCELLED');
     const afterStop = await cli(['status']);
     expect(afterStop.code).toBe(1);
+  });
+
+  test('--json on every command: one object each, what was done or the error; --no-color; --env-file', async () => {
+    h = await startHarness({ start: false, emulator: { ticketCount: 300, windowSeconds: 0 } });
+    const json = async (args: string[], extraEnv: Record<string, string> = {}) => {
+      const run = await cli([...args, '--json'], extraEnv);
+      // stdout is one JSON value (status pretty-prints it), stderr stays empty.
+      expect({ args, err: run.err }).toEqual({ args, err: '' });
+      return { code: run.code, report: JSON.parse(run.out) };
+    };
+    const workflowId = `zendesk-export-${h.account}`;
+    // Nothing running yet: the error, with its exit code, is the object.
+    expect(await json(['pause'])).toEqual({
+      code: 1,
+      report: expect.objectContaining({
+        command: 'pause',
+        ok: false,
+        exitCode: 1,
+        error: expect.stringMatching(/No export is running/),
+      }),
+    });
+    expect(await json(['status'])).toMatchObject({ code: 1, report: { command: 'status', ok: false, exitCode: 1 } });
+    expect(await json(['start', '--per-page', '0'])).toMatchObject({
+      code: 2,
+      report: { command: 'start', ok: false, exitCode: 2, error: expect.stringMatching(/--per-page/) },
+    });
+
+    const started = await json(['start', '--start-time', '0']);
+    expect(started).toMatchObject({
+      code: 0,
+      report: {
+        command: 'start',
+        ok: true,
+        exitCode: 0,
+        results: [{ account: h.account, workflowId, outcome: 'started' }],
+      },
+    });
+    expect(started.report.messages).toEqual([expect.stringMatching(/^Started /)]);
+    expect((await json(['start'])).report.results).toEqual([
+      { account: h.account, workflowId, outcome: 'already_running' },
+    ]);
+    await h.waitForTruth(30_000);
+    // status --json is the status itself.
+    expect((await json(['status'])).report).toMatchObject({ account: h.account, ticketsStored: 300 });
+    expect((await json(['pause'])).report).toMatchObject({ ok: true, results: [{ workflowId, signal: 'pause' }] });
+    expect((await json(['poll-now'])).report).toMatchObject({ ok: true, results: [{ signal: 'poll-now' }] });
+    const reset = await json(['reset', '--start-time', '0']);
+    expect(reset.report).toMatchObject({ ok: true, results: [{ workflowId, stream: 'tickets', cursor: 0 }] });
+    expect(reset.report.results[0].previousCursor).toEqual(expect.any(Number));
+    expect((await json(['resume'])).report).toMatchObject({ ok: true, results: [{ signal: 'resume' }] });
+    const check = await json(['check'], {
+      ZENDESK_EMAIL: DEFAULT_CREDENTIALS.email,
+      ZENDESK_API_TOKEN: DEFAULT_CREDENTIALS.apiToken,
+    });
+    expect(check.report).toMatchObject({ command: 'check', ok: true });
+    expect(check.report.messages.join('\n')).toMatch(/^OK: /m);
+
+    // Colours: on when asked for (FORCE_COLOR), off with --no-color or NO_COLOR whatever else says.
+    const ansi = new RegExp(`${String.fromCharCode(27)}\\[`);
+    expect((await runCliCaptured(['status'], { ...cliEnv(), FORCE_COLOR: '1' }, { color: true })).out).toMatch(ansi);
+    expect((await runCliCaptured(['status', '--no-color'], cliEnv(), { color: true })).out).not.toMatch(ansi);
+
+    // --env-file: the settings from a file; a variable set in the environment wins over the file's.
+    const envFile = path.join(testEnv().tmpDir, `settings-${randomUUID()}.env`);
+    fs.writeFileSync(
+      envFile,
+      `# the operator's .env\nZENDESK_BASE_URL=${h.emulator.url}\nTEMPORAL_TASK_QUEUE="${h.taskQueue}"\n`,
+    );
+    const fromFile = await runCliCaptured(['--env-file', envFile, 'status', '--json'], {
+      TEMPORAL_ADDRESS: h.config.temporal.address,
+    });
+    expect({ code: fromFile.code, account: JSON.parse(fromFile.out).account }).toEqual({ code: 0, account: h.account });
+    const missing = await runCliCaptured(['--env-file', `${envFile}.nope`, 'status', '--json'], {});
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.out)).toMatchObject({
+      ok: false,
+      exitCode: 2,
+      error: expect.stringMatching(/no such file/),
+    });
+
+    expect((await json(['stop'])).report).toMatchObject({
+      ok: true,
+      results: [{ workflowId, cancellationRequested: true }],
+    });
   });
 
   test('start --streams on a running export changes its streams, reset --stream moves one; status shows each', async () => {
