@@ -231,6 +231,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult[]> {
   options.log(`machine: ${JSON.stringify(machine)}`);
   options.log('building (npm run build): the worker and the emulator run compiled, as in production');
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  // The memory probe is the bench's own code: compiled beside the package, into lib/dev.
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.bench.json'], { cwd: ROOT, stdio: 'ignore' });
   fs.mkdirSync(options.outDir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const results: BenchResult[] = [];

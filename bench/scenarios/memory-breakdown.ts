@@ -46,7 +46,8 @@ export interface Measurement {
   readySeconds: number;
 }
 
-export const PROBE = path.join(ROOT, 'lib/bench/support/memory-probe.js');
+// Compiled with the bench's own sources (tsconfig.bench.json), beside the package's lib/.
+export const PROBE = path.join(ROOT, 'lib/dev/bench/support/memory-probe.js');
 
 /**
  * What each part of the worker's resident memory costs: every configuration is a fresh process (the compiled probe,

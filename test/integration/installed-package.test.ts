@@ -25,8 +25,23 @@ describe('the installed package', () => {
 
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'zendesk-export-installed-'));
+    // Packed from a copy of the sources: prepack's build then writes the copy's lib/, not the one the bench builds.
+    const source = path.join(home, 'source');
+    for (const entry of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src',
+      'scripts',
+    ]) {
+      fs.cpSync(path.join(ROOT, entry), path.join(source, entry), { recursive: true });
+    }
+    for (const entry of ['README.md', 'CHANGELOG.md', 'LICENSE'])
+      fs.copyFileSync(path.join(ROOT, entry), path.join(source, entry));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(source, 'node_modules'));
     const packed = await run('npm', ['pack', '--pack-destination', home, '--json'], {
-      cwd: ROOT,
+      cwd: source,
       maxBuffer: 64 * 1024 * 1024,
     });
     const tarball = path.join(home, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
