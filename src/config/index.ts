@@ -2,6 +2,7 @@
 
 export { ConfigError } from './config-error';
 export { apiTokenWarning } from './zendesk-env';
+export { defaultExportApi, isZendeskHost } from './export-api';
 export { readDecimal } from './values';
 export { loadClientConfig, loadCodecServerConfig, loadWorkerConfig } from './load';
 export type {

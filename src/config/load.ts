@@ -3,6 +3,7 @@ import { credentialsFor, passwordRefusal } from './account-credentials';
 import { defaultMinStartAgeSeconds } from '../workflows/settings';
 import { encryptionProblems, readEncryptionSettings } from '../codec/encryption-keys';
 import { ConfigError } from './config-error';
+import { defaultExportApi } from './export-api';
 import { temporalConnectionEnv } from './temporal-connection';
 import {
   codecServerProblems,
@@ -146,7 +147,8 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     accountsFile: values.account.ZENDESK_ACCOUNTS_FILE,
     accounts: entries.map((entry) => {
       const o = entry.exportOverrides;
-      const api = o.api ?? defaults.ZENDESK_EXPORT_API;
+      // The accounts file's `api`, else ZENDESK_EXPORT_API, else the account's host decides.
+      const api = o.api ?? defaults.ZENDESK_EXPORT_API ?? defaultExportApi(entry.baseUrl);
       return {
         account: entry.account,
         baseUrl: entry.baseUrl,
