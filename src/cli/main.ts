@@ -90,8 +90,12 @@ async function perform(invocation: Invocation, io: CliIo): Promise<number> {
           startable,
           async (input) => {
             const account = accounts.find((a) => a.account === input.account)!;
-            await printBackfillEstimate(account, input, options, zendeskSettings, io);
-            return startExport(client, input, taskQueue, io, changeStreams);
+            const backfillEstimate = await printBackfillEstimate(account, input, options, zendeskSettings, io);
+            // With --json, the estimate goes with the account's start result.
+            const record = io.record;
+            const accountIo =
+              backfillEstimate && record ? { ...io, record: (r: object) => record({ ...r, backfillEstimate }) } : io;
+            return startExport(client, input, taskQueue, accountIo, changeStreams);
           },
           io,
         );

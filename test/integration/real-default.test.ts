@@ -87,7 +87,7 @@ describe('start: the cursor endpoint by default at <subdomain>.zendesk.com, an e
     expect(h.emulator.stats().ticketCountCalls).toBe(counted);
   });
 
-  test('--api exports: the estimate from Zendesk’s ticket count, then the start', async () => {
+  test('--api exports: the estimate from Zendesk’s ticket count, then the start (with --json: as numbers)', async () => {
     const connects = zendesk.connects.length;
     const result = await start(['--api', 'exports']);
     expect(result).toMatchObject({ code: 0, err: '' });
@@ -98,6 +98,33 @@ describe('start: the cursor endpoint by default at <subdomain>.zendesk.com, an e
     expect(await startedInput('acme')).toMatchObject({ account: 'acme', api: 'exports', minStartAgeSeconds: 300 });
     // The count went to acme.zendesk.com, through the tunnel.
     expect(zendesk.connects.slice(connects)).toEqual(['acme.zendesk.com:443']);
+
+    // --json: the estimate, as numbers, with the account's start result.
+    await terminate('acme');
+    const json = await start(['--api', 'exports', '--json']);
+    expect(json).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(json.out)).toEqual({
+      command: 'start',
+      ok: true,
+      exitCode: 0,
+      messages: [ESTIMATE, `Started zendesk-export-acme on task queue ${h.taskQueue}.`],
+      results: [
+        expect.objectContaining({
+          account: 'acme',
+          outcome: 'started',
+          api: 'exports',
+          backfillEstimate: {
+            account: 'acme',
+            tickets: TICKETS,
+            ticketsAtLeast: false,
+            exports: { rowsPerCall: 1000, intervalMs: 300_000 },
+            exportsSeconds: 600,
+            cursor: { rowsPerCall: 1000, intervalMs: 6_000 },
+            cursorSeconds: 12,
+          },
+        }),
+      ],
+    });
   });
 
   test('ZENDESK_EXPORT_API=exports, or `api: exports` in the accounts file: the same estimate', async () => {
