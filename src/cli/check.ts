@@ -1,4 +1,4 @@
-import { apiTokenWarning, loadWorkerConfig, ZendeskSettings } from '../config';
+import { apiTokenWarning, defaultExportApi, loadWorkerConfig, ZendeskSettings } from '../config';
 import type { ExportApi } from '../shared';
 import { describeAuth } from '../zendesk/auth';
 import { AROUND_TICKET_STREAMS } from '../streams/names';
@@ -82,6 +82,10 @@ async function checkAccount(settings: ZendeskSettings, io: CliIo): Promise<numbe
     }
   }
   const recommended = ['cursor', 'incremental'].find((api) => answers.includes(api)) ?? 'exports';
-  io.out(`OK: ${zendesk.origin} accepted the credentials. Recommended: ZENDESK_EXPORT_API=${recommended}`);
+  // What `start` reads when nothing chooses: cursor at <subdomain>.zendesk.com, exports anywhere else.
+  const unset = defaultExportApi(settings.baseUrl);
+  const note =
+    recommended === unset ? `the default for ${zendesk.origin}` : `when unset, ${zendesk.origin} reads ${unset}`;
+  io.out(`OK: ${zendesk.origin} accepted the credentials. Recommended: ZENDESK_EXPORT_API=${recommended} (${note})`);
   return EXIT_OK;
 }

@@ -100,7 +100,12 @@ export function operatorCommands(io: CliIo, choose: (invocation: Invocation) => 
   command(program, 'start', { all: true })
     .description('start the export (already running: reported, exit 0)')
     .addOption(
-      valueOption('--api <name>', `endpoint: ${EXPORT_APIS.join(', ')} (default: ZENDESK_EXPORT_API)`, exportApi),
+      valueOption(
+        '--api <name>',
+        `endpoint: ${EXPORT_APIS.join(', ')} (default: ZENDESK_EXPORT_API, else cursor for <subdomain>.zendesk.com ` +
+          'and exports for any other host, such as the emulator)',
+        exportApi,
+      ),
     )
     .addOption(valueOption('--start-time <n>', 'first cursor, epoch seconds (wins over the checkpoint)', epochSeconds))
     .addOption(

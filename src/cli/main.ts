@@ -3,7 +3,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import logUpdate from 'log-update';
 import { createDataConverter } from '../codec/claim-check';
 import { encryptionCodecOf, letThroughWarnings } from '../codec/encryption-keys';
-import { ConfigError, loadClientConfig } from '../config';
+import { ConfigError, loadClientConfig, loadZendeskSettings, type ZendeskSettings } from '../config';
 import { errorMessage } from '../temporal/error-message';
 import { workflowIdFor } from '../shared';
 import { clientConnectionOptions } from '../config/temporal-connection';
@@ -12,7 +12,7 @@ import { check } from './check';
 import { readCommandLine } from './command-line';
 import type { Invocation } from './commands';
 import { CliIo, EXIT_BAD_INPUT, EXIT_FAILED, UsageError } from './io';
-import { exportInput, startExport, withSearchAttributes } from './start';
+import { exportInput, printBackfillEstimate, startExport, withSearchAttributes } from './start';
 import { status } from './status';
 import { withoutSecrets } from './without-secrets';
 import { forEachAccount, resetCursor, sendSignal, stopExport } from './account-commands';
@@ -81,8 +81,24 @@ async function perform(invocation: Invocation, io: CliIo): Promise<number> {
         const startable = await withSearchAttributes(connection, config.temporal, inputs, io);
         if (!startable) return EXIT_BAD_INPUT;
         const { taskQueue } = config.temporal;
-        const changeStreams = invocation.options.streams !== undefined;
-        return await forEachAccount(startable, (input) => startExport(client, input, taskQueue, io, changeStreams), io);
+        const { options } = invocation;
+        const changeStreams = options.streams !== undefined;
+        // Read only when an estimate needs Zendesk's ticket count: the client itself needs no credentials.
+        let zendesk: ZendeskSettings[] | undefined;
+        const zendeskSettings = () => (zendesk ??= loadZendeskSettings(io.env));
+        return await forEachAccount(
+          startable,
+          async (input) => {
+            const account = accounts.find((a) => a.account === input.account)!;
+            const backfillEstimate = await printBackfillEstimate(account, input, options, zendeskSettings, io);
+            // With --json, the estimate goes with the account's start result.
+            const record = io.record;
+            const accountIo =
+              backfillEstimate && record ? { ...io, record: (r: object) => record({ ...r, backfillEstimate }) } : io;
+            return startExport(client, input, taskQueue, accountIo, changeStreams);
+          },
+          io,
+        );
       }
       case 'status':
         return await status(accounts, invocation.options, client, io);

@@ -1,11 +1,15 @@
-import { defaultMinStartAgeSeconds } from '../workflows/settings';
+import { catchUpPacing, defaultMinStartAgeSeconds, resolveSettings } from '../workflows/settings';
 import {
   Client,
   Connection,
   WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import type { ClientAccount, TemporalSettings } from '../config';
+import { ConfigError, isZendeskHost, type ClientAccount, type TemporalSettings, type ZendeskSettings } from '../config';
+import { errorMessage } from '../temporal/error-message';
+import { ZendeskClient } from '../zendesk/client';
+import { backfillEstimate, BackfillEstimate, formatBackfillEstimate, formatCountFailure } from './backfill-estimate';
+import { withoutSecrets } from './without-secrets';
 import { ensureSearchAttributes, hasStateAttribute, mayRegister, reportCheck } from '../temporal/search-attributes';
 import { workflowIdFor, WORKFLOW_TYPE } from '../shared';
 import { exportStartOptions } from '../temporal/start-options';
@@ -69,6 +73,53 @@ export function exportInput(options: StartOptions, { account, exportDefaults: de
     input.streamStartTimes = options.streamStartTimes;
   }
   return input;
+}
+
+/**
+ * `exports` chosen for an account at Zendesk (ZENDESK_EXPORT_API, the accounts file's `api` or `--api`; the default
+ * there is `cursor`): one line with how long the back-fill of Zendesk's ticket count takes on it, and on the cursor
+ * endpoint. The count is asked as `check` asks (the worker's credentials, timeouts and proxy). Information, never a
+ * refusal: a count that fails is a one-line warning naming why, and the start goes ahead either way.
+ */
+export async function printBackfillEstimate(
+  account: ClientAccount,
+  input: ExportInput,
+  options: StartOptions,
+  zendeskSettings: () => ZendeskSettings[],
+  io: CliIo,
+): Promise<BackfillEstimate | undefined> {
+  if (input.api !== 'exports' || !isZendeskHost(account.baseUrl)) return undefined;
+  // Each endpoint's pace as the loop keeps it: this start's settings, and the same account read by cursor.
+  const pace = {
+    exports: catchUpPacing('exports', resolveSettings(input, 'exports').settings),
+    cursor: catchUpPacing(
+      'cursor',
+      resolveSettings(exportInput({ ...options, api: 'cursor' }, account), 'cursor').settings,
+    ),
+  };
+  let zendesk: ZendeskClient | undefined;
+  try {
+    const settings = zendeskSettings().find((s) => s.account === account.account);
+    if (!settings) throw new Error(`no Zendesk settings for ${account.account}`);
+    zendesk = new ZendeskClient(settings);
+    const count = await zendesk.countTickets();
+    const estimate = backfillEstimate({
+      account: account.account,
+      tickets: count.value,
+      ticketsAtLeast: count.refreshedAt === null,
+      ...pace,
+    });
+    io.out(formatBackfillEstimate(estimate));
+    return estimate;
+  } catch (err) {
+    const reason =
+      err instanceof ConfigError
+        ? `the worker's Zendesk settings are not in this environment: ${err.problems.join('; ')}`
+        : errorMessage(err);
+    const blanked = withoutSecrets(zendesk ? zendesk.redact(reason) : reason, io.env);
+    io.err(formatCountFailure(account.account, blanked.replace(/\s+/g, ' '), pace));
+    return undefined;
+  }
 }
 
 /**

@@ -2,8 +2,9 @@
 
 export { ConfigError } from './config-error';
 export { apiTokenWarning } from './zendesk-env';
+export { defaultExportApi, isZendeskHost } from './export-api';
 export { readDecimal } from './values';
-export { loadClientConfig, loadCodecServerConfig, loadWorkerConfig } from './load';
+export { loadClientConfig, loadCodecServerConfig, loadWorkerConfig, loadZendeskSettings } from './load';
 export type {
   ClientAccount,
   ClientConfig,

@@ -3,6 +3,7 @@ import { credentialsFor, passwordRefusal } from './account-credentials';
 import { defaultMinStartAgeSeconds } from '../workflows/settings';
 import { encryptionProblems, readEncryptionSettings } from '../codec/encryption-keys';
 import { ConfigError } from './config-error';
+import { defaultExportApi } from './export-api';
 import { temporalConnectionEnv } from './temporal-connection';
 import {
   codecServerProblems,
@@ -15,6 +16,7 @@ import {
   temporalEnv,
   temporalSettings,
 } from './service-env';
+import type { AccountEntry } from './accounts-file';
 import { ClientConfig, CodecServerConfig, WorkerConfig, ZendeskSettings } from './settings';
 import { Env, parseAll } from './values';
 import { readTelemetrySettings } from '../telemetry/otlp-env';
@@ -66,29 +68,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   if (values.sink) problems.push(...codecServerProblems(values.sink));
   const telemetry = readTelemetrySettings(env, values.metrics?.METRICS_PORT !== undefined);
   problems.push(...telemetry.problems);
-  const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
-  const credentials = values.credentials;
-  // Refused with or without an accounts file: it is what a setup from before 2026 still sets.
-  if (credentials?.ZENDESK_PASSWORD) problems.push(`ZENDESK_PASSWORD: ${passwordRefusal(ENV_CLIENT_VARIABLES)}`);
-  // The single account's credentials, checked even when the account itself is missing or malformed.
-  const single = !fromFile && credentials ? singleAccountAuth(credentials, values.oauth, env, problems) : undefined;
-  const accounts: ZendeskSettings[] = [];
-  for (const entry of entries) {
-    const auth = fromFile
-      ? credentialsFor(entry, env, problems)
-      : single && credentialsFor({ ...entry, auth: single }, env, []);
-    if (!auth || !values.sink) continue;
-    accounts.push({
-      account: entry.account,
-      baseUrl: entry.baseUrl,
-      auth,
-      timeoutMs: values.sink.ZENDESK_TIMEOUT_SECONDS * 1000,
-      clockToleranceSeconds: values.sink.ZENDESK_CLOCK_TOLERANCE_SECONDS,
-      ...(values.zendeskHttp?.ZENDESK_HTTPS_PROXY !== undefined && {
-        httpsProxy: values.zendeskHttp.ZENDESK_HTTPS_PROXY,
-      }),
-    });
-  }
+  const accounts = zendeskSettingsOf({ ...values, calls: values.sink }, entries, env, problems);
   if (problems.length > 0 || !temporal) throw new ConfigError(problems);
   return {
     temporal,
@@ -110,6 +90,61 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     logging: { format: values.logging.LOG_FORMAT, level: values.logging.LOG_LEVEL },
     ...((telemetry.settings.traces || telemetry.settings.metrics) && { telemetry: telemetry.settings }),
   };
+}
+
+/** The variables a call to Zendesk reads, as parsed (a schema that failed leaves its part undefined). */
+interface ZendeskValues {
+  account?: z.infer<typeof accountEnv>;
+  credentials?: z.infer<typeof credentialsEnv>;
+  oauth?: z.infer<typeof oauthEnv>;
+  calls?: Pick<z.infer<typeof sinkEnv>, 'ZENDESK_TIMEOUT_SECONDS' | 'ZENDESK_CLOCK_TOLERANCE_SECONDS'>;
+  zendeskHttp?: z.infer<typeof zendeskHttpEnv>;
+}
+
+/** Each account's way to Zendesk: its credentials (from the environment), timeouts and proxy; every problem named. */
+function zendeskSettingsOf(values: ZendeskValues, entries: AccountEntry[], env: Env, problems: string[]) {
+  const fromFile = Boolean(values.account?.ZENDESK_ACCOUNTS_FILE);
+  const credentials = values.credentials;
+  // Refused with or without an accounts file: it is what a setup from before 2026 still sets.
+  if (credentials?.ZENDESK_PASSWORD) problems.push(`ZENDESK_PASSWORD: ${passwordRefusal(ENV_CLIENT_VARIABLES)}`);
+  // The single account's credentials, checked even when the account itself is missing or malformed.
+  const single = !fromFile && credentials ? singleAccountAuth(credentials, values.oauth, env, problems) : undefined;
+  const accounts: ZendeskSettings[] = [];
+  for (const entry of entries) {
+    const auth = fromFile
+      ? credentialsFor(entry, env, problems)
+      : single && credentialsFor({ ...entry, auth: single }, env, []);
+    if (!auth || !values.calls) continue;
+    accounts.push({
+      account: entry.account,
+      baseUrl: entry.baseUrl,
+      auth,
+      timeoutMs: values.calls.ZENDESK_TIMEOUT_SECONDS * 1000,
+      clockToleranceSeconds: values.calls.ZENDESK_CLOCK_TOLERANCE_SECONDS,
+      ...(values.zendeskHttp?.ZENDESK_HTTPS_PROXY !== undefined && {
+        httpsProxy: values.zendeskHttp.ZENDESK_HTTPS_PROXY,
+      }),
+    });
+  }
+  return accounts;
+}
+
+/**
+ * Only what a call to each account's Zendesk needs, read as the worker and `check` read it (credentials,
+ * ZENDESK_TIMEOUT_SECONDS, ZENDESK_CLOCK_TOLERANCE_SECONDS, ZENDESK_HTTPS_PROXY), without the rest of the worker's
+ * settings: `start` asks Zendesk for an account's ticket count with it. Every problem is named in one ConfigError.
+ */
+export function loadZendeskSettings(env: Env = process.env): ZendeskSettings[] {
+  const { values, problems } = parseAll(env, {
+    account: accountEnv,
+    credentials: credentialsEnv,
+    oauth: oauthEnv,
+    calls: sinkEnv.pick({ ZENDESK_TIMEOUT_SECONDS: true, ZENDESK_CLOCK_TOLERANCE_SECONDS: true }),
+    zendeskHttp: zendeskHttpEnv,
+  });
+  const accounts = zendeskSettingsOf(values, resolveAccounts(values.account, problems) ?? [], env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return accounts;
 }
 
 /** SINK_URL, PAYLOAD_ENCRYPTION_* and CODEC_SERVER_*: what the codec endpoint needs on its own, every problem named. */
@@ -146,7 +181,8 @@ export function loadClientConfig(env: Env = process.env): ClientConfig {
     accountsFile: values.account.ZENDESK_ACCOUNTS_FILE,
     accounts: entries.map((entry) => {
       const o = entry.exportOverrides;
-      const api = o.api ?? defaults.ZENDESK_EXPORT_API;
+      // The accounts file's `api`, else ZENDESK_EXPORT_API, else the account's host decides.
+      const api = o.api ?? defaults.ZENDESK_EXPORT_API ?? defaultExportApi(entry.baseUrl);
       return {
         account: entry.account,
         baseUrl: entry.baseUrl,

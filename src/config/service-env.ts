@@ -58,9 +58,10 @@ export const exportEnv = z.object({
   EXPORT_START_TIME: epochSeconds.optional(),
   EXPORT_POLL_INTERVAL_SECONDS: seconds(EXPORT_DEFAULTS.pollIntervalSeconds, OPERATOR_RANGES.pollIntervalSeconds),
   EXPORT_MIN_START_AGE_SECONDS: numberOf('seconds', OPERATOR_RANGES.minStartAgeSeconds.min).optional(),
+  // Unset: each account's default (defaultExportApi: cursor at https://<subdomain>.zendesk.com, else exports).
   ZENDESK_EXPORT_API: z
     .enum(EXPORT_APIS, { errorMap: () => ({ message: `must be one of ${EXPORT_APIS.join(', ')}` }) })
-    .default('exports'),
+    .optional(),
   EXPORT_REQUESTS_PER_MINUTE: z
     .string()
     .default(String(EXPORT_DEFAULTS.requestsPerMinute))

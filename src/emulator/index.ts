@@ -37,6 +37,7 @@ export {
   type EndpointFamily,
 } from './endpoints';
 export type { CursorTicketsPage, IncrementalTicketsPage } from './incremental-endpoints';
+export { TICKET_COUNT_PATH } from './count-endpoint';
 export type { EmulatorLogEntry, EmulatorStats, LoggedEndpoint, TokenLogEntry } from './stats';
 export {
   canReadTickets,

@@ -4,6 +4,7 @@ import { DEFAULT_BUCKET_PER_MINUTE, isReferenceList, REFERENCE_LISTS } from '../
 import { TicketAuth } from './auth';
 import { Bucket, type LimitedBucket } from './buckets';
 import { ControlApi, type ControlTarget } from './control-api';
+import { isTicketCountPath, TicketCountEndpoint } from './count-endpoint';
 import { TicketStore, type FullTicket, type MutationKind, type MutationRecord, type TicketRow } from './data';
 import type { Emulator, PeopleAction, StreamTruth, StreamTruthName } from './emulator';
 import type { CommentChild } from './event-json';
@@ -91,6 +92,7 @@ class ZendeskEmulator implements ControlTarget {
   private readonly exportEndpoint: ExportEndpoint;
   private readonly incrementalEndpoints: IncrementalEndpoints;
   private readonly tokenEndpoint: TokenEndpoint;
+  private readonly ticketCount: TicketCountEndpoint;
   private readonly mutations: Mutations;
   private readonly controlApi = new ControlApi(this);
   private readonly server: http.Server;
@@ -128,6 +130,7 @@ class ZendeskEmulator implements ControlTarget {
       url: () => this.url,
       nowMs,
     });
+    this.ticketCount = new TicketCountEndpoint(this.store, this.buckets.account);
     this.tokenEndpoint = new TokenEndpoint({
       tokens: this.tokens,
       recorder: this.recorder,
@@ -309,6 +312,8 @@ class ZendeskEmulator implements ControlTarget {
         startTime: parseStartTime(params.get('start_time')),
         params,
       });
+    } else if (req.method === 'GET' && isTicketCountPath(path)) {
+      this.serveTicketCount(req, res);
     } else if (req.method === 'POST' && path === OAUTH_TOKENS_PATH) {
       await this.tokenEndpoint.handle(req, res);
     } else if (this.options.testEndpoints && path.startsWith('/__emulator/')) {
@@ -387,6 +392,19 @@ class ZendeskEmulator implements ControlTarget {
       return;
     }
     exchange.reply(endpoints.limited(exchange.arrivedAt) ?? endpoints.answer(call, true, exchange.arrivedAt));
+  }
+
+  /**
+   * The ticket count: signed in to as the exports are, then the account-wide bucket (its header on every answer). It
+   * takes no faults, and counts in `ticketCountCalls` only, so the exports' statistics stay as they were.
+   */
+  private serveTicketCount(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.recorder.ticketCount();
+    const nowMs = this.nowMs;
+    const reply = this.auth.refuse(req.headers.authorization, nowMs)?.reply ?? this.ticketCount.answer(nowMs);
+    const { bucket } = this.ticketCount;
+    const header = bucket.header(nowMs);
+    send(res, header === undefined ? reply : { ...reply, headers: { ...reply.headers, [bucket.headerName]: header } });
   }
 
   /**

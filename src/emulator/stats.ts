@@ -66,6 +66,8 @@ export interface EmulatorStats {
   unauthenticatedCalls: number;
   /** the last LOG_LIMIT calls to POST /oauth/tokens (not in calls or log) */
   tokenLog: TokenLogEntry[];
+  /** calls to GET /api/v2/tickets/count.json, all outcomes (not in calls or log) */
+  ticketCountCalls: number;
 }
 
 const LOG_LIMIT = 1000;
@@ -92,6 +94,7 @@ function emptyStats(): EmulatorStats {
     expiredTokenCalls: 0,
     unauthenticatedCalls: 0,
     tokenLog: [],
+    ticketCountCalls: 0,
   };
 }
 
@@ -130,6 +133,10 @@ export class StatsRecorder {
       }
     }
     pushLimited(this.data.log, entry);
+  }
+
+  ticketCount(): void {
+    this.data.ticketCountCalls += 1;
   }
 
   expiredToken(): void {

@@ -37,7 +37,7 @@ import type {
 import { recordBlocked, recordProgress, recordRetryAfterWait, recordStreamProgress } from './metrics';
 import { explainNextCall } from './pacing';
 import { resetCursorProblem } from './reset-request';
-import { ExportSettings, resolveSettings } from './settings';
+import { catchUpPacing, ExportSettings, resolveSettings } from './settings';
 import { describeRequest, waitSummary } from './summaries';
 
 const BLOCKED_RETRY = '1 hour';
@@ -617,8 +617,9 @@ export class ExportRun {
   /** The gap the pacing keeps after a call. */
   private pacingIntervalMs(): number {
     const { api, state, settings } = this;
-    if (api !== 'exports') return 60_000 / settings.requestsPerMinute;
-    return state.lastPageSize < settings.pageSize ? settings.idleGapMs : settings.pollIntervalMs;
+    // A short page on the specified endpoint: caught up, only the idle gap.
+    if (api === 'exports' && state.lastPageSize < settings.pageSize) return settings.idleGapMs;
+    return catchUpPacing(api, settings).intervalMs;
   }
 
   /** A call that brought nothing usable: the cursor is free again, and the failure counts for the backoff. */

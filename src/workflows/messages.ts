@@ -5,7 +5,10 @@ import type { AroundStream, BucketName, PagedStream, StreamName, SupportTypeScop
 
 export interface ExportInput {
   account: string;
-  /** Which Zendesk export to read; kept for the life of the export. Default 'exports' (the specified one). */
+  /**
+   * Which Zendesk export to read; kept for the life of the export. Default 'exports' (the specified one). `start`
+   * always sends one: when nothing chooses, cursor at <subdomain>.zendesk.com, exports elsewhere (defaultExportApi).
+   */
   api?: ExportApi;
   /** An explicit first cursor (epoch seconds): wins over the checkpoint stored in the sink. */
   startTime?: number;

@@ -59,6 +59,25 @@ export interface ExportSettings {
   perPage: number;
 }
 
+/** How the tickets stream reads while it catches up: rows a full page holds, and the gap the pacing keeps after it. */
+export interface CatchUpPacing {
+  rowsPerCall: number;
+  intervalMs: number;
+}
+
+/**
+ * The tickets stream's pace while catching up: on the specified endpoint a full page of `pageSize` rows every poll
+ * interval, on the incremental ones `perPage` rows at `requestsPerMinute`. The loop paces by it, and `start`'s
+ * back-fill estimate is computed from it.
+ */
+export function catchUpPacing(
+  api: ExportApi,
+  settings: Pick<ExportSettings, 'pollIntervalMs' | 'pageSize' | 'requestsPerMinute' | 'perPage'>,
+): CatchUpPacing {
+  if (api === 'exports') return { rowsPerCall: settings.pageSize, intervalMs: settings.pollIntervalMs };
+  return { rowsPerCall: settings.perPage, intervalMs: 60_000 / settings.requestsPerMinute };
+}
+
 type NumericSetting = keyof typeof EXPORT_RANGES;
 
 /**

@@ -5,7 +5,14 @@ import https from 'node:https';
 import { ZendeskPermanentError, ZendeskTooLargeError, ZendeskTransientError } from './errors';
 import { parseRetryAfter } from './retry-after';
 import { z } from 'zod';
-import { cursorPageSchema, describeSchemaError, ExportRow, exportPageSchema, timeBasedPageSchema } from './schemas';
+import {
+  cursorPageSchema,
+  describeSchemaError,
+  ExportRow,
+  exportPageSchema,
+  ticketCountSchema,
+  timeBasedPageSchema,
+} from './schemas';
 import type { SetAsideTicket, SideloadRecord } from '../storage/sink';
 import { API_TOKEN_END_DATE, AuthState, ZendeskAuth } from './auth';
 import { inHttpSpan } from './http-span';
@@ -94,6 +101,15 @@ const PATHS: Record<ExportEndpoint, string> = {
   export: '/api/v2/exports/tickets.json',
   sample: '/api/v2/exports/tickets/sample.json',
 };
+
+const TICKET_COUNT_PATH = '/api/v2/tickets/count.json';
+
+/** Zendesk's count of an account's tickets (approximate: see ticketCountSchema). */
+export interface TicketCount {
+  value: number;
+  /** When Zendesk last counted; null while a count above 100,000 is being refreshed (the value then stops there). */
+  refreshedAt: string | null;
+}
 
 const INCREMENTAL_PATHS = {
   incremental: '/api/v2/incremental/tickets.json',
@@ -433,6 +449,24 @@ export class ZendeskClient {
   }
 
   /**
+   * `GET /api/v2/tickets/count.json`: how many tickets the account holds, for `start`'s back-fill estimate. Signed in
+   * and sent as every other call (proxy, deadline, size cap); a 429 or an unexpected answer is an error naming it.
+   */
+  async countTickets(call: CallOptions = {}): Promise<TicketCount> {
+    const answer = await this.get(TICKET_COUNT_PATH, call);
+    if (answer.kind === 'rate_limited') {
+      throw new ZendeskTransientError(
+        `GET ${TICKET_COUNT_PATH}: 429 rate limited (Retry-After ${answer.retryAfterSeconds} s)`,
+        429,
+        answer.retryAfterSeconds,
+      );
+    }
+    if (answer.kind !== 'body') throw new ZendeskPermanentError(`GET ${TICKET_COUNT_PATH}: ${answer.message}`);
+    const { count } = this.parse(answer, ticketCountSchema, 'the ticket count format');
+    return { value: count.value, refreshedAt: count.refreshed_at ?? null };
+  }
+
+  /**
    * One GET, classified: the outcomes every endpoint shares, or the body of a 200 for the caller to parse.
    * `paged` describes a request of an endpoint with a page size (absent on the specified one).
    */
@@ -573,11 +607,11 @@ export class ZendeskClient {
     return this.options.auth.mode === 'oauth_client_credentials' ? this.options.auth.clientId : '';
   }
 
-  private parse<T extends z.ZodTypeAny>(answer: Body, schema: T): z.infer<T> {
+  private parse<T extends z.ZodTypeAny>(answer: Body, schema: T, format = 'the export format'): z.infer<T> {
     const parsed = schema.safeParse(answer.json);
     if (!parsed.success) {
       throw new ZendeskTransientError(
-        `${answer.what}: the body does not match the export format: ${describeSchemaError(parsed.error)}`,
+        `${answer.what}: the body does not match ${format}: ${describeSchemaError(parsed.error)}`,
         200,
       );
     }

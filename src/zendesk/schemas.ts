@@ -63,3 +63,19 @@ export const cursorPageSchema = z
     end_of_stream: z.boolean(),
   })
   .passthrough();
+
+/**
+ * `GET /api/v2/tickets/count.json` ("Count Tickets"): `{"count": {"value": N, "refreshed_at": "…"}}`. Zendesk's count is
+ * approximate; above 100,000 it is refreshed daily, and while a refresh runs `refreshed_at` is null and `value` stops at
+ * 100,000.
+ */
+export const ticketCountSchema = z
+  .object({
+    count: z
+      .object({
+        value: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+        refreshed_at: z.string().nullish(),
+      })
+      .passthrough(),
+  })
+  .passthrough();

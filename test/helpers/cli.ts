@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { runCli } from '../../src/cli/main';
+
+const ROOT = path.resolve(__dirname, '../..');
 
 export interface CliRun {
   code: number;
@@ -27,4 +31,24 @@ export async function runCliCaptured(
     color,
   });
   return { code, out: out.join('\n'), err: err.join('\n'), output: all.join('\n') };
+}
+
+/**
+ * `src/cli/main.ts` as a child process with only PATH and `env` (what Node reads at start, NODE_EXTRA_CA_CERTS, takes
+ * effect there): its exit code and what it printed, as runCliCaptured returns them.
+ */
+export async function runCliProcess(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  const err: string[] = [];
+  const all: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => (out.push(String(chunk)), all.push(String(chunk))));
+  child.stderr.on('data', (chunk: Buffer) => (err.push(String(chunk)), all.push(String(chunk))));
+  const code = await new Promise<number>((resolve) => child.once('close', (exitCode) => resolve(exitCode ?? -1)));
+  const text = (parts: string[]) => parts.join('').replace(/\n$/, '');
+  return { code, out: text(out), err: text(err), output: text(all) };
 }

@@ -165,10 +165,19 @@ describe('bad operator input', () => {
       ['start', ['--api', 'cursor', '--per-page', '1001'], /--per-page must be between 1 and 1000, got 1001/],
       ['start', ['--api', 'incremental', '--per-page', 'all'], /--per-page must be a whole number, got "all"/],
       ['start', ['--api', 'cursor', '--requests-per-minute', '0'], /--requests-per-minute must be .* >= 0\.1, got "0"/],
-      ['start', ['--per-page', '100'], /--per-page applies to --api incremental or cursor only/],
-      ['start', ['--requests-per-minute', '30'], /--requests-per-minute applies to --api incremental or cursor only/],
-      ['start', ['--include', 'users'], /--include applies to --api incremental or cursor only/],
-      ['start', ['--exclude-deleted'], /--exclude-deleted applies to --api incremental or cursor only/],
+      // The account is at <subdomain>.zendesk.com, whose default is cursor: exports is chosen here.
+      ['start', ['--api', 'exports', '--per-page', '100'], /--per-page applies to --api incremental or cursor only/],
+      [
+        'start',
+        ['--api', 'exports', '--requests-per-minute', '30'],
+        /--requests-per-minute applies to --api incremental or cursor only/,
+      ],
+      ['start', ['--api', 'exports', '--include', 'users'], /--include applies to --api incremental or cursor only/],
+      [
+        'start',
+        ['--api', 'exports', '--exclude-deleted'],
+        /--exclude-deleted applies to --api incremental or cursor only/,
+      ],
       ['start', ['--api', 'cursor', '--exclude-deleted=true'], /Option '--exclude-deleted' does not take an argument/],
       // reset: the cursor it would move to.
       ['reset', [], /reset: --start-time N is required \(epoch seconds\)/],

@@ -140,7 +140,15 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
 
   test("without EXPORT_MIN_START_AGE_SECONDS each account gets its endpoint's minimum start age", () => {
     const config = loadClientConfig({ ZENDESK_ACCOUNTS_FILE: accountsFile(TWO_ACCOUNTS) });
-    expect(config.accounts.map((a) => a.exportDefaults.minStartAgeSeconds)).toEqual([60, 300, 300, 300, 300]);
+    // The accounts at <subdomain>.zendesk.com read the cursor endpoint unless told otherwise; the local one, exports.
+    expect(config.accounts.map((a) => a.exportDefaults.api)).toEqual([
+      'cursor',
+      'cursor',
+      'exports',
+      'cursor',
+      'cursor',
+    ]);
+    expect(config.accounts.map((a) => a.exportDefaults.minStartAgeSeconds)).toEqual([60, 60, 300, 60, 60]);
   });
 
   test('the client gets names and export settings (file first, then EXPORT_*), and needs no credentials', () => {
@@ -166,7 +174,7 @@ describe('ZENDESK_ACCOUNTS_FILE', () => {
       supportTypeScope: 'all',
     });
     expect(config.accounts[1].exportDefaults).toEqual({
-      api: 'exports',
+      api: 'cursor',
       startTime: 1_700_000_000,
       pollIntervalSeconds: 600,
       minStartAgeSeconds: 400,

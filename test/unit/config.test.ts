@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { apiTokenWarning, ConfigError, loadClientConfig, loadWorkerConfig } from '../../src/config';
+import {
+  apiTokenWarning,
+  ConfigError,
+  defaultExportApi,
+  isZendeskHost,
+  loadClientConfig,
+  loadWorkerConfig,
+} from '../../src/config';
 
 const TOKEN = 'tok-3f9a1c77e0d24b6b';
 const PASSWORD = 'pw-Zq8!secret-value';
@@ -421,10 +428,10 @@ describe('loadClientConfig', () => {
           account: 'acme',
           baseUrl: 'https://acme.zendesk.com',
           exportDefaults: {
-            api: 'exports',
+            api: 'cursor',
             startTime: undefined,
             pollIntervalSeconds: 300,
-            minStartAgeSeconds: 300,
+            minStartAgeSeconds: 60,
             requestsPerMinute: 10,
             perPage: 1000,
             streams: ['tickets', 'ticket_events', 'users', 'organizations', 'ticket_metric_events', 'reference_lists'],
@@ -617,6 +624,98 @@ describe('loadClientConfig', () => {
     expect(error.problems).toEqual([
       'ZENDESK_SUBDOMAIN or ZENDESK_BASE_URL (or ZENDESK_ACCOUNTS_FILE): one of them is required',
     ]);
+  });
+});
+
+describe('the export API nothing chooses: cursor at <subdomain>.zendesk.com, exports elsewhere', () => {
+  const apiOf = (env: Record<string, string>) => {
+    const [account] = loadClientConfig(env).accounts;
+    return { api: account.exportDefaults.api, minStartAgeSeconds: account.exportDefaults.minStartAgeSeconds };
+  };
+  const cursor = { api: 'cursor', minStartAgeSeconds: 60 };
+  const exports = { api: 'exports', minStartAgeSeconds: 300 };
+
+  test.each([
+    ['ZENDESK_SUBDOMAIN=acme', { ZENDESK_SUBDOMAIN: 'acme' }, cursor],
+    ['the same host as a base URL', { ZENDESK_BASE_URL: 'https://acme.zendesk.com' }, cursor],
+    ['with a trailing slash and capitals', { ZENDESK_BASE_URL: 'https://Acme.Zendesk.com/' }, cursor],
+    ['the emulator', { ZENDESK_BASE_URL: 'http://127.0.0.1:8080' }, exports],
+    ['localhost', { ZENDESK_BASE_URL: 'http://localhost:8080' }, exports],
+    ['a host-mapped domain', { ZENDESK_BASE_URL: 'https://support.acme.com' }, exports],
+    ['zendesk.com on another port', { ZENDESK_BASE_URL: 'https://acme.zendesk.com:8443' }, exports],
+    ['a name that only starts like it', { ZENDESK_BASE_URL: 'https://acme.zendesk.com.example.net' }, exports],
+    ['a subdomain of a subdomain', { ZENDESK_BASE_URL: 'https://eu.acme.zendesk.com' }, exports],
+    [
+      'ZENDESK_EXPORT_API=exports with a subdomain',
+      { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'exports' },
+      exports,
+    ],
+    [
+      'ZENDESK_EXPORT_API=incremental with a subdomain',
+      { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: 'incremental' },
+      { api: 'incremental', minStartAgeSeconds: 60 },
+    ],
+    [
+      'ZENDESK_EXPORT_API=cursor for the emulator',
+      { ZENDESK_BASE_URL: 'http://127.0.0.1:8080', ZENDESK_EXPORT_API: 'cursor' },
+      cursor,
+    ],
+    ['an empty ZENDESK_EXPORT_API is unset', { ZENDESK_SUBDOMAIN: 'acme', ZENDESK_EXPORT_API: ' ' }, cursor],
+  ])('%s', (_, env, expected) => {
+    expect(apiOf(env)).toEqual(expected);
+  });
+
+  test('an accounts file: each entry by its own host, its `api` first, then ZENDESK_EXPORT_API', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-api-'));
+    try {
+      const file = path.join(dir, 'accounts.yaml');
+      const entries = [
+        { subdomain: 'acme', oauthClientIdEnv: 'ACME_ZENDESK_ID', oauthClientSecretEnv: 'ACME_ZENDESK_SECRET' },
+        { baseUrl: 'http://127.0.0.1:8089', email: 'a@b.test', apiTokenEnv: '_127_0_0_1_8089_ZENDESK_TOKEN' },
+        { subdomain: 'globex', api: 'exports', email: 'a@b.test', apiTokenEnv: 'GLOBEX_ZENDESK_TOKEN' },
+        {
+          name: 'local',
+          baseUrl: 'http://127.0.0.1:8090',
+          api: 'cursor',
+          email: 'a@b.test',
+          apiTokenEnv: 'LOCAL_ZENDESK_T',
+        },
+        { name: 'mapped', baseUrl: 'https://support.initech.com', email: 'a@b.test', apiTokenEnv: 'MAPPED_ZENDESK_T' },
+      ];
+      fs.writeFileSync(file, JSON.stringify({ accounts: entries }));
+      const apis = (env: Record<string, string>) =>
+        loadClientConfig({ ZENDESK_ACCOUNTS_FILE: file, ...env }).accounts.map((a) => [
+          a.account,
+          a.exportDefaults.api,
+        ]);
+      expect(apis({})).toEqual([
+        ['acme', 'cursor'],
+        ['127.0.0.1:8089', 'exports'],
+        ['globex', 'exports'],
+        ['local', 'cursor'],
+        ['mapped', 'exports'],
+      ]);
+      // ZENDESK_EXPORT_API is every entry's default: over the host's, under the entry's own `api`.
+      expect(apis({ ZENDESK_EXPORT_API: 'incremental' })).toEqual([
+        ['acme', 'incremental'],
+        ['127.0.0.1:8089', 'incremental'],
+        ['globex', 'exports'],
+        ['local', 'cursor'],
+        ['mapped', 'incremental'],
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('isZendeskHost and defaultExportApi read the URL, not its text', () => {
+    expect(defaultExportApi('https://acme.zendesk.com')).toBe('cursor');
+    expect(isZendeskHost('https://acme.zendesk.com:443/api')).toBe(true);
+    expect(isZendeskHost('http://acme.zendesk.com')).toBe(false);
+    expect(isZendeskHost('https://zendesk.com')).toBe(false);
+    expect(isZendeskHost('https://user@evil.example/acme.zendesk.com')).toBe(false);
+    expect(isZendeskHost('not a url')).toBe(false);
+    expect(defaultExportApi('not a url')).toBe('exports');
   });
 });
 
