@@ -187,13 +187,13 @@ describe('bad operator input', () => {
       ['reset', ['--start-time', String(now + 3600)], /--start-time must be between 0 and \d+, got \d+/],
       ['reset', ['--start-time', '9007199254740993'], /--start-time must be between 0 and \d+/],
       ['reset', ['--start-time='], /--start-time must be a whole number, got ""/],
-      ['reset', ['--start-time', '0', '--json'], /^reset: Unknown option '--json'/],
-      // status, check: flags that take no value, or belong to another command.
+      ['reset', ['--start-time', '0', '--watch'], /^reset: Unknown option '--watch'/],
+      // status, check: flags that take no value, or belong to another command (--json is every command's).
       ['status', ['--json=yes'], /Option '--json' does not take an argument/],
-      ['status', ['--json', 'extra'], /Unexpected argument 'extra'/],
-      ['check', ['--json'], /^check: Unknown option '--json'/],
+      ['status', ['--watch', 'extra'], /Unexpected argument 'extra'/],
+      ['check', ['--watch'], /^check: Unknown option '--watch'/],
       ['stop', ['--force'], /^stop: Unknown option '--force'/],
-      ['pause', ['--json'], /^pause: Unknown option '--json'/],
+      ['pause', ['--interval', '1'], /^pause: Unknown option '--interval'/],
     );
     expect(cases.length).toBeGreaterThan(90);
 
