@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { readDecimal } from '../config';
+import { readDecimal } from '../config/values';
 import { durationSeconds } from '../config/values';
 import { EXPORT_APIS, ExportApi } from '../shared';
 import {

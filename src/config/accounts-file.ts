@@ -6,7 +6,7 @@ import { OPERATOR_RANGES } from '../workflows/settings';
 import { accountFor, EXPORT_APIS, ExportApi } from '../shared';
 import { API_TOKEN_END_DATE, DEFAULT_OAUTH_SCOPE, DEFAULT_OAUTH_TOKEN_TTL_SECONDS } from '../zendesk/auth';
 import fs from 'node:fs';
-import YAML from 'yaml';
+import type YAML from 'yaml';
 import {
   AuthSource,
   FILE_CLIENT_VARIABLES,
@@ -142,7 +142,10 @@ export function readAccountsFile(file: string): AccountEntry[] {
   }
   let document: unknown;
   try {
-    document = YAML.parse(text, { prettyErrors: true });
+    // Loaded when an accounts file is read: a command without one does not pay for the YAML parser.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const yaml = require('yaml') as typeof YAML;
+    document = yaml.parse(text, { prettyErrors: true });
   } catch (err) {
     throw new ConfigError([`${where}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`]);
   }
