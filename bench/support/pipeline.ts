@@ -52,8 +52,8 @@ export async function startBenchEnv(serverOptions: Pick<DevServerOptions, 'dynam
   };
 }
 
-/** The compiled worker (`npm run build`): what production runs, without ts-node in its memory. */
-export const COMPILED_WORKER = path.join(ROOT, 'lib/src/worker.js');
+/** The compiled worker (`npm run build`: src/ to lib/): what production runs, without ts-node in its memory. */
+export const COMPILED_WORKER = path.join(ROOT, 'lib/worker.js');
 
 export interface BenchWorker {
   child: ChildProcess;
@@ -191,7 +191,7 @@ export interface EmulatorProcess {
 }
 
 export async function startEmulatorProcess(args: string[]): Promise<EmulatorProcess> {
-  const script = path.join(ROOT, 'lib/src/emulator/main.js');
+  const script = path.join(ROOT, 'lib/emulator/main.js');
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, ['--max-old-space-size=8192', script, '--port', '0', ...args], {
     cwd: ROOT,
