@@ -52,7 +52,7 @@ export async function startBenchEnv(serverOptions: Pick<DevServerOptions, 'dynam
   };
 }
 
-/** The compiled worker (`npm run build`): what production runs, without ts-node in its memory. */
+/** The compiled worker (`npm run build`: src/ to lib/): what production runs, without ts-node in its memory. */
 export const COMPILED_WORKER = path.join(ROOT, 'lib/worker.js');
 
 export interface BenchWorker {

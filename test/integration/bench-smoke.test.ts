@@ -32,6 +32,7 @@ describe('npm run bench (smoke size)', () => {
       'api-efficiency',
       'freshness',
       'memory',
+      'startup',
       'oauth-tokens',
       'temporal-cost',
       'fleet-k2',
@@ -88,6 +89,25 @@ describe('npm run bench (smoke size)', () => {
     expect(memory.worker.maxMb).toBeGreaterThan(50);
     expect(memory.emulator.maxMb).toBeGreaterThan(20);
     expect(memory.samples.length).toBeGreaterThan(0);
+    const startup = result('startup');
+    expect(startup.status.map((t: { name: string }) => t.name)).toEqual([
+      'compiled: status',
+      'ts-node: status',
+      'npm run client -- status',
+    ]);
+    for (const timed of [...startup.floor, ...startup.status]) {
+      expect(timed.runs).toHaveLength(2 - (startup.floor.includes(timed) ? 1 : 0));
+      expect(timed.medianMs).toBeGreaterThan(0);
+    }
+    expect(startup.tsNode.typescriptLoaded).toBe(true);
+    for (const path of ['compiled', 'ts-node']) {
+      const worker = startup.workers[path];
+      expect(worker.starts).toHaveLength(1);
+      expect(worker.readyMedianMs).toBeGreaterThan(0);
+      expect(worker.export.steadyRssMb.median).toBeGreaterThan(50);
+      // The compiled worker loads the bundle `npm run build` made; ts-node's bundles its workflows at start.
+      expect(worker.starts[0].bundledAtStart).toBe(path === 'ts-node');
+    }
     const oauth = result('oauth-tokens');
     expect(oauth.missing).toBe(0);
     expect(oauth.tokenGrants).toBeGreaterThanOrEqual(3); // 2 s tokens over 8 s and more
