@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1
 # The exporter's image. By default it runs the worker; docker-compose.yml also runs the operator CLI
 # (node lib/src/cli/main.js) and the demo's Zendesk emulator (node lib/src/emulator/main.js) from it.
-# Node 24, the active LTS (package.json `engines` still allows 20.3 and later for a local checkout); a minor version
-# is pinned, so a rebuild takes its patch releases and nothing else: raise it on each LTS minor.
+# Node 26, the Active LTS (package.json `engines` allows 22 and later for a local checkout); a minor version is
+# pinned, so a rebuild takes its patch releases and nothing else: raise it on each LTS minor.
 
-FROM node:24.18-bookworm-slim AS build
+FROM node:26.12-bookworm-slim AS build
 # better-sqlite3 compiles from source when no prebuilt binary matches the platform.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
@@ -21,7 +21,7 @@ RUN npm run build
 RUN node -e "require('./lib/src/workflow-bundle').bundleWorkflows().then((code) => require('node:fs').writeFileSync('lib/workflow-bundle.js', code))"
 RUN npm prune --omit=dev --no-audit --no-fund
 
-FROM node:24.18-bookworm-slim
+FROM node:26.12-bookworm-slim
 ENV NODE_ENV=production \
   WORKFLOW_BUNDLE_PATH=/app/lib/workflow-bundle.js
 WORKDIR /app

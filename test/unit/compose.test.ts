@@ -997,13 +997,13 @@ describe('Dockerfile', () => {
   const runtime = stages[stages.length - 1];
   const build = stages[0];
 
-  test('builds on Node 24 or later (the current LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
+  test('builds on Node 26 or later (the Active LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
     const bases = stages.map((stage) => stage[0].args.split(/\s+/)[0]);
     for (const base of bases) {
       // A Debian slim variant, pinned to a minor version at least.
       expect(base).toMatch(/^node:\d+\.\d+(\.\d+)?-[a-z]+-slim$/);
       expect({ base, major: Number(/^node:(\d+)/.exec(base)?.[1]) }).toEqual({ base, major: expect.any(Number) });
-      expect(Number(/^node:(\d+)/.exec(base)?.[1])).toBeGreaterThanOrEqual(24);
+      expect(Number(/^node:(\d+)/.exec(base)?.[1])).toBeGreaterThanOrEqual(26);
     }
     // Build and runtime on the same Node: the native better-sqlite3 module is built for one ABI.
     expect(new Set(bases).size).toBe(1);
