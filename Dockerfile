@@ -3,7 +3,7 @@
 # default command is `worker`, so `docker run IMAGE` runs a worker and `docker run IMAGE status --all` (any command of
 # the CLI) runs that command instead. docker-compose.yml runs the worker, the codec service (`codec-server`), the
 # demo's Zendesk emulator (`emulator ...`) and the operator CLI (`status`, `start`, ...) from it.
-# Node 26, the active LTS (package.json `engines` still allows 22 and later for a local checkout); a minor version is
+# Node 26, the Active LTS (package.json `engines` still allows 22 and later for a local checkout); a minor version is
 # pinned, so a rebuild takes its patch releases and nothing else: raise it on each LTS minor.
 
 FROM node:26.12-bookworm-slim AS build

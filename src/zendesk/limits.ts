@@ -12,6 +12,9 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /**
  * How deep a ticket's JSON may nest. Zendesk's objects nest about six levels (via.source.from…); a value nested
  * thousands deep parses but cannot be serialised again, so such a ticket is set aside instead of wedging the page.
+ * "Cannot": on Node 22 JSON.stringify recurses and overflows the stack (RangeError), as structuredClone and a
+ * stringify with a replacer do on every Node; Node 26's V8 writes plain data iteratively, but PostgreSQL's jsonb
+ * still refuses it (`stack depth limit exceeded` past about 10,000 levels at the default max_stack_depth).
  */
 export const MAX_TICKET_DEPTH = 64;
 

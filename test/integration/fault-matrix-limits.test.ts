@@ -60,7 +60,7 @@ describe('one ticket that cannot be serialised', () => {
       const rows = inStreamOrder(h, 'exports');
       const { head, next } = headOfStream(rows);
       const deepId = 9_000_001;
-      // JSON.parse reads it; JSON.stringify cannot write it again, so it is written here by hand.
+      // JSON.parse reads it; JSON.stringify on Node 22 cannot write it again, so it is written here by hand.
       const deep = `{"id":${deepId},"generated_timestamp":${head[0].generated_timestamp},"custom":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
       const page = JSON.stringify(pageBody('exports', [...head, next], next.generated_timestamp));
       h.emulator.injectFaults([body(page.replace('"results":[', `"results":[${deep},`))]);

@@ -1103,7 +1103,7 @@ describe('Dockerfile', () => {
   /** Node's active LTS line, which the image runs (package.json `engines` allows older ones for a local checkout). */
   const ACTIVE_LTS = 26;
 
-  test('builds on Node 26 or later (the active LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
+  test('builds on Node 26 or later (the Active LTS) with npm ci and npm run build, and prunes dev dependencies', () => {
     const bases = stages.map((stage) => stage[0].args.split(/\s+/)[0]);
     const floor = Number(/^>=\s*(\d+)(\.\d+)*$/.exec(packageJson().engines.node)?.[1]);
     expect(floor).toBeGreaterThan(0);
