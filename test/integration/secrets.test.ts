@@ -19,6 +19,7 @@ import { STREAM_TABLES, STREAMS } from '../../src/streams/names';
 import type { ZendeskAuth } from '../../src/zendesk/auth';
 import { ExportStatus, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { fetchRunHistories } from '../helpers/histories';
+import { findTemporalCli } from '../helpers/prerequisites';
 import { compareStreamsWithTruth } from '../helpers/stream-truth';
 import {
   compareSinkWithTruth,
@@ -215,7 +216,9 @@ async function temporalShow(workflowId: string, runId: string, raw: boolean): Pr
   const args = ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json'];
   args.push('--address', address, '--namespace', 'default', '--disable-config-file', '--disable-config-env');
   if (raw) args.push('--no-json-shorthand-payloads');
-  const { stdout } = await execFileAsync(path.join(ROOT, '.tools/bin/temporal'), args, {
+  const cli = findTemporalCli();
+  if (!cli) throw new Error('the Temporal CLI is not found, though the global set-up found it');
+  const { stdout } = await execFileAsync(cli, args, {
     maxBuffer: 256 * 1024 * 1024,
     env: { PATH: process.env.PATH, HOME: testEnv().tmpDir },
   });

@@ -132,6 +132,18 @@ describe('test prerequisites', () => {
     expect(await missingPrerequisites(['temporal-cli'], { env, root: dir })).toEqual([]);
   });
 
+  test('the suites run the CLI findTemporalCli finds, never one at a fixed path', () => {
+    // A suite that joins .tools/bin/temporal itself fails wherever the CLI came from TEMPORAL_CLI_PATH or PATH.
+    const testRoot = path.join(__dirname, '..');
+    const suites = fs
+      .readdirSync(testRoot, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && !file.startsWith('unit/') && file !== 'helpers/prerequisites.ts');
+    expect(suites.length).toBeGreaterThan(20);
+    const fixed = /(['"`])\.tools\/bin\/temporal\1/;
+    const offenders = suites.filter((file) => fixed.test(fs.readFileSync(path.join(testRoot, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
   test('the Temporal CLI is refused where npm run test:unit forbids it, even when it is there', async () => {
     const cli = executable(path.join(dir, 'temporal'));
     const env = { ...bare, TEMPORAL_CLI_PATH: cli, TEMPORAL_CLI_FORBIDDEN: '1' };
