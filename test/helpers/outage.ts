@@ -12,6 +12,12 @@ export class SinkOutage {
   down = false;
   readonly failNext = { persistPage: 0, readFullCheckpoint: 0 };
   readonly failures = { persistPage: 0, readFullCheckpoint: 0, blobStore: 0 };
+  /**
+   * The switch goes down by itself, once, when this many pages are stored: a case that needs "page N stored, then the
+   * outage" cannot miss page N, however fast the next page follows.
+   */
+  downAfterPersists = Infinity;
+  private persisted = 0;
 
   wrap(sink: TicketSink): TicketSink {
     const gate = (operation: 'persistPage' | 'readFullCheckpoint') => {
@@ -21,14 +27,16 @@ export class SinkOutage {
       throw new Error(REFUSED);
     };
     return new Proxy(sink, {
-      get(target, property, receiver) {
+      get: (target, property, receiver) => {
         const value = Reflect.get(target, property, receiver);
         if (property !== 'persistPage' && property !== 'readFullCheckpoint') {
           return typeof value === 'function' ? value.bind(target) : value;
         }
         return async (...args: unknown[]) => {
           gate(property);
-          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (property === 'persistPage' && ++this.persisted === this.downAfterPersists) this.down = true;
+          return result;
         };
       },
     });

@@ -91,12 +91,14 @@ describe('a database that is down', () => {
   test.concurrent(
     'while persist keeps failing, pause takes effect, a reset is applied, and the export completes',
     () => {
+      // Page 2 follows page 1 within the catch-up pacing (100 ms), faster than a status poll can be sure to see
+      // page 1 alone: the outage starts from the sink, right after page 1 is stored.
       const outage = new SinkOutage();
+      outage.downAfterPersists = 1;
       return withHarness(options('exports', { workerSink: (sink) => outage.wrap(sink) }), async (h) => {
         await h.startWorkflow();
-        await waitFor('page 1 stored', async () => (await h.status()).pages === 1);
-        outage.down = true;
         await waitFor('persist failing', async () => /persist failed/.test((await h.status()).lastError ?? ''));
+        expect((await h.status()).pages).toBe(1);
 
         await h.handle.signal(pauseSignal);
         await waitFor('paused while the database is down', async () => (await h.status()).phase === 'paused', 15_000);
