@@ -235,7 +235,7 @@ describe('worker metrics (METRICS_PORT)', () => {
     worker = spawnWorker(h, { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' });
     await h.startWorkflow();
     await h.waitForTruth(60_000);
-    const status = await waitFor('the last page counted', async () => {
+    const stored = await waitFor('the last page counted', async () => {
       const s = await h.status();
       return s.ticketsStored >= 2500 && s.rateLimited === 1 ? s : undefined;
     });
@@ -248,11 +248,17 @@ describe('worker metrics (METRICS_PORT)', () => {
     };
     const account = { account: h.account };
     const tickets = { ...account, stream: 'tickets' };
-    // Metrics are exported periodically: wait until the last page shows up.
-    const text = await waitFor('metrics to catch up', async () => {
+    // Metrics are exported periodically: wait until the last page shows up. Idle polls go on meanwhile, so the status
+    // read next to the scrape is the one it is compared with: both agree once the metrics have caught up.
+    const { text, status } = await waitFor('metrics to catch up', async () => {
+      const s = await h.status();
       const t = await scrape();
-      return value(t, 'zendesk_export_rows_stored_total', tickets) === status.ticketsStored ? t : undefined;
+      const caughtUp =
+        value(t, 'zendesk_export_rows_stored_total', tickets) === s.ticketsStored &&
+        value(t, 'zendesk_export_api_calls_total', { ...tickets, endpoint: 'exports' }) === s.calls;
+      return caughtUp ? { text: t, status: s } : undefined;
     });
+    expect(status.ticketsStored).toBe(stored.ticketsStored);
     expect(value(text, 'zendesk_export_pages_stored_total', tickets)).toBe(status.pages);
     expect(value(text, 'zendesk_export_rate_limited_total', tickets)).toBe(1);
     expect(value(text, 'zendesk_export_retry_after_requested_seconds_total', tickets)).toBe(2);

@@ -30,19 +30,19 @@ describe('pacing against the emulator', () => {
     await h.waitForTruth(60_000);
     await waitFor('an idle poll', async () => (await h.status()).calls >= 5, 30_000);
     const log = h.emulator.stats().log.filter((e) => e.endpoint === 'export');
-    for (let i = 1; i < log.length; i++) {
-      // Never early, and never much later than the wait asked for: the timer is the wait, nothing else.
-      const earliest = Math.max(log[i - 1].at + 1500, (log[i].startTime ?? 0) * 1000 + 2000);
-      expect(log[i].at - log[i - 1].at).toBeGreaterThanOrEqual(1500 - 5);
-      expect(log[i].at).toBeLessThan(earliest + 1000);
-    }
+    // Never early. (Never later than needed is the timers' part below: how late a call arrives after its timer fires
+    // is the machine's speed, and a page stored in more than 1.5 s on a loaded machine needs no timer at all.)
+    for (let i = 1; i < log.length; i++) expect(log[i].at - log[i - 1].at).toBeGreaterThanOrEqual(1500 - 5);
     for (const entry of log) {
       if (entry.startTime !== null) expect(Math.floor(entry.at / 1000) - entry.startTime).toBeGreaterThanOrEqual(2);
     }
     expect(h.emulator.stats().byStatus['422'] ?? 0).toBe(0);
-    // Timers: none longer than the interval when the cursor is old; no zero-length timers.
+    // The timer is the wait, nothing else: none longer than the interval or the minimum age asks; none of zero length.
     const timers = await timerDurations(h.handle);
     expect(timers.length).toBeGreaterThan(0);
-    for (const t of timers) expect(t).toBeGreaterThan(0);
+    for (const t of timers) {
+      expect(t).toBeGreaterThan(0);
+      expect(t).toBeLessThanOrEqual(2000);
+    }
   });
 });
