@@ -62,8 +62,8 @@ async function run(): Promise<void> {
     env: process.env,
     out: (line) => console.log(line),
     err: (line) => console.error(line),
-    // In a terminal, --watch redraws in place (log-update); piped, it prints each frame.
-    ...(tty && !argv.includes('--json') ? { frame: (text: string) => logUpdate(text) } : {}),
+    // In a terminal, --watch redraws in place (log-update); piped, it prints each frame. (--json drops the frame.)
+    ...(tty ? { frame: (text: string) => logUpdate(text) } : {}),
     stopped,
     color: colorWanted(process.env, tty),
   });

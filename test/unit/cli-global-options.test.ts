@@ -115,6 +115,23 @@ describe('--json', () => {
     });
   });
 
+  test('with it, no redraw in place: status --watch --json prints each frame as a line', async () => {
+    const { io } = capture();
+    const frame = (): void => undefined;
+    const seen: Array<unknown> = [];
+    await reportedAsJson(
+      ['status', '--watch', '--json'],
+      { ...io, frame },
+      async (inner) => (seen.push(inner.frame), 0),
+    );
+    await reportedAsJson(
+      ['status', '--watch', '--', '--json'],
+      { ...io, frame },
+      async (inner) => (seen.push(inner.frame), 0),
+    );
+    expect(seen).toEqual([undefined, frame]);
+  });
+
   test('a --json after -- is an argument, not the option', async () => {
     const { out, io } = capture();
     await reportedAsJson(['start', '--', '--json'], io, async (inner) => (inner.out('plain'), 0));
