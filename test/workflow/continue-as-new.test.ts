@@ -45,7 +45,8 @@ describe('workflow loop: continue-as-new', () => {
     // A pagesPerRun continue-as-new always follows a stored page, which ends any backoff; the server's
     // continueAsNewSuggested can come at any time. The new run's input is then the state carried over.
     const t0 = nowSeconds() - 3600;
-    const notBefore = Date.now() + 2500;
+    // 6 s: the worker's creation and the workflow's start under load must not use up the backoff this case looks at.
+    const notBefore = Date.now() + 6000;
     const state: ExportState = {
       api: 'exports',
       cursor: t0,
@@ -69,7 +70,7 @@ describe('workflow loop: continue-as-new', () => {
       expect(backoff).toMatchObject({ cursor: t0, pages: 4, lastError: '503 Service Unavailable' });
       expect(backoff.nextCallAt).toBe(new Date(notBefore).toISOString());
 
-      const [call] = await stubs.fetched(1, 5000);
+      const [call] = await stubs.fetched(1, 10_000);
       expect(call.at).toBeGreaterThanOrEqual(notBefore);
       expect(call.input.startTime).toBe(t0); // the carried cursor, not the input's startTime
       expect(stubs.checkpointReads).toHaveLength(0);

@@ -84,7 +84,7 @@ describe('workflow loop: operator messages', () => {
       expect(stubs.fetches).toHaveLength(callsWhenPaused);
 
       await loop.handle.signal(resumeSignal);
-      const calls = await stubs.fetched(callsWhenPaused + 1, 3000);
+      const calls = await stubs.fetched(callsWhenPaused + 1, 8000);
       expect(calls[callsWhenPaused].input.startTime).toBe(t0 + 9);
       expect((await loop.status()).paused).toBe(false);
     });
