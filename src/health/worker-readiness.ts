@@ -1,7 +1,7 @@
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { redactUrlSecrets } from '../common/redact-url';
 import type { TicketSink } from '../storage/sink';
-import { cachedCheck } from './checks';
+import { cachedCheck, CheckResult } from './checks';
 import { Readiness, readinessOf } from './readiness';
 import { temporalProbe, workerStateCheck } from './temporal';
 
@@ -31,20 +31,40 @@ export function workerReadiness(
   const { ttlMs = 3000, timeoutMs = 2000 } = timing;
   return readinessOf({
     worker: workerStateCheck(() => parts.worker?.getState()),
-    temporal: cachedCheck(
-      temporalProbe(() => parts.connection, timeoutMs),
-      { ttlMs, timeoutMs: timeoutMs + 500 },
+    temporal: onceThere(
+      () => parts.connection,
+      'not connected yet',
+      cachedCheck(
+        temporalProbe(() => parts.connection, timeoutMs),
+        { ttlMs, timeoutMs: timeoutMs + 500 },
+      ),
     ),
-    sink: cachedCheck(
-      async () => {
-        if (!parts.sink) throw new Error('not open yet');
-        await parts.sink.ping(timeoutMs);
-      },
-      {
-        ttlMs,
-        timeoutMs: timeoutMs + 1000,
-        describe: (err) => redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl),
-      },
+    sink: onceThere(
+      () => parts.sink,
+      'not open yet',
+      cachedCheck(
+        async () => {
+          if (!parts.sink) throw new Error('not open yet');
+          await parts.sink.ping(timeoutMs);
+        },
+        {
+          ttlMs,
+          timeoutMs: timeoutMs + 1000,
+          describe: (err) => redactUrlSecrets(err instanceof Error ? err.message : String(err), sinkUrl),
+        },
+      ),
     ),
   });
+}
+
+/**
+ * `missing` while the part is not there, at no cost and cached nowhere (a probe a moment before the worker opened it
+ * would otherwise say so for the whole ttl); `check` once it is.
+ */
+function onceThere(
+  part: () => unknown,
+  missing: CheckResult,
+  check: () => Promise<CheckResult>,
+): () => Promise<CheckResult> {
+  return async () => (part() === undefined ? missing : check());
 }

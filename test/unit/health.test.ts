@@ -1,6 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cachedCheck, MetricsPortServer, readinessOf, startMetricsPort } from '../../src/health';
+import {
+  cachedCheck,
+  MetricsPortServer,
+  readinessOf,
+  startMetricsPort,
+  workerReadiness,
+  WorkerParts,
+} from '../../src/health';
 import { SqliteSink } from '../../src/storage/sqlite';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -95,6 +102,29 @@ describe('the metrics port', () => {
       expect((await fetch(`${lost.url}/metrics`)).status).toBe(502);
     } finally {
       await lost.close();
+    }
+  });
+});
+
+describe("the worker's readiness", () => {
+  test('a part that is not there yet is said at once and not cached: the sink is ok as soon as it is open', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readiness-'));
+    const parts: WorkerParts = {};
+    const readiness = workerReadiness(parts, `sqlite:${path.join(dir, 'tickets.db')}`, { ttlMs: 60_000 });
+    try {
+      expect(await readiness()).toEqual({
+        ready: false,
+        checks: { worker: 'starting', temporal: 'not connected yet', sink: 'not open yet' },
+      });
+      parts.sink = new SqliteSink(path.join(dir, 'tickets.db'));
+      expect((await readiness()).checks.sink).toBe('ok');
+      // Once the sink is there its result is cached for the ttl (a probe of a database is not free): the file's loss
+      // shows when the ttl ends.
+      fs.rmSync(dir, { recursive: true });
+      expect((await readiness()).checks.sink).toBe('ok');
+    } finally {
+      await parts.sink?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
