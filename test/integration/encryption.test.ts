@@ -116,6 +116,19 @@ function localActivityBookkeeping(payload: WirePayload): boolean {
   }
 }
 
+/** `work`, or a failure naming the step once `ms` have passed: a step that hangs says which it is. */
+async function within<T>(ms: number, step: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step} did not end within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function keyIdsOf(payloads: WirePayload[]): Set<string> {
   return new Set(payloads.map((p) => text(p.metadata?.[KEY_ID_METADATA])).filter(Boolean));
 }
@@ -137,10 +150,11 @@ describe('payload encryption through the workflow', () => {
     });
     await h.waitForTruth(120_000);
     // The last page can be stored before its run continues as new: wait for the third run rather than race it.
-    const runs = await waitFor('a third run', async () => {
-      const all = await fetchRunHistories(h!.client, h!.workflowId);
-      return all.length >= 3 && all;
-    });
+    await waitFor('a third run', async () => (await fetchRunHistories(h!.client, h!.workflowId)).length >= 3);
+    // Paused, the open run stops adding idle polls to its history: what is scanned and replayed below is all there is.
+    await h.handle.signal(pauseSignal);
+    await waitFor('paused', async () => (await h!.status()).phase === 'paused');
+    const runs = await fetchRunHistories(h.client, h.workflowId);
     expect(runs.length).toBeGreaterThanOrEqual(3);
 
     const needles = ticketNeedles(h.emulator.truthFull());
@@ -192,12 +206,20 @@ describe('payload encryption through the workflow', () => {
     // Replayed under the workflow's own id: its payloads are bound to it.
     const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json, workflowId: h!.workflowId }));
     const { bundlePath } = testEnv();
-    await replayHistories(named, {
-      bundlePath,
-      dataConverter: createDataConverter(h.blobStore, encryptionCodecOf(keys(key))),
-    });
+    await within(
+      45_000,
+      'the replay with the key',
+      replayHistories(named, {
+        bundlePath,
+        dataConverter: createDataConverter(h.blobStore, encryptionCodecOf(keys(key))),
+      }),
+    );
     await expect(
-      replayHistories(named, { bundlePath, dataConverter: createDataConverter(h.blobStore) }),
+      within(
+        45_000,
+        'the replay without the key',
+        replayHistories(named, { bundlePath, dataConverter: createDataConverter(h.blobStore) }),
+      ),
     ).rejects.toThrow(new RegExp(`encrypted with key ${encryptionKey(key).id}, which this process does not have`));
   });
 
