@@ -41,11 +41,15 @@ export function cachedCheck(probe: Probe, options: CachedCheckOptions = {}): () 
   };
 }
 
-/** `probe()`, or a rejection naming the timeout when it has not settled within `ms`. */
-export async function withTimeout<T>(probe: () => Promise<T>, ms: number): Promise<T> {
+/**
+ * `probe()`, or a rejection naming the timeout when it has not settled within `ms`: "no answer within 2 s", or with
+ * `what`, "<what> did not end within 2 s".
+ */
+export async function withTimeout<T>(probe: () => Promise<T>, ms: number, what?: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const late = what === undefined ? 'no answer' : `${what} did not end`;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new Error(`${late} within ${ms / 1000} s`)), ms);
   });
   try {
     return await Promise.race([Promise.resolve().then(probe), timeout]);

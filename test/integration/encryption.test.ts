@@ -11,6 +11,7 @@ import { PageStaging } from '../../src/codec/staged-pages';
 import { ENCRYPTED_ENCODING, EncryptionCodec, encryptionKey, KEY_ID_METADATA } from '../../src/codec/encryption-codec';
 import { EncryptionSettings, encryptionCodecOf } from '../../src/codec/encryption-keys';
 import { startCodecServer } from '../../src/codec/codec-server';
+import { withTimeout } from '../../src/health/checks';
 import { FullTicket } from '../../src/emulator';
 import { temporalBinary } from '../../src/dev-server';
 import { undecodableReason } from '../../src/shared';
@@ -116,19 +117,6 @@ function localActivityBookkeeping(payload: WirePayload): boolean {
   }
 }
 
-/** `work`, or a failure naming the step once `ms` have passed: a step that hangs says which it is. */
-async function within<T>(ms: number, step: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${step} did not end within ${ms / 1000} s`)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function keyIdsOf(payloads: WirePayload[]): Set<string> {
   return new Set(payloads.map((p) => text(p.metadata?.[KEY_ID_METADATA])).filter(Boolean));
 }
@@ -206,19 +194,18 @@ describe('payload encryption through the workflow', () => {
     // Replayed under the workflow's own id: its payloads are bound to it.
     const named = runs.map((run, i) => ({ name: `run-${i}`, json: run.json, workflowId: h!.workflowId }));
     const { bundlePath } = testEnv();
-    await within(
+    const withKey = createDataConverter(h.blobStore, encryptionCodecOf(keys(key)));
+    const withoutKey = createDataConverter(h.blobStore);
+    await withTimeout(
+      () => replayHistories(named, { bundlePath, dataConverter: withKey }),
       45_000,
       'the replay with the key',
-      replayHistories(named, {
-        bundlePath,
-        dataConverter: createDataConverter(h.blobStore, encryptionCodecOf(keys(key))),
-      }),
     );
     await expect(
-      within(
+      withTimeout(
+        () => replayHistories(named, { bundlePath, dataConverter: withoutKey }),
         45_000,
         'the replay without the key',
-        replayHistories(named, { bundlePath, dataConverter: createDataConverter(h.blobStore) }),
       ),
     ).rejects.toThrow(new RegExp(`encrypted with key ${encryptionKey(key).id}, which this process does not have`));
   });

@@ -8,6 +8,7 @@ import {
   workerReadiness,
   WorkerParts,
 } from '../../src/health';
+import { withTimeout } from '../../src/health/checks';
 import { SqliteSink } from '../../src/storage/sqlite';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,6 +38,10 @@ describe('cachedCheck', () => {
     clock = 2000;
     expect(await check()).toBe('no answer within 0.05 s');
     expect(calls).toBe(3);
+    // Named, a timeout says what did not end.
+    await expect(withTimeout(() => new Promise(() => undefined), 20, 'the replay')).rejects.toThrow(
+      'the replay did not end within 0.02 s',
+    );
   });
 
   test('readiness: ready only when every check says ok', async () => {
